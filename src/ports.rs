@@ -1,0 +1,164 @@
+//! The capabilities the controller needs from AWS, one trait per service and one method per AWS
+//! intent. The controller is generic over them, so the same code runs against real AWS
+//! (`aws/`), moto (the same `aws/` adapters pointed at an emulator) and the in-process simulator
+//! (`sim/`). Paging, batching and limits stay inside the adapters.
+
+use std::future::Future;
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+
+/// Tag keys that mark a flow log as ours. Deletes are scoped to flow logs that carry them.
+pub const TAG_RECORDING: &str = "nat-flowrec:recording";
+pub const TAG_NAT_GATEWAY: &str = "nat-flowrec:nat-gateway";
+pub const TAG_DEADLINE: &str = "nat-flowrec:deadline";
+
+/// A NAT gateway as DescribeNatGateways shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NatGateway {
+    pub id: String,
+    /// `pending | failed | available | deleting | deleted`; only `available` is recorded.
+    pub state: String,
+    pub vpc_id: Option<String>,
+    pub subnet_id: Option<String>,
+    /// Every `NatGatewayAddresses[].NetworkInterfaceId`, deduplicated, in AWS's order.
+    pub enis: Vec<String>,
+    /// The NAT's private addresses: they decide the VPC side where a format lacks pkt-* fields.
+    pub private_ips: Vec<IpAddr>,
+    pub public_ips: Vec<IpAddr>,
+}
+
+/// What one recording asks CreateFlowLogs for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowLogRequest {
+    /// Also the ClientToken: a retried call cannot create twice.
+    pub recording_id: String,
+    pub nat_gateway_id: String,
+    pub enis: Vec<String>,
+    pub log_group: String,
+    pub deliver_logs_role_arn: String,
+    pub log_format: String,
+    pub max_aggregation_interval: i32,
+    pub deadline: DateTime<Utc>,
+}
+
+/// A flow log that carries our tags, as DescribeFlowLogs shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaggedFlowLog {
+    pub flow_log_id: String,
+    /// The ENI it records.
+    pub resource_id: String,
+    pub recording_id: String,
+    pub nat_gateway_id: Option<String>,
+    pub deadline: Option<DateTime<Utc>>,
+    pub log_group: Option<String>,
+    pub log_format: Option<String>,
+    /// `SUCCESS | FAILED`, and AWS's message when delivery fails (role permissions, ...).
+    pub deliver_logs_status: Option<String>,
+    pub deliver_logs_error: Option<String>,
+}
+
+/// The log group recordings deliver to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogGroupSpec {
+    pub name: String,
+    /// `STANDARD | INFREQUENT_ACCESS`.
+    pub class: String,
+    pub retention_days: i32,
+}
+
+/// One GetMetricData request for many NATs and metrics (batched inside the adapter).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MetricQuery {
+    pub nat_gateway_ids: Vec<String>,
+    /// e.g. `BytesInFromSource`; namespace `AWS/NATGateway`, dimension `NatGatewayId`.
+    pub metrics: Vec<String>,
+    /// `Sum` for bytes/packets.
+    pub statistic: String,
+    pub period_seconds: i32,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// The datapoints of one (NAT, metric) pair, oldest first; a period without a datapoint is missing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricSeries {
+    pub nat_gateway_id: String,
+    pub metric: String,
+    pub points: Vec<(DateTime<Utc>, f64)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlarmState {
+    Ok,
+    Alarm,
+    InsufficientData,
+}
+
+pub trait Ec2 {
+    /// DescribeNatGateways for these ids; an id AWS does not know is an error naming it.
+    fn nat_gateways(
+        &self,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<NatGateway>, AwsError>>;
+    /// CreateFlowLogs on every ENI of the request, tagged; returns the new flow-log ids.
+    /// A partial failure (`Unsuccessful` not empty) is `AwsError` with kind `PartialFailure`
+    /// carrying the ids that were created, so the caller can delete them.
+    fn create_flow_logs(
+        &self,
+        req: &FlowLogRequest,
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>>;
+    /// Every flow log that carries `TAG_RECORDING` (DescribeFlowLogs filtered by tag key, paged).
+    fn tagged_flow_logs(&self) -> impl Future<Output = Result<Vec<TaggedFlowLog>, AwsError>>;
+    /// DeleteFlowLogs, only for ids that carry our tags (checked inside, ids that are not ours
+    /// are refused with an error); ids that are already gone are not an error.
+    fn delete_flow_logs(&self, ids: &[String]) -> impl Future<Output = Result<(), AwsError>>;
+}
+
+pub trait Metrics {
+    fn metric_data(
+        &self,
+        query: &MetricQuery,
+    ) -> impl Future<Output = Result<Vec<MetricSeries>, AwsError>>;
+    fn alarm_states(
+        &self,
+        alarm_names: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, AlarmState)>, AwsError>>;
+}
+
+pub trait Logs {
+    /// Creates the log group if missing (class, retention, tags); an existing group is left as is
+    /// apart from its retention.
+    fn ensure_log_group(&self, spec: &LogGroupSpec) -> impl Future<Output = Result<(), AwsError>>;
+}
+
+/// Everything the scheduled job needs.
+pub trait Cloud: Ec2 + Metrics + Logs {}
+impl<T: Ec2 + Metrics + Logs> Cloud for T {}
+
+/// What kind of failure an AWS call had, decided by the SDK's typed predicates and error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsErrorKind {
+    NotFound,
+    AlreadyExists,
+    Throttled,
+    AccessDenied,
+    InvalidInput,
+    PartialFailure,
+    Timeout,
+    Service,
+    Other,
+}
+
+/// One AWS call that failed: `ec2:CreateFlowLogs: FlowLogAlreadyExists: ...`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{operation}: {code}: {message}")]
+pub struct AwsError {
+    /// `service:Operation`, e.g. `ec2:CreateFlowLogs`.
+    pub operation: &'static str,
+    pub code: String,
+    pub message: String,
+    pub kind: AwsErrorKind,
+    /// For `PartialFailure` of CreateFlowLogs: what was created before the failure.
+    pub created_ids: Vec<String>,
+}
