@@ -1,0 +1,1217 @@
+//! The configuration file (TOML): what the scheduled job watches, when it records, and its guards.
+//!
+//! Every key has a default except `nat_gateway_ids`, unknown keys are errors (a typo such as
+//! `max_recording = 1` must not silently leave the budget unlimited), and every value is checked
+//! once here, so the core can trust it. An error names the file, the key, the value and what would
+//! be valid; TOML syntax errors keep toml's line and column.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The seed's 14 fields: both NAT legs (`pkt-*`) and the AWS service of each end.
+pub const DEFAULT_LOG_FORMAT: &str = nat_flowrec_parsers::DEFAULT_FORMAT;
+
+/// The NAT gateway the commented example (and `Config::default()`) names; users replace it.
+pub const EXAMPLE_NAT_GATEWAY_ID: &str = "nat-0123456789abcdef0";
+
+/// The simulated NAT gateway of `nat-flowrec demo`.
+pub const DEMO_NAT_GATEWAY_ID: &str = "nat-0d3e0000000000001";
+
+/// A runaway recording is a runaway bill: no recording may be asked to last longer than a day.
+pub const HARD_CAP_SECONDS: u64 = 86_400;
+
+/// Retention periods CloudWatch Logs' PutRetentionPolicy accepts.
+pub const RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+/// The longest rolling budget window we accept (ten years); longer is a typo for "lifetime" (0).
+const MAX_WINDOW_SECONDS: u64 = 10 * 366 * 86_400;
+
+/// CloudWatch alarms evaluate at most one day of periods; so do we (it bounds the metric query).
+const MAX_EVALUATION_WINDOW_SECONDS: u64 = 86_400;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `None`: the SDK's default chain (AWS_REGION, the profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Required: there is no sensible default NAT gateway.
+    pub nat_gateway_ids: Vec<String>,
+    /// The event log (JSON Lines).
+    #[serde(default = "default_state")]
+    pub state: PathBuf,
+    #[serde(default)]
+    pub trigger: TriggerConfig,
+    #[serde(default)]
+    pub recording: RecordingConfig,
+    #[serde(default)]
+    pub notify: NotifyConfig,
+    #[serde(default)]
+    pub report: ReportConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TriggerConfig {
+    pub mode: TriggerMode,
+    /// Alarm mode: one alarm for every NAT, or one per NAT in `nat_gateway_ids` order.
+    pub alarm_names: Vec<String>,
+    pub metrics: Vec<NatMetric>,
+    pub combine: Combine,
+    /// Compared with each period's Sum (bytes, or packets for the packet metrics).
+    pub threshold_bytes: u64,
+    pub period_seconds: u32,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+    pub treat_missing_data: TreatMissingData,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordingConfig {
+    pub log_group: String,
+    pub log_group_class: LogGroupClass,
+    pub retention_days: u32,
+    pub deliver_logs_role_arn: String,
+    pub log_format: String,
+    pub max_aggregation_interval: u32,
+    /// 0 = until the trigger is OK (never past `max_recording_seconds`).
+    pub recording_seconds: u64,
+    pub max_recording_seconds: u64,
+    /// Per NAT gateway; 0 = unlimited.
+    pub max_recordings: u32,
+    /// 0 = the budget counts every recording since the last reset; else a rolling window.
+    pub max_recordings_window_seconds: u64,
+    /// Wait after a stop before exporting: flow logs deliver minutes late.
+    pub settle_seconds: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotifyConfig {
+    /// Empty: no notification.
+    pub sns_topic_arn: String,
+    /// Empty: reports stay local.
+    pub report_s3_uri: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportConfig {
+    pub out_dir: PathBuf,
+    /// Rows per table; 0 = all.
+    pub top: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TriggerMode {
+    /// Evaluate the M-of-N rule from GetMetricData ourselves.
+    #[default]
+    Metrics,
+    /// Follow existing CloudWatch alarms (DescribeAlarms).
+    Alarm,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Combine {
+    /// A period breaches when any chosen metric's Sum exceeds the threshold (the seed's rule).
+    #[default]
+    Any,
+    /// A period breaches when the chosen metrics' Sums added together exceed the threshold.
+    Sum,
+}
+
+/// CloudWatch's TreatMissingData, with CloudWatch's spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TreatMissingData {
+    /// Periods without data are left out; no data at all is InsufficientData.
+    #[default]
+    Missing,
+    /// A period without data counts as good.
+    NotBreaching,
+    /// A period without data counts as bad.
+    Breaching,
+    /// Periods without data are left out; no data at all keeps the previous state.
+    Ignore,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum LogGroupClass {
+    Standard,
+    /// Half the ingestion price; Logs Insights still works.
+    #[default]
+    InfrequentAccess,
+}
+
+impl LogGroupClass {
+    /// The name CloudWatch Logs' CreateLogGroup takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogGroupClass::Standard => "STANDARD",
+            LogGroupClass::InfrequentAccess => "INFREQUENT_ACCESS",
+        }
+    }
+}
+
+/// The AWS/NATGateway metrics a trigger may watch (their Sum per period).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum NatMetric {
+    BytesInFromSource,
+    BytesInFromDestination,
+    BytesOutToSource,
+    BytesOutToDestination,
+    PacketsInFromSource,
+    PacketsInFromDestination,
+    PacketsOutToSource,
+    PacketsOutToDestination,
+}
+
+impl NatMetric {
+    pub const ALL: [NatMetric; 8] = [
+        NatMetric::BytesInFromSource,
+        NatMetric::BytesInFromDestination,
+        NatMetric::BytesOutToSource,
+        NatMetric::BytesOutToDestination,
+        NatMetric::PacketsInFromSource,
+        NatMetric::PacketsInFromDestination,
+        NatMetric::PacketsOutToSource,
+        NatMetric::PacketsOutToDestination,
+    ];
+
+    /// The CloudWatch metric name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NatMetric::BytesInFromSource => "BytesInFromSource",
+            NatMetric::BytesInFromDestination => "BytesInFromDestination",
+            NatMetric::BytesOutToSource => "BytesOutToSource",
+            NatMetric::BytesOutToDestination => "BytesOutToDestination",
+            NatMetric::PacketsInFromSource => "PacketsInFromSource",
+            NatMetric::PacketsInFromDestination => "PacketsInFromDestination",
+            NatMetric::PacketsOutToSource => "PacketsOutToSource",
+            NatMetric::PacketsOutToDestination => "PacketsOutToDestination",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<NatMetric> {
+        NatMetric::ALL.into_iter().find(|m| m.as_str() == name)
+    }
+
+    pub fn is_packets(self) -> bool {
+        self.as_str().starts_with("Packets")
+    }
+}
+
+impl std::fmt::Display for NatMetric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "cannot read the config file {path}: {source} (create one with `nat-flowrec init`, or pass --config)"
+    )]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// TOML syntax, a value of the wrong type, an unknown key or a missing required key; toml's
+    /// message carries the line and column.
+    #[error("{origin}: {source}")]
+    Syntax {
+        origin: String,
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    #[error("{origin}: `{key}` = {value} is not valid: {expected}")]
+    Invalid {
+        origin: String,
+        /// Dotted, as in the file: `recording.retention_days`, `nat_gateway_ids[1]`.
+        key: String,
+        /// Rendered as TOML.
+        value: String,
+        expected: String,
+    },
+}
+
+impl Config {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// `origin` names the text in errors (a path, or `<example>`).
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|source| ConfigError::Syntax {
+            origin: origin.to_string(),
+            source: Box::new(source),
+        })?;
+        config.validate().map_err(|v| v.at(origin))?;
+        Ok(config)
+    }
+
+    /// The commented file `nat-flowrec init` writes; it loads to `Config::default()`.
+    pub fn example() -> &'static str {
+        EXAMPLE
+    }
+
+    /// A configuration for the in-process simulator (`nat-flowrec demo`): the demo NAT, state and
+    /// reports under `work_dir`, short recordings so the whole loop fits in a few simulated
+    /// minutes.
+    pub fn demo(work_dir: &Path) -> Config {
+        Config {
+            region: Some("us-east-1".to_string()),
+            nat_gateway_ids: vec![DEMO_NAT_GATEWAY_ID.to_string()],
+            state: work_dir.join("events.jsonl"),
+            recording: RecordingConfig {
+                recording_seconds: 600,
+                max_recording_seconds: 1_800,
+                settle_seconds: 300,
+                ..RecordingConfig::default()
+            },
+            report: ReportConfig {
+                out_dir: work_dir.join("reports"),
+                ..ReportConfig::default()
+            },
+            ..Config::default()
+        }
+    }
+
+    /// The alarm that decides `nat_gateway_id`'s trigger in alarm mode.
+    pub fn alarm_name_for(&self, nat_gateway_id: &str) -> Option<&str> {
+        match self.trigger.alarm_names.as_slice() {
+            [one] => Some(one.as_str()),
+            names => {
+                let index = self
+                    .nat_gateway_ids
+                    .iter()
+                    .position(|id| id == nat_gateway_id)?;
+                names.get(index).map(String::as_str)
+            }
+        }
+    }
+
+    /// Checks every value the types alone cannot; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if let Some(region) = &self.region {
+            check(
+                is_region(region),
+                "region",
+                quoted(region),
+                "an AWS region such as \"us-east-1\" (or leave the key out for the SDK's default chain)",
+            )?;
+        }
+        check(
+            !self.nat_gateway_ids.is_empty(),
+            "nat_gateway_ids",
+            "[]".to_string(),
+            "at least one NAT gateway id",
+        )?;
+        for (i, id) in self.nat_gateway_ids.iter().enumerate() {
+            check(
+                is_nat_gateway_id(id),
+                &format!("nat_gateway_ids[{i}]"),
+                quoted(id),
+                "a NAT gateway id: \"nat-\" and 8 or 17 lowercase hex digits, e.g. \"nat-0123456789abcdef0\"",
+            )?;
+            check(
+                !self.nat_gateway_ids[..i].contains(id),
+                &format!("nat_gateway_ids[{i}]"),
+                quoted(id),
+                "each NAT gateway once (this one is listed twice)",
+            )?;
+        }
+        check(
+            !self.state.as_os_str().is_empty(),
+            "state",
+            "\"\"".to_string(),
+            "a path for the event log, e.g. \"nat-flowrec-state/events.jsonl\"",
+        )?;
+        self.trigger.validate(self.nat_gateway_ids.len())?;
+        self.recording.validate()?;
+        self.notify.validate()?;
+        check(
+            !self.report.out_dir.as_os_str().is_empty(),
+            "report.out_dir",
+            "\"\"".to_string(),
+            "a folder for exports and reports, e.g. \"nat-flowrec-reports\"",
+        )
+    }
+}
+
+impl TriggerConfig {
+    fn validate(&self, nat_count: usize) -> Result<(), Invalid> {
+        if self.mode == TriggerMode::Alarm {
+            let n = self.alarm_names.len();
+            check(
+                n == 1 || (n > 0 && n == nat_count),
+                "trigger.alarm_names",
+                toml_list(&self.alarm_names),
+                &format!(
+                    "with mode = \"alarm\": one alarm name for every NAT gateway, or one per NAT gateway in nat_gateway_ids order ({nat_count})"
+                ),
+            )?;
+        }
+        for (i, name) in self.alarm_names.iter().enumerate() {
+            check(
+                !name.trim().is_empty() && name.chars().count() <= 255,
+                &format!("trigger.alarm_names[{i}]"),
+                quoted(name),
+                "a CloudWatch alarm name (1 to 255 characters)",
+            )?;
+        }
+        check(
+            !self.metrics.is_empty(),
+            "trigger.metrics",
+            "[]".to_string(),
+            &format!("at least one of {}", metric_names()),
+        )?;
+        for (i, metric) in self.metrics.iter().enumerate() {
+            check(
+                !self.metrics[..i].contains(metric),
+                &format!("trigger.metrics[{i}]"),
+                quoted(metric.as_str()),
+                "each metric once (this one is listed twice)",
+            )?;
+        }
+        check(
+            self.period_seconds >= 60 && self.period_seconds.is_multiple_of(60),
+            "trigger.period_seconds",
+            self.period_seconds.to_string(),
+            "60 or a multiple of 60 (NAT gateway metrics have one-minute resolution)",
+        )?;
+        check(
+            self.evaluation_periods >= 1,
+            "trigger.evaluation_periods",
+            self.evaluation_periods.to_string(),
+            "at least 1",
+        )?;
+        check(
+            u64::from(self.evaluation_periods) * u64::from(self.period_seconds)
+                <= MAX_EVALUATION_WINDOW_SECONDS,
+            "trigger.evaluation_periods",
+            self.evaluation_periods.to_string(),
+            &format!(
+                "evaluation_periods x period_seconds ({}) at most 86400 (one day, as CloudWatch alarms)",
+                self.period_seconds
+            ),
+        )?;
+        check(
+            self.datapoints_to_alarm >= 1 && self.datapoints_to_alarm <= self.evaluation_periods,
+            "trigger.datapoints_to_alarm",
+            self.datapoints_to_alarm.to_string(),
+            &format!("from 1 to evaluation_periods ({})", self.evaluation_periods),
+        )
+    }
+}
+
+impl RecordingConfig {
+    fn validate(&self) -> Result<(), Invalid> {
+        check(
+            is_log_group_name(&self.log_group),
+            "recording.log_group",
+            quoted(&self.log_group),
+            "a CloudWatch Logs group name: 1 to 512 of A-Z a-z 0-9 _ - / . #",
+        )?;
+        check(
+            RETENTION_DAYS.contains(&self.retention_days),
+            "recording.retention_days",
+            self.retention_days.to_string(),
+            &format!(
+                "one of CloudWatch Logs' retention periods: {}",
+                RETENTION_DAYS
+                    .iter()
+                    .map(u32::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )?;
+        check(
+            is_role_arn(&self.deliver_logs_role_arn),
+            "recording.deliver_logs_role_arn",
+            quoted(&self.deliver_logs_role_arn),
+            "an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>",
+        )?;
+        if let Err(problem) = check_log_format(&self.log_format) {
+            return Err(Invalid {
+                key: "recording.log_format".to_string(),
+                value: quoted(&self.log_format),
+                expected: problem,
+            });
+        }
+        check(
+            matches!(self.max_aggregation_interval, 60 | 600),
+            "recording.max_aggregation_interval",
+            self.max_aggregation_interval.to_string(),
+            "60 or 600 (seconds; 60 delivers records sooner)",
+        )?;
+        check(
+            self.max_recording_seconds > 0 && self.max_recording_seconds <= HARD_CAP_SECONDS,
+            "recording.max_recording_seconds",
+            self.max_recording_seconds.to_string(),
+            "from 1 to 86400 (a day: a runaway recording is a runaway bill)",
+        )?;
+        check(
+            self.recording_seconds <= self.max_recording_seconds,
+            "recording.recording_seconds",
+            self.recording_seconds.to_string(),
+            &format!(
+                "0 (until the trigger is OK) or at most max_recording_seconds ({})",
+                self.max_recording_seconds
+            ),
+        )?;
+        check(
+            self.max_recordings_window_seconds <= MAX_WINDOW_SECONDS,
+            "recording.max_recordings_window_seconds",
+            self.max_recordings_window_seconds.to_string(),
+            "0 (count since the last budget reset) or a window of at most ten years, in seconds",
+        )
+    }
+}
+
+impl NotifyConfig {
+    fn validate(&self) -> Result<(), Invalid> {
+        if !self.sns_topic_arn.is_empty() {
+            check(
+                is_sns_topic_arn(&self.sns_topic_arn),
+                "notify.sns_topic_arn",
+                quoted(&self.sns_topic_arn),
+                "empty (no notification) or an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<topic>",
+            )?;
+        }
+        if !self.report_s3_uri.is_empty() {
+            let bucket = self
+                .report_s3_uri
+                .strip_prefix("s3://")
+                .and_then(|rest| rest.split('/').next())
+                .unwrap_or("");
+            check(
+                !bucket.is_empty(),
+                "notify.report_s3_uri",
+                quoted(&self.report_s3_uri),
+                "empty (reports stay local) or s3://<bucket>/<prefix>",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A value that failed validation; `Config::from_toml_str` adds the origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub key: String,
+    pub value: String,
+    pub expected: String,
+}
+
+impl Invalid {
+    fn at(self, origin: &str) -> ConfigError {
+        ConfigError::Invalid {
+            origin: origin.to_string(),
+            key: self.key,
+            value: self.value,
+            expected: self.expected,
+        }
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` = {} is not valid: {}",
+            self.key, self.value, self.expected
+        )
+    }
+}
+
+fn check(ok: bool, key: &str, value: String, expected: &str) -> Result<(), Invalid> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Invalid {
+            key: key.to_string(),
+            value,
+            expected: expected.to_string(),
+        })
+    }
+}
+
+fn quoted(s: &str) -> String {
+    format!("{s:?}")
+}
+
+fn toml_list(items: &[String]) -> String {
+    let inner: Vec<String> = items.iter().map(|s| quoted(s)).collect();
+    format!("[{}]", inner.join(", "))
+}
+
+fn metric_names() -> String {
+    let mut out = String::new();
+    for (i, m) in NatMetric::ALL.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        let _ = write!(out, "{m}");
+    }
+    out
+}
+
+fn is_lower_hex(s: &str) -> bool {
+    s.bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn is_nat_gateway_id(id: &str) -> bool {
+    id.strip_prefix("nat-")
+        .is_some_and(|hex| matches!(hex.len(), 8 | 17) && is_lower_hex(hex))
+}
+
+/// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `eu-central-2`.
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    match parts.as_slice() {
+        [first, middle @ .., last] if !middle.is_empty() => {
+            first.len() == 2
+                && first.bytes().all(|b| b.is_ascii_lowercase())
+                && middle
+                    .iter()
+                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+                && !last.is_empty()
+                && last.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => false,
+    }
+}
+
+fn is_log_group_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 512
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/' | b'.' | b'#'))
+}
+
+/// `arn:aws`, `arn:aws-cn`, `arn:aws-us-gov`: returns the rest after the partition's colon.
+fn strip_arn_partition(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:aws")?;
+    let (suffix, rest) = rest.split_once(':')?;
+    suffix
+        .bytes()
+        .all(|b| b == b'-' || b.is_ascii_lowercase())
+        .then_some(rest)
+}
+
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `arn:aws[-a-z]*:iam::<12 digits>:role/<path/name>`.
+fn is_role_arn(arn: &str) -> bool {
+    let Some(rest) = strip_arn_partition(arn) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix("iam::") else {
+        return false;
+    };
+    let Some((account, resource)) = rest.split_once(':') else {
+        return false;
+    };
+    is_account(account)
+        && resource
+            .strip_prefix("role/")
+            .is_some_and(|name| !name.is_empty() && !name.ends_with('/'))
+}
+
+/// `arn:aws[-a-z]*:sns:<region>:<12 digits>:<topic>`.
+fn is_sns_topic_arn(arn: &str) -> bool {
+    let Some(rest) = strip_arn_partition(arn) else {
+        return false;
+    };
+    let Some(rest) = rest.strip_prefix("sns:") else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split(':').collect();
+    match parts.as_slice() {
+        [region, account, topic] => {
+            is_region(region)
+                && is_account(account)
+                && !topic.is_empty()
+                && topic.len() <= 256
+                && topic
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        }
+        _ => false,
+    }
+}
+
+/// The format CreateFlowLogs takes (`${field}` tokens), checked by the same parser that will read
+/// the records, so a format that records cannot later be read is refused up front.
+fn check_log_format(format: &str) -> Result<(), String> {
+    nat_flowrec_parsers::LogFormat::parse(format)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn default_state() -> PathBuf {
+    PathBuf::from("nat-flowrec-state/events.jsonl")
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            region: None,
+            nat_gateway_ids: vec![EXAMPLE_NAT_GATEWAY_ID.to_string()],
+            state: default_state(),
+            trigger: TriggerConfig::default(),
+            recording: RecordingConfig::default(),
+            notify: NotifyConfig::default(),
+            report: ReportConfig::default(),
+        }
+    }
+}
+
+impl Default for TriggerConfig {
+    fn default() -> TriggerConfig {
+        TriggerConfig {
+            mode: TriggerMode::Metrics,
+            alarm_names: Vec::new(),
+            metrics: vec![
+                NatMetric::BytesInFromSource,
+                NatMetric::BytesInFromDestination,
+            ],
+            combine: Combine::Any,
+            threshold_bytes: 100_000_000,
+            period_seconds: 60,
+            evaluation_periods: 3,
+            datapoints_to_alarm: 1,
+            treat_missing_data: TreatMissingData::Missing,
+        }
+    }
+}
+
+impl Default for RecordingConfig {
+    fn default() -> RecordingConfig {
+        RecordingConfig {
+            log_group: "/nat-flowrec/flowlogs".to_string(),
+            log_group_class: LogGroupClass::InfrequentAccess,
+            retention_days: 7,
+            deliver_logs_role_arn: "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
+                .to_string(),
+            log_format: DEFAULT_LOG_FORMAT.to_string(),
+            max_aggregation_interval: 60,
+            recording_seconds: 900,
+            max_recording_seconds: 21_600,
+            max_recordings: 0,
+            max_recordings_window_seconds: 0,
+            settle_seconds: 600,
+        }
+    }
+}
+
+impl Default for ReportConfig {
+    fn default() -> ReportConfig {
+        ReportConfig {
+            out_dir: PathBuf::from("nat-flowrec-reports"),
+            top: 20,
+        }
+    }
+}
+
+const EXAMPLE: &str = r#"# nat-flowrec configuration. Every key but nat_gateway_ids has the default shown here;
+# unknown keys are errors, so a typo cannot silently switch a guard off.
+
+# AWS region; leave it out to use the SDK's default chain (AWS_REGION, the profile).
+# region = "us-east-1"
+
+# The NAT gateways to watch (replace with yours).
+nat_gateway_ids = ["nat-0123456789abcdef0"]
+
+# The event log: the job's memory (append-only JSON Lines).
+state = "nat-flowrec-state/events.jsonl"
+
+[trigger]
+# metrics: evaluate the rule below from CloudWatch metrics | alarm: follow existing CloudWatch
+# alarms (alarm_names = ["one-for-all"] or one per NAT gateway, in nat_gateway_ids order).
+mode = "metrics"
+alarm_names = []
+# Any of BytesInFromSource, BytesInFromDestination, BytesOutToSource, BytesOutToDestination,
+# PacketsInFromSource, PacketsInFromDestination, PacketsOutToSource, PacketsOutToDestination.
+metrics = ["BytesInFromSource", "BytesInFromDestination"]
+# any: a period breaches when any metric's Sum > threshold (the seed's rule) | sum: their total.
+combine = "any"
+threshold_bytes = 100000000
+# 60 or a multiple of 60.
+period_seconds = 60
+# Breaching when datapoints_to_alarm of the last evaluation_periods complete periods breach.
+evaluation_periods = 3
+datapoints_to_alarm = 1
+# missing | notBreaching | breaching | ignore (CloudWatch's meanings).
+treat_missing_data = "missing"
+
+[recording]
+log_group = "/nat-flowrec/flowlogs"
+# INFREQUENT_ACCESS: half the ingestion price, Logs Insights still works | STANDARD.
+log_group_class = "INFREQUENT_ACCESS"
+retention_days = 7
+# The role VPC Flow Logs assumes to write to CloudWatch Logs.
+deliver_logs_role_arn = "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
+log_format = "${action} ${flow-direction} ${traffic-path} ${srcaddr} ${srcport} ${dstaddr} ${dstport} ${protocol} ${bytes} ${type} ${pkt-srcaddr} ${pkt-src-aws-service} ${pkt-dstaddr} ${pkt-dst-aws-service}"
+# 60 or 600 seconds; 60 delivers records sooner.
+max_aggregation_interval = 60
+# 0 = until the trigger is OK, never past max_recording_seconds.
+recording_seconds = 900
+# The hard cap of any recording (at most 86400).
+max_recording_seconds = 21600
+# Per NAT gateway; 0 = unlimited.
+max_recordings = 0
+# 0 = count recordings since the last `budget reset`; else a rolling window in seconds.
+max_recordings_window_seconds = 0
+# Wait after a stop before exporting (flow logs deliver minutes late).
+settle_seconds = 600
+
+[notify]
+# Empty = no notification.
+sns_topic_arn = ""
+# Optional: where full reports are uploaded, s3://bucket/prefix.
+report_s3_uri = ""
+
+[report]
+# Exports and reports, one folder per recording.
+out_dir = "nat-flowrec-reports"
+top = 20
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "nat_gateway_ids = [\"nat-0123456789abcdef0\"]\n";
+
+    fn with(extra: &str) -> Result<Config, ConfigError> {
+        Config::from_toml_str(&format!("{MINIMAL}{extra}"), "test.toml")
+    }
+
+    fn invalid_key(result: Result<Config, ConfigError>) -> String {
+        match result {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn example_loads_and_equals_the_defaults() {
+        let config = Config::from_toml_str(Config::example(), "<example>").unwrap();
+        assert_eq!(config, Config::default());
+    }
+
+    #[test]
+    fn defaults_are_the_issues_values() {
+        let c = Config::from_toml_str(MINIMAL, "t").unwrap();
+        assert_eq!(c.region, None);
+        assert_eq!(c.state, PathBuf::from("nat-flowrec-state/events.jsonl"));
+        assert_eq!(c.trigger.mode, TriggerMode::Metrics);
+        assert_eq!(
+            c.trigger.metrics,
+            vec![
+                NatMetric::BytesInFromSource,
+                NatMetric::BytesInFromDestination
+            ]
+        );
+        assert_eq!(c.trigger.combine, Combine::Any);
+        assert_eq!(c.trigger.threshold_bytes, 100_000_000);
+        assert_eq!(
+            (
+                c.trigger.period_seconds,
+                c.trigger.evaluation_periods,
+                c.trigger.datapoints_to_alarm
+            ),
+            (60, 3, 1)
+        );
+        assert_eq!(c.trigger.treat_missing_data, TreatMissingData::Missing);
+        assert_eq!(c.recording.log_group, "/nat-flowrec/flowlogs");
+        assert_eq!(c.recording.log_group_class.as_str(), "INFREQUENT_ACCESS");
+        assert_eq!(c.recording.retention_days, 7);
+        assert_eq!(c.recording.log_format, DEFAULT_LOG_FORMAT);
+        assert_eq!(c.recording.log_format.split(' ').count(), 14);
+        assert_eq!(c.recording.max_aggregation_interval, 60);
+        assert_eq!(c.recording.recording_seconds, 900);
+        assert_eq!(c.recording.max_recording_seconds, 21_600);
+        assert_eq!(c.recording.max_recordings, 0);
+        assert_eq!(c.recording.max_recordings_window_seconds, 0);
+        assert_eq!(c.recording.settle_seconds, 600);
+        assert_eq!(c.notify, NotifyConfig::default());
+        assert_eq!(c.report.out_dir, PathBuf::from("nat-flowrec-reports"));
+        assert_eq!(c.report.top, 20);
+    }
+
+    #[test]
+    fn demo_config_is_valid() {
+        let c = Config::demo(Path::new("/tmp/demo"));
+        c.validate().unwrap();
+        assert_eq!(c.nat_gateway_ids, vec![DEMO_NAT_GATEWAY_ID]);
+        assert_eq!(c.state, PathBuf::from("/tmp/demo/events.jsonl"));
+    }
+
+    #[test]
+    fn every_enum_spelling_is_accepted() {
+        let c = with(
+            "[trigger]\nmode = \"alarm\"\nalarm_names = [\"a\"]\ncombine = \"sum\"\ntreat_missing_data = \"notBreaching\"\n\
+             metrics = [\"BytesInFromSource\", \"BytesInFromDestination\", \"BytesOutToSource\", \"BytesOutToDestination\", \
+             \"PacketsInFromSource\", \"PacketsInFromDestination\", \"PacketsOutToSource\", \"PacketsOutToDestination\"]\n\
+             [recording]\nlog_group_class = \"STANDARD\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.trigger.mode, TriggerMode::Alarm);
+        assert_eq!(c.trigger.combine, Combine::Sum);
+        assert_eq!(c.trigger.metrics, NatMetric::ALL.to_vec());
+        assert_eq!(c.recording.log_group_class, LogGroupClass::Standard);
+        for (text, want) in [
+            ("missing", TreatMissingData::Missing),
+            ("notBreaching", TreatMissingData::NotBreaching),
+            ("breaching", TreatMissingData::Breaching),
+            ("ignore", TreatMissingData::Ignore),
+        ] {
+            let c = with(&format!("[trigger]\ntreat_missing_data = \"{text}\"\n")).unwrap();
+            assert_eq!(c.trigger.treat_missing_data, want);
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_with_line_and_column() {
+        for (text, bad) in [
+            ("max_recording = 1\n", "max_recording"),
+            ("[recording]\nmax_recording = 1\n", "max_recording"),
+            ("[trigger]\nthreshold = 5\n", "threshold"),
+            ("[notify]\nemail = \"x\"\n", "email"),
+            ("[report]\nformat = \"csv\"\n", "format"),
+            ("[reports]\ntop = 3\n", "reports"),
+        ] {
+            let err = with(text).unwrap_err();
+            let message = err.to_string();
+            assert!(matches!(err, ConfigError::Syntax { .. }), "{message}");
+            assert!(message.contains(bad), "{message}");
+            assert!(message.contains("line"), "{message}");
+            assert!(message.starts_with("test.toml: "), "{message}");
+        }
+    }
+
+    #[test]
+    fn syntax_errors_keep_line_and_column() {
+        let err = Config::from_toml_str(
+            "nat_gateway_ids = [\"nat-0123456789abcdef0\"]\n[trigger]\nperiod_seconds = = 60\n",
+            "cfg.toml",
+        )
+        .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("line 3"), "{message}");
+        assert!(message.contains("column"), "{message}");
+    }
+
+    #[test]
+    fn wrong_enum_values_name_what_is_valid() {
+        for (text, valid) in [
+            ("[trigger]\nmode = \"alarms\"\n", "metrics"),
+            ("[trigger]\ncombine = \"all\"\n", "any"),
+            (
+                "[trigger]\ntreat_missing_data = \"notbreaching\"\n",
+                "notBreaching",
+            ),
+            ("[trigger]\nmetrics = [\"BytesIn\"]\n", "BytesInFromSource"),
+            ("[recording]\nlog_group_class = \"standard\"\n", "STANDARD"),
+        ] {
+            let message = with(text).unwrap_err().to_string();
+            assert!(message.contains(valid), "{text}: {message}");
+        }
+    }
+
+    #[test]
+    fn nat_gateway_ids_are_required() {
+        let err = Config::from_toml_str("[trigger]\n", "t.toml").unwrap_err();
+        assert!(err.to_string().contains("nat_gateway_ids"), "{err}");
+    }
+
+    #[test]
+    fn invalid_values_name_key_value_and_what_is_valid() {
+        struct Case {
+            toml: &'static str,
+            key: &'static str,
+        }
+        let cases = [
+            Case {
+                toml: "nat_gateway_ids = []\n",
+                key: "nat_gateway_ids",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-123\"]\n",
+                key: "nat_gateway_ids[0]",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-0123456789ABCDEF0\"]\n",
+                key: "nat_gateway_ids[0]",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"igw-01234567\"]\n",
+                key: "nat_gateway_ids[0]",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\", \"nat-0123456789abcdef\"]\n",
+                key: "nat_gateway_ids[1]",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\", \"nat-01234567\"]\n",
+                key: "nat_gateway_ids[1]",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\nregion = \"useast1\"\n",
+                key: "region",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\nstate = \"\"\n",
+                key: "state",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nmetrics = []\n",
+                key: "trigger.metrics",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nmetrics = [\"BytesOutToSource\", \"BytesOutToSource\"]\n",
+                key: "trigger.metrics[1]",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nperiod_seconds = 30\n",
+                key: "trigger.period_seconds",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nperiod_seconds = 90\n",
+                key: "trigger.period_seconds",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nperiod_seconds = 0\n",
+                key: "trigger.period_seconds",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nevaluation_periods = 0\ndatapoints_to_alarm = 0\n",
+                key: "trigger.evaluation_periods",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nevaluation_periods = 1441\n",
+                key: "trigger.evaluation_periods",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\ndatapoints_to_alarm = 0\n",
+                key: "trigger.datapoints_to_alarm",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\ndatapoints_to_alarm = 4\n",
+                key: "trigger.datapoints_to_alarm",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nmode = \"alarm\"\n",
+                key: "trigger.alarm_names",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nmode = \"alarm\"\nalarm_names = [\"a\", \"b\"]\n",
+                key: "trigger.alarm_names",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nalarm_names = [\"\"]\n",
+                key: "trigger.alarm_names[0]",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nlog_group = \"\"\n",
+                key: "recording.log_group",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nlog_group = \"a b\"\n",
+                key: "recording.log_group",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nretention_days = 10\n",
+                key: "recording.retention_days",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nretention_days = 0\n",
+                key: "recording.retention_days",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\ndeliver_logs_role_arn = \"arn:aws:iam::12345:role/x\"\n",
+                key: "recording.deliver_logs_role_arn",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\ndeliver_logs_role_arn = \"arn:aws:iam::123456789012:user/x\"\n",
+                key: "recording.deliver_logs_role_arn",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\ndeliver_logs_role_arn = \"arn:aws:iam::123456789012:role/\"\n",
+                key: "recording.deliver_logs_role_arn",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\ndeliver_logs_role_arn = \"arn:aws:sts::123456789012:role/x\"\n",
+                key: "recording.deliver_logs_role_arn",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\ndeliver_logs_role_arn = \"arn:AWS:iam::123456789012:role/x\"\n",
+                key: "recording.deliver_logs_role_arn",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nlog_format = \"\"\n",
+                key: "recording.log_format",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nlog_format = \"${srcaddr} dstaddr\"\n",
+                key: "recording.log_format",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nlog_format = \"${srcaddr} ${srcaddr}\"\n",
+                key: "recording.log_format",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nlog_format = \"${}\"\n",
+                key: "recording.log_format",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nmax_aggregation_interval = 300\n",
+                key: "recording.max_aggregation_interval",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nmax_recording_seconds = 0\nrecording_seconds = 0\n",
+                key: "recording.max_recording_seconds",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nmax_recording_seconds = 86401\n",
+                key: "recording.max_recording_seconds",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nrecording_seconds = 900\nmax_recording_seconds = 600\n",
+                key: "recording.recording_seconds",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nmax_recordings_window_seconds = 999999999999\n",
+                key: "recording.max_recordings_window_seconds",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[notify]\nsns_topic_arn = \"my-topic\"\n",
+                key: "notify.sns_topic_arn",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[notify]\nsns_topic_arn = \"arn:aws:sns:us-east-1:123456789012\"\n",
+                key: "notify.sns_topic_arn",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[notify]\nreport_s3_uri = \"bucket/prefix\"\n",
+                key: "notify.report_s3_uri",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[notify]\nreport_s3_uri = \"s3://\"\n",
+                key: "notify.report_s3_uri",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[report]\nout_dir = \"\"\n",
+                key: "report.out_dir",
+            },
+        ];
+        for case in cases {
+            let result = Config::from_toml_str(case.toml, "c.toml");
+            let message = match &result {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("{} was accepted", case.toml),
+            };
+            assert!(message.starts_with("c.toml: `"), "{message}");
+            assert!(message.contains("is not valid: "), "{message}");
+            assert_eq!(invalid_key(result), case.key, "{}", case.toml);
+        }
+    }
+
+    #[test]
+    fn invalid_message_shows_the_value_and_the_valid_set() {
+        let message = with("[recording]\nretention_days = 10\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "test.toml: `recording.retention_days` = 10 is not valid: one of CloudWatch Logs' retention periods: \
+             1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"
+        );
+        let message = with("[trigger]\ndatapoints_to_alarm = 5\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("`trigger.datapoints_to_alarm` = 5")
+                && message.contains("from 1 to evaluation_periods (3)"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn valid_edge_values_are_accepted() {
+        for text in [
+            "nat_gateway_ids = [\"nat-01234567\", \"nat-0123456789abcdef0\"]\n",
+            "nat_gateway_ids = [\"nat-01234567\"]\nregion = \"us-gov-west-1\"\n",
+            "nat_gateway_ids = [\"nat-01234567\"]\nregion = \"eu-central-2\"\n",
+            "nat_gateway_ids = [\"nat-01234567\"]\n[trigger]\nperiod_seconds = 300\nevaluation_periods = 288\ndatapoints_to_alarm = 288\n",
+            "nat_gateway_ids = [\"nat-01234567\", \"nat-89abcdef\"]\n[trigger]\nmode = \"alarm\"\nalarm_names = [\"a\", \"b\"]\n",
+            "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nretention_days = 3653\nmax_aggregation_interval = 600\n",
+            "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nrecording_seconds = 0\nmax_recording_seconds = 86400\n",
+            "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\ndeliver_logs_role_arn = \"arn:aws-us-gov:iam::123456789012:role/path/to/r\"\n",
+            "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\ndeliver_logs_role_arn = \"arn:aws-cn:iam::123456789012:role/r\"\n",
+            "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nlog_format = \"${version} ${account-id} ${interface-id} ${some-future-field}\"\n",
+            "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nmax_recordings = 3\nmax_recordings_window_seconds = 86400\n",
+            "nat_gateway_ids = [\"nat-01234567\"]\n[notify]\nsns_topic_arn = \"arn:aws:sns:us-east-1:123456789012:nat-alerts.fifo\"\nreport_s3_uri = \"s3://bucket/reports/\"\n",
+        ] {
+            if let Err(e) = Config::from_toml_str(text, "ok.toml") {
+                panic!("{text}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn alarm_name_for_maps_one_for_all_or_one_per_nat() {
+        let one = with("[trigger]\nmode = \"alarm\"\nalarm_names = [\"all\"]\n").unwrap();
+        assert_eq!(one.alarm_name_for("nat-0123456789abcdef0"), Some("all"));
+        let per = Config::from_toml_str(
+            "nat_gateway_ids = [\"nat-01234567\", \"nat-89abcdef\"]\n[trigger]\nmode = \"alarm\"\nalarm_names = [\"a\", \"b\"]\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(per.alarm_name_for("nat-89abcdef"), Some("b"));
+        assert_eq!(per.alarm_name_for("nat-01234567"), Some("a"));
+        assert_eq!(per.alarm_name_for("nat-ffffffff"), None);
+    }
+
+    #[test]
+    fn load_reports_a_missing_file_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent.toml");
+        let err = Config::load(&path).unwrap_err();
+        assert!(matches!(err, ConfigError::Read { .. }));
+        assert!(err.to_string().contains("absent.toml"), "{err}");
+        std::fs::write(&path, Config::example()).unwrap();
+        assert_eq!(Config::load(&path).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn metric_names_round_trip() {
+        for m in NatMetric::ALL {
+            assert_eq!(NatMetric::from_name(m.as_str()), Some(m));
+        }
+        assert_eq!(NatMetric::from_name("BytesIn"), None);
+        assert!(NatMetric::PacketsOutToSource.is_packets());
+        assert!(!NatMetric::BytesOutToSource.is_packets());
+    }
+}

@@ -1,0 +1,656 @@
+//! The events of the log: everything the job did or learned, named in the past tense, one JSON
+//! object per line. The log is the source of truth; `State` is a fold over these.
+//!
+//! A line is an envelope `{"v":1,"seq":N,"at":"RFC3339","type":"RecordingStarted",...}`. `v` is
+//! the schema version of the line; `decode_line` upgrades older versions while replaying, so the
+//! rest of the program only ever sees the current shape.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::trigger::TriggerState;
+
+/// The schema version this build writes.
+pub const EVENT_VERSION: u32 = 1;
+
+/// One line of the log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventEnvelope {
+    pub v: u32,
+    /// 1, 2, 3, ... in file order.
+    pub seq: u64,
+    /// When the job appended it (the run's clock, `--now` in tests and replays).
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum Event {
+    /// Flow logs were created on every ENI of the NAT gateway.
+    RecordingStarted {
+        recording_id: String,
+        nat_gateway_id: String,
+        enis: Vec<String>,
+        flow_log_ids: Vec<String>,
+        /// The NAT's private addresses: they decide the VPC side when the format has no pkt-*.
+        #[serde(default)]
+        nat_ips: Vec<IpAddr>,
+        log_group: String,
+        log_format: String,
+        max_aggregation_interval: u32,
+        deadline: DateTime<Utc>,
+        cause: StartCause,
+    },
+    /// The recording's flow logs were deleted (or found gone); the captured logs stay.
+    RecordingStopped {
+        recording_id: String,
+        nat_gateway_id: String,
+        reason: StopReason,
+        #[serde(default)]
+        deleted_flow_log_ids: Vec<String>,
+    },
+    /// CreateFlowLogs failed; whatever it created was deleted again. Not counted against the
+    /// budget, and the spike is still unrecorded, so the next run tries again.
+    RecordingFailed {
+        recording_id: String,
+        nat_gateway_id: String,
+        error: String,
+        #[serde(default)]
+        created_flow_log_ids: Vec<String>,
+    },
+    /// A NAT gateway's trigger changed state (appended only on a change).
+    TriggerChanged {
+        nat_gateway_id: String,
+        from: TriggerState,
+        to: TriggerState,
+        evidence: String,
+    },
+    /// The budget blocked a recording of the current spike (once per spike).
+    BudgetExhausted {
+        nat_gateway_id: String,
+        used: u32,
+        max: u32,
+        /// 0 = counted since the last reset; else the rolling window.
+        #[serde(default)]
+        window_seconds: u64,
+    },
+    /// The user reset the NAT gateway's budget: earlier recordings no longer count.
+    BudgetReset {
+        nat_gateway_id: String,
+    },
+    /// Flow logs carrying our tags that the log did not know as active were taken over (a crash
+    /// between CreateFlowLogs and the RecordingStarted append), so they stop like any recording.
+    FlowLogsAdopted {
+        recording_id: String,
+        nat_gateway_id: String,
+        flow_log_ids: Vec<String>,
+        enis: Vec<String>,
+        deadline: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        log_group: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        log_format: Option<String>,
+    },
+    /// Flow logs carrying our tags that no active recording owns were deleted.
+    StrayFlowLogsDeleted {
+        recording_id: String,
+        flow_log_ids: Vec<String>,
+    },
+    /// The trigger breached but the NAT gateway was not `available` (noted once per spike and
+    /// state).
+    NatUnavailable {
+        nat_gateway_id: String,
+        state: String,
+    },
+    Exported {
+        recording_id: String,
+        files: Vec<String>,
+        records: u64,
+        bytes: u64,
+    },
+    Reported {
+        recording_id: String,
+        dir: String,
+    },
+    Notified {
+        recording_id: String,
+        message_id: String,
+    },
+}
+
+/// Why a recording started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind")]
+pub enum StartCause {
+    /// The trigger breached; the evidence says how.
+    Trigger { evidence: String },
+    /// `nat-flowrec start`; `forced` when it overrode a spent budget.
+    Manual { forced: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StopReason {
+    /// The trigger went back to OK.
+    TriggerOk,
+    /// The recording's time was up.
+    Deadline,
+    /// `max_recording_seconds` passed (the deadline was further away).
+    HardCap,
+    /// `nat-flowrec stop`.
+    Manual,
+    /// AWS no longer had any of its flow logs.
+    Vanished,
+    /// Its flow logs were created but the start could not be completed.
+    FailedToStart,
+}
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StopReason::TriggerOk => "the trigger is OK again",
+            StopReason::Deadline => "its recording time is up",
+            StopReason::HardCap => "max_recording_seconds passed",
+            StopReason::Manual => "stopped by hand",
+            StopReason::Vanished => "its flow logs are gone from AWS",
+            StopReason::FailedToStart => "it failed to start",
+        })
+    }
+}
+
+impl Event {
+    /// The `type` written in the log.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::RecordingStarted { .. } => "RecordingStarted",
+            Event::RecordingStopped { .. } => "RecordingStopped",
+            Event::RecordingFailed { .. } => "RecordingFailed",
+            Event::TriggerChanged { .. } => "TriggerChanged",
+            Event::BudgetExhausted { .. } => "BudgetExhausted",
+            Event::BudgetReset { .. } => "BudgetReset",
+            Event::FlowLogsAdopted { .. } => "FlowLogsAdopted",
+            Event::StrayFlowLogsDeleted { .. } => "StrayFlowLogsDeleted",
+            Event::NatUnavailable { .. } => "NatUnavailable",
+            Event::Exported { .. } => "Exported",
+            Event::Reported { .. } => "Reported",
+            Event::Notified { .. } => "Notified",
+        }
+    }
+
+    /// The NAT gateway the event is about, when it names one (for `history --nat`).
+    pub fn nat_gateway_id(&self) -> Option<&str> {
+        match self {
+            Event::RecordingStarted { nat_gateway_id, .. }
+            | Event::RecordingStopped { nat_gateway_id, .. }
+            | Event::RecordingFailed { nat_gateway_id, .. }
+            | Event::TriggerChanged { nat_gateway_id, .. }
+            | Event::BudgetExhausted { nat_gateway_id, .. }
+            | Event::BudgetReset { nat_gateway_id }
+            | Event::FlowLogsAdopted { nat_gateway_id, .. }
+            | Event::NatUnavailable { nat_gateway_id, .. } => Some(nat_gateway_id),
+            Event::StrayFlowLogsDeleted { .. }
+            | Event::Exported { .. }
+            | Event::Reported { .. }
+            | Event::Notified { .. } => None,
+        }
+    }
+
+    /// The recording the event is about, when it names one.
+    pub fn recording_id(&self) -> Option<&str> {
+        match self {
+            Event::RecordingStarted { recording_id, .. }
+            | Event::RecordingStopped { recording_id, .. }
+            | Event::RecordingFailed { recording_id, .. }
+            | Event::FlowLogsAdopted { recording_id, .. }
+            | Event::StrayFlowLogsDeleted { recording_id, .. }
+            | Event::Exported { recording_id, .. }
+            | Event::Reported { recording_id, .. }
+            | Event::Notified { recording_id, .. } => Some(recording_id),
+            Event::TriggerChanged { .. }
+            | Event::BudgetExhausted { .. }
+            | Event::BudgetReset { .. }
+            | Event::NatUnavailable { .. } => None,
+        }
+    }
+}
+
+/// One sentence per event, for `history` and for dry-run plans.
+impl std::fmt::Display for Event {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Event::RecordingStarted {
+                recording_id,
+                nat_gateway_id,
+                enis,
+                deadline,
+                cause,
+                ..
+            } => {
+                write!(
+                    f,
+                    "{nat_gateway_id}: recording {recording_id} started on {} ENI(s) until {}",
+                    enis.len(),
+                    rfc3339(deadline)
+                )?;
+                match cause {
+                    StartCause::Trigger { evidence } => write!(f, " (trigger: {evidence})"),
+                    StartCause::Manual { forced: false } => write!(f, " (started by hand)"),
+                    StartCause::Manual { forced: true } => {
+                        write!(f, " (started by hand, over the budget)")
+                    }
+                }
+            }
+            Event::RecordingStopped {
+                recording_id,
+                nat_gateway_id,
+                reason,
+                ..
+            } => write!(
+                f,
+                "{nat_gateway_id}: recording {recording_id} stopped: {reason}"
+            ),
+            Event::RecordingFailed {
+                recording_id,
+                nat_gateway_id,
+                error,
+                ..
+            } => write!(
+                f,
+                "{nat_gateway_id}: recording {recording_id} failed to start: {error}"
+            ),
+            Event::TriggerChanged {
+                nat_gateway_id,
+                from,
+                to,
+                evidence,
+            } => write!(f, "{nat_gateway_id}: trigger {from} -> {to}: {evidence}"),
+            Event::BudgetExhausted {
+                nat_gateway_id,
+                used,
+                max,
+                window_seconds,
+            } => {
+                write!(
+                    f,
+                    "{nat_gateway_id}: not recording this spike: budget spent ({used} of {max} recordings"
+                )?;
+                if *window_seconds > 0 {
+                    write!(
+                        f,
+                        " in the last {})",
+                        super::policy::human_seconds(*window_seconds)
+                    )
+                } else {
+                    write!(f, " since the last budget reset)")
+                }
+            }
+            Event::BudgetReset { nat_gateway_id } => write!(f, "{nat_gateway_id}: budget reset"),
+            Event::FlowLogsAdopted {
+                recording_id,
+                nat_gateway_id,
+                flow_log_ids,
+                deadline,
+                ..
+            } => write!(
+                f,
+                "{nat_gateway_id}: adopted flow logs {} of recording {recording_id} (deadline {})",
+                flow_log_ids.join(", "),
+                rfc3339(deadline)
+            ),
+            Event::StrayFlowLogsDeleted {
+                recording_id,
+                flow_log_ids,
+            } => write!(
+                f,
+                "deleted stray flow logs {} of recording {recording_id}",
+                flow_log_ids.join(", ")
+            ),
+            Event::NatUnavailable {
+                nat_gateway_id,
+                state,
+            } => write!(
+                f,
+                "{nat_gateway_id}: not recording: the NAT gateway is `{state}`, not `available`"
+            ),
+            Event::Exported {
+                recording_id,
+                files,
+                records,
+                bytes,
+            } => write!(
+                f,
+                "recording {recording_id} exported: {records} records, {bytes} bytes in {} file(s)",
+                files.len()
+            ),
+            Event::Reported { recording_id, dir } => {
+                write!(f, "recording {recording_id} reported in {dir}")
+            }
+            Event::Notified {
+                recording_id,
+                message_id,
+            } => write!(
+                f,
+                "recording {recording_id} notified (SNS message {message_id})"
+            ),
+        }
+    }
+}
+
+pub(crate) fn rfc3339(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// What is wrong with one line of the log (the store adds the file and line number).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("not JSON: {0}")]
+    Json(String),
+    #[error("no schema version: expected a number `v`")]
+    NoVersion,
+    #[error(
+        "schema version v={found} is newer than this nat-flowrec understands (v={EVENT_VERSION}); upgrade nat-flowrec"
+    )]
+    TooNew { found: u64 },
+    #[error("schema version v={found} is not one nat-flowrec ever wrote (1 to {EVENT_VERSION})")]
+    Unknown { found: u64 },
+    #[error("not a valid v{EVENT_VERSION} event: {0}")]
+    Shape(String),
+}
+
+impl EventEnvelope {
+    pub fn new(seq: u64, at: DateTime<Utc>, event: Event) -> EventEnvelope {
+        EventEnvelope {
+            v: EVENT_VERSION,
+            seq,
+            at,
+            event,
+        }
+    }
+
+    /// One log line, without the newline.
+    pub fn to_line(&self) -> Result<String, serde_json::Error> {
+        serde_json::to_string(self)
+    }
+}
+
+/// Parses one log line, upgrading older schema versions first.
+pub fn decode_line(line: &str) -> Result<EventEnvelope, DecodeError> {
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| DecodeError::Json(e.to_string()))?;
+    let version = value
+        .get("v")
+        .and_then(serde_json::Value::as_u64)
+        .ok_or(DecodeError::NoVersion)?;
+    let value = upgrade(value, version)?;
+    serde_json::from_value(value).map_err(|e| DecodeError::Shape(e.to_string()))
+}
+
+/// The upgrade hook: brings a line of schema version `from` up to `EVENT_VERSION`, one version at
+/// a time. When v2 comes, add `1 => upgrade(v1_to_v2(value), 2)` (rename fields, fill new ones,
+/// set `"v": 2`) and keep every older step, so logs written by any release still replay.
+fn upgrade(value: serde_json::Value, from: u64) -> Result<serde_json::Value, DecodeError> {
+    match from {
+        v if v == u64::from(EVENT_VERSION) => Ok(value),
+        v if v > u64::from(EVENT_VERSION) => Err(DecodeError::TooNew { found: v }),
+        v => Err(DecodeError::Unknown { found: v }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn one_of_each() -> Vec<Event> {
+        vec![
+            Event::RecordingStarted {
+                recording_id: "rec-01234567-20250101T104100Z".into(),
+                nat_gateway_id: "nat-01234567".into(),
+                enis: vec!["eni-1".into(), "eni-2".into()],
+                flow_log_ids: vec!["fl-1".into(), "fl-2".into()],
+                nat_ips: vec!["10.0.0.220".parse().unwrap()],
+                log_group: "/g".into(),
+                log_format: "${srcaddr}".into(),
+                max_aggregation_interval: 60,
+                deadline: at("2025-01-01T10:56:00Z"),
+                cause: StartCause::Trigger {
+                    evidence: "1 of 3".into(),
+                },
+            },
+            Event::RecordingStopped {
+                recording_id: "r".into(),
+                nat_gateway_id: "nat-01234567".into(),
+                reason: StopReason::HardCap,
+                deleted_flow_log_ids: vec!["fl-1".into()],
+            },
+            Event::RecordingFailed {
+                recording_id: "r".into(),
+                nat_gateway_id: "nat-01234567".into(),
+                error: "ec2:CreateFlowLogs: AccessDenied".into(),
+                created_flow_log_ids: vec![],
+            },
+            Event::TriggerChanged {
+                nat_gateway_id: "nat-01234567".into(),
+                from: TriggerState::InsufficientData,
+                to: TriggerState::Breaching,
+                evidence: "e".into(),
+            },
+            Event::BudgetExhausted {
+                nat_gateway_id: "nat-01234567".into(),
+                used: 1,
+                max: 1,
+                window_seconds: 0,
+            },
+            Event::BudgetReset {
+                nat_gateway_id: "nat-01234567".into(),
+            },
+            Event::FlowLogsAdopted {
+                recording_id: "r".into(),
+                nat_gateway_id: "nat-01234567".into(),
+                flow_log_ids: vec!["fl-9".into()],
+                enis: vec!["eni-9".into()],
+                deadline: at("2025-01-01T11:00:00Z"),
+                log_group: Some("/g".into()),
+                log_format: None,
+            },
+            Event::StrayFlowLogsDeleted {
+                recording_id: "r".into(),
+                flow_log_ids: vec!["fl-8".into()],
+            },
+            Event::NatUnavailable {
+                nat_gateway_id: "nat-01234567".into(),
+                state: "pending".into(),
+            },
+            Event::Exported {
+                recording_id: "r".into(),
+                files: vec!["a.log".into()],
+                records: 10,
+                bytes: 2000,
+            },
+            Event::Reported {
+                recording_id: "r".into(),
+                dir: "out/r".into(),
+            },
+            Event::Notified {
+                recording_id: "r".into(),
+                message_id: "m-1".into(),
+            },
+            Event::RecordingStarted {
+                recording_id: "m".into(),
+                nat_gateway_id: "nat-01234567".into(),
+                enis: vec![],
+                flow_log_ids: vec![],
+                nat_ips: vec![],
+                log_group: "/g".into(),
+                log_format: "${srcaddr}".into(),
+                max_aggregation_interval: 600,
+                deadline: at("2025-01-01T10:56:00Z"),
+                cause: StartCause::Manual { forced: true },
+            },
+        ]
+    }
+
+    #[test]
+    fn every_event_round_trips_through_a_line() {
+        for (i, event) in one_of_each().into_iter().enumerate() {
+            let envelope = EventEnvelope::new(i as u64 + 1, at("2025-01-01T10:41:07Z"), event);
+            let line = envelope.to_line().unwrap();
+            assert!(!line.contains('\n'));
+            assert_eq!(decode_line(&line).unwrap(), envelope, "{line}");
+        }
+    }
+
+    #[test]
+    fn the_envelope_is_flat_with_a_type() {
+        let envelope = EventEnvelope::new(
+            7,
+            at("2025-01-01T10:41:00Z"),
+            Event::BudgetReset {
+                nat_gateway_id: "nat-01234567".into(),
+            },
+        );
+        assert_eq!(
+            envelope.to_line().unwrap(),
+            r#"{"v":1,"seq":7,"at":"2025-01-01T10:41:00Z","type":"BudgetReset","nat_gateway_id":"nat-01234567"}"#
+        );
+        let stopped = EventEnvelope::new(
+            8,
+            at("2025-01-01T10:41:00Z"),
+            Event::RecordingStopped {
+                recording_id: "r".into(),
+                nat_gateway_id: "n".into(),
+                reason: StopReason::TriggerOk,
+                deleted_flow_log_ids: vec![],
+            },
+        );
+        assert!(
+            stopped
+                .to_line()
+                .unwrap()
+                .contains(r#""reason":"TriggerOk""#)
+        );
+    }
+
+    #[test]
+    fn kind_matches_the_serialized_type() {
+        for event in one_of_each() {
+            let value = serde_json::to_value(&event).unwrap();
+            assert_eq!(value["type"], event.kind());
+        }
+    }
+
+    #[test]
+    fn decode_errors_say_what_is_wrong() {
+        struct Case {
+            line: &'static str,
+            want: DecodeError,
+        }
+        let cases = [
+            Case {
+                line: "{\"v\":1,",
+                want: DecodeError::Json(String::new()),
+            },
+            Case {
+                line: r#"{"seq":1,"at":"2025-01-01T00:00:00Z","type":"BudgetReset","nat_gateway_id":"n"}"#,
+                want: DecodeError::NoVersion,
+            },
+            Case {
+                line: r#"{"v":2,"seq":1,"at":"2025-01-01T00:00:00Z","type":"BudgetReset","nat_gateway_id":"n"}"#,
+                want: DecodeError::TooNew { found: 2 },
+            },
+            Case {
+                line: r#"{"v":0,"seq":1,"at":"2025-01-01T00:00:00Z","type":"BudgetReset","nat_gateway_id":"n"}"#,
+                want: DecodeError::Unknown { found: 0 },
+            },
+            Case {
+                line: r#"{"v":1,"seq":1,"at":"2025-01-01T00:00:00Z","type":"RecordingExploded"}"#,
+                want: DecodeError::Shape(String::new()),
+            },
+            Case {
+                line: r#"{"v":1,"seq":1,"at":"yesterday","type":"BudgetReset","nat_gateway_id":"n"}"#,
+                want: DecodeError::Shape(String::new()),
+            },
+            Case {
+                line: r#"{"v":1,"seq":1,"at":"2025-01-01T00:00:00Z","type":"BudgetReset"}"#,
+                want: DecodeError::Shape(String::new()),
+            },
+        ];
+        for case in cases {
+            let got = decode_line(case.line).unwrap_err();
+            assert_eq!(
+                std::mem::discriminant(&got),
+                std::mem::discriminant(&case.want),
+                "{}: {got}",
+                case.line
+            );
+        }
+        let unknown = decode_line(
+            r#"{"v":1,"seq":1,"at":"2025-01-01T00:00:00Z","type":"RecordingExploded"}"#,
+        )
+        .unwrap_err();
+        assert!(
+            unknown.to_string().contains("RecordingExploded"),
+            "{unknown}"
+        );
+        let newer = decode_line(
+            r#"{"v":2,"seq":1,"at":"2025-01-01T00:00:00Z","type":"BudgetReset","nat_gateway_id":"n"}"#,
+        )
+        .unwrap_err();
+        assert!(newer.to_string().contains("upgrade nat-flowrec"), "{newer}");
+    }
+
+    #[test]
+    fn fields_added_later_default_when_absent() {
+        let line = r#"{"v":1,"seq":3,"at":"2025-01-01T00:00:00Z","type":"RecordingStopped","recording_id":"r","nat_gateway_id":"n","reason":"Manual"}"#;
+        let envelope = decode_line(line).unwrap();
+        assert_eq!(
+            envelope.event,
+            Event::RecordingStopped {
+                recording_id: "r".into(),
+                nat_gateway_id: "n".into(),
+                reason: StopReason::Manual,
+                deleted_flow_log_ids: vec![],
+            }
+        );
+    }
+
+    #[test]
+    fn every_event_reads_as_a_sentence_naming_its_subject() {
+        for event in one_of_each() {
+            let text = event.to_string();
+            if let Some(nat) = event.nat_gateway_id() {
+                assert!(text.starts_with(nat), "{text}");
+            }
+            if let Some(id) = event.recording_id() {
+                assert!(text.contains(id), "{text}");
+            }
+        }
+        let started = &one_of_each()[0];
+        assert_eq!(
+            started.to_string(),
+            "nat-01234567: recording rec-01234567-20250101T104100Z started on 2 ENI(s) until \
+             2025-01-01T10:56:00Z (trigger: 1 of 3)"
+        );
+    }
+
+    #[test]
+    fn nat_and_recording_accessors() {
+        for event in one_of_each() {
+            let value = serde_json::to_value(&event).unwrap();
+            assert_eq!(
+                event.nat_gateway_id(),
+                value.get("nat_gateway_id").and_then(|v| v.as_str())
+            );
+            assert_eq!(
+                event.recording_id(),
+                value.get("recording_id").and_then(|v| v.as_str())
+            );
+        }
+    }
+}

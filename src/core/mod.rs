@@ -1,0 +1,23 @@
+//! The scheduled job's pure core: the events it writes, the state they fold to, the trigger, the
+//! recording guards, the decision and the reconciliation with AWS. No I/O and no AWS calls: the
+//! controller feeds it what it read and executes the decisions it returns, with the clock
+//! injected, so every rule is tested here as given events / when an observation / then decisions.
+
+pub mod decide;
+pub mod event;
+pub mod plan;
+pub mod policy;
+pub mod reconcile;
+pub mod state;
+pub mod trigger;
+
+pub use decide::{
+    AVAILABLE, Observation, Refusal, decide, decide_budget_reset, decide_manual_start,
+    decide_manual_stop,
+};
+pub use event::{DecodeError, EVENT_VERSION, Event, EventEnvelope, StartCause, StopReason};
+pub use plan::{Decision, StartPlan, StopPlan, StrayPlan};
+pub use policy::{Budget, Policy, recording_id};
+pub use reconcile::reconcile;
+pub use state::{ActiveRecording, NatState, Recording, State};
+pub use trigger::{TriggerState, TriggerVerdict, evaluate, from_alarm, metric_query, query_window};

@@ -1,0 +1,340 @@
+//! What the pure core asks the controller to do. The controller executes each `Decision` in
+//! order and, once its side effect succeeded, appends the event the decision names; a decision
+//! whose side effect failed appends nothing, so the next run decides again.
+//!
+//! `Display` gives the one-line plan `check --dry-run` and `reconcile --dry-run` print;
+//! `Serialize` gives the `--json` form.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::event::{Event, StartCause, StopReason, rfc3339};
+use crate::config::RecordingConfig;
+use crate::ports::{AwsError, FlowLogRequest, NatGateway};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action")]
+pub enum Decision {
+    /// CreateFlowLogs on every ENI of the NAT gateway, then append `RecordingStarted` (or, on
+    /// failure, delete whatever was created and append `RecordingFailed`).
+    Start(StartPlan),
+    /// DeleteFlowLogs, then append `RecordingStopped`.
+    Stop(StopPlan),
+    /// DeleteFlowLogs of flow logs we tagged but no active recording owns, then append
+    /// `StrayFlowLogsDeleted`.
+    DeleteStray(StrayPlan),
+    /// No AWS call: append the event.
+    Record(Event),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StartPlan {
+    pub nat_gateway_id: String,
+    /// Also the CreateFlowLogs ClientToken.
+    pub recording_id: String,
+    pub deadline: DateTime<Utc>,
+    pub cause: StartCause,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StopPlan {
+    pub recording_id: String,
+    pub nat_gateway_id: String,
+    pub reason: StopReason,
+    /// What to delete: the recording's flow logs as the log (and reconcile) know them.
+    pub flow_log_ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StrayPlan {
+    pub recording_id: String,
+    pub flow_log_ids: Vec<String>,
+    /// Why they are stray, for the plan and the user.
+    pub why: String,
+}
+
+impl StartPlan {
+    /// The CreateFlowLogs request: every ENI of the NAT gateway, the configured destination and
+    /// format, tagged with the recording id, the NAT gateway and the deadline.
+    pub fn flow_log_request(&self, nat: &NatGateway, cfg: &RecordingConfig) -> FlowLogRequest {
+        FlowLogRequest {
+            recording_id: self.recording_id.clone(),
+            nat_gateway_id: self.nat_gateway_id.clone(),
+            enis: nat.enis.clone(),
+            log_group: cfg.log_group.clone(),
+            deliver_logs_role_arn: cfg.deliver_logs_role_arn.clone(),
+            log_format: cfg.log_format.clone(),
+            max_aggregation_interval: i32::try_from(cfg.max_aggregation_interval).unwrap_or(60),
+            deadline: self.deadline,
+        }
+    }
+
+    /// The event to append once CreateFlowLogs returned `flow_log_ids`.
+    pub fn started_event(
+        &self,
+        nat: &NatGateway,
+        flow_log_ids: Vec<String>,
+        cfg: &RecordingConfig,
+    ) -> Event {
+        Event::RecordingStarted {
+            recording_id: self.recording_id.clone(),
+            nat_gateway_id: self.nat_gateway_id.clone(),
+            enis: nat.enis.clone(),
+            flow_log_ids,
+            nat_ips: nat.private_ips.clone(),
+            log_group: cfg.log_group.clone(),
+            log_format: cfg.log_format.clone(),
+            max_aggregation_interval: cfg.max_aggregation_interval,
+            deadline: self.deadline,
+            cause: self.cause.clone(),
+        }
+    }
+
+    /// The event to append when CreateFlowLogs failed and what it created (`error.created_ids`
+    /// for a partial failure) was deleted again.
+    pub fn failed_event(&self, error: &AwsError) -> Event {
+        Event::RecordingFailed {
+            recording_id: self.recording_id.clone(),
+            nat_gateway_id: self.nat_gateway_id.clone(),
+            error: error.to_string(),
+            created_flow_log_ids: error.created_ids.clone(),
+        }
+    }
+}
+
+impl StopPlan {
+    pub fn stopped_event(&self) -> Event {
+        Event::RecordingStopped {
+            recording_id: self.recording_id.clone(),
+            nat_gateway_id: self.nat_gateway_id.clone(),
+            reason: self.reason,
+            deleted_flow_log_ids: self.flow_log_ids.clone(),
+        }
+    }
+}
+
+impl StrayPlan {
+    pub fn deleted_event(&self) -> Event {
+        Event::StrayFlowLogsDeleted {
+            recording_id: self.recording_id.clone(),
+            flow_log_ids: self.flow_log_ids.clone(),
+        }
+    }
+}
+
+impl Decision {
+    /// The event to append after the decision's side effect succeeded, for every decision but
+    /// `Start` (whose event needs what CreateFlowLogs returned: see `StartPlan::started_event`).
+    pub fn completed_event(&self) -> Option<Event> {
+        match self {
+            Decision::Start(_) => None,
+            Decision::Stop(plan) => Some(plan.stopped_event()),
+            Decision::DeleteStray(plan) => Some(plan.deleted_event()),
+            Decision::Record(event) => Some(event.clone()),
+        }
+    }
+
+    /// The NAT gateway the decision is about (stray flow logs may name none).
+    pub fn nat_gateway_id(&self) -> Option<&str> {
+        match self {
+            Decision::Start(plan) => Some(&plan.nat_gateway_id),
+            Decision::Stop(plan) => Some(&plan.nat_gateway_id),
+            Decision::DeleteStray(_) => None,
+            Decision::Record(event) => event.nat_gateway_id(),
+        }
+    }
+}
+
+impl std::fmt::Display for Decision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Decision::Start(plan) => {
+                write!(
+                    f,
+                    "{}: start recording {} until {}",
+                    plan.nat_gateway_id,
+                    plan.recording_id,
+                    rfc3339(&plan.deadline)
+                )?;
+                match &plan.cause {
+                    StartCause::Trigger { evidence } => write!(f, " (trigger: {evidence})"),
+                    StartCause::Manual { forced: false } => write!(f, " (by hand)"),
+                    StartCause::Manual { forced: true } => write!(f, " (by hand, over the budget)"),
+                }
+            }
+            Decision::Stop(plan) => write!(
+                f,
+                "{}: stop recording {}: {} (delete {})",
+                plan.nat_gateway_id,
+                plan.recording_id,
+                plan.reason,
+                list_or_none(&plan.flow_log_ids)
+            ),
+            Decision::DeleteStray(plan) => write!(
+                f,
+                "delete stray flow logs {} of recording {}: {}",
+                list_or_none(&plan.flow_log_ids),
+                plan.recording_id,
+                plan.why
+            ),
+            Decision::Record(event) => write!(f, "{event}"),
+        }
+    }
+}
+
+fn list_or_none(ids: &[String]) -> String {
+    if ids.is_empty() {
+        "no flow logs".to_string()
+    } else {
+        ids.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::AwsErrorKind;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn nat() -> NatGateway {
+        NatGateway {
+            id: "nat-01234567".into(),
+            state: "available".into(),
+            vpc_id: Some("vpc-1".into()),
+            subnet_id: Some("subnet-1".into()),
+            enis: vec!["eni-a".into(), "eni-b".into()],
+            private_ips: vec!["10.0.0.220".parse().unwrap()],
+            public_ips: vec!["203.0.113.9".parse().unwrap()],
+        }
+    }
+
+    fn plan() -> StartPlan {
+        StartPlan {
+            nat_gateway_id: "nat-01234567".into(),
+            recording_id: "rec-01234567-20250101T104100Z".into(),
+            deadline: at("2025-01-01T10:56:00Z"),
+            cause: StartCause::Trigger {
+                evidence: "1 of 3".into(),
+            },
+        }
+    }
+
+    #[test]
+    fn start_plan_builds_the_request_and_the_events() {
+        let cfg = RecordingConfig::default();
+        let req = plan().flow_log_request(&nat(), &cfg);
+        assert_eq!(req.recording_id, "rec-01234567-20250101T104100Z");
+        assert_eq!(req.enis, vec!["eni-a", "eni-b"]);
+        assert_eq!(req.log_group, cfg.log_group);
+        assert_eq!(req.log_format, cfg.log_format);
+        assert_eq!(req.deliver_logs_role_arn, cfg.deliver_logs_role_arn);
+        assert_eq!(req.max_aggregation_interval, 60);
+        assert_eq!(req.deadline, at("2025-01-01T10:56:00Z"));
+
+        match plan().started_event(&nat(), vec!["fl-1".into(), "fl-2".into()], &cfg) {
+            Event::RecordingStarted {
+                enis,
+                flow_log_ids,
+                nat_ips,
+                deadline,
+                cause,
+                ..
+            } => {
+                assert_eq!(enis, vec!["eni-a", "eni-b"]);
+                assert_eq!(flow_log_ids, vec!["fl-1", "fl-2"]);
+                assert_eq!(nat_ips, nat().private_ips);
+                assert_eq!(deadline, at("2025-01-01T10:56:00Z"));
+                assert_eq!(cause, plan().cause);
+            }
+            other => panic!("{other:?}"),
+        }
+
+        let error = AwsError {
+            operation: "ec2:CreateFlowLogs",
+            code: "Unsuccessful".into(),
+            message: "eni-b: access denied".into(),
+            kind: AwsErrorKind::PartialFailure,
+            created_ids: vec!["fl-1".into()],
+        };
+        assert_eq!(
+            plan().failed_event(&error),
+            Event::RecordingFailed {
+                recording_id: "rec-01234567-20250101T104100Z".into(),
+                nat_gateway_id: "nat-01234567".into(),
+                error: "ec2:CreateFlowLogs: Unsuccessful: eni-b: access denied".into(),
+                created_flow_log_ids: vec!["fl-1".into()],
+            }
+        );
+    }
+
+    #[test]
+    fn completed_events_match_their_decisions() {
+        let stop = StopPlan {
+            recording_id: "r".into(),
+            nat_gateway_id: "nat-01234567".into(),
+            reason: StopReason::Deadline,
+            flow_log_ids: vec!["fl-1".into()],
+        };
+        assert_eq!(
+            Decision::Stop(stop.clone()).completed_event(),
+            Some(Event::RecordingStopped {
+                recording_id: "r".into(),
+                nat_gateway_id: "nat-01234567".into(),
+                reason: StopReason::Deadline,
+                deleted_flow_log_ids: vec!["fl-1".into()],
+            })
+        );
+        let stray = StrayPlan {
+            recording_id: "r".into(),
+            flow_log_ids: vec!["fl-9".into()],
+            why: "w".into(),
+        };
+        assert_eq!(
+            Decision::DeleteStray(stray).completed_event(),
+            Some(Event::StrayFlowLogsDeleted {
+                recording_id: "r".into(),
+                flow_log_ids: vec!["fl-9".into()],
+            })
+        );
+        let reset = Event::BudgetReset {
+            nat_gateway_id: "nat-01234567".into(),
+        };
+        assert_eq!(
+            Decision::Record(reset.clone()).completed_event(),
+            Some(reset)
+        );
+        assert_eq!(Decision::Start(plan()).completed_event(), None);
+    }
+
+    #[test]
+    fn plans_print_as_one_line_and_serialize_with_their_action() {
+        let start = Decision::Start(plan());
+        assert_eq!(
+            start.to_string(),
+            "nat-01234567: start recording rec-01234567-20250101T104100Z until 2025-01-01T10:56:00Z (trigger: 1 of 3)"
+        );
+        let json = serde_json::to_value(&start).unwrap();
+        assert_eq!(json["action"], "Start");
+        assert_eq!(json["recording_id"], "rec-01234567-20250101T104100Z");
+        let record = Decision::Record(Event::BudgetReset {
+            nat_gateway_id: "nat-01234567".into(),
+        });
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["action"], "Record");
+        assert_eq!(json["type"], "BudgetReset");
+        assert_eq!(record.to_string(), "nat-01234567: budget reset");
+        let stop = Decision::Stop(StopPlan {
+            recording_id: "r".into(),
+            nat_gateway_id: "nat-01234567".into(),
+            reason: StopReason::TriggerOk,
+            flow_log_ids: vec![],
+        });
+        assert_eq!(
+            stop.to_string(),
+            "nat-01234567: stop recording r: the trigger is OK again (delete no flow logs)"
+        );
+    }
+}

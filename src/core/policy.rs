@@ -1,0 +1,323 @@
+//! The recording guards from `[recording]`: how long a recording may run, when the hard cap
+//! ends it, how many a NAT gateway may have, and how a recording is named. Pure arithmetic on
+//! the clock; `decide` applies it.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Serialize;
+
+use super::event::StopReason;
+use super::state::{ActiveRecording, NatState, State};
+use crate::config::RecordingConfig;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    /// 0 = until the trigger is OK.
+    pub recording_seconds: u64,
+    pub max_recording_seconds: u64,
+    /// 0 = unlimited.
+    pub max_recordings: u32,
+    /// 0 = since the last budget reset.
+    pub window_seconds: u64,
+}
+
+/// Where a NAT gateway's budget stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Budget {
+    pub used: u32,
+    /// 0 = unlimited.
+    pub max: u32,
+    pub window_seconds: u64,
+}
+
+impl Budget {
+    pub fn allows_another(&self) -> bool {
+        self.max == 0 || self.used < self.max
+    }
+}
+
+impl std::fmt::Display for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.max == 0 {
+            return write!(f, "{} recordings, no limit", self.used);
+        }
+        write!(f, "{} of {} recordings", self.used, self.max)?;
+        if self.window_seconds > 0 {
+            write!(f, " in the last {}", human_seconds(self.window_seconds))?;
+        } else {
+            write!(f, " since the last budget reset")?;
+        }
+        Ok(())
+    }
+}
+
+impl Policy {
+    pub fn from_config(cfg: &RecordingConfig) -> Policy {
+        Policy {
+            recording_seconds: cfg.recording_seconds,
+            max_recording_seconds: cfg.max_recording_seconds,
+            max_recordings: cfg.max_recordings,
+            window_seconds: cfg.max_recordings_window_seconds,
+        }
+    }
+
+    /// The deadline of a recording starting at `now`: `requested` seconds (manual), else
+    /// `recording_seconds`, else (0 = until OK) the hard cap; never past the hard cap.
+    pub fn deadline(&self, now: DateTime<Utc>, requested: Option<u64>) -> DateTime<Utc> {
+        let wanted = match requested {
+            Some(seconds) => seconds,
+            None if self.recording_seconds == 0 => self.max_recording_seconds,
+            None => self.recording_seconds,
+        };
+        add(now, wanted.min(self.max_recording_seconds))
+    }
+
+    /// When the hard cap ends a recording that started at `started_at`.
+    pub fn hard_cap(&self, started_at: DateTime<Utc>) -> DateTime<Utc> {
+        add(started_at, self.max_recording_seconds)
+    }
+
+    /// Whether `active` must stop at `now` whatever the trigger says, and why.
+    pub fn due_stop(&self, active: &ActiveRecording, now: DateTime<Utc>) -> Option<StopReason> {
+        let cap = self.hard_cap(active.started_at);
+        if now < active.deadline.min(cap) {
+            None
+        } else if active.deadline <= cap {
+            Some(StopReason::Deadline)
+        } else {
+            Some(StopReason::HardCap)
+        }
+    }
+
+    pub fn budget(&self, nat: &NatState, now: DateTime<Utc>) -> Budget {
+        Budget {
+            used: nat.budget_used(self.window_seconds, now),
+            max: self.max_recordings,
+            window_seconds: self.window_seconds,
+        }
+    }
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy::from_config(&RecordingConfig::default())
+    }
+}
+
+/// A readable, deterministic recording id: `rec-<NAT id hex>-<yyyymmddThhmmssZ>`. It is also the
+/// CreateFlowLogs ClientToken, so it must not repeat: a clash with a recording the log already
+/// has gets a `-2`, `-3`, ... suffix.
+pub fn recording_id(state: &State, nat_gateway_id: &str, now: DateTime<Utc>) -> String {
+    let nat = nat_gateway_id
+        .strip_prefix("nat-")
+        .unwrap_or(nat_gateway_id);
+    let base = format!("rec-{nat}-{}", now.format("%Y%m%dT%H%M%SZ"));
+    let taken = |id: &str| {
+        state.recording(id).is_some() || state.failed_starts.iter().any(|f| f.recording_id == id)
+    };
+    if !taken(&base) {
+        return base;
+    }
+    (2..)
+        .map(|n| format!("{base}-{n}"))
+        .find(|id| !taken(id))
+        .unwrap_or(base)
+}
+
+/// `secs` as a duration, saturating instead of panicking on absurd values.
+pub(crate) fn seconds(secs: u64) -> TimeDelta {
+    i64::try_from(secs)
+        .ok()
+        .and_then(TimeDelta::try_seconds)
+        .unwrap_or(TimeDelta::MAX)
+}
+
+fn add(t: DateTime<Utc>, secs: u64) -> DateTime<Utc> {
+    t.checked_add_signed(seconds(secs))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `86400` -> `1 day(s)`: windows as a user configured them.
+pub(crate) fn human_seconds(secs: u64) -> String {
+    match secs {
+        s if s % 86_400 == 0 => format!("{} day(s)", s / 86_400),
+        s if s % 3_600 == 0 => format!("{} hour(s)", s / 3_600),
+        s if s % 60 == 0 => format!("{} minute(s)", s / 60),
+        s => format!("{s} second(s)"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::event::{Event, EventEnvelope, StartCause};
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(&format!("2025-01-01T{s}Z"))
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn policy(recording: u64, max: u64) -> Policy {
+        Policy {
+            recording_seconds: recording,
+            max_recording_seconds: max,
+            max_recordings: 0,
+            window_seconds: 0,
+        }
+    }
+
+    #[test]
+    fn deadlines() {
+        struct Case {
+            recording: u64,
+            max: u64,
+            requested: Option<u64>,
+            want: &'static str,
+        }
+        for c in [
+            Case {
+                recording: 900,
+                max: 21_600,
+                requested: None,
+                want: "10:15:00",
+            },
+            Case {
+                recording: 0,
+                max: 3_600,
+                requested: None,
+                want: "11:00:00",
+            },
+            Case {
+                recording: 900,
+                max: 600,
+                requested: None,
+                want: "10:10:00",
+            },
+            Case {
+                recording: 900,
+                max: 21_600,
+                requested: Some(120),
+                want: "10:02:00",
+            },
+            Case {
+                recording: 900,
+                max: 600,
+                requested: Some(7_200),
+                want: "10:10:00",
+            },
+        ] {
+            assert_eq!(
+                policy(c.recording, c.max).deadline(at("10:00:00"), c.requested),
+                at(c.want),
+                "recording {} max {} requested {:?}",
+                c.recording,
+                c.max,
+                c.requested
+            );
+        }
+    }
+
+    #[test]
+    fn due_stops() {
+        let active = |started: &str, deadline: &str| ActiveRecording {
+            recording_id: "r".into(),
+            started_at: at(started),
+            deadline: at(deadline),
+            flow_log_ids: vec![],
+            enis: vec![],
+            stops_when_ok: true,
+        };
+        let p = policy(900, 3_600);
+        for (a, now, want) in [
+            (active("10:00:00", "10:15:00"), "10:14:59", None),
+            (
+                active("10:00:00", "10:15:00"),
+                "10:15:00",
+                Some(StopReason::Deadline),
+            ),
+            (
+                active("10:00:00", "10:15:00"),
+                "12:00:00",
+                Some(StopReason::Deadline),
+            ),
+            // A deadline beyond the cap (an adopted recording, or a cap lowered since).
+            (active("10:00:00", "13:00:00"), "10:59:59", None),
+            (
+                active("10:00:00", "13:00:00"),
+                "11:00:00",
+                Some(StopReason::HardCap),
+            ),
+            (
+                active("10:00:00", "13:00:00"),
+                "13:30:00",
+                Some(StopReason::HardCap),
+            ),
+            (
+                active("10:00:00", "11:00:00"),
+                "11:00:00",
+                Some(StopReason::Deadline),
+            ),
+        ] {
+            assert_eq!(p.due_stop(&a, at(now)), want, "{a:?} at {now}");
+        }
+    }
+
+    #[test]
+    fn budget_display() {
+        let b = |used, max, window_seconds| Budget {
+            used,
+            max,
+            window_seconds,
+        };
+        assert_eq!(b(3, 0, 0).to_string(), "3 recordings, no limit");
+        assert_eq!(
+            b(1, 1, 0).to_string(),
+            "1 of 1 recordings since the last budget reset"
+        );
+        assert_eq!(
+            b(2, 3, 86_400).to_string(),
+            "2 of 3 recordings in the last 1 day(s)"
+        );
+        assert!(b(0, 0, 0).allows_another());
+        assert!(b(2, 3, 0).allows_another());
+        assert!(!b(3, 3, 0).allows_another());
+        assert!(!b(4, 3, 0).allows_another());
+    }
+
+    #[test]
+    fn recording_ids_are_readable_and_never_repeat() {
+        let now = at("10:41:07");
+        let empty = State::default();
+        assert_eq!(
+            recording_id(&empty, "nat-0123456789abcdef0", now),
+            "rec-0123456789abcdef0-20250101T104107Z"
+        );
+        let started = |id: &str| Event::RecordingStarted {
+            recording_id: id.into(),
+            nat_gateway_id: "nat-01234567".into(),
+            enis: vec![],
+            flow_log_ids: vec![],
+            nat_ips: vec![],
+            log_group: "/g".into(),
+            log_format: "${srcaddr}".into(),
+            max_aggregation_interval: 60,
+            deadline: now,
+            cause: StartCause::Manual { forced: false },
+        };
+        let failed = Event::RecordingFailed {
+            recording_id: "rec-01234567-20250101T104107Z-2".into(),
+            nat_gateway_id: "nat-01234567".into(),
+            error: "e".into(),
+            created_flow_log_ids: vec![],
+        };
+        let state = State::fold(&[
+            EventEnvelope::new(1, now, started("rec-01234567-20250101T104107Z")),
+            EventEnvelope::new(2, now, failed),
+        ]);
+        assert_eq!(
+            recording_id(&state, "nat-01234567", now),
+            "rec-01234567-20250101T104107Z-3"
+        );
+        assert!(recording_id(&state, "nat-01234567", now).len() <= 64);
+    }
+}
