@@ -4,4 +4,10 @@
 
 pub mod cli;
 pub mod commands;
+pub mod controller;
 pub mod ports;
+pub mod aws;
+pub mod sim;
+pub mod config;
+pub mod core;
+pub mod store;

@@ -1,0 +1,30 @@
+//! `nat-flowrec history`: every event of the log, oldest first, so each decision the job made can
+//! be read back with its reason. `--json` prints the events as they are stored.
+
+use std::process::ExitCode;
+
+use super::setup;
+use crate::cli::{GlobalArgs, HistoryArgs};
+use crate::core::event::rfc3339;
+
+pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let cfg = setup::config(global)?;
+    let log = setup::read_log(&cfg.state)?;
+    let events = log.events().iter().filter(|e| match &args.nat {
+        None => true,
+        Some(nat) => e.event.nat_gateway_id() == Some(nat.as_str()),
+    });
+    let mut any = false;
+    for envelope in events {
+        any = true;
+        if args.json {
+            println!("{}", serde_json::to_string(envelope)?);
+        } else {
+            println!("{:>5} {} {}", envelope.seq, rfc3339(&envelope.at), envelope.event);
+        }
+    }
+    if !any && !args.json {
+        println!("no events in {}", cfg.state.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,119 @@
+//! `nat-flowrec status`: the state the event log adds up to, per configured NAT gateway (trigger,
+//! active recording, budget) and the recent recordings. Reads the log only: no lock, no AWS.
+
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use super::setup;
+use crate::cli::{GlobalArgs, StatusArgs};
+use crate::core::event::rfc3339;
+use crate::core::{Budget, NatState, Policy, Recording, State};
+
+/// How many recordings the text form lists (JSON lists them all).
+const RECENT: usize = 10;
+
+#[derive(Serialize)]
+struct Status<'a> {
+    state_file: String,
+    events: usize,
+    nats: Vec<NatStatus<'a>>,
+    recordings: &'a [Recording],
+}
+
+#[derive(Serialize)]
+struct NatStatus<'a> {
+    nat_gateway_id: &'a str,
+    #[serde(flatten)]
+    state: NatState,
+    budget: Budget,
+}
+
+pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let now = setup::clock(global)?;
+    let cfg = setup::config(global)?;
+    let log = setup::read_log(&cfg.state)?;
+    let state = State::fold(log.events());
+    let policy = Policy::from_config(&cfg.recording);
+    let nats: Vec<NatStatus> = cfg
+        .nat_gateway_ids
+        .iter()
+        .map(|id| {
+            let ns = state.nat(id).cloned().unwrap_or_default();
+            NatStatus {
+                nat_gateway_id: id,
+                budget: policy.budget(&ns, now),
+                state: ns,
+            }
+        })
+        .collect();
+    let status = Status {
+        state_file: cfg.state.display().to_string(),
+        events: log.events().len(),
+        nats,
+        recordings: &state.recordings,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print!("{}", text(&status));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn text(status: &Status) -> String {
+    let mut out = format!("event log: {} ({} events)\n", status.state_file, status.events);
+    for nat in &status.nats {
+        let ns = &nat.state;
+        let since = ns
+            .trigger_since
+            .map(|t| format!(" since {}", rfc3339(&t)))
+            .unwrap_or_default();
+        out.push_str(&format!("{}: trigger {}{since}\n", nat.nat_gateway_id, ns.trigger));
+        match &ns.active {
+            Some(active) => out.push_str(&format!(
+                "  recording {} since {} until {} on {} ENI(s)\n",
+                active.recording_id,
+                rfc3339(&active.started_at),
+                rfc3339(&active.deadline),
+                active.enis.len()
+            )),
+            None => out.push_str("  not recording\n"),
+        }
+        out.push_str(&format!("  budget: {}\n", nat.budget));
+    }
+    if status.recordings.is_empty() {
+        out.push_str("no recordings yet\n");
+        return out;
+    }
+    out.push_str("recent recordings:\n");
+    let skip = status.recordings.len().saturating_sub(RECENT);
+    for rec in &status.recordings[skip..] {
+        let end = match &rec.stopped {
+            Some(s) => format!("stopped {} ({})", rfc3339(&s.at), s.reason),
+            None => format!("active until {}", rfc3339(&rec.deadline)),
+        };
+        let mut stages = Vec::new();
+        if let Some(e) = &rec.exported {
+            stages.push(format!("exported {} records", e.records));
+        }
+        if let Some(r) = &rec.reported {
+            stages.push(format!("report in {}", r.dir));
+        }
+        if rec.notified.is_some() {
+            stages.push("notified".to_string());
+        }
+        let stages = if stages.is_empty() {
+            String::new()
+        } else {
+            format!("; {}", stages.join(", "))
+        };
+        out.push_str(&format!(
+            "  {} {} started {}, {end}{stages}\n",
+            rec.recording_id,
+            rec.nat_gateway_id,
+            rfc3339(&rec.started_at)
+        ));
+    }
+    out
+}

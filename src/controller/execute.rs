@@ -1,0 +1,128 @@
+//! Carries out one decision: the AWS call, then (only if it succeeded) the event it earned,
+//! appended and fsynced before the next decision. A failed AWS call is listed in the outcome and
+//! appends nothing (except `RecordingFailed`, which is history, not state), so the next run
+//! decides again; a failed append stops the run, because the log must never lag what AWS holds
+//! by more than one decision.
+
+use std::collections::BTreeMap;
+
+use super::{Job, JobError, Outcome};
+use crate::core::Decision;
+use crate::core::event::rfc3339;
+use crate::ports::{Cloud, LogGroupSpec, NatGateway};
+
+impl<C: Cloud> Job<'_, C> {
+    /// Returns a short line for the NAT's summary.
+    pub(super) async fn carry_out(
+        &mut self,
+        decision: &Decision,
+        nats: &BTreeMap<String, NatGateway>,
+        outcome: &mut Outcome,
+    ) -> Result<Option<String>, JobError> {
+        match decision {
+            Decision::Start(plan) => {
+                let Some(nat) = nats.get(&plan.nat_gateway_id) else {
+                    outcome.failures.push(format!(
+                        "{}: DescribeNatGateways did not return it; not recording",
+                        plan.nat_gateway_id
+                    ));
+                    return Ok(Some("start failed: NAT gateway not found".into()));
+                };
+                if nat.enis.is_empty() {
+                    outcome.failures.push(format!(
+                        "{}: has no network interfaces to record",
+                        plan.nat_gateway_id
+                    ));
+                    return Ok(Some("start failed: no network interfaces".into()));
+                }
+                let line = format!(
+                    "start recording {} on {} ENI(s) until {}",
+                    plan.recording_id,
+                    nat.enis.len(),
+                    rfc3339(&plan.deadline)
+                );
+                if self.dry_run {
+                    return Ok(Some(line));
+                }
+                let rec = &self.cfg.recording;
+                let group = LogGroupSpec {
+                    name: rec.log_group.clone(),
+                    class: rec.log_group_class.as_str().to_string(),
+                    retention_days: i32::try_from(rec.retention_days).unwrap_or(i32::MAX),
+                };
+                let created = match self.cloud.ensure_log_group(&group).await {
+                    Ok(()) => {
+                        self.cloud
+                            .create_flow_logs(&plan.flow_log_request(nat, rec))
+                            .await
+                    }
+                    Err(err) => Err(err),
+                };
+                match created {
+                    Ok(ids) => {
+                        let event = plan.started_event(nat, ids, rec);
+                        self.log.append(vec![event], self.now)?;
+                        Ok(Some(line.replacen("start recording", "started recording", 1)))
+                    }
+                    Err(err) => {
+                        // Whatever a partial failure created goes again: a recording runs on
+                        // every ENI or not at all. If this delete fails too, the flow logs still
+                        // carry our tags and the next run's reconcile deletes or adopts them.
+                        if !err.created_ids.is_empty()
+                            && let Err(del) = self.cloud.delete_flow_logs(&err.created_ids).await
+                        {
+                            outcome.failures.push(format!(
+                                "{}: could not delete the partly created flow logs {:?}: {del}",
+                                plan.nat_gateway_id, err.created_ids
+                            ));
+                        }
+                        self.log.append(vec![plan.failed_event(&err)], self.now)?;
+                        outcome.failures.push(format!("{}: {err}", plan.nat_gateway_id));
+                        Ok(Some(format!("start failed: {err}")))
+                    }
+                }
+            }
+            Decision::Stop(plan) => {
+                let line = format!("stop recording {} ({})", plan.recording_id, plan.reason);
+                if self.dry_run {
+                    return Ok(Some(line));
+                }
+                if !plan.flow_log_ids.is_empty()
+                    && let Err(err) = self.cloud.delete_flow_logs(&plan.flow_log_ids).await
+                {
+                    outcome.failures.push(format!(
+                        "{}: recording {} could not be stopped: {err}",
+                        plan.nat_gateway_id, plan.recording_id
+                    ));
+                    return Ok(Some(format!("stop failed: {err}")));
+                }
+                self.log.append(vec![plan.stopped_event()], self.now)?;
+                Ok(Some(line.replacen("stop recording", "stopped recording", 1)))
+            }
+            Decision::DeleteStray(plan) => {
+                let line = format!(
+                    "delete stray flow logs {:?} of {} ({})",
+                    plan.flow_log_ids, plan.recording_id, plan.why
+                );
+                if self.dry_run {
+                    return Ok(Some(line));
+                }
+                if let Err(err) = self.cloud.delete_flow_logs(&plan.flow_log_ids).await {
+                    outcome.failures.push(format!(
+                        "stray flow logs of {} could not be deleted: {err}",
+                        plan.recording_id
+                    ));
+                    return Ok(Some(format!("delete failed: {err}")));
+                }
+                self.log.append(vec![plan.deleted_event()], self.now)?;
+                Ok(Some(line.replacen("delete stray", "deleted stray", 1)))
+            }
+            Decision::Record(event) => {
+                if !self.dry_run {
+                    self.log.append(vec![event.clone()], self.now)?;
+                }
+                Ok(Some(format!("note {}", event.kind())))
+            }
+        }
+    }
+}

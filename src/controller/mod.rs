@@ -1,0 +1,254 @@
+//! The imperative shell of the scheduled job. It reads what the pure core needs from AWS (through
+//! the `ports` traits), asks the core what to do, carries each decision out and appends the event
+//! the decision earned right after its side effect, so a crash leaves a trace the next run
+//! reconciles. Generic over `Cloud`: real AWS, moto and the simulator run this same code.
+
+mod execute;
+mod observe;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::core::{
+    self, Decision, Observation, Policy, Refusal, State, decide_budget_reset, decide_manual_start,
+    decide_manual_stop,
+};
+use crate::ports::{AwsError, Cloud, NatGateway};
+use crate::store::{EventLog, StoreError};
+
+/// Why a run could not do its work. Decisions that failed one by one are not errors of the run:
+/// they are listed in its `Outcome` (and make the exit code non-zero).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Refused(#[from] Refusal),
+    #[error(
+        "NAT gateway {0} is not in nat_gateway_ids of the configuration; add it there first (the job only touches the NAT gateways it is configured for)"
+    )]
+    UnknownNat(String),
+    #[error("NAT gateway {nat_gateway_id} is `{state}`, not `available`: nothing to record")]
+    NatNotAvailable { nat_gateway_id: String, state: String },
+}
+
+/// What one run did (or, in a dry run, would do).
+#[derive(Debug, Default, Serialize)]
+pub struct Outcome {
+    pub dry_run: bool,
+    /// One line per configured NAT gateway: its trigger and what happened to it.
+    pub nats: Vec<NatLine>,
+    /// Every decision, in the order it was carried out.
+    pub decisions: Vec<Decision>,
+    /// Decisions whose AWS call failed: nothing was appended for them; the next run decides again.
+    pub failures: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct NatLine {
+    pub nat_gateway_id: String,
+    pub trigger: String,
+    pub evidence: String,
+    pub actions: Vec<String>,
+}
+
+impl Outcome {
+    pub fn ok(&self) -> bool {
+        self.failures.is_empty()
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let would = if self.dry_run { "would " } else { "" };
+        for nat in &self.nats {
+            let actions = if nat.actions.is_empty() {
+                "nothing to do".to_string()
+            } else {
+                nat.actions
+                    .iter()
+                    .map(|a| format!("{would}{a}"))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            writeln!(f, "{}: {} ({}) - {actions}", nat.nat_gateway_id, nat.trigger, nat.evidence)?;
+        }
+        let listed: usize = self.nats.iter().map(|n| n.actions.len()).sum();
+        if self.nats.is_empty() || listed < self.decisions.len() {
+            for d in self.decisions.iter().filter(|d| {
+                d.nat_gateway_id()
+                    .is_none_or(|nat| !self.nats.iter().any(|n| n.nat_gateway_id == nat))
+            }) {
+                writeln!(f, "{would}{d}")?;
+            }
+        }
+        for failure in &self.failures {
+            writeln!(f, "failed: {failure}")?;
+        }
+        Ok(())
+    }
+}
+
+/// One run of the job against one account: the cloud, the configuration, the locked event log
+/// and the run's clock.
+pub struct Job<'a, C: Cloud> {
+    pub cloud: &'a C,
+    pub cfg: &'a Config,
+    pub log: &'a mut EventLog,
+    pub now: DateTime<Utc>,
+    pub dry_run: bool,
+}
+
+impl<C: Cloud> Job<'_, C> {
+    fn state(&self) -> State {
+        State::fold(self.log.events())
+    }
+
+    fn policy(&self) -> Policy {
+        Policy::from_config(&self.cfg.recording)
+    }
+
+    /// `check`: one tick of the scheduled job.
+    pub async fn check(&mut self) -> Result<Outcome, JobError> {
+        let mut outcome = Outcome {
+            dry_run: self.dry_run,
+            ..Outcome::default()
+        };
+        self.reconcile_into(&mut outcome).await?;
+        let nats = self.nat_gateways().await?;
+        let state = self.state();
+        let observations = observe::observe(self.cloud, self.cfg, &state, &nats, self.now).await?;
+        let decisions = core::decide(&state, &observations, &self.policy(), self.now);
+        let mut per_nat: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for decision in decisions {
+            if let Some(line) = self.carry_out(&decision, &nats, &mut outcome).await? {
+                if let Some(nat) = decision.nat_gateway_id() {
+                    per_nat.entry(nat.to_string()).or_default().push(line);
+                }
+            }
+            outcome.decisions.push(decision);
+        }
+        outcome.nats = observations
+            .iter()
+            .map(|obs: &Observation| NatLine {
+                nat_gateway_id: obs.nat_gateway_id.clone(),
+                trigger: obs.verdict.state.to_string(),
+                evidence: obs.verdict.evidence.clone(),
+                actions: per_nat.remove(&obs.nat_gateway_id).unwrap_or_default(),
+            })
+            .collect();
+        Ok(outcome)
+    }
+
+    /// `reconcile`: make the log and AWS's tagged flow logs agree.
+    pub async fn reconcile(&mut self) -> Result<Outcome, JobError> {
+        let mut outcome = Outcome {
+            dry_run: self.dry_run,
+            ..Outcome::default()
+        };
+        self.reconcile_into(&mut outcome).await?;
+        Ok(outcome)
+    }
+
+    async fn reconcile_into(&mut self, outcome: &mut Outcome) -> Result<(), JobError> {
+        let tagged = self.cloud.tagged_flow_logs().await?;
+        let decisions = core::reconcile(&self.state(), &tagged, self.now);
+        let no_nats = BTreeMap::new();
+        for decision in decisions {
+            self.carry_out(&decision, &no_nats, outcome).await?;
+            outcome.decisions.push(decision);
+        }
+        Ok(())
+    }
+
+    /// `start --nat ID`: a manual recording, within the budget unless forced.
+    pub async fn start(
+        &mut self,
+        nat_gateway_id: &str,
+        seconds: Option<u64>,
+        force: bool,
+    ) -> Result<Outcome, JobError> {
+        if !self.cfg.nat_gateway_ids.iter().any(|id| id == nat_gateway_id) {
+            return Err(JobError::UnknownNat(nat_gateway_id.to_string()));
+        }
+        let mut outcome = Outcome {
+            dry_run: self.dry_run,
+            ..Outcome::default()
+        };
+        self.reconcile_into(&mut outcome).await?;
+        let nats = self.nat_gateways_of(&[nat_gateway_id.to_string()]).await?;
+        if let Some(nat) = nats.get(nat_gateway_id)
+            && nat.state != core::AVAILABLE
+        {
+            return Err(JobError::NatNotAvailable {
+                nat_gateway_id: nat.id.clone(),
+                state: nat.state.clone(),
+            });
+        }
+        let plan = decide_manual_start(
+            &self.state(),
+            nat_gateway_id,
+            seconds,
+            force,
+            &self.policy(),
+            self.now,
+        )?;
+        let decision = Decision::Start(plan);
+        self.carry_out(&decision, &nats, &mut outcome).await?;
+        outcome.decisions.push(decision);
+        Ok(outcome)
+    }
+
+    /// `stop --nat ID | --all`.
+    pub async fn stop(&mut self, nat_gateway_id: Option<&str>) -> Result<Outcome, JobError> {
+        let mut outcome = Outcome {
+            dry_run: self.dry_run,
+            ..Outcome::default()
+        };
+        self.reconcile_into(&mut outcome).await?;
+        let plans = decide_manual_stop(&self.state(), nat_gateway_id)?;
+        let no_nats = BTreeMap::new();
+        for plan in plans {
+            let decision = Decision::Stop(plan);
+            self.carry_out(&decision, &no_nats, &mut outcome).await?;
+            outcome.decisions.push(decision);
+        }
+        Ok(outcome)
+    }
+
+    /// `budget reset --nat ID`: an event only.
+    pub fn budget_reset(&mut self, nat_gateway_id: &str) -> Result<Outcome, JobError> {
+        if !self.cfg.nat_gateway_ids.iter().any(|id| id == nat_gateway_id) {
+            return Err(JobError::UnknownNat(nat_gateway_id.to_string()));
+        }
+        let decision = Decision::Record(decide_budget_reset(nat_gateway_id));
+        if !self.dry_run {
+            if let Some(event) = decision.completed_event() {
+                self.log.append(vec![event], self.now)?;
+            }
+        }
+        Ok(Outcome {
+            dry_run: self.dry_run,
+            decisions: vec![decision],
+            ..Outcome::default()
+        })
+    }
+
+    async fn nat_gateways(&self) -> Result<BTreeMap<String, NatGateway>, JobError> {
+        self.nat_gateways_of(&self.cfg.nat_gateway_ids).await
+    }
+
+    async fn nat_gateways_of(
+        &self,
+        ids: &[String],
+    ) -> Result<BTreeMap<String, NatGateway>, JobError> {
+        let nats = self.cloud.nat_gateways(ids).await?;
+        Ok(nats.into_iter().map(|n| (n.id.clone(), n)).collect())
+    }
+}
