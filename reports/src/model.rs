@@ -1,0 +1,166 @@
+//! The report as data: what every renderer shows and what `--json` serializes (snake_case keys,
+//! byte counts as integers, addresses as text). Field order here is the JSON key order.
+
+use serde::Serialize;
+
+use crate::legs::LegRule;
+use crate::prices::{EndpointKind, Prices};
+pub use crate::tally::MalformedLine;
+
+/// Bumped when a key is renamed or removed (adding keys does not bump it).
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema_version: u32,
+    pub summary: Summary,
+    pub talkers: Vec<Talker>,
+    pub sources: Vec<Source>,
+    pub destinations: Vec<Destination>,
+    pub services: Vec<ServiceUse>,
+    pub timeline: Vec<Minute>,
+}
+
+impl Report {
+    /// Whether a file could not be read (the command exits non-zero).
+    pub fn has_failures(&self) -> bool {
+        !self.summary.files_failed.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub files_read: u64,
+    pub files_failed: Vec<FileFailure>,
+    /// Parsed records, whatever their status or leg.
+    pub records_read: u64,
+    pub log_status: LogStatusCounts,
+    pub malformed_lines: u64,
+    /// The first malformed lines by file and line number.
+    pub malformed_examples: Vec<MalformedLine>,
+    /// Rejected records are not in the tables: the NAT never processed their bytes.
+    pub reject_records: u64,
+    pub reject_bytes: u64,
+    pub records_by_leg: RecordsByLeg,
+    pub window: Option<Window>,
+    /// Counted bytes, internal -> remote.
+    pub bytes_out: u64,
+    /// Counted bytes, remote -> internal.
+    pub bytes_in: u64,
+    pub bytes_total: u64,
+    /// The sum of `bytes` over every record, both legs included: what a naive sum reports.
+    pub bytes_all_records: u64,
+    pub conversations: u64,
+    /// NAT data-processing cost of `bytes_total`.
+    pub nat_cost_usd: f64,
+    /// What endpoints would save, summed over the services table.
+    pub endpoint_saving_usd: f64,
+    pub leg_rule: LegRule,
+    pub leg_rule_explanation: String,
+    /// "1 GB = 10^9 bytes".
+    pub gb: String,
+    pub prices: Prices,
+    /// Rows per table (0 = all).
+    pub top: usize,
+    /// Things the reader should know about how the numbers were made.
+    pub notes: Vec<String>,
+    /// Things that make the numbers incomplete or uncertain.
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileFailure {
+    pub file: String,
+    pub error: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LogStatusCounts {
+    pub ok: u64,
+    pub nodata: u64,
+    pub skipdata: u64,
+    /// Records of a format without `log-status`.
+    pub not_in_format: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct RecordsByLeg {
+    /// VPC side, internal -> NAT (counted).
+    pub vpc_outbound: u64,
+    /// VPC side, NAT -> internal (counted).
+    pub vpc_reply: u64,
+    /// Internet side: duplicates of VPC-side records (not counted).
+    pub internet: u64,
+    /// Counted as seen (plain / all-records rule).
+    pub direct: u64,
+    /// No addresses, or a shape no rule explains (not counted).
+    pub unattributed: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub start: String,
+    pub end: String,
+    pub start_unix: i64,
+    pub end_unix: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Talker {
+    pub rank: u64,
+    pub internal_addr: String,
+    /// `None` when the records do not show it (nat-ips rule).
+    pub remote_addr: Option<String>,
+    pub remote_aws_service: Option<String>,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub bytes_total: u64,
+    pub share_pct: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Source {
+    pub rank: u64,
+    pub internal_addr: String,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub bytes_total: u64,
+    /// Distinct remotes this host talked to.
+    pub conversations: u64,
+    pub share_pct: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Destination {
+    pub rank: u64,
+    pub remote_addr: String,
+    pub port: Option<u16>,
+    /// IANA name (TCP, UDP, ICMP, ICMPv6) or the number.
+    pub protocol: Option<String>,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub bytes_total: u64,
+    pub share_pct: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ServiceUse {
+    pub service: String,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub bytes_total: u64,
+    pub endpoint: EndpointKind,
+    pub nat_cost_usd: f64,
+    /// Per-GB cost through the endpoint; `None` when no endpoint applies.
+    pub endpoint_cost_usd: Option<f64>,
+    pub saving_usd: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Minute {
+    pub minute: String,
+    pub minute_unix: i64,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub bytes_total: u64,
+}

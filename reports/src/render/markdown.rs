@@ -1,0 +1,80 @@
+//! `--markdown`: the report's sections as Markdown tables (for a ticket, a wiki or a PR).
+
+use crate::model::Report;
+use crate::render::sections::{self, Target, rows_note};
+use crate::render::text_table::{Align, TextTable};
+use crate::units::UNITS_NOTE;
+
+/// Renders the whole report as Markdown.
+pub fn markdown(report: &Report) -> String {
+    let s = &report.summary;
+    let mut out = String::from("# NAT flow-log report\n\n## Summary\n\n");
+    let mut summary = TextTable::new(&[("Item", Align::Left), ("Value", Align::Left)]);
+    for (key, value) in sections::summary_pairs(report) {
+        summary.row(vec![key.to_string(), value]);
+    }
+    out.push_str(&summary.markdown());
+    if !s.warnings.is_empty() {
+        out.push_str("\n**Warnings**\n\n");
+        for w in &s.warnings {
+            out.push_str(&format!("- {w}\n"));
+        }
+    }
+    section(
+        &mut out,
+        &format!(
+            "Top talkers{}",
+            rows_note(report.talkers.len(), Some(s.conversations), s.top)
+        ),
+        &sections::talkers(report),
+    );
+    section(
+        &mut out,
+        &format!(
+            "Internal sources{}",
+            rows_note(report.sources.len(), None, s.top)
+        ),
+        &sections::sources(report),
+    );
+    section(
+        &mut out,
+        &format!(
+            "Remote destinations{}",
+            rows_note(report.destinations.len(), None, s.top)
+        ),
+        &sections::destinations(report),
+    );
+    section(
+        &mut out,
+        "AWS services reached through the NAT",
+        &sections::services(report),
+    );
+    section(
+        &mut out,
+        "Timeline (bytes per minute)",
+        &sections::timeline(report, Target::Markdown).0,
+    );
+    let problems = sections::problems(report);
+    if !problems.is_empty() {
+        section(
+            &mut out,
+            "Failed files and malformed lines (first examples)",
+            &problems,
+        );
+    }
+    out.push_str("\n## Notes\n\n");
+    for n in &s.notes {
+        out.push_str(&format!("- {n}\n"));
+    }
+    out.push_str(&format!("- {UNITS_NOTE}\n"));
+    out
+}
+
+fn section(out: &mut String, title: &str, table: &TextTable) {
+    out.push_str(&format!("\n## {title}\n\n"));
+    if table.is_empty() {
+        out.push_str("_none_\n");
+    } else {
+        out.push_str(&table.markdown());
+    }
+}

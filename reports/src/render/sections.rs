@@ -1,0 +1,314 @@
+//! The human-readable sections of a report (summary lines and tables with human units), shared
+//! by the terminal and Markdown renderers so both show the same thing.
+
+use crate::model::{Minute, Report};
+use crate::render::text_table::{Align, TextTable};
+use crate::units::{grouped, human_bytes, usd};
+
+/// Where the sections are shown; the terminal gets a compact timeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Target {
+    Terminal,
+    Markdown,
+}
+
+/// At most this many timeline rows on a terminal; longer windows are bucketed.
+const TERMINAL_TIMELINE_ROWS: usize = 60;
+/// Width of the timeline bar on a terminal.
+const BAR_WIDTH: usize = 30;
+
+/// The summary as (label, value) pairs.
+pub(crate) fn summary_pairs(report: &Report) -> Vec<(&'static str, String)> {
+    let s = &report.summary;
+    let mut pairs = vec![(
+        "Files",
+        if s.files_failed.is_empty() {
+            format!("{} read", grouped(s.files_read))
+        } else {
+            format!(
+                "{} read, {} failed",
+                grouped(s.files_read),
+                grouped(s.files_failed.len() as u64)
+            )
+        },
+    )];
+    pairs.push((
+        "Records",
+        format!(
+            "{} read (OK {}, NODATA {}, SKIPDATA {}, without log-status {})",
+            grouped(s.records_read),
+            grouped(s.log_status.ok),
+            grouped(s.log_status.nodata),
+            grouped(s.log_status.skipdata),
+            grouped(s.log_status.not_in_format)
+        ),
+    ));
+    pairs.push(("Malformed lines", grouped(s.malformed_lines)));
+    pairs.push((
+        "REJECT records",
+        format!(
+            "{} ({}, not counted)",
+            grouped(s.reject_records),
+            human_bytes(s.reject_bytes)
+        ),
+    ));
+    let l = &s.records_by_leg;
+    pairs.push((
+        "Records by leg",
+        format!(
+            "VPC outbound {}, VPC reply {}, internet side {} (not counted), direct {}, unattributed {}",
+            grouped(l.vpc_outbound),
+            grouped(l.vpc_reply),
+            grouped(l.internet),
+            grouped(l.direct),
+            grouped(l.unattributed)
+        ),
+    ));
+    pairs.push((
+        "Leg rule",
+        format!("{}: {}", s.leg_rule.as_str(), s.leg_rule_explanation),
+    ));
+    pairs.push((
+        "Window (UTC)",
+        match &s.window {
+            Some(w) => format!("{} to {}", w.start, w.end),
+            None => "unknown (no timestamps in the input)".to_string(),
+        },
+    ));
+    pairs.push((
+        "Counted bytes",
+        format!(
+            "out {}, in {}, total {} ({} B)",
+            human_bytes(s.bytes_out),
+            human_bytes(s.bytes_in),
+            human_bytes(s.bytes_total),
+            grouped(s.bytes_total)
+        ),
+    ));
+    pairs.push((
+        "All records' bytes",
+        format!(
+            "{} (both legs, what a naive sum shows)",
+            human_bytes(s.bytes_all_records)
+        ),
+    ));
+    pairs.push(("Conversations", grouped(s.conversations)));
+    pairs.push((
+        "NAT processing",
+        format!(
+            "{} at ${}/GB ({})",
+            usd(s.nat_cost_usd),
+            s.prices.nat_per_gb,
+            s.prices.region
+        ),
+    ));
+    pairs.push(("Endpoint saving", usd(s.endpoint_saving_usd)));
+    pairs
+}
+
+/// Talkers with human units.
+pub(crate) fn talkers(report: &Report) -> TextTable {
+    let mut t = TextTable::new(&[
+        ("#", Align::Right),
+        ("Internal", Align::Left),
+        ("Remote", Align::Left),
+        ("Service", Align::Left),
+        ("Out", Align::Right),
+        ("In", Align::Right),
+        ("Total", Align::Right),
+        ("Share", Align::Right),
+    ]);
+    for r in &report.talkers {
+        t.row(vec![
+            r.rank.to_string(),
+            r.internal_addr.clone(),
+            r.remote_addr
+                .clone()
+                .unwrap_or_else(|| "(unknown)".to_string()),
+            r.remote_aws_service
+                .clone()
+                .unwrap_or_else(|| "-".to_string()),
+            human_bytes(r.bytes_out),
+            human_bytes(r.bytes_in),
+            human_bytes(r.bytes_total),
+            pct(r.share_pct),
+        ]);
+    }
+    t
+}
+
+pub(crate) fn sources(report: &Report) -> TextTable {
+    let mut t = TextTable::new(&[
+        ("#", Align::Right),
+        ("Internal host", Align::Left),
+        ("Out", Align::Right),
+        ("In", Align::Right),
+        ("Total", Align::Right),
+        ("Conversations", Align::Right),
+        ("Share", Align::Right),
+    ]);
+    for r in &report.sources {
+        t.row(vec![
+            r.rank.to_string(),
+            r.internal_addr.clone(),
+            human_bytes(r.bytes_out),
+            human_bytes(r.bytes_in),
+            human_bytes(r.bytes_total),
+            grouped(r.conversations),
+            pct(r.share_pct),
+        ]);
+    }
+    t
+}
+
+pub(crate) fn destinations(report: &Report) -> TextTable {
+    let mut t = TextTable::new(&[
+        ("#", Align::Right),
+        ("Remote", Align::Left),
+        ("Port", Align::Right),
+        ("Protocol", Align::Left),
+        ("Out", Align::Right),
+        ("In", Align::Right),
+        ("Total", Align::Right),
+        ("Share", Align::Right),
+    ]);
+    for r in &report.destinations {
+        t.row(vec![
+            r.rank.to_string(),
+            r.remote_addr.clone(),
+            r.port.map_or_else(|| "-".to_string(), |p| p.to_string()),
+            r.protocol.clone().unwrap_or_else(|| "-".to_string()),
+            human_bytes(r.bytes_out),
+            human_bytes(r.bytes_in),
+            human_bytes(r.bytes_total),
+            pct(r.share_pct),
+        ]);
+    }
+    t
+}
+
+pub(crate) fn services(report: &Report) -> TextTable {
+    let mut t = TextTable::new(&[
+        ("Service", Align::Left),
+        ("Out", Align::Right),
+        ("In", Align::Right),
+        ("Total", Align::Right),
+        ("Endpoint", Align::Left),
+        ("NAT cost", Align::Right),
+        ("Endpoint cost", Align::Right),
+        ("Saving", Align::Right),
+    ]);
+    for r in &report.services {
+        t.row(vec![
+            r.service.clone(),
+            human_bytes(r.bytes_out),
+            human_bytes(r.bytes_in),
+            human_bytes(r.bytes_total),
+            r.endpoint.as_str().to_string(),
+            usd(r.nat_cost_usd),
+            r.endpoint_cost_usd.map_or_else(|| "-".to_string(), usd),
+            usd(r.saving_usd),
+        ]);
+    }
+    t
+}
+
+/// The timeline; on a terminal, long windows are bucketed to at most 60 rows and get a bar.
+pub(crate) fn timeline(report: &Report, target: Target) -> (TextTable, Option<u64>) {
+    let rows = &report.timeline;
+    let (buckets, minutes) = match target {
+        Target::Markdown => (
+            rows.iter()
+                .map(|m| bucket(std::slice::from_ref(m)))
+                .collect(),
+            1,
+        ),
+        Target::Terminal => {
+            let per = rows.len().div_ceil(TERMINAL_TIMELINE_ROWS).max(1);
+            (rows.chunks(per).map(bucket).collect::<Vec<_>>(), per as u64)
+        }
+    };
+    let mut columns = vec![
+        ("Minute (UTC)", Align::Left),
+        ("Out", Align::Right),
+        ("In", Align::Right),
+        ("Total", Align::Right),
+    ];
+    if target == Target::Terminal {
+        columns.push(("", Align::Left));
+    }
+    let mut t = TextTable::new(&columns);
+    let max = buckets.iter().map(|b: &Bucket| b.total).max().unwrap_or(0);
+    for b in &buckets {
+        let mut cells = vec![
+            b.minute.clone(),
+            human_bytes(b.out),
+            human_bytes(b.inn),
+            human_bytes(b.total),
+        ];
+        if target == Target::Terminal {
+            let len = if max == 0 {
+                0
+            } else {
+                ((b.total as f64 / max as f64) * BAR_WIDTH as f64).round() as usize
+            };
+            cells.push("#".repeat(len));
+        }
+        t.row(cells);
+    }
+    (t, (minutes > 1).then_some(minutes))
+}
+
+struct Bucket {
+    minute: String,
+    out: u64,
+    inn: u64,
+    total: u64,
+}
+
+fn bucket(minutes: &[Minute]) -> Bucket {
+    Bucket {
+        minute: minutes
+            .first()
+            .map(|m| m.minute.clone())
+            .unwrap_or_default(),
+        out: minutes
+            .iter()
+            .fold(0u64, |a, m| a.saturating_add(m.bytes_out)),
+        inn: minutes
+            .iter()
+            .fold(0u64, |a, m| a.saturating_add(m.bytes_in)),
+        total: minutes
+            .iter()
+            .fold(0u64, |a, m| a.saturating_add(m.bytes_total)),
+    }
+}
+
+/// Malformed-line examples and failed files.
+pub(crate) fn problems(report: &Report) -> TextTable {
+    let mut t = TextTable::new(&[
+        ("File", Align::Left),
+        ("Line", Align::Right),
+        ("Problem", Align::Left),
+    ]);
+    for f in &report.summary.files_failed {
+        t.row(vec![f.file.clone(), "-".to_string(), f.error.clone()]);
+    }
+    for m in &report.summary.malformed_examples {
+        t.row(vec![m.file.clone(), m.line.to_string(), m.error.clone()]);
+    }
+    t
+}
+
+fn pct(share: f64) -> String {
+    format!("{share:.2}%")
+}
+
+/// "top 20 of 57" style subtitle for a cut table.
+pub(crate) fn rows_note(shown: usize, total: Option<u64>, top: usize) -> String {
+    match total {
+        Some(total) if total as usize > shown => format!(" (top {shown} of {})", grouped(total)),
+        _ if top > 0 && shown == top => format!(" (top {shown})"),
+        _ => String::new(),
+    }
+}

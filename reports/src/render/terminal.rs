@@ -1,0 +1,87 @@
+//! The default output: a report a person reads in a terminal, with aligned tables and decimal
+//! human units (stated at the bottom).
+
+use crate::model::Report;
+use crate::render::sections::{self, Target, rows_note};
+use crate::render::text_table::TextTable;
+use crate::units::UNITS_NOTE;
+
+const INDENT: &str = "  ";
+
+/// Renders the whole report for a terminal.
+pub fn terminal(report: &Report) -> String {
+    let s = &report.summary;
+    let mut out = String::from("NAT flow-log report\n===================\n");
+    let pairs = sections::summary_pairs(report);
+    let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+    for (key, value) in &pairs {
+        out.push_str(&format!("{key:<width$}  {value}\n"));
+    }
+    if !s.warnings.is_empty() {
+        out.push_str("\nWarnings\n");
+        for w in &s.warnings {
+            out.push_str(&format!("{INDENT}! {w}\n"));
+        }
+    }
+    section(
+        &mut out,
+        &format!(
+            "Top talkers{}",
+            rows_note(report.talkers.len(), Some(s.conversations), s.top)
+        ),
+        &sections::talkers(report),
+    );
+    section(
+        &mut out,
+        &format!(
+            "Internal sources{}",
+            rows_note(report.sources.len(), None, s.top)
+        ),
+        &sections::sources(report),
+    );
+    section(
+        &mut out,
+        &format!(
+            "Remote destinations{}",
+            rows_note(report.destinations.len(), None, s.top)
+        ),
+        &sections::destinations(report),
+    );
+    section(
+        &mut out,
+        "AWS services reached through the NAT",
+        &sections::services(report),
+    );
+    let (timeline, per) = sections::timeline(report, Target::Terminal);
+    let title = match per {
+        Some(m) => format!("Timeline (bytes per {m} minutes)"),
+        None => "Timeline (bytes per minute)".to_string(),
+    };
+    section(&mut out, &title, &timeline);
+    let problems = sections::problems(report);
+    if !problems.is_empty() {
+        section(
+            &mut out,
+            "Failed files and malformed lines (first examples)",
+            &problems,
+        );
+    }
+    out.push_str("\nNotes\n");
+    for n in &s.notes {
+        out.push_str(&format!("{INDENT}- {n}\n"));
+    }
+    out.push_str(&format!("{INDENT}- {UNITS_NOTE}\n"));
+    out
+}
+
+fn section(out: &mut String, title: &str, table: &TextTable) {
+    out.push('\n');
+    out.push_str(title);
+    out.push('\n');
+    if table.is_empty() {
+        out.push_str(INDENT);
+        out.push_str("(none)\n");
+    } else {
+        out.push_str(&table.aligned(INDENT));
+    }
+}

@@ -1,0 +1,653 @@
+//! Per-worker running totals: every record read folds into a `Tally`, tallies of different
+//! workers and files merge. Keys are small `Copy` values (addresses, ports, minutes, interned
+//! service ids), so memory grows with the number of distinct keys, never with the input, and
+//! the per-record path allocates nothing (a new key allocates a map slot, a new service name
+//! its one string).
+
+use std::net::IpAddr;
+
+use hashbrown::HashMap;
+use nat_flowrec_parsers::{Action, LogStatus, Record};
+
+use crate::legs::{FileRule, Leg, Side, classify};
+
+/// How many malformed lines are kept as examples.
+pub const MALFORMED_EXAMPLES: usize = 5;
+
+/// An interned `pkt-*-aws-service` name, local to one `Tally`.
+pub(crate) type ServiceId = u32;
+
+/// Bytes in each direction, from the internal host's view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct InOut {
+    pub out: u64,
+    pub inn: u64,
+}
+
+impl InOut {
+    fn add(&mut self, outbound: bool, bytes: u64) {
+        if outbound {
+            self.out = self.out.saturating_add(bytes);
+        } else {
+            self.inn = self.inn.saturating_add(bytes);
+        }
+    }
+
+    fn merge(&mut self, other: InOut) {
+        self.out = self.out.saturating_add(other.out);
+        self.inn = self.inn.saturating_add(other.inn);
+    }
+
+    pub fn total(self) -> u64 {
+        self.out.saturating_add(self.inn)
+    }
+}
+
+/// One conversation: internal host <-> remote.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Conversation {
+    pub bytes: InOut,
+    /// The remote's AWS service (first one seen); the remote's address decides it, so every
+    /// record of a conversation names the same one, or `-`.
+    pub service: Option<ServiceId>,
+}
+
+/// (internal, remote); the remote is `None` under the nat-ips rule.
+pub(crate) type ConversationKey = (IpAddr, Option<IpAddr>);
+/// (remote, remote port, protocol).
+pub(crate) type DestinationKey = (IpAddr, Option<u16>, Option<u8>);
+
+/// The counted traffic of one leg class.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Flows {
+    pub conversations: HashMap<ConversationKey, Conversation>,
+    pub destinations: HashMap<DestinationKey, InOut>,
+    /// Minute start (Unix seconds) -> bytes.
+    pub timeline: HashMap<i64, InOut>,
+}
+
+impl Flows {
+    fn add(
+        &mut self,
+        side: Side,
+        rec: &Record<'_>,
+        service: Option<ServiceId>,
+        minute: Option<i64>,
+    ) {
+        let bytes = rec.bytes.unwrap_or(0);
+        let conv = self
+            .conversations
+            .entry((side.internal, side.remote))
+            .or_default();
+        conv.bytes.add(side.outbound, bytes);
+        if conv.service.is_none() {
+            conv.service = service;
+        }
+        if let Some(remote) = side.remote {
+            self.destinations
+                .entry((remote, side.remote_port, rec.protocol))
+                .or_default()
+                .add(side.outbound, bytes);
+        }
+        if let Some(minute) = minute {
+            self.timeline
+                .entry(minute)
+                .or_default()
+                .add(side.outbound, bytes);
+        }
+    }
+
+    /// Merges `other`, whose service ids are mapped through `ids`.
+    fn merge(&mut self, other: Flows, ids: &[ServiceId]) {
+        for (key, conv) in other.conversations {
+            let mine = self.conversations.entry(key).or_default();
+            mine.bytes.merge(conv.bytes);
+            if mine.service.is_none() {
+                mine.service = conv.service.and_then(|id| ids.get(id as usize).copied());
+            }
+        }
+        for (key, bytes) in other.destinations {
+            self.destinations.entry(key).or_default().merge(bytes);
+        }
+        for (key, bytes) in other.timeline {
+            self.timeline.entry(key).or_default().merge(bytes);
+        }
+    }
+
+    /// Bytes out and in over all conversations.
+    pub fn totals(&self) -> InOut {
+        let mut t = InOut::default();
+        for conv in self.conversations.values() {
+            t.merge(conv.bytes);
+        }
+        t
+    }
+}
+
+/// Service names seen, interned so conversations carry a `u32`, not a string.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Services {
+    names: Vec<Box<str>>,
+    ids: HashMap<Box<str>, ServiceId>,
+}
+
+impl Services {
+    fn intern(&mut self, name: &str) -> ServiceId {
+        if let Some(id) = self.ids.get(name) {
+            return *id;
+        }
+        let id = ServiceId::try_from(self.names.len()).unwrap_or(ServiceId::MAX);
+        self.names.push(name.into());
+        self.ids.insert(name.into(), id);
+        id
+    }
+
+    pub fn name(&self, id: ServiceId) -> Option<&str> {
+        self.names.get(id as usize).map(|n| &**n)
+    }
+}
+
+/// A malformed line kept as an example.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MalformedLine {
+    #[serde(skip)]
+    pub file_index: usize,
+    pub file: String,
+    pub line: u64,
+    pub error: String,
+}
+
+/// Records per leg class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct LegCounts {
+    pub vpc_outbound: u64,
+    pub vpc_reply: u64,
+    pub internet: u64,
+    pub untranslated: u64,
+    pub direct: u64,
+    pub unattributed: u64,
+}
+
+/// Counts for the summary.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Stats {
+    pub records: u64,
+    pub malformed: u64,
+    pub status_ok: u64,
+    pub status_nodata: u64,
+    pub status_skipdata: u64,
+    pub status_absent: u64,
+    pub reject_records: u64,
+    pub reject_bytes: u64,
+    pub legs: LegCounts,
+    /// Sum of `bytes` over every record, both legs included (what naive queries report).
+    pub bytes_all_records: u64,
+    pub first_time: Option<i64>,
+    pub last_time: Option<i64>,
+    /// The `MALFORMED_EXAMPLES` first by (file, line).
+    pub examples: Vec<MalformedLine>,
+    /// A VPC-side record was found by its pkt-* translation.
+    pub translation_seen: bool,
+    /// Files read under each rule.
+    pub files_pkt: u64,
+    pub files_nat_ips: u64,
+    pub files_all_records: u64,
+    /// A NAT IP was known for some file.
+    pub nat_ip_known: bool,
+    pub files_read: u64,
+}
+
+/// Everything counted so far by one worker (or merged).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Tally {
+    pub stats: Stats,
+    /// VPC-side and all-records traffic: always counted.
+    pub counted: Flows,
+    /// Records with no translation visible, kept apart until the whole input shows whether it
+    /// is NAT traffic (then these are internet side and dropped) or not (plain conversations).
+    pub untranslated: Flows,
+    pub services: Services,
+}
+
+impl Tally {
+    /// Folds one parsed record read from a file classified by `rule`. `timestamp_ms` is the
+    /// reader's event timestamp, if any.
+    pub fn add_record(&mut self, rec: &Record<'_>, rule: &FileRule, timestamp_ms: Option<i64>) {
+        let s = &mut self.stats;
+        s.records += 1;
+        let bytes = rec.bytes.unwrap_or(0);
+        s.bytes_all_records = s.bytes_all_records.saturating_add(bytes);
+        match rec.log_status {
+            Some(LogStatus::Ok) => s.status_ok += 1,
+            Some(LogStatus::NoData) => s.status_nodata += 1,
+            Some(LogStatus::SkipData) => s.status_skipdata += 1,
+            None => s.status_absent += 1,
+        }
+        // The record's own start time is the most precise; the reader's event timestamp is
+        // the fallback (CloudWatch stamps events with the record's start).
+        let start = rec
+            .start
+            .and_then(|t| i64::try_from(t).ok())
+            .or(timestamp_ms.map(|ms| ms.div_euclid(1000)));
+        let end = rec.end.and_then(|t| i64::try_from(t).ok()).or(start);
+        if let Some(t) = start {
+            s.first_time = Some(s.first_time.map_or(t, |f| f.min(t)));
+        }
+        if let Some(t) = end {
+            s.last_time = Some(s.last_time.map_or(t, |l| l.max(t)));
+        }
+        if rec.is_status_only() {
+            return;
+        }
+        // Rejected packets never reach the NAT's translation, so they cost no processing.
+        if rec.action == Some(Action::Reject) {
+            s.reject_records += 1;
+            s.reject_bytes = s.reject_bytes.saturating_add(bytes);
+            return;
+        }
+        let minute = start.map(|t| t - t.rem_euclid(60));
+        match classify(rec, rule) {
+            Leg::Vpc(side) => {
+                if side.outbound {
+                    s.legs.vpc_outbound += 1;
+                } else {
+                    s.legs.vpc_reply += 1;
+                }
+                if matches!(rule, FileRule::PktFields { .. }) {
+                    s.translation_seen = true;
+                }
+                let service = self.service_of(rec, side);
+                self.counted.add(side, rec, service, minute);
+            }
+            Leg::Internet => s.legs.internet += 1,
+            Leg::Untranslated(side) => {
+                s.legs.untranslated += 1;
+                let service = self.service_of(rec, side);
+                self.untranslated.add(side, rec, service, minute);
+            }
+            Leg::Direct(side) => {
+                s.legs.direct += 1;
+                let service = self.service_of(rec, side);
+                self.counted.add(side, rec, service, minute);
+            }
+            Leg::Unattributed => s.legs.unattributed += 1,
+        }
+    }
+
+    /// The remote's service: it is the destination of an outbound record, the source of a reply.
+    fn service_of(&mut self, rec: &Record<'_>, side: Side) -> Option<ServiceId> {
+        let service = if side.outbound {
+            &rec.pkt_dst_aws_service
+        } else {
+            &rec.pkt_src_aws_service
+        };
+        service.as_ref().map(|s| self.services.intern(s.as_str()))
+    }
+
+    /// Counts a malformed line, keeping it as an example if it is among the first.
+    pub fn add_malformed(
+        &mut self,
+        file_index: usize,
+        file: &str,
+        line: u64,
+        error: &dyn std::fmt::Display,
+    ) {
+        self.stats.malformed += 1;
+        let examples = &mut self.stats.examples;
+        let key = (file_index, line);
+        let full = examples.len() >= MALFORMED_EXAMPLES;
+        if full
+            && examples
+                .last()
+                .is_some_and(|last| (last.file_index, last.line) <= key)
+        {
+            return;
+        }
+        let example = MalformedLine {
+            file_index,
+            file: file.to_string(),
+            line,
+            error: error.to_string(),
+        };
+        insert_example(examples, example);
+    }
+
+    /// Merges another tally into this one.
+    pub fn merge(&mut self, other: Tally) {
+        let ids: Vec<ServiceId> = other
+            .services
+            .names
+            .iter()
+            .map(|name| self.services.intern(name))
+            .collect();
+        self.counted.merge(other.counted, &ids);
+        self.untranslated.merge(other.untranslated, &ids);
+        let (a, b) = (&mut self.stats, other.stats);
+        a.records += b.records;
+        a.malformed += b.malformed;
+        a.status_ok += b.status_ok;
+        a.status_nodata += b.status_nodata;
+        a.status_skipdata += b.status_skipdata;
+        a.status_absent += b.status_absent;
+        a.reject_records += b.reject_records;
+        a.reject_bytes = a.reject_bytes.saturating_add(b.reject_bytes);
+        a.legs.vpc_outbound += b.legs.vpc_outbound;
+        a.legs.vpc_reply += b.legs.vpc_reply;
+        a.legs.internet += b.legs.internet;
+        a.legs.untranslated += b.legs.untranslated;
+        a.legs.direct += b.legs.direct;
+        a.legs.unattributed += b.legs.unattributed;
+        a.bytes_all_records = a.bytes_all_records.saturating_add(b.bytes_all_records);
+        a.first_time = min_opt(a.first_time, b.first_time);
+        a.last_time = max_opt(a.last_time, b.last_time);
+        for example in b.examples {
+            insert_example(&mut a.examples, example);
+        }
+        a.translation_seen |= b.translation_seen;
+        a.files_pkt += b.files_pkt;
+        a.files_nat_ips += b.files_nat_ips;
+        a.files_all_records += b.files_all_records;
+        a.nat_ip_known |= b.nat_ip_known;
+        a.files_read += b.files_read;
+    }
+
+    /// Ends the read: decides whether the untranslated records were internet-side duplicates
+    /// (the input is NAT traffic) or plain conversations, and folds them accordingly. Returns
+    /// whether they were counted as plain conversations.
+    pub fn resolve_untranslated(&mut self) -> bool {
+        let plain = !self.stats.translation_seen && !self.stats.nat_ip_known;
+        let untranslated = std::mem::take(&mut self.untranslated);
+        let n = std::mem::take(&mut self.stats.legs.untranslated);
+        if plain {
+            let ids: Vec<ServiceId> = (0..self.services.names.len())
+                .map(|i| ServiceId::try_from(i).unwrap_or(ServiceId::MAX))
+                .collect();
+            self.counted.merge(untranslated, &ids);
+            self.stats.legs.direct += n;
+        } else {
+            self.stats.legs.internet += n;
+        }
+        plain
+    }
+}
+
+fn insert_example(examples: &mut Vec<MalformedLine>, example: MalformedLine) {
+    let key = (example.file_index, example.line);
+    let at = examples.partition_point(|e| (e.file_index, e.line) < key);
+    if at < MALFORMED_EXAMPLES {
+        examples.insert(at, example);
+        examples.truncate(MALFORMED_EXAMPLES);
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use nat_flowrec_parsers::AwsService;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap()
+    }
+
+    /// A record with the address fields of AWS's NAT example and a byte count.
+    fn leg(src: &str, dst: &str, psrc: &str, pdst: &str, bytes: u64) -> Record<'static> {
+        Record {
+            srcaddr: Some(ip(src)),
+            dstaddr: Some(ip(dst)),
+            pkt_srcaddr: Some(ip(psrc)),
+            pkt_dstaddr: Some(ip(pdst)),
+            srcport: Some(40000),
+            dstport: Some(443),
+            protocol: Some(6),
+            bytes: Some(bytes),
+            action: Some(Action::Accept),
+            ..Record::default()
+        }
+    }
+
+    /// The same, travelling back: the remote's port 443 is now the source port.
+    fn back(src: &str, dst: &str, psrc: &str, pdst: &str, bytes: u64) -> Record<'static> {
+        Record {
+            srcport: Some(443),
+            dstport: Some(40000),
+            ..leg(src, dst, psrc, pdst, bytes)
+        }
+    }
+
+    /// AWS's four NAT legs of one connection (DESIGN.md §5): 100 bytes out, 5000 back.
+    fn four_legs() -> [Record<'static>; 4] {
+        [
+            leg("10.0.1.5", "10.0.0.220", "10.0.1.5", "203.0.113.5", 100),
+            leg(
+                "10.0.0.220",
+                "203.0.113.5",
+                "10.0.0.220",
+                "203.0.113.5",
+                100,
+            ),
+            back(
+                "203.0.113.5",
+                "10.0.0.220",
+                "203.0.113.5",
+                "10.0.0.220",
+                5000,
+            ),
+            back("10.0.0.220", "10.0.1.5", "203.0.113.5", "10.0.1.5", 5000),
+        ]
+    }
+
+    const PKT: FileRule = FileRule::PktFields { nat_known: false };
+
+    #[test]
+    fn four_nat_legs_make_one_conversation_counted_once_each_way() {
+        let mut t = Tally::default();
+        for r in four_legs() {
+            t.add_record(&r, &PKT, None);
+        }
+        assert!(!t.resolve_untranslated(), "translation was seen: not plain");
+        assert_eq!(t.counted.conversations.len(), 1);
+        let conv = t.counted.conversations[&(ip("10.0.1.5"), Some(ip("203.0.113.5")))];
+        assert_eq!(
+            conv.bytes,
+            InOut {
+                out: 100,
+                inn: 5000
+            }
+        );
+        assert_eq!(t.stats.legs.vpc_outbound, 1);
+        assert_eq!(t.stats.legs.vpc_reply, 1);
+        assert_eq!(t.stats.legs.internet, 2);
+        assert_eq!(t.stats.bytes_all_records, 10200);
+        // The remote's port 443 is the destination key, in both directions.
+        assert_eq!(
+            t.counted.destinations[&(ip("203.0.113.5"), Some(443), Some(6))],
+            InOut {
+                out: 100,
+                inn: 5000
+            }
+        );
+    }
+
+    #[test]
+    fn legs_split_across_workers_merge_to_the_same_result() {
+        let legs = four_legs();
+        let mut a = Tally::default();
+        let mut b = Tally::default();
+        // The internet legs land in one worker, the VPC legs in the other.
+        a.add_record(&legs[1], &PKT, None);
+        a.add_record(&legs[2], &PKT, None);
+        b.add_record(&legs[0], &PKT, None);
+        b.add_record(&legs[3], &PKT, None);
+        a.merge(b);
+        assert!(!a.resolve_untranslated());
+        assert_eq!(
+            a.counted.totals(),
+            InOut {
+                out: 100,
+                inn: 5000
+            }
+        );
+        assert_eq!(a.stats.legs.internet, 2);
+    }
+
+    #[test]
+    fn without_any_translation_records_are_plain_conversations() {
+        let mut t = Tally::default();
+        t.add_record(
+            &leg("10.0.1.5", "198.51.100.1", "10.0.1.5", "198.51.100.1", 70),
+            &PKT,
+            None,
+        );
+        t.add_record(
+            &leg("198.51.100.1", "10.0.1.5", "198.51.100.1", "10.0.1.5", 30),
+            &PKT,
+            None,
+        );
+        assert!(t.resolve_untranslated());
+        assert_eq!(t.counted.conversations.len(), 1);
+        assert_eq!(t.counted.totals(), InOut { out: 70, inn: 30 });
+        assert_eq!(t.stats.legs.direct, 2);
+    }
+
+    #[test]
+    fn a_known_nat_ip_makes_untranslated_records_internet_side() {
+        let mut t = Tally::default();
+        t.stats.nat_ip_known = true;
+        t.add_record(
+            &leg("10.0.1.5", "198.51.100.1", "10.0.1.5", "198.51.100.1", 70),
+            &PKT,
+            None,
+        );
+        assert!(!t.resolve_untranslated());
+        assert!(t.counted.conversations.is_empty());
+        assert_eq!(t.stats.legs.internet, 1);
+    }
+
+    #[test]
+    fn service_of_the_remote_follows_the_direction() {
+        let mut t = Tally::default();
+        let mut out = leg("10.0.1.5", "10.0.0.220", "10.0.1.5", "52.216.1.1", 10);
+        out.pkt_dst_aws_service = Some(AwsService::S3);
+        let mut reply = back("10.0.0.220", "10.0.1.5", "52.216.1.1", "10.0.1.5", 20);
+        reply.pkt_src_aws_service = Some(AwsService::S3);
+        t.add_record(&reply, &PKT, None);
+        t.add_record(&out, &PKT, None);
+        let conv = t.counted.conversations[&(ip("10.0.1.5"), Some(ip("52.216.1.1")))];
+        assert_eq!(conv.service.and_then(|id| t.services.name(id)), Some("S3"));
+    }
+
+    #[test]
+    fn merged_service_ids_are_remapped() {
+        let mut a = Tally::default();
+        let mut b = Tally::default();
+        let mut r1 = leg("10.0.1.5", "10.0.0.220", "10.0.1.5", "52.94.0.1", 10);
+        r1.pkt_dst_aws_service = Some(AwsService::Dynamodb);
+        let mut r2 = leg("10.0.1.6", "10.0.0.220", "10.0.1.6", "52.216.1.1", 10);
+        r2.pkt_dst_aws_service = Some(AwsService::S3);
+        a.add_record(&r1, &PKT, None);
+        b.add_record(&r2, &PKT, None);
+        a.merge(b);
+        let name = |k: (&str, &str)| {
+            let c = a.counted.conversations[&(ip(k.0), Some(ip(k.1)))];
+            c.service
+                .and_then(|id| a.services.name(id))
+                .map(str::to_string)
+        };
+        assert_eq!(name(("10.0.1.5", "52.94.0.1")).as_deref(), Some("DYNAMODB"));
+        assert_eq!(name(("10.0.1.6", "52.216.1.1")).as_deref(), Some("S3"));
+    }
+
+    #[test]
+    fn status_only_and_rejected_records_are_counted_not_attributed() {
+        let mut t = Tally::default();
+        let nodata = Record {
+            log_status: Some(LogStatus::NoData),
+            start: Some(1_700_000_000),
+            end: Some(1_700_000_060),
+            ..Record::default()
+        };
+        let skip = Record {
+            log_status: Some(LogStatus::SkipData),
+            ..Record::default()
+        };
+        let mut reject = leg("10.0.1.5", "10.0.0.220", "10.0.1.5", "203.0.113.5", 40);
+        reject.action = Some(Action::Reject);
+        for r in [&nodata, &skip, &reject] {
+            t.add_record(r, &PKT, None);
+        }
+        assert_eq!(t.stats.records, 3);
+        assert_eq!((t.stats.status_nodata, t.stats.status_skipdata), (1, 1));
+        assert_eq!((t.stats.reject_records, t.stats.reject_bytes), (1, 40));
+        assert!(t.counted.conversations.is_empty());
+        assert_eq!(t.stats.first_time, Some(1_700_000_000));
+        assert_eq!(t.stats.last_time, Some(1_700_000_060));
+    }
+
+    #[test]
+    fn timeline_uses_start_else_the_event_timestamp() {
+        let mut t = Tally::default();
+        let mut r = leg("10.0.1.5", "10.0.0.220", "10.0.1.5", "203.0.113.5", 10);
+        r.start = Some(1_700_000_075);
+        t.add_record(&r, &PKT, None);
+        let r = leg("10.0.1.5", "10.0.0.220", "10.0.1.5", "203.0.113.5", 5);
+        t.add_record(&r, &PKT, Some(1_700_000_130_500));
+        assert_eq!(t.counted.timeline[&1_700_000_040].out, 10);
+        assert_eq!(t.counted.timeline[&1_700_000_100].out, 5);
+    }
+
+    #[test]
+    fn malformed_examples_keep_the_first_five_by_file_and_line() {
+        let mut a = Tally::default();
+        let mut b = Tally::default();
+        for line in [9, 3, 7] {
+            a.add_malformed(1, "b.log", line, &"bad");
+        }
+        for line in [20, 2, 11, 1] {
+            b.add_malformed(0, "a.log", line, &"bad");
+        }
+        a.merge(b);
+        let got: Vec<(usize, u64)> = a
+            .stats
+            .examples
+            .iter()
+            .map(|e| (e.file_index, e.line))
+            .collect();
+        assert_eq!(got, vec![(0, 1), (0, 2), (0, 11), (0, 20), (1, 3)]);
+        assert_eq!(a.stats.malformed, 7);
+    }
+
+    #[test]
+    fn byte_counts_saturate_instead_of_overflowing() {
+        let mut t = Tally::default();
+        for _ in 0..2 {
+            t.add_record(
+                &leg(
+                    "10.0.1.5",
+                    "10.0.0.220",
+                    "10.0.1.5",
+                    "203.0.113.5",
+                    u64::MAX,
+                ),
+                &PKT,
+                None,
+            );
+        }
+        assert_eq!(t.counted.totals().out, u64::MAX);
+    }
+}

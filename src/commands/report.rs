@@ -1,0 +1,100 @@
+//! `nat-flowrec report`: turns the user's flags into `ReportOptions`, builds the report from the
+//! given files and folders, and prints it in the chosen form (terminal text, `--csv`, `--json`,
+//! `--markdown`), optionally also writing every table under `--out DIR`.
+//!
+//! Exit status: 0 when every file was read; 1 when a file could not be read (each such file is
+//! named on stderr, the others are still reported) or `--strict` met a malformed line.
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use nat_flowrec_parsers::LogFormat;
+use nat_flowrec_reports::{Prices, Report, ReportError, ReportOptions, build_report, render};
+
+use crate::cli::{GlobalArgs, ReportArgs};
+
+pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    let opts = options(global, args)?;
+    let report = build_report(&args.paths, &opts)?;
+
+    for failure in &report.summary.files_failed {
+        eprintln!("nat-flowrec: {}", failure.error);
+    }
+    // Nothing was readable: an empty report would only hide the errors above.
+    if report.summary.files_read == 0 && report.has_failures() {
+        return Ok(ExitCode::from(1));
+    }
+
+    if let Some(dir) = &args.out {
+        render::write_out_dir(&report, dir)
+            .with_context(|| format!("writing the report files to {}", dir.display()))?;
+        if !global.quiet {
+            eprintln!(
+                "nat-flowrec: wrote {} report files to {}",
+                render::OUT_FILES.len(),
+                dir.display()
+            );
+        }
+    }
+
+    if let Err(e) = print(&report, args, global.quiet) {
+        if is_broken_pipe(&e) {
+            // `nat-flowrec report ... | head`: the reader has all it wanted.
+            return Ok(ExitCode::SUCCESS);
+        }
+        return Err(e.context("writing the report to stdout"));
+    }
+    Ok(if report.has_failures() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// The flags, validated and resolved into what the library needs.
+fn options(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ReportOptions> {
+    let default_format = match &args.format {
+        Some(text) => LogFormat::parse(text).with_context(|| format!("--format `{text}`"))?,
+        None => LogFormat::default(),
+    };
+    let region = args.price_region.as_deref().or(global.region.as_deref());
+    let prices = Prices::resolve(region, args.nat_price_per_gb)?;
+    Ok(ReportOptions {
+        default_format,
+        nat_ips: args.nat_ips.clone(),
+        top: args.top,
+        strict: args.strict,
+        prices,
+    })
+}
+
+/// Writes the chosen rendering to stdout.
+fn print(report: &Report, args: &ReportArgs, quiet: bool) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    if args.csv {
+        // The CSV holds only the talkers: the caveats would otherwise be invisible.
+        if !quiet {
+            for warning in &report.summary.warnings {
+                eprintln!("nat-flowrec: warning: {warning}");
+            }
+        }
+        render::csv::talkers_csv(report, &mut out)?;
+    } else if args.json {
+        out.write_all(render::json(report)?.as_bytes())?;
+    } else if args.markdown {
+        out.write_all(render::markdown(report).as_bytes())?;
+    } else {
+        out.write_all(render::terminal(report).as_bytes())?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<io::Error>()
+        .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+        || e.downcast_ref::<ReportError>()
+            .is_some_and(ReportError::is_broken_pipe)
+}

@@ -1,0 +1,261 @@
+//! `nat-flowrec report` driven as a user runs it: the real binary, in a fresh temporary folder
+//! holding copies of the report fixtures, checking stdout, stderr, written files and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary folder with the report fixtures copied in (so paths in output are relative).
+struct Workspace {
+    dir: tempfile::TempDir,
+}
+
+impl Workspace {
+    fn new() -> Workspace {
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reports");
+        for name in [
+            "nat-cloudwatch.log",
+            "nat-four-legs.log",
+            "v2-status.log",
+            "ipv6-legs.log",
+        ] {
+            std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
+        }
+        Workspace { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_nat-flowrec"))
+            .arg("report")
+            .args(args)
+            .current_dir(self.dir.path())
+            .env_remove("NAT_FLOWREC_CONFIG")
+            .output()
+            .unwrap()
+    }
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn report_default_output_is_a_readable_terminal_report() {
+    let ws = Workspace::new();
+    let o = ws.run(&["nat-cloudwatch.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("NAT flow-log report\n"), "{out}");
+    assert!(out.contains("Leg rule            pkt-fields"), "{out}");
+    assert!(
+        out.contains(
+            "  1  10.0.1.5   52.216.8.1     S3         3.00 MB   12.00 KB    3.01 MB  49.89%"
+        ),
+        "{out}"
+    );
+    assert!(out.contains("units: 1 KB = 10^3 B"), "{out}");
+}
+
+#[test]
+fn report_csv_prints_the_talkers_table_with_the_contract_header() {
+    let ws = Workspace::new();
+    let o = ws.run(&["--csv", "--top", "3", "nat-cloudwatch.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct",
+            "1,10.0.1.5,52.216.8.1,S3,3000000,12000,3012000,49.89",
+            "2,10.0.1.9,54.239.1.1,AMAZON,800,2000000,2000800,33.14",
+            "3,10.0.2.7,52.94.24.10,DYNAMODB,40000,900000,940000,15.57",
+        ]
+    );
+    // The caveats a CSV cannot carry go to stderr.
+    assert!(
+        stderr(&o).contains("malformed line(s) skipped"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn report_csv_top_0_lists_every_conversation() {
+    let ws = Workspace::new();
+    let o = ws.run(&["--csv", "--top", "0", "nat-cloudwatch.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().count(), 1 + 7);
+}
+
+#[test]
+fn report_json_is_one_object_with_every_section() {
+    let ws = Workspace::new();
+    let o = ws.run(&["--json", "nat-four-legs.log", "ipv6-legs.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in [
+        "schema_version",
+        "summary",
+        "talkers",
+        "sources",
+        "destinations",
+        "services",
+        "timeline",
+    ] {
+        assert!(v.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(v["summary"]["files_read"], 2);
+    assert_eq!(v["summary"]["bytes_total"].as_u64(), Some(57_200 + 9_700));
+    assert_eq!(v["talkers"][0]["internal_addr"], "10.0.1.5");
+    assert_eq!(v["talkers"][1]["internal_addr"], "2600:1f18:1234:2::5");
+}
+
+#[test]
+fn report_markdown_has_the_same_sections_as_tables() {
+    let ws = Workspace::new();
+    let o = ws.run(&["--markdown", "nat-cloudwatch.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("# NAT flow-log report\n"), "{out}");
+    for section in [
+        "## Summary",
+        "## Top talkers",
+        "## Internal sources",
+        "## Remote destinations",
+        "## AWS services reached through the NAT",
+        "## Timeline (bytes per minute)",
+    ] {
+        assert!(out.contains(section), "missing {section}");
+    }
+    assert!(
+        out.contains("| S3 | 3.00 MB | 12.00 KB | 3.01 MB | gateway |"),
+        "{out}"
+    );
+}
+
+#[test]
+fn report_out_dir_writes_every_file_and_leaves_no_temporary_file() {
+    let ws = Workspace::new();
+    let o = ws.run(&["--out", "reports/run-1", "--csv", "nat-cloudwatch.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let dir = ws.path("reports/run-1");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "destinations.csv",
+            "report.json",
+            "report.md",
+            "services.csv",
+            "sources.csv",
+            "summary.csv",
+            "talkers.csv",
+            "timeline.csv",
+        ]
+    );
+    // The file is the same table --csv printed.
+    assert_eq!(
+        std::fs::read_to_string(dir.join("talkers.csv")).unwrap(),
+        stdout(&o)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["summary"]["bytes_total"].as_u64(), Some(6_036_800));
+}
+
+#[test]
+fn report_bad_path_exits_non_zero_naming_the_path() {
+    let ws = Workspace::new();
+    let o = ws.run(&["no-such-dir/flows.log"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("no-such-dir/flows.log"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stdout(&o).is_empty(),
+        "nothing readable, no report: {}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn report_bad_path_beside_good_ones_still_reports_the_rest_and_exits_1() {
+    let ws = Workspace::new();
+    let o = ws.run(&["--json", "missing.log", "nat-four-legs.log"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("missing.log"), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["files_read"], 1);
+    assert_eq!(v["summary"]["files_failed"][0]["file"], "missing.log");
+    assert_eq!(v["talkers"][0]["bytes_in"], 56_000);
+}
+
+#[test]
+fn report_strict_makes_a_malformed_line_an_error_naming_file_and_line() {
+    let ws = Workspace::new();
+    let o = ws.run(&["--strict", "v2-status.log"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert!(
+        err.contains("v2-status.log") && err.contains("line 9"),
+        "{err}"
+    );
+    // Without --strict the same file is reported, malformed lines counted.
+    let o = ws.run(&["--json", "v2-status.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["malformed_lines"], 2);
+}
+
+#[test]
+fn report_nat_ip_finds_the_vpc_side_of_a_format_without_pkt_fields() {
+    let ws = Workspace::new();
+    let o = ws.run(&["--json", "--nat-ip", "10.0.0.220", "v2-status.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["leg_rule"], "nat-ips");
+    assert_eq!(v["talkers"][0]["internal_addr"], "10.0.1.5");
+    assert!(v["talkers"][0]["remote_addr"].is_null());
+}
+
+#[test]
+fn report_folder_is_recursed() {
+    let ws = Workspace::new();
+    std::fs::create_dir_all(ws.path("flows/2024/05")).unwrap();
+    std::fs::copy(ws.path("nat-four-legs.log"), ws.path("flows/2024/05/a.log")).unwrap();
+    std::fs::copy(ws.path("ipv6-legs.log"), ws.path("flows/b.log")).unwrap();
+    let o = ws.run(&["--json", "flows"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["files_read"], 2);
+}
+
+#[test]
+fn report_bad_format_and_prices_are_rejected_with_a_clear_message() {
+    let ws = Workspace::new();
+    let o = ws.run(&["--format", "${srcaddr} dstaddr", "nat-four-legs.log"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--format"), "{}", stderr(&o));
+    let o = ws.run(&["--price-region", "xx-nowhere-1", "nat-four-legs.log"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("xx-nowhere-1"), "{}", stderr(&o));
+    let o = ws.run(&["--json", "--nat-price-per-gb", "0.09", "nat-four-legs.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["summary"]["prices"]["nat_per_gb"], 0.09);
+}
