@@ -116,10 +116,14 @@ pub trait Ec2 {
 }
 
 pub trait Metrics {
+    /// GetMetricData: one series per (NAT, metric) in the order of the query (NATs outer,
+    /// metrics inner), empty where CloudWatch has no datapoint.
     fn metric_data(
         &self,
         query: &MetricQuery,
     ) -> impl Future<Output = Result<Vec<MetricSeries>, AwsError>>;
+    /// DescribeAlarms for these names (metric and composite alarms); a name AWS does not know
+    /// is an error naming it (`NotFound`), since a missing alarm would leave the trigger blind.
     fn alarm_states(
         &self,
         alarm_names: &[String],
@@ -162,3 +166,43 @@ pub struct AwsError {
     /// For `PartialFailure` of CreateFlowLogs: what was created before the failure.
     pub created_ids: Vec<String>,
 }
+
+impl AwsError {
+    /// An error without created ids (every kind but a CreateFlowLogs `PartialFailure`).
+    pub fn new(
+        operation: &'static str,
+        code: impl Into<String>,
+        message: impl Into<String>,
+        kind: AwsErrorKind,
+    ) -> AwsError {
+        AwsError {
+            operation,
+            code: code.into(),
+            message: message.into(),
+            kind,
+            created_ids: Vec::new(),
+        }
+    }
+
+    /// The refusal to delete flow logs that do not carry [`TAG_RECORDING`]: the adapters and the
+    /// simulator give the same answer, so the controller's handling is tested once.
+    pub fn not_ours(operation: &'static str, flow_log_ids: &[String]) -> AwsError {
+        let (they_do, them) = match flow_log_ids {
+            [_] => ("it does", "it"),
+            _ => ("they do", "them"),
+        };
+        AwsError::new(
+            operation,
+            CODE_NOT_OURS,
+            format!(
+                "refusing to delete {}: {they_do} not carry the `{TAG_RECORDING}` tag, so \
+                 nat-flowrec did not create {them}; delete {them} yourself if you mean to",
+                flow_log_ids.join(", "),
+            ),
+            AwsErrorKind::InvalidInput,
+        )
+    }
+}
+
+/// The code of [`AwsError::not_ours`].
+pub const CODE_NOT_OURS: &str = "NotCreatedByNatFlowrec";

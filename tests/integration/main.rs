@@ -1,1 +1,5 @@
 
+mod report;
+mod aws_adapters;
+mod moto;
+mod job;

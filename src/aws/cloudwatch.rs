@@ -1,0 +1,330 @@
+//! The `Metrics` port on `aws_sdk_cloudwatch::Client` (pinned to 1.99.0, the last version that
+//! speaks awsQuery, which moto routes; see Cargo.toml): NAT metrics for many NATs and metrics in
+//! as few GetMetricData calls as the API allows, and alarm states for alarm mode.
+
+use std::collections::HashMap;
+
+use aws_sdk_cloudwatch::Client;
+use aws_sdk_cloudwatch::primitives::DateTime as AwsDateTime;
+use aws_sdk_cloudwatch::types::{
+    AlarmType, Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, ScanBy,
+    StateValue, StatusCode,
+};
+use chrono::{DateTime, Utc};
+
+use super::error::from_sdk_typed;
+use crate::ports::{AlarmState, AwsError, AwsErrorKind, MetricQuery, MetricSeries, Metrics};
+
+const OP_GET_METRIC_DATA: &str = "cloudwatch:GetMetricData";
+const OP_DESCRIBE_ALARMS: &str = "cloudwatch:DescribeAlarms";
+
+/// `MetricDataQueries` per GetMetricData call (documented limit).
+pub const MAX_QUERIES_PER_GET_METRIC_DATA: usize = 500;
+/// `AlarmNames` per DescribeAlarms call (documented limit).
+pub const MAX_ALARM_NAMES_PER_DESCRIBE: usize = 100;
+/// Where AWS publishes NAT gateway metrics, and the dimension naming the NAT.
+pub const NAT_NAMESPACE: &str = "AWS/NATGateway";
+pub const NAT_DIMENSION: &str = "NatGatewayId";
+
+/// The query id of (NAT i, metric j): ids must start with a lowercase letter and be unique in
+/// a call; the indices map results back without parsing labels.
+fn query_id(nat: usize, metric: usize) -> String {
+    format!("m{nat}_{metric}")
+}
+
+/// One MetricStat query per (NAT, metric), NATs outer, metrics inner: the order of the series.
+pub(crate) fn metric_queries(q: &MetricQuery) -> Vec<MetricDataQuery> {
+    let mut queries = Vec::with_capacity(q.nat_gateway_ids.len() * q.metrics.len());
+    for (i, nat) in q.nat_gateway_ids.iter().enumerate() {
+        for (j, metric) in q.metrics.iter().enumerate() {
+            let stat = MetricStat::builder()
+                .metric(
+                    Metric::builder()
+                        .namespace(NAT_NAMESPACE)
+                        .metric_name(metric)
+                        .dimensions(Dimension::builder().name(NAT_DIMENSION).value(nat).build())
+                        .build(),
+                )
+                .period(q.period_seconds)
+                .stat(&q.statistic)
+                .build();
+            queries.push(
+                MetricDataQuery::builder()
+                    .id(query_id(i, j))
+                    .metric_stat(stat)
+                    .return_data(true)
+                    .build(),
+            );
+        }
+    }
+    queries
+}
+
+fn to_aws(t: DateTime<Utc>) -> AwsDateTime {
+    AwsDateTime::from_millis(t.timestamp_millis())
+}
+
+fn from_aws(t: &AwsDateTime) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+/// Datapoints per query id, from every page and batch (a query's points can span pages).
+#[derive(Default)]
+struct Collected(HashMap<String, Vec<(DateTime<Utc>, f64)>>);
+
+impl Collected {
+    fn add(&mut self, result: &MetricDataResult) -> Result<(), AwsError> {
+        let id = result.id().unwrap_or_default();
+        match result.status_code() {
+            Some(StatusCode::Forbidden) | Some(StatusCode::InternalError) => {
+                let messages: Vec<&str> =
+                    result.messages().iter().filter_map(|m| m.value()).collect();
+                let forbidden = result.status_code() == Some(&StatusCode::Forbidden);
+                return Err(AwsError::new(
+                    OP_GET_METRIC_DATA,
+                    result.status_code().map(|s| s.as_str()).unwrap_or_default(),
+                    format!(
+                        "query {id} ({}): {}",
+                        result.label().unwrap_or("?"),
+                        messages.join("; ")
+                    ),
+                    if forbidden {
+                        AwsErrorKind::AccessDenied
+                    } else {
+                        AwsErrorKind::Service
+                    },
+                ));
+            }
+            _ => {}
+        }
+        let points = self.0.entry(id.to_owned()).or_default();
+        for (t, v) in result.timestamps().iter().zip(result.values()) {
+            if let Some(t) = from_aws(t) {
+                points.push((t, *v));
+            }
+        }
+        Ok(())
+    }
+
+    /// One series per (NAT, metric) in query order, oldest first, one point per timestamp.
+    fn into_series(mut self, q: &MetricQuery) -> Vec<MetricSeries> {
+        let mut series = Vec::with_capacity(q.nat_gateway_ids.len() * q.metrics.len());
+        for (i, nat) in q.nat_gateway_ids.iter().enumerate() {
+            for (j, metric) in q.metrics.iter().enumerate() {
+                let mut points = self.0.remove(&query_id(i, j)).unwrap_or_default();
+                points.sort_by_key(|(t, _)| *t);
+                points.dedup_by_key(|(t, _)| *t);
+                series.push(MetricSeries {
+                    nat_gateway_id: nat.clone(),
+                    metric: metric.clone(),
+                    points,
+                });
+            }
+        }
+        series
+    }
+}
+
+impl Metrics for Client {
+    async fn metric_data(&self, q: &MetricQuery) -> Result<Vec<MetricSeries>, AwsError> {
+        if q.start >= q.end || q.period_seconds <= 0 {
+            return Err(AwsError::new(
+                OP_GET_METRIC_DATA,
+                "InvalidParameterValue",
+                format!(
+                    "metric window {} .. {} with period {} s: the start must be before the end \
+                     and the period positive",
+                    q.start, q.end, q.period_seconds
+                ),
+                AwsErrorKind::InvalidInput,
+            ));
+        }
+        let mut collected = Collected::default();
+        for batch in metric_queries(q).chunks(MAX_QUERIES_PER_GET_METRIC_DATA) {
+            let mut pages = self
+                .get_metric_data()
+                .set_metric_data_queries(Some(batch.to_vec()))
+                .start_time(to_aws(q.start))
+                .end_time(to_aws(q.end))
+                .scan_by(ScanBy::TimestampAscending)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| {
+                    from_sdk_typed(OP_GET_METRIC_DATA, e, |e| {
+                        e.is_invalid_next_token()
+                            .then_some(AwsErrorKind::InvalidInput)
+                    })
+                })?;
+                for result in page.metric_data_results() {
+                    collected.add(result)?;
+                }
+            }
+        }
+        Ok(collected.into_series(q))
+    }
+
+    async fn alarm_states(&self, names: &[String]) -> Result<Vec<(String, AlarmState)>, AwsError> {
+        let names = super::ec2::dedup(names);
+        let mut states: HashMap<String, Option<StateValue>> = HashMap::new();
+        for batch in names.chunks(MAX_ALARM_NAMES_PER_DESCRIBE) {
+            let mut pages = self
+                .describe_alarms()
+                .set_alarm_names(Some(batch.to_vec()))
+                // Without AlarmTypes, DescribeAlarms returns metric alarms only.
+                .alarm_types(AlarmType::MetricAlarm)
+                .alarm_types(AlarmType::CompositeAlarm)
+                .into_paginator()
+                .send();
+            while let Some(page) = pages.next().await {
+                let page = page.map_err(|e| {
+                    from_sdk_typed(OP_DESCRIBE_ALARMS, e, |e| {
+                        e.is_invalid_next_token()
+                            .then_some(AwsErrorKind::InvalidInput)
+                    })
+                })?;
+                for alarm in page.metric_alarms() {
+                    if let Some(name) = alarm.alarm_name() {
+                        states.insert(name.to_owned(), alarm.state_value().cloned());
+                    }
+                }
+                for alarm in page.composite_alarms() {
+                    if let Some(name) = alarm.alarm_name() {
+                        states.insert(name.to_owned(), alarm.state_value().cloned());
+                    }
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(names.len());
+        let mut missing = Vec::new();
+        for name in names {
+            match states.get(&name) {
+                None => missing.push(name),
+                Some(state) => {
+                    let state = alarm_state(&name, state.as_ref())?;
+                    out.push((name, state));
+                }
+            }
+        }
+        if !missing.is_empty() {
+            return Err(AwsError::new(
+                OP_DESCRIBE_ALARMS,
+                "ResourceNotFound",
+                format!(
+                    "no CloudWatch alarm named {} in this account and region; check \
+                     `trigger.alarm_names` and the region",
+                    missing.join(", ")
+                ),
+                AwsErrorKind::NotFound,
+            ));
+        }
+        Ok(out)
+    }
+}
+
+fn alarm_state(name: &str, state: Option<&StateValue>) -> Result<AlarmState, AwsError> {
+    match state {
+        Some(StateValue::Ok) => Ok(AlarmState::Ok),
+        Some(StateValue::Alarm) => Ok(AlarmState::Alarm),
+        Some(StateValue::InsufficientData) => Ok(AlarmState::InsufficientData),
+        other => Err(AwsError::new(
+            OP_DESCRIBE_ALARMS,
+            "InvalidResponse",
+            format!(
+                "alarm {name} has state {:?}; OK, ALARM and INSUFFICIENT_DATA are the known ones",
+                other.map(|s| s.as_str())
+            ),
+            AwsErrorKind::Service,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn query(nats: usize, metrics: usize) -> MetricQuery {
+        MetricQuery {
+            nat_gateway_ids: (0..nats).map(|i| format!("nat-{i}")).collect(),
+            metrics: (0..metrics).map(|j| format!("Metric{j}")).collect(),
+            statistic: "Sum".into(),
+            period_seconds: 60,
+            start: Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap(),
+            end: Utc.with_ymd_and_hms(2025, 3, 1, 12, 10, 0).unwrap(),
+        }
+    }
+
+    #[test]
+    fn one_metricstat_query_per_nat_and_metric_on_the_nat_namespace() {
+        let queries = metric_queries(&query(2, 2));
+        let ids: Vec<&str> = queries.iter().map(|q| q.id().unwrap_or("")).collect();
+        assert_eq!(ids, ["m0_0", "m0_1", "m1_0", "m1_1"]);
+        let stat = queries[3].metric_stat().unwrap();
+        let metric = stat.metric().unwrap();
+        assert_eq!(metric.namespace(), Some(NAT_NAMESPACE));
+        assert_eq!(metric.metric_name(), Some("Metric1"));
+        assert_eq!(metric.dimensions().len(), 1);
+        assert_eq!(metric.dimensions()[0].name(), Some(NAT_DIMENSION));
+        assert_eq!(metric.dimensions()[0].value(), Some("nat-1"));
+        assert_eq!(stat.stat(), Some("Sum"));
+        assert_eq!(stat.period(), Some(60));
+        assert_eq!(queries[3].return_data(), Some(true));
+    }
+
+    #[test]
+    fn many_nats_are_batched_at_the_query_limit() {
+        let queries = metric_queries(&query(300, 2));
+        let sizes: Vec<usize> = queries
+            .chunks(MAX_QUERIES_PER_GET_METRIC_DATA)
+            .map(<[_]>::len)
+            .collect();
+        assert_eq!(sizes, [500, 100]);
+    }
+
+    fn result(id: &str, points: &[(i64, f64)]) -> MetricDataResult {
+        let mut b = MetricDataResult::builder()
+            .id(id)
+            .status_code(StatusCode::Complete);
+        for (t, v) in points {
+            b = b.timestamps(AwsDateTime::from_secs(*t)).values(*v);
+        }
+        b.build()
+    }
+
+    #[test]
+    fn pages_merge_into_series_in_query_order_oldest_first() {
+        let q = query(1, 2);
+        let mut c = Collected::default();
+        // second page first, out of order, and a repeated timestamp across pages
+        c.add(&result(
+            "m0_1",
+            &[(1_740_830_520, 3.0), (1_740_830_460, 2.0)],
+        ))
+        .unwrap();
+        c.add(&result(
+            "m0_1",
+            &[(1_740_830_400, 1.0), (1_740_830_460, 2.0)],
+        ))
+        .unwrap();
+        let series = c.into_series(&q);
+        assert_eq!(series.len(), 2);
+        assert_eq!(series[0].metric, "Metric0");
+        assert!(series[0].points.is_empty());
+        assert_eq!(series[1].nat_gateway_id, "nat-0");
+        let values: Vec<f64> = series[1].points.iter().map(|(_, v)| *v).collect();
+        assert_eq!(values, [1.0, 2.0, 3.0]);
+        assert!(series[1].points.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    #[test]
+    fn a_forbidden_query_is_access_denied() {
+        let r = MetricDataResult::builder()
+            .id("m0_0")
+            .status_code(StatusCode::Forbidden)
+            .build();
+        let err = Collected::default().add(&r).unwrap_err();
+        assert_eq!(err.kind, AwsErrorKind::AccessDenied);
+    }
+}

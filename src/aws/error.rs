@@ -1,0 +1,270 @@
+//! Turns the SDK's `SdkError<OperationError>` into the one error the controller handles,
+//! [`AwsError`]: the operation (`ec2:CreateFlowLogs`), AWS's error code and a kind. The kind comes
+//! from the operation's typed `is_*()` predicates where the service models its errors (CloudWatch
+//! Logs, CloudWatch), and from AWS's documented codes where it does not (EC2 models none), so
+//! the user reads `ec2:CreateFlowLogs: FlowLogAlreadyExists: ...`, not a Debug dump.
+
+use aws_sdk_ec2::config::http::HttpResponse;
+use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+
+use crate::ports::{AwsError, AwsErrorKind};
+
+/// `SdkError` -> `AwsError`, the kind decided from the error code and HTTP status alone.
+pub(crate) fn from_sdk<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    from_sdk_typed(operation, err, |_| None)
+}
+
+/// `SdkError` -> `AwsError`; `typed` decides the kind from the operation's modelled error
+/// (`CreateLogGroupError::is_resource_already_exists_exception`, ...) and returns `None` to fall
+/// back on the code.
+pub(crate) fn from_sdk_typed<E>(
+    operation: &'static str,
+    err: SdkError<E, HttpResponse>,
+    typed: impl FnOnce(&E) -> Option<AwsErrorKind>,
+) -> AwsError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match &err {
+        SdkError::ServiceError(service) => {
+            let inner = service.err();
+            let code = inner.code().unwrap_or("Unknown").to_owned();
+            let status = service.raw().status().as_u16();
+            let kind = typed(inner).unwrap_or_else(|| kind_from_code(&code, Some(status)));
+            let message = match inner.message() {
+                Some(message) => message.to_owned(),
+                None => format!("HTTP {status}: {inner}"),
+            };
+            AwsError::new(operation, code, message, kind)
+        }
+        SdkError::TimeoutError(_) => AwsError::new(
+            operation,
+            "Timeout",
+            format!(
+                "no answer in time ({}); check the network path to AWS or the endpoint URL",
+                DisplayErrorContext(&err)
+            ),
+            AwsErrorKind::Timeout,
+        ),
+        SdkError::DispatchFailure(dispatch) => {
+            let (code, kind) = if dispatch.is_timeout() {
+                ("Timeout", AwsErrorKind::Timeout)
+            } else {
+                ("DispatchFailure", AwsErrorKind::Other)
+            };
+            AwsError::new(
+                operation,
+                code,
+                format!(
+                    "the request could not be sent ({}); check credentials, region, network and \
+                     the endpoint URL",
+                    DisplayErrorContext(&err)
+                ),
+                kind,
+            )
+        }
+        SdkError::ResponseError(response) => AwsError::new(
+            operation,
+            "InvalidResponse",
+            format!(
+                "HTTP {} with a body the SDK could not read ({}); an emulator or proxy in the \
+                 path may not speak this API",
+                response.raw().status().as_u16(),
+                DisplayErrorContext(&err)
+            ),
+            AwsErrorKind::Service,
+        ),
+        // ConstructionFailure and any variant a future SDK adds.
+        _ => AwsError::new(
+            operation,
+            "RequestNotBuilt",
+            format!(
+                "the request could not be built ({}); is a region configured?",
+                DisplayErrorContext(&err)
+            ),
+            AwsErrorKind::InvalidInput,
+        ),
+    }
+}
+
+/// The kind of an AWS error code (EC2's, CloudWatch's and CloudWatch Logs' documented codes, and
+/// the common ones every AWS API can return), with the HTTP status for codes we do not know.
+pub(crate) fn kind_from_code(code: &str, status: Option<u16>) -> AwsErrorKind {
+    const THROTTLED: &[&str] = &[
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "SlowDown",
+        "PriorRequestNotComplete",
+        "EC2ThrottledException",
+    ];
+    const ACCESS_DENIED: &[&str] = &[
+        "AccessDenied",
+        "AccessDeniedException",
+        "UnauthorizedOperation",
+        "AuthFailure",
+        "UnrecognizedClientException",
+        "InvalidClientTokenId",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "SignatureDoesNotMatch",
+        "OptInRequired",
+        "Blocked",
+    ];
+    const SERVICE: &[&str] = &[
+        "InternalError",
+        "InternalFailure",
+        "InternalServiceFault",
+        "InternalServiceError",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "Unavailable",
+        "OperationAbortedException",
+    ];
+    const INVALID_INPUT: &[&str] = &[
+        "ValidationError",
+        "ValidationException",
+        "MissingParameter",
+        "MissingAction",
+        "IdempotentParameterMismatch",
+        "UnknownParameter",
+        "MalformedQueryString",
+        "DryRunOperation",
+    ];
+    if THROTTLED.contains(&code) {
+        AwsErrorKind::Throttled
+    } else if ACCESS_DENIED.contains(&code) {
+        AwsErrorKind::AccessDenied
+    } else if code.ends_with("NotFound") || code.ends_with("NotFoundException") {
+        // InvalidFlowLogId.NotFound, NatGatewayNotFound, ResourceNotFoundException, ...
+        AwsErrorKind::NotFound
+    } else if code.contains("AlreadyExists") || code.ends_with(".Duplicate") {
+        AwsErrorKind::AlreadyExists
+    } else if SERVICE.contains(&code) {
+        AwsErrorKind::Service
+    } else if INVALID_INPUT.contains(&code) || code.starts_with("Invalid") {
+        // InvalidParameterValue, InvalidParameterCombination, InvalidParameterException, ...
+        AwsErrorKind::InvalidInput
+    } else {
+        match status {
+            Some(429) => AwsErrorKind::Throttled,
+            Some(403) => AwsErrorKind::AccessDenied,
+            Some(404) => AwsErrorKind::NotFound,
+            Some(s) if s >= 500 => AwsErrorKind::Service,
+            _ => AwsErrorKind::Other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_cloudwatchlogs::operation::create_log_group::CreateLogGroupError;
+    use aws_sdk_cloudwatchlogs::types::error::ResourceAlreadyExistsException;
+    use aws_sdk_ec2::error::ErrorMetadata;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+
+    use super::*;
+
+    fn response(status: u16) -> HttpResponse {
+        match StatusCode::try_from(status) {
+            Ok(code) => HttpResponse::new(code, SdkBody::empty()),
+            Err(e) => panic!("test status {status}: {e}"),
+        }
+    }
+
+    /// An EC2 error as the SDK returns it: EC2 models no error shapes, everything is `Unhandled`
+    /// with a code.
+    fn ec2_error(code: &str, message: &str, status: u16) -> AwsError {
+        let meta = ErrorMetadata::builder().code(code).message(message).build();
+        let err = aws_sdk_ec2::operation::create_flow_logs::CreateFlowLogsError::generic(meta);
+        from_sdk(
+            "ec2:CreateFlowLogs",
+            SdkError::service_error(err, response(status)),
+        )
+    }
+
+    #[test]
+    fn ec2_codes_decide_the_kind_and_the_message_names_operation_and_code() {
+        let err = ec2_error(
+            "FlowLogAlreadyExists",
+            "There is an existing Flow Log with the same configuration",
+            400,
+        );
+        assert_eq!(err.kind, AwsErrorKind::AlreadyExists);
+        assert_eq!(
+            err.to_string(),
+            "ec2:CreateFlowLogs: FlowLogAlreadyExists: There is an existing Flow Log with the same configuration"
+        );
+        assert_eq!(
+            ec2_error("RequestLimitExceeded", "slow down", 503).kind,
+            AwsErrorKind::Throttled
+        );
+        assert_eq!(
+            ec2_error("UnauthorizedOperation", "no", 403).kind,
+            AwsErrorKind::AccessDenied
+        );
+        assert_eq!(
+            ec2_error("InvalidFlowLogId.NotFound", "gone", 400).kind,
+            AwsErrorKind::NotFound
+        );
+        assert_eq!(
+            ec2_error("InvalidParameterValue", "bad", 400).kind,
+            AwsErrorKind::InvalidInput
+        );
+        assert_eq!(
+            ec2_error("SomethingNew", "?", 502).kind,
+            AwsErrorKind::Service
+        );
+        assert_eq!(
+            ec2_error("SomethingNew", "?", 400).kind,
+            AwsErrorKind::Other
+        );
+    }
+
+    #[test]
+    fn typed_predicates_win_over_the_code() {
+        let err = CreateLogGroupError::ResourceAlreadyExistsException(
+            ResourceAlreadyExistsException::builder()
+                .message("The specified log group already exists")
+                .meta(
+                    ErrorMetadata::builder()
+                        .code("ResourceAlreadyExistsException")
+                        .message("The specified log group already exists")
+                        .build(),
+                )
+                .build(),
+        );
+        let mapped = from_sdk_typed(
+            "logs:CreateLogGroup",
+            SdkError::service_error(err, response(400)),
+            |e| {
+                e.is_resource_already_exists_exception()
+                    .then_some(AwsErrorKind::AlreadyExists)
+            },
+        );
+        assert_eq!(mapped.kind, AwsErrorKind::AlreadyExists);
+        assert_eq!(mapped.operation, "logs:CreateLogGroup");
+        assert_eq!(
+            mapped.to_string(),
+            "logs:CreateLogGroup: ResourceAlreadyExistsException: The specified log group already exists"
+        );
+    }
+
+    #[test]
+    fn a_timeout_is_a_timeout_and_says_what_to_check() {
+        let err: SdkError<CreateLogGroupError, HttpResponse> =
+            SdkError::timeout_error("operation timed out");
+        let mapped = from_sdk("logs:CreateLogGroup", err);
+        assert_eq!(mapped.kind, AwsErrorKind::Timeout);
+        assert!(mapped.message.contains("endpoint URL"), "{mapped}");
+    }
+}

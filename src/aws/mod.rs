@@ -1,0 +1,167 @@
+//! The ports (`crate::ports`) implemented on the official AWS SDK clients: `ec2` for NAT gateways
+//! and flow logs, `cloudwatch` for NAT metrics and alarms, `logs` for the log group recordings
+//! deliver to. This file builds the clients from one `SdkConfig` (the SDK's default credential
+//! chain, a region, an optional profile and an optional endpoint URL for emulators such as moto)
+//! with a deliberate retry policy and timeouts, so a slow or throttling AWS cannot hang a
+//! scheduled run.
+
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
+
+use crate::ports::{
+    AlarmState, AwsError, Ec2, FlowLogRequest, LogGroupSpec, Logs, MetricQuery, MetricSeries,
+    Metrics, NatGateway, TaggedFlowLog,
+};
+
+mod cloudwatch;
+mod ec2;
+mod error;
+mod flow_logs;
+mod logs;
+
+pub use cloudwatch::{
+    MAX_ALARM_NAMES_PER_DESCRIBE, MAX_QUERIES_PER_GET_METRIC_DATA, NAT_DIMENSION, NAT_NAMESPACE,
+};
+pub use ec2::MAX_NAT_GATEWAY_IDS_PER_DESCRIBE;
+pub use flow_logs::{MAX_FLOW_LOG_IDS_PER_DELETE, MAX_RESOURCES_PER_CREATE_FLOW_LOGS};
+pub use logs::LOG_GROUP_TAGS;
+
+/// Attempts per call, the first included. The SDK's standard mode backs off exponentially with
+/// jitter between them and retries throttling, 5xx and connection errors only.
+pub const MAX_ATTEMPTS: u32 = 5;
+/// A host that does not accept the connection within this is down or unreachable.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// One attempt (request and response) of one call.
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+/// One call, all its retries included: a scheduled run must end before the next one starts.
+pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Where and as whom to call AWS: what the user chose with `--region`, `--profile` and
+/// `--endpoint-url` (or the config file). Anything left `None` comes from the SDK's default
+/// chain (environment, shared config and credentials files, SSO, container and instance roles).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    /// One URL for every service (`http://127.0.0.1:5000` for moto).
+    pub endpoint_url: Option<String>,
+}
+
+/// The SDK config loader with our settings, retry policy and timeouts applied. Tests add dummy
+/// credentials to it (`.test_credentials()`) before `load()`.
+pub fn config_loader(settings: &AwsSettings) -> ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        );
+    if let Some(profile) = &settings.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &settings.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &settings.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader
+}
+
+/// Resolves the settings into an `SdkConfig` (reads profiles and the environment; credentials
+/// themselves are resolved lazily, on the first call).
+pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
+    config_loader(settings).load().await
+}
+
+/// The three clients the scheduled job needs, built from one `SdkConfig`. Implements every port
+/// (so `Cloud`) by delegating to the client of the service. The SDK clients have inherent
+/// methods of the same names (`create_flow_logs()` builds a request), hence the `Trait::method`
+/// calls.
+#[derive(Debug, Clone)]
+pub struct AwsCloud {
+    pub ec2: aws_sdk_ec2::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+impl AwsCloud {
+    pub fn new(config: &SdkConfig) -> AwsCloud {
+        AwsCloud {
+            ec2: aws_sdk_ec2::Client::new(config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+        }
+    }
+
+    /// `load_sdk_config` then `new`: what the CLI calls.
+    pub async fn connect(settings: &AwsSettings) -> AwsCloud {
+        AwsCloud::new(&load_sdk_config(settings).await)
+    }
+}
+
+impl Ec2 for AwsCloud {
+    async fn nat_gateways(&self, ids: &[String]) -> Result<Vec<NatGateway>, AwsError> {
+        Ec2::nat_gateways(&self.ec2, ids).await
+    }
+
+    async fn create_flow_logs(&self, req: &FlowLogRequest) -> Result<Vec<String>, AwsError> {
+        Ec2::create_flow_logs(&self.ec2, req).await
+    }
+
+    async fn tagged_flow_logs(&self) -> Result<Vec<TaggedFlowLog>, AwsError> {
+        Ec2::tagged_flow_logs(&self.ec2).await
+    }
+
+    async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), AwsError> {
+        Ec2::delete_flow_logs(&self.ec2, ids).await
+    }
+}
+
+impl Metrics for AwsCloud {
+    async fn metric_data(&self, query: &MetricQuery) -> Result<Vec<MetricSeries>, AwsError> {
+        Metrics::metric_data(&self.cloudwatch, query).await
+    }
+
+    async fn alarm_states(
+        &self,
+        alarm_names: &[String],
+    ) -> Result<Vec<(String, AlarmState)>, AwsError> {
+        Metrics::alarm_states(&self.cloudwatch, alarm_names).await
+    }
+}
+
+impl Logs for AwsCloud {
+    async fn ensure_log_group(&self, spec: &LogGroupSpec) -> Result<(), AwsError> {
+        Logs::ensure_log_group(&self.logs, spec).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn settings_reach_the_sdk_config() {
+        let settings = AwsSettings {
+            region: Some("eu-west-3".into()),
+            profile: None,
+            endpoint_url: Some("http://127.0.0.1:5999".into()),
+        };
+        let config = config_loader(&settings).test_credentials().load().await;
+        assert_eq!(config.region().map(|r| r.as_ref()), Some("eu-west-3"));
+        assert_eq!(config.endpoint_url(), Some("http://127.0.0.1:5999"));
+        let retry = config.retry_config().unwrap();
+        assert_eq!(retry.max_attempts(), MAX_ATTEMPTS);
+        let timeouts = config.timeout_config().unwrap();
+        assert_eq!(timeouts.connect_timeout(), Some(CONNECT_TIMEOUT));
+        assert_eq!(timeouts.operation_attempt_timeout(), Some(ATTEMPT_TIMEOUT));
+        assert_eq!(timeouts.operation_timeout(), Some(OPERATION_TIMEOUT));
+    }
+}

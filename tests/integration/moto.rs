@@ -1,0 +1,337 @@
+//! The moto server (the AWS emulator, DESIGN.md §9) that adapter and end-to-end tests run
+//! against: started once per test binary on a free 127.0.0.1 port from `.venv/bin/moto_server`
+//! (scripts/test creates it), and dying with the test binary. Tests share it, so each test
+//! creates its own resources (VPC, NAT, log group) and asserts on those, instead of resetting.
+//!
+//! Also the seeding moto needs because it never generates anything itself: NAT gateways with
+//! their ENI, `AWS/NATGateway` datapoints (PutMetricData), flow-log records (PutLogEvents).
+
+#![allow(dead_code)] // shared by several test modules, each using a part
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+use aws_sdk_cloudwatchlogs::types::InputLogEvent;
+use aws_sdk_ec2::types::{DomainType, Tag, TagSpecification};
+use chrono::{DateTime, Utc};
+use nat_flowrec::aws::{AwsCloud, AwsSettings, config_loader};
+
+/// The version tests/requirements.txt pins; the adapters' moto facts (DESIGN.md §9) are about it.
+pub const MOTO_REQUIREMENT: &str = "moto[server]==5.2.5";
+/// How long a cold moto may take to import and bind (a slow CI machine, a cold disk).
+const STARTUP_LIMIT: Duration = Duration::from_secs(90);
+
+/// A running moto server.
+pub struct Moto {
+    /// `http://127.0.0.1:<port>`: what `--endpoint-url` and `AwsSettings::endpoint_url` take.
+    pub endpoint: String,
+    port: u16,
+    /// The guard shell: it kills moto when its stdin (held here) closes, which the OS does
+    /// when this process exits, however it exits (statics are never dropped).
+    _guard: Mutex<Child>,
+}
+
+static MOTO: OnceLock<Moto> = OnceLock::new();
+
+/// The moto server of this test binary, started on first use.
+pub fn moto() -> &'static Moto {
+    MOTO.get_or_init(start)
+}
+
+fn server_path() -> PathBuf {
+    match std::env::var_os("NAT_FLOWREC_MOTO_SERVER") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"),
+    }
+}
+
+fn start() -> Moto {
+    let server = server_path();
+    if !server.is_file() {
+        panic!(
+            "moto is not installed: {} does not exist. Run scripts/test, which creates .venv \
+             from tests/requirements.txt ({MOTO_REQUIREMENT}); or by hand: python3 -m venv .venv \
+             && .venv/bin/pip install '{MOTO_REQUIREMENT}'. NAT_FLOWREC_MOTO_SERVER may name \
+             another moto_server.",
+            server.display()
+        );
+    }
+    let port = free_port();
+    let log = std::env::temp_dir().join(format!("nat-flowrec-moto-{port}.log"));
+    // `read` returns when our end of the pipe closes (this process exited): then moto dies.
+    let script = r#""$1" -H 127.0.0.1 -p "$2" >"$3" 2>&1 & pid=$!; read _; kill "$pid" 2>/dev/null; wait "$pid""#;
+    let guard = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg("nat-flowrec-moto-guard")
+        .arg(&server)
+        .arg(port.to_string())
+        .arg(&log)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start sh to run {}: {e}", server.display()));
+    let moto = Moto {
+        endpoint: format!("http://127.0.0.1:{port}"),
+        port,
+        _guard: Mutex::new(guard),
+    };
+    let started = Instant::now();
+    while moto.http("GET", "/moto-api/data.json").is_none() {
+        if started.elapsed() > STARTUP_LIMIT {
+            let output = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!(
+                "moto ({}) did not answer on {} within {STARTUP_LIMIT:?}; its output:\n{output}",
+                server.display(),
+                moto.endpoint
+            );
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    moto
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a free port on 127.0.0.1");
+    listener.local_addr().expect("local address").port()
+}
+
+impl Moto {
+    /// One plain HTTP/1.0 request to moto's own API; `None` until the server answers.
+    fn http(&self, method: &str, path: &str) -> Option<String> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .ok()?;
+        write!(
+            stream,
+            "{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n"
+        )
+        .ok()?;
+        let mut response = String::new();
+        stream.read_to_string(&mut response).ok()?;
+        response.starts_with("HTTP/1").then_some(response)
+    }
+
+    /// `POST /moto-api/reset`: forgets every resource. Tests share one moto, so only a test that
+    /// owns the whole server (none yet) may call this.
+    pub fn reset(&self) {
+        let response = self
+            .http("POST", "/moto-api/reset")
+            .expect("moto answers POST /moto-api/reset");
+        assert!(
+            response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
+            "moto reset failed: {response}"
+        );
+    }
+
+    pub fn settings(&self) -> AwsSettings {
+        AwsSettings {
+            region: Some("us-east-1".into()),
+            profile: None,
+            endpoint_url: Some(self.endpoint.clone()),
+        }
+    }
+
+    /// Our SDK set-up (retries, timeouts) with dummy credentials and no host environment.
+    pub async fn sdk_config(&self) -> SdkConfig {
+        config_loader(&self.settings())
+            .empty_test_environment()
+            .test_credentials()
+            .load()
+            .await
+    }
+
+    /// The adapters under test. Clients belong to the tokio runtime of the test that makes them.
+    pub async fn cloud(&self) -> AwsCloud {
+        AwsCloud::new(&self.sdk_config().await)
+    }
+}
+
+/// A NAT gateway seeded in moto, with what DescribeNatGateways should show for it.
+#[derive(Debug, Clone)]
+pub struct SeededNat {
+    pub nat_gateway_id: String,
+    pub vpc_id: String,
+    pub subnet_id: String,
+    pub eni: String,
+    pub private_ip: IpAddr,
+    pub public_ip: IpAddr,
+}
+
+/// VPC + subnet + Elastic IP + NAT gateway. moto gives the NAT one address with its own ENI.
+/// `second_octet` keeps VPCs of parallel tests apart (any value works; it only reads better).
+pub async fn seed_nat(ec2: &aws_sdk_ec2::Client, second_octet: u8) -> SeededNat {
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block(format!("10.{second_octet}.0.0/16"))
+        .send()
+        .await
+        .expect("moto CreateVpc");
+    let vpc_id = vpc
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .expect("vpc id")
+        .to_owned();
+    let subnet = ec2
+        .create_subnet()
+        .vpc_id(&vpc_id)
+        .cidr_block(format!("10.{second_octet}.0.0/24"))
+        .send()
+        .await
+        .expect("moto CreateSubnet");
+    let subnet_id = subnet
+        .subnet()
+        .and_then(|s| s.subnet_id())
+        .expect("subnet id")
+        .to_owned();
+    let eip = ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .send()
+        .await
+        .expect("moto AllocateAddress");
+    let nat = ec2
+        .create_nat_gateway()
+        .subnet_id(&subnet_id)
+        .allocation_id(eip.allocation_id().expect("allocation id"))
+        .send()
+        .await
+        .expect("moto CreateNatGateway");
+    let nat = nat.nat_gateway().expect("nat gateway");
+    let address = nat
+        .nat_gateway_addresses()
+        .first()
+        .expect("moto NAT address");
+    SeededNat {
+        nat_gateway_id: nat.nat_gateway_id().expect("nat id").to_owned(),
+        vpc_id,
+        subnet_id,
+        eni: address.network_interface_id().expect("eni").to_owned(),
+        private_ip: address
+            .private_ip()
+            .expect("private ip")
+            .parse()
+            .expect("ip"),
+        public_ip: address.public_ip().expect("public ip").parse().expect("ip"),
+    }
+}
+
+/// A flow log someone else made on the ENI: no nat-flowrec tags (only a Name, like a console
+/// user would give it).
+pub async fn seed_foreign_flow_log(
+    ec2: &aws_sdk_ec2::Client,
+    eni: &str,
+    log_group: &str,
+) -> String {
+    let out = ec2
+        .create_flow_logs()
+        .resource_type(aws_sdk_ec2::types::FlowLogsResourceType::NetworkInterface)
+        .resource_ids(eni)
+        .traffic_type(aws_sdk_ec2::types::TrafficType::All)
+        .log_destination_type(aws_sdk_ec2::types::LogDestinationType::CloudWatchLogs)
+        .log_group_name(log_group)
+        .deliver_logs_permission_arn("arn:aws:iam::123456789012:role/someone-else")
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(aws_sdk_ec2::types::ResourceType::VpcFlowLog)
+                .tags(Tag::builder().key("Name").value("audit").build())
+                .build(),
+        )
+        .send()
+        .await
+        .expect("moto CreateFlowLogs (foreign)");
+    out.flow_log_ids().first().expect("a flow log id").clone()
+}
+
+/// `AWS/NATGateway` datapoints for one NAT and metric (moto stores them; AWS would refuse the
+/// `AWS/` namespace, but only moto is ever seeded).
+pub async fn put_nat_metric(
+    cw: &aws_sdk_cloudwatch::Client,
+    nat_gateway_id: &str,
+    metric: &str,
+    points: &[(DateTime<Utc>, f64)],
+) {
+    let data: Vec<MetricDatum> = points
+        .iter()
+        .map(|(t, v)| {
+            MetricDatum::builder()
+                .metric_name(metric)
+                .dimensions(
+                    Dimension::builder()
+                        .name("NatGatewayId")
+                        .value(nat_gateway_id)
+                        .build(),
+                )
+                .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_millis(
+                    t.timestamp_millis(),
+                ))
+                .value(*v)
+                .build()
+        })
+        .collect();
+    // PutMetricData takes at most 1000 datums per call.
+    for batch in data.chunks(1000) {
+        cw.put_metric_data()
+            .namespace("AWS/NATGateway")
+            .set_metric_data(Some(batch.to_vec()))
+            .send()
+            .await
+            .expect("moto PutMetricData");
+    }
+}
+
+/// Flow-log records as CloudWatch Logs events (timestamp = the record's start, in ms), into a
+/// stream created for them, as the flow-logs service would deliver them.
+pub async fn put_log_events(
+    logs: &aws_sdk_cloudwatchlogs::Client,
+    log_group: &str,
+    log_stream: &str,
+    events: &[(i64, String)],
+) {
+    match logs
+        .create_log_group()
+        .log_group_name(log_group)
+        .send()
+        .await
+    {
+        Ok(_) => {}
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_resource_already_exists_exception()) => {}
+        Err(e) => panic!("moto CreateLogGroup {log_group}: {e:?}"),
+    }
+    logs.create_log_stream()
+        .log_group_name(log_group)
+        .log_stream_name(log_stream)
+        .send()
+        .await
+        .expect("moto CreateLogStream");
+    let events: Vec<InputLogEvent> = events
+        .iter()
+        .map(|(ts, line)| {
+            InputLogEvent::builder()
+                .timestamp(*ts)
+                .message(line)
+                .build()
+                .expect("timestamp and message are set")
+        })
+        .collect();
+    // PutLogEvents takes at most 10,000 events per call.
+    for batch in events.chunks(10_000) {
+        logs.put_log_events()
+            .log_group_name(log_group)
+            .log_stream_name(log_stream)
+            .set_log_events(Some(batch.to_vec()))
+            .send()
+            .await
+            .expect("moto PutLogEvents");
+    }
+}
