@@ -125,7 +125,9 @@ pub enum EndpointKind {
     Gateway,
     /// PrivateLink, per GB plus per AZ-hour.
     Interface,
-    /// `AMAZON` is every AWS range at once: too broad to name an endpoint.
+    /// No VPC endpoint can carry it: `AMAZON` is every AWS range at once (too broad to name an
+    /// endpoint), and edge or media services (CloudFront, Route 53, Global Accelerator, Chime,
+    /// Connect, WorkSpaces gateways, ...) are reached over the internet by design.
     None,
 }
 
@@ -134,7 +136,23 @@ impl EndpointKind {
     pub fn for_service(service: &str) -> EndpointKind {
         match service {
             "S3" | "DYNAMODB" => EndpointKind::Gateway,
-            "AMAZON" => EndpointKind::None,
+            // Services of the AWS ip-ranges list that PrivateLink does not serve: recommending an
+            // endpoint for them would send the user after something that does not exist.
+            "AMAZON"
+            | "AMAZON_CONNECT"
+            | "CHIME_MEETINGS"
+            | "CHIME_VOICECONNECTOR"
+            | "CLOUD9"
+            | "CLOUDFRONT"
+            | "EC2_INSTANCE_CONNECT"
+            | "GLOBALACCELERATOR"
+            | "ROUTE53"
+            | "ROUTE53_HEALTHCHECKS"
+            | "ROUTE53_HEALTHCHECKS_PUBLISHING"
+            | "ROUTE53_RESOLVER"
+            | "WORKSPACES_GATEWAYS" => EndpointKind::None,
+            // EC2, API_GATEWAY (execute-api), CODEBUILD, EBS, KINESIS_VIDEO_STREAMS,
+            // AMAZON_APPFLOW and names AWS adds later: an interface endpoint.
             _ => EndpointKind::Interface,
         }
     }
@@ -155,6 +173,23 @@ fn gb(bytes: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endpoints_are_recommended_only_where_a_vpc_endpoint_exists() {
+        for (service, kind) in [
+            ("S3", EndpointKind::Gateway),
+            ("DYNAMODB", EndpointKind::Gateway),
+            ("EC2", EndpointKind::Interface),
+            ("CODEBUILD", EndpointKind::Interface),
+            ("API_GATEWAY", EndpointKind::Interface),
+            ("AMAZON", EndpointKind::None),
+            ("CLOUDFRONT", EndpointKind::None),
+            ("ROUTE53", EndpointKind::None),
+            ("GLOBALACCELERATOR", EndpointKind::None),
+        ] {
+            assert_eq!(EndpointKind::for_service(service), kind, "{service}");
+        }
+    }
 
     #[test]
     fn us_east_1_is_the_default_and_charges_nat_both_ways_at_0_045() {
