@@ -1,1 +1,37 @@
-//! placeholder
+//! VPC Flow Logs for nat-flowrec: the log format (`${field} ...`), a zero-copy record parser, and
+//! streaming readers for the files a recording leaves behind (plain text, gzip, S3-delivered with a
+//! header line, CloudWatch Logs exports, and nat-flowrec's own export files).
+//!
+//! This crate knows nothing of AWS APIs or reports: it turns bytes into [`Record`]s, and says
+//! precisely which line is wrong when one is.
+//!
+//! ```
+//! use nat_flowrec_parsers::{LogFormat, Action};
+//! let format = LogFormat::default();
+//! let rec = format
+//!     .parse_record("ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 443 6 5000 IPv4 10.0.1.5 - 203.0.113.5 S3", 1)
+//!     .unwrap();
+//! assert_eq!(rec.action, Some(Action::Accept));
+//! assert_eq!(rec.bytes, Some(5000));
+//! ```
+
+mod error;
+pub mod export;
+mod field;
+mod format;
+mod parse;
+#[cfg(test)]
+mod proptests;
+mod read;
+mod record;
+#[cfg(feature = "synth")]
+pub mod synth;
+mod values;
+
+pub use error::{RecordError, RecordErrorKind};
+pub use export::{ExportMeta, ExportWriter};
+pub use field::{Field, KNOWN_FIELDS};
+pub use format::{AWS_DEFAULT_V2_FORMAT, DEFAULT_FORMAT, FormatError, LogFormat, TokenProblem};
+pub use read::{Chunk, Chunks, FlowLogFile, Line, Lines, ReadError, SourceKind};
+pub use record::Record;
+pub use values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};

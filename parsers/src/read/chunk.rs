@@ -1,0 +1,239 @@
+//! A chunk: an owned block of whole lines cut from a file, so parallel workers can parse blocks
+//! independently while the reader keeps memory bounded. Lines come out with their 1-based number,
+//! their event timestamp (when the file has one per line) and the record text.
+
+use crate::error::{RecordError, RecordErrorKind};
+use crate::format::LogFormat;
+use crate::read::timestamp::parse_event_timestamp;
+use crate::record::Record;
+
+/// What precedes the record on each line of a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Layout {
+    /// The line is the record.
+    Bare,
+    /// `<timestamp> <record>`; `skip_comments` also drops `#` lines (export files).
+    Timestamped { skip_comments: bool },
+}
+
+/// A block of whole lines (about 2 MiB) and the number of its first line.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    pub(crate) data: Vec<u8>,
+    pub(crate) first_line: u64,
+    pub(crate) layout: Layout,
+    /// Lines the reader cut because they exceeded its line limit (usually empty).
+    pub(crate) too_long: Vec<u64>,
+}
+
+/// One non-blank line of a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line<'a> {
+    /// 1-based line number in the (decompressed) file.
+    pub no: u64,
+    /// The event timestamp before the record (CloudWatch export, export files), Unix ms.
+    pub timestamp_ms: Option<i64>,
+    /// The record text, without timestamp, line end or `\r`.
+    pub text: &'a str,
+}
+
+impl Chunk {
+    /// 1-based number of the chunk's first line.
+    pub fn first_line(&self) -> u64 {
+        self.first_line
+    }
+
+    /// Bytes of (decompressed) text the chunk holds.
+    pub fn byte_len(&self) -> usize {
+        self.data.len()
+    }
+
+    /// The chunk's lines, blank lines skipped. A line that is not UTF-8, lacks its event
+    /// timestamp, or was too long is an `Err` naming its line number: count it, and go on.
+    pub fn lines(&self) -> Lines<'_> {
+        Lines {
+            chunk: self,
+            // Validating the whole chunk at once is several times faster than line by line;
+            // only a chunk holding invalid UTF-8 falls back to checking each line.
+            text: std::str::from_utf8(&self.data).ok(),
+            pos: 0,
+            next_no: self.first_line,
+        }
+    }
+
+    /// The chunk's records parsed in `format`, each carrying its line's event timestamp.
+    pub fn records<'c>(
+        &'c self,
+        format: &'c LogFormat,
+    ) -> impl Iterator<Item = Result<Record<'c>, RecordError>> + 'c {
+        self.lines().map(move |line| {
+            let line = line?;
+            let mut rec = format.parse_record(line.text, line.no)?;
+            rec.timestamp_ms = line.timestamp_ms;
+            Ok(rec)
+        })
+    }
+}
+
+/// Iterator over a chunk's lines; see [`Chunk::lines`].
+pub struct Lines<'a> {
+    chunk: &'a Chunk,
+    /// The whole chunk as text, when it is all valid UTF-8.
+    text: Option<&'a str>,
+    pos: usize,
+    next_no: u64,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = Result<Line<'a>, RecordError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let data = self.chunk.data.as_slice();
+        loop {
+            let rest = data.get(self.pos..).filter(|r| !r.is_empty())?;
+            let len = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            let raw = rest.get(..len).unwrap_or_default();
+            let start = self.pos;
+            self.pos += len + 1;
+            let no = self.next_no;
+            self.next_no += 1;
+
+            let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+            if !self.chunk.too_long.is_empty() && self.chunk.too_long.contains(&no) {
+                return Some(Err(RecordError::other(
+                    no,
+                    RecordErrorKind::LineTooLong,
+                    &String::from_utf8_lossy(raw),
+                    "a line of at most 1 MiB",
+                )));
+            }
+            if raw.iter().all(|b| *b == b' ' || *b == b'\t') {
+                continue;
+            }
+            // Line ends are character boundaries, so slicing the validated chunk cannot fail.
+            let whole = self.text.and_then(|t| t.get(start..start + raw.len()));
+            let text = match whole.map_or_else(|| std::str::from_utf8(raw), Ok) {
+                Ok(text) => text,
+                Err(_) => {
+                    return Some(Err(RecordError::other(
+                        no,
+                        RecordErrorKind::InvalidUtf8,
+                        &String::from_utf8_lossy(raw),
+                        "UTF-8 text",
+                    )));
+                }
+            };
+            return match self.chunk.layout {
+                Layout::Bare => Some(Ok(Line {
+                    no,
+                    timestamp_ms: None,
+                    text,
+                })),
+                Layout::Timestamped { skip_comments } => {
+                    if skip_comments && text.starts_with('#') {
+                        continue;
+                    }
+                    Some(split_timestamp(no, text))
+                }
+            };
+        }
+    }
+}
+
+/// `<timestamp> <record>` -> the line with its timestamp.
+fn split_timestamp(no: u64, text: &str) -> Result<Line<'_>, RecordError> {
+    let (stamp, record) = text.split_once(' ').unwrap_or((text, ""));
+    match parse_event_timestamp(stamp) {
+        Some(ms) => Ok(Line {
+            no,
+            timestamp_ms: Some(ms),
+            text: record.trim_start_matches(' '),
+        }),
+        None => Err(RecordError::other(
+            no,
+            RecordErrorKind::BadTimestamp,
+            text,
+            "an event timestamp (2024-05-01T10:00:00.000Z or Unix milliseconds), a space, then the record",
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chunk(text: &[u8], layout: Layout) -> Chunk {
+        Chunk {
+            data: text.to_vec(),
+            first_line: 10,
+            layout,
+            too_long: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn lines_are_numbered_and_blank_lines_skipped() {
+        let c = chunk(b"a b\n\n  \r\nc d\r\ne", Layout::Bare);
+        let lines: Vec<_> = c.lines().collect::<Result<_, _>>().expect("lines");
+        let got: Vec<_> = lines.iter().map(|l| (l.no, l.text)).collect();
+        assert_eq!(got, [(10, "a b"), (13, "c d"), (14, "e")]);
+    }
+
+    #[test]
+    fn invalid_utf8_is_one_malformed_line() {
+        let c = chunk(b"ok\nbad \xff\xfe\nok again\n", Layout::Bare);
+        let lines: Vec<_> = c.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let err = lines[1].clone().unwrap_err();
+        assert_eq!((err.line, err.kind), (11, RecordErrorKind::InvalidUtf8));
+        assert_eq!(lines[2].clone().map(|l| l.text), Ok("ok again"));
+    }
+
+    #[test]
+    fn timestamped_lines_lose_their_prefix() {
+        let c = chunk(
+            b"2024-05-01T10:00:00.000Z a b\n#comment\n1714557600001 c d\nnot-a-time e\n",
+            Layout::Timestamped {
+                skip_comments: true,
+            },
+        );
+        let lines: Vec<_> = c.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(
+            lines[0].clone(),
+            Ok(Line {
+                no: 10,
+                timestamp_ms: Some(1_714_557_600_000),
+                text: "a b"
+            })
+        );
+        assert_eq!(
+            lines[1].clone(),
+            Ok(Line {
+                no: 12,
+                timestamp_ms: Some(1_714_557_600_001),
+                text: "c d"
+            })
+        );
+        let err = lines[2].clone().unwrap_err();
+        assert_eq!((err.line, err.kind), (13, RecordErrorKind::BadTimestamp));
+    }
+
+    #[test]
+    fn records_carry_the_event_timestamp() {
+        let format = LogFormat::parse("${srcaddr} ${bytes}").expect("format");
+        let c = chunk(
+            b"1714557600000 10.0.0.1 5\n",
+            Layout::Timestamped {
+                skip_comments: false,
+            },
+        );
+        let recs: Vec<_> = c
+            .records(&format)
+            .collect::<Result<_, _>>()
+            .expect("records");
+        assert_eq!(recs.len(), 1);
+        assert_eq!(recs[0].timestamp_ms, Some(1_714_557_600_000));
+        assert_eq!(recs[0].bytes, Some(5));
+    }
+}

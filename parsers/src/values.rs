@@ -1,0 +1,259 @@
+//! Typed values of the flow-log fields that are closed vocabularies (action, log status,
+//! direction, IP type, traffic path, AWS service). Each knows its AWS text (`as_str`), so a record
+//! renders back to the line it came from.
+
+use std::fmt;
+
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The text AWS writes for this value.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The value AWS's text denotes (exact, case-sensitive match).
+            pub fn from_text(text: &str) -> Option<$name> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum!(
+    /// `action`: whether the security group / network ACL let the traffic through.
+    Action { Accept => "ACCEPT", Reject => "REJECT" }
+);
+
+text_enum!(
+    /// `log-status`: `NODATA` = no traffic in the window, `SKIPDATA` = records were dropped
+    /// (a report over such a window is a lower bound).
+    LogStatus { Ok => "OK", NoData => "NODATA", SkipData => "SKIPDATA" }
+);
+
+text_enum!(
+    /// `flow-direction`, relative to the interface.
+    FlowDirection { Ingress => "ingress", Egress => "egress" }
+);
+
+text_enum!(
+    /// `type`: the IP version of the traffic, or EFA (Elastic Fabric Adapter) traffic.
+    IpType { V4 => "IPv4", V6 => "IPv6", Efa => "EFA" }
+);
+
+/// `traffic-path` (egress only): the way egress traffic leaves, 1 to 8 (1 another resource in the
+/// VPC, 2 internet gateway or gateway endpoint, 3 virtual private gateway, 4 intra-region peering,
+/// 5 inter-region peering, 6 local gateway, 7 gateway endpoint (Nitro), 8 internet gateway
+/// (Nitro)). Any other number is rejected, so a corrupt value cannot pass silently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TrafficPath(u8);
+
+impl TrafficPath {
+    const TEXT: [&'static str; 8] = ["1", "2", "3", "4", "5", "6", "7", "8"];
+
+    /// A traffic path, if `path` is in AWS's range 1..=8.
+    pub fn new(path: u8) -> Option<TrafficPath> {
+        (1..=8).contains(&path).then_some(TrafficPath(path))
+    }
+
+    /// The path number, 1..=8.
+    pub fn get(self) -> u8 {
+        self.0
+    }
+
+    /// The text AWS writes for this path (`"1"` .. `"8"`).
+    pub fn as_str(self) -> &'static str {
+        Self::TEXT
+            .get(usize::from(self.0).wrapping_sub(1))
+            .copied()
+            .unwrap_or("-")
+    }
+}
+
+impl fmt::Display for TrafficPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `pkt-src-aws-service` / `pkt-dst-aws-service`: the AWS service whose published address range
+/// holds the packet's address. Known names are a compact tag; a name AWS adds later is kept as
+/// borrowed text in [`AwsService::Other`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AwsService<'a> {
+    Amazon,
+    AmazonAppflow,
+    AmazonConnect,
+    ApiGateway,
+    ChimeMeetings,
+    ChimeVoiceconnector,
+    Cloud9,
+    Cloudfront,
+    Codebuild,
+    Dynamodb,
+    Ebs,
+    Ec2,
+    Ec2InstanceConnect,
+    Globalaccelerator,
+    KinesisVideoStreams,
+    Route53,
+    Route53Healthchecks,
+    Route53HealthchecksPublishing,
+    Route53Resolver,
+    S3,
+    WorkspacesGateways,
+    /// A service name not in the list above, exactly as written in the record.
+    Other(&'a str),
+}
+
+impl<'a> AwsService<'a> {
+    /// Every named service (not [`AwsService::Other`]).
+    pub const KNOWN: &'static [AwsService<'static>] = &[
+        AwsService::Amazon,
+        AwsService::AmazonAppflow,
+        AwsService::AmazonConnect,
+        AwsService::ApiGateway,
+        AwsService::ChimeMeetings,
+        AwsService::ChimeVoiceconnector,
+        AwsService::Cloud9,
+        AwsService::Cloudfront,
+        AwsService::Codebuild,
+        AwsService::Dynamodb,
+        AwsService::Ebs,
+        AwsService::Ec2,
+        AwsService::Ec2InstanceConnect,
+        AwsService::Globalaccelerator,
+        AwsService::KinesisVideoStreams,
+        AwsService::Route53,
+        AwsService::Route53Healthchecks,
+        AwsService::Route53HealthchecksPublishing,
+        AwsService::Route53Resolver,
+        AwsService::S3,
+        AwsService::WorkspacesGateways,
+    ];
+
+    /// The service AWS's text names; any other text becomes [`AwsService::Other`].
+    pub fn from_text(text: &'a str) -> AwsService<'a> {
+        match text {
+            "AMAZON" => AwsService::Amazon,
+            "AMAZON_APPFLOW" => AwsService::AmazonAppflow,
+            "AMAZON_CONNECT" => AwsService::AmazonConnect,
+            "API_GATEWAY" => AwsService::ApiGateway,
+            "CHIME_MEETINGS" => AwsService::ChimeMeetings,
+            "CHIME_VOICECONNECTOR" => AwsService::ChimeVoiceconnector,
+            "CLOUD9" => AwsService::Cloud9,
+            "CLOUDFRONT" => AwsService::Cloudfront,
+            "CODEBUILD" => AwsService::Codebuild,
+            "DYNAMODB" => AwsService::Dynamodb,
+            "EBS" => AwsService::Ebs,
+            "EC2" => AwsService::Ec2,
+            "EC2_INSTANCE_CONNECT" => AwsService::Ec2InstanceConnect,
+            "GLOBALACCELERATOR" => AwsService::Globalaccelerator,
+            "KINESIS_VIDEO_STREAMS" => AwsService::KinesisVideoStreams,
+            "ROUTE53" => AwsService::Route53,
+            "ROUTE53_HEALTHCHECKS" => AwsService::Route53Healthchecks,
+            "ROUTE53_HEALTHCHECKS_PUBLISHING" => AwsService::Route53HealthchecksPublishing,
+            "ROUTE53_RESOLVER" => AwsService::Route53Resolver,
+            "S3" => AwsService::S3,
+            "WORKSPACES_GATEWAYS" => AwsService::WorkspacesGateways,
+            other => AwsService::Other(other),
+        }
+    }
+
+    /// The text AWS writes for this service (`"S3"`, `"DYNAMODB"`, ...).
+    pub fn as_str(&self) -> &'a str {
+        match self {
+            AwsService::Amazon => "AMAZON",
+            AwsService::AmazonAppflow => "AMAZON_APPFLOW",
+            AwsService::AmazonConnect => "AMAZON_CONNECT",
+            AwsService::ApiGateway => "API_GATEWAY",
+            AwsService::ChimeMeetings => "CHIME_MEETINGS",
+            AwsService::ChimeVoiceconnector => "CHIME_VOICECONNECTOR",
+            AwsService::Cloud9 => "CLOUD9",
+            AwsService::Cloudfront => "CLOUDFRONT",
+            AwsService::Codebuild => "CODEBUILD",
+            AwsService::Dynamodb => "DYNAMODB",
+            AwsService::Ebs => "EBS",
+            AwsService::Ec2 => "EC2",
+            AwsService::Ec2InstanceConnect => "EC2_INSTANCE_CONNECT",
+            AwsService::Globalaccelerator => "GLOBALACCELERATOR",
+            AwsService::KinesisVideoStreams => "KINESIS_VIDEO_STREAMS",
+            AwsService::Route53 => "ROUTE53",
+            AwsService::Route53Healthchecks => "ROUTE53_HEALTHCHECKS",
+            AwsService::Route53HealthchecksPublishing => "ROUTE53_HEALTHCHECKS_PUBLISHING",
+            AwsService::Route53Resolver => "ROUTE53_RESOLVER",
+            AwsService::S3 => "S3",
+            AwsService::WorkspacesGateways => "WORKSPACES_GATEWAYS",
+            AwsService::Other(text) => text,
+        }
+    }
+}
+
+impl fmt::Display for AwsService<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn closed_vocabularies_round_trip_through_their_aws_text() {
+        for a in Action::ALL {
+            assert_eq!(Action::from_text(a.as_str()), Some(*a));
+        }
+        for s in LogStatus::ALL {
+            assert_eq!(LogStatus::from_text(s.as_str()), Some(*s));
+        }
+        for d in FlowDirection::ALL {
+            assert_eq!(FlowDirection::from_text(d.as_str()), Some(*d));
+        }
+        for t in IpType::ALL {
+            assert_eq!(IpType::from_text(t.as_str()), Some(*t));
+        }
+        assert_eq!(LogStatus::SkipData.as_str(), "SKIPDATA");
+        assert_eq!(IpType::V6.to_string(), "IPv6");
+        // AWS's text is case-sensitive; lower-case action is not a valid record.
+        assert_eq!(Action::from_text("accept"), None);
+        assert_eq!(FlowDirection::from_text("INGRESS"), None);
+    }
+
+    #[test]
+    fn traffic_path_accepts_only_one_to_eight() {
+        assert_eq!(TrafficPath::new(0), None);
+        assert_eq!(TrafficPath::new(9), None);
+        for n in 1..=8u8 {
+            let path = TrafficPath::new(n);
+            assert_eq!(path.map(TrafficPath::get), Some(n));
+            assert_eq!(path.map(|p| p.to_string()), Some(n.to_string()));
+        }
+    }
+
+    #[test]
+    fn aws_services_keep_their_text() {
+        assert_eq!(AwsService::S3.as_str(), "S3");
+        assert_eq!(AwsService::Dynamodb.as_str(), "DYNAMODB");
+        assert_eq!(AwsService::from_text("DYNAMODB"), AwsService::Dynamodb);
+        for svc in AwsService::KNOWN {
+            assert_eq!(AwsService::from_text(svc.as_str()), *svc);
+        }
+        let other = AwsService::from_text("BEDROCK");
+        assert_eq!(other, AwsService::Other("BEDROCK"));
+        assert_eq!(other.to_string(), "BEDROCK");
+    }
+}
