@@ -3,3 +3,5 @@ mod report;
 mod aws_adapters;
 mod moto;
 mod job;
+mod api_calls;
+mod proxy;

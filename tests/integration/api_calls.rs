@@ -1,0 +1,59 @@
+//! The job's own API bill: what one `check` tick asks of AWS, counted by the proxy in front of
+//! moto. CloudWatch charges GetMetricData per metric requested and every call costs a little
+//! quota, so the tick must batch: all NAT gateways and metrics in one GetMetricData, one
+//! DescribeNatGateways, one DescribeFlowLogs (README "What the job itself costs").
+
+use chrono::{DurationRound, TimeDelta, Utc};
+
+use crate::job::{nat_flowrec, text};
+use crate::moto::{moto, put_nat_metric, seed_nat};
+use crate::proxy::Proxy;
+
+const NATS: usize = 50;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_check_tick_for_50_nat_gateways_batches_its_aws_calls() {
+    let moto = moto();
+    let sdk = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let mut nats = Vec::new();
+    for i in 0..NATS {
+        nats.push(seed_nat(&ec2, 150 + i as u8).await);
+    }
+    let t = Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap();
+    // One NAT spikes, so the tick also starts a recording; the others are calm.
+    put_nat_metric(&cw, &nats[0].nat_gateway_id, "BytesInFromSource", &[(t - TimeDelta::minutes(2), 5e8)]).await;
+    for nat in &nats[1..] {
+        put_nat_metric(&cw, &nat.nat_gateway_id, "BytesInFromSource", &[(t - TimeDelta::minutes(2), 1e3)]).await;
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<String> = nats.iter().map(|n| format!("\"{}\"", n.nat_gateway_id)).collect();
+    std::fs::write(
+        dir.path().join("nat-flowrec.toml"),
+        format!(
+            "region = \"us-east-1\"\nnat_gateway_ids = [{}]\nstate = \"events.jsonl\"\n[recording]\nlog_group = \"/nat-flowrec/api-calls\"\ndeliver_logs_role_arn = \"arn:aws:iam::123456789012:role/d\"\n",
+            ids.join(", ")
+        ),
+    )
+    .unwrap();
+    let proxy = Proxy::start(&moto.endpoint);
+    let o = nat_flowrec(dir.path())
+        .args(["check", "--endpoint-url", &proxy.endpoint, "--now", &t.to_rfc3339()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("nat-")).count(), NATS, "one line per NAT: {stdout}");
+    assert!(stdout.contains("started recording"), "{stdout}");
+
+    let calls = proxy.calls();
+    let count = |action: &str| calls.iter().filter(|c| *c == action).count();
+    assert!(count("GetMetricData") <= 2, "GetMetricData calls: {calls:?}");
+    assert_eq!(count("GetMetricData"), 1, "100 queries fit one call: {calls:?}");
+    assert_eq!(count("DescribeFlowLogs"), 1, "{calls:?}");
+    assert_eq!(count("DescribeNatGateways"), 1, "{calls:?}");
+    assert_eq!(count("CreateFlowLogs"), 1, "only the spiking NAT records: {calls:?}");
+    assert!(calls.len() <= 6, "a tick is a handful of calls, got {calls:?}");
+}

@@ -1,0 +1,321 @@
+//! A small HTTP proxy in front of moto that sees every AWS call the code under test makes: it
+//! counts them by action (`X-Amz-Target` for JSON protocols, `Action=` for query protocols) and
+//! injects faults by action - AWS throttling errors in each protocol's own shape, HTTP 500/503,
+//! a delay past the client's timeout, or forwarding the call and dropping the answer (the call
+//! took effect in AWS but the client never heard). moto has no fault injection (DESIGN.md §9).
+//!
+//! Plain std threads and blocking sockets: the proxy must not share the tests' tokio runtimes,
+//! and its request loops are bounded by the tests that drive it.
+
+#![allow(dead_code)] // each test uses a part
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What to do to the next call of an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fault {
+    /// The throttling error AWS gives for this service (`RequestLimitExceeded` for EC2,
+    /// `ThrottlingException` for JSON services, `Throttling` for query services).
+    Throttle,
+    /// HTTP status with an empty body (500, 503).
+    Status(u16),
+    /// Wait this long before forwarding (past the client's attempt timeout).
+    Delay(Duration),
+    /// Forward to moto, then close the connection without answering.
+    ForwardThenDrop,
+}
+
+#[derive(Default)]
+struct Shared {
+    /// Every call seen, in order: the action name.
+    calls: Vec<String>,
+    /// Faults queued per action; each call of the action takes one.
+    faults: BTreeMap<String, VecDeque<Fault>>,
+}
+
+/// A running proxy; it lives as long as the test binary (its threads end with the process).
+#[derive(Clone)]
+pub struct Proxy {
+    /// `http://127.0.0.1:<port>`: give it to `--endpoint-url` instead of moto's.
+    pub endpoint: String,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl Proxy {
+    /// A new proxy forwarding to `upstream` (`http://127.0.0.1:<port>`).
+    pub fn start(upstream: &str) -> Proxy {
+        let upstream = upstream
+            .strip_prefix("http://")
+            .expect("the upstream is plain http on loopback")
+            .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port on 127.0.0.1");
+        let port = listener.local_addr().expect("local address").port();
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let for_thread = Arc::clone(&shared);
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let shared = Arc::clone(&for_thread);
+                let upstream = upstream.clone();
+                std::thread::spawn(move || serve(client, &upstream, &shared));
+            }
+        });
+        Proxy {
+            endpoint: format!("http://127.0.0.1:{port}"),
+            shared,
+        }
+    }
+
+    /// Queues `fault` for the next `times` calls of `action` (e.g. `CreateFlowLogs`).
+    pub fn inject(&self, action: &str, fault: Fault, times: usize) {
+        let mut shared = self.shared.lock().unwrap();
+        let queue = shared.faults.entry(action.to_string()).or_default();
+        for _ in 0..times {
+            queue.push_back(fault.clone());
+        }
+    }
+
+    /// Every call so far, in order.
+    pub fn calls(&self) -> Vec<String> {
+        self.shared.lock().unwrap().calls.clone()
+    }
+
+    /// How many calls of `action` so far.
+    pub fn count(&self, action: &str) -> usize {
+        self.calls().iter().filter(|c| *c == action).count()
+    }
+
+    pub fn clear_calls(&self) {
+        self.shared.lock().unwrap().calls.clear();
+    }
+}
+
+/// One HTTP/1.1 request as read from the client.
+struct Request {
+    head: Vec<String>,
+    body: Vec<u8>,
+}
+
+impl Request {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.iter().skip(1).find_map(|line| {
+            let (k, v) = line.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    /// `X-Amz-Target: Logs_20140328.FilterLogEvents` -> `FilterLogEvents`; a query body
+    /// `Action=DescribeFlowLogs&...` -> `DescribeFlowLogs`; else the method and path.
+    fn action(&self) -> String {
+        if let Some(target) = self.header("x-amz-target") {
+            return target.rsplit('.').next().unwrap_or(target).to_string();
+        }
+        let body = String::from_utf8_lossy(&self.body);
+        let query = self.head[0].split(' ').nth(1).and_then(|p| p.split_once('?')).map(|(_, q)| q);
+        for part in body.split('&').chain(query.into_iter().flat_map(|q| q.split('&'))) {
+            if let Some(action) = part.strip_prefix("Action=") {
+                return action.to_string();
+            }
+        }
+        self.head[0].split(' ').take(2).collect::<Vec<_>>().join(" ")
+    }
+
+    /// Which error shape the service speaks.
+    fn protocol(&self) -> Protocol {
+        match self.header("content-type") {
+            Some(ct) if ct.contains("json") => Protocol::Json,
+            _ if self.header("x-amz-target").is_some() => Protocol::Json,
+            _ if String::from_utf8_lossy(&self.body).contains("Version=2016-11-15") => Protocol::Ec2,
+            _ => Protocol::Query,
+        }
+    }
+}
+
+enum Protocol {
+    Ec2,
+    Query,
+    Json,
+}
+
+fn serve(client: TcpStream, upstream: &str, shared: &Mutex<Shared>) {
+    let mut reader = BufReader::new(match client.try_clone() {
+        Ok(c) => c,
+        Err(_) => return,
+    });
+    let mut client = client;
+    while let Some(request) = read_request(&mut reader) {
+        let action = request.action();
+        let fault = {
+            let mut s = shared.lock().unwrap();
+            s.calls.push(action.clone());
+            s.faults.get_mut(&action).and_then(VecDeque::pop_front)
+        };
+        let response = match fault {
+            Some(Fault::Throttle) => throttle(&request),
+            Some(Fault::Status(code)) => {
+                format!("HTTP/1.1 {code} Injected\r\nContent-Length: 0\r\n\r\n").into_bytes()
+            }
+            Some(Fault::Delay(d)) => {
+                std::thread::sleep(d);
+                match forward(&request, upstream) {
+                    Some(r) => r,
+                    None => return,
+                }
+            }
+            Some(Fault::ForwardThenDrop) => {
+                let _ = forward(&request, upstream);
+                let _ = client.shutdown(Shutdown::Both);
+                return;
+            }
+            None => match forward(&request, upstream) {
+                Some(r) => r,
+                None => return,
+            },
+        };
+        if client.write_all(&response).is_err() {
+            return;
+        }
+    }
+}
+
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut head = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        if line.is_empty() {
+            break;
+        }
+        head.push(line);
+    }
+    if head.is_empty() {
+        return None;
+    }
+    let mut request = Request { head, body: Vec::new() };
+    if let Some(len) = request.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).ok()?;
+        request.body = body;
+    } else if request
+        .header("transfer-encoding")
+        .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
+    {
+        request.body = read_chunked(reader)?;
+        request.head.retain(|l| !l.to_ascii_lowercase().starts_with("transfer-encoding:"));
+        request.head.push(format!("Content-Length: {}", request.body.len()));
+    }
+    Some(request)
+}
+
+fn read_chunked(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut size = String::new();
+        reader.read_line(&mut size).ok()?;
+        let size = usize::from_str_radix(size.trim().split(';').next()?, 16).ok()?;
+        let mut chunk = vec![0; size + 2];
+        reader.read_exact(&mut chunk).ok()?;
+        if size == 0 {
+            return Some(body);
+        }
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
+/// Sends the request to moto on a fresh connection and returns its whole answer, re-framed with
+/// a Content-Length so the client's connection can be kept alive.
+fn forward(request: &Request, upstream: &str) -> Option<Vec<u8>> {
+    let mut moto = TcpStream::connect(upstream).ok()?;
+    let mut out = Vec::new();
+    for line in &request.head {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("connection:") || lower.starts_with("keep-alive:") {
+            continue;
+        }
+        out.extend_from_slice(line.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"Connection: close\r\n\r\n");
+    out.extend_from_slice(&request.body);
+    moto.write_all(&out).ok()?;
+    let mut reader = BufReader::new(moto);
+    let mut status = String::new();
+    reader.read_line(&mut status).ok()?;
+    let mut headers = Vec::new();
+    let mut chunked = false;
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            break;
+        }
+        let line = line.trim_end_matches(['\r', '\n']).to_string();
+        if line.is_empty() {
+            break;
+        }
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("transfer-encoding:") && lower.contains("chunked") {
+            chunked = true;
+            continue;
+        }
+        if let Some(v) = lower.strip_prefix("content-length:") {
+            length = v.trim().parse::<usize>().ok();
+            continue;
+        }
+        if lower.starts_with("connection:") {
+            continue;
+        }
+        headers.push(line);
+    }
+    let body = if chunked {
+        read_chunked(&mut reader)?
+    } else if let Some(len) = length {
+        let mut body = vec![0; len];
+        reader.read_exact(&mut body).ok()?;
+        body
+    } else {
+        let mut body = Vec::new();
+        reader.read_to_end(&mut body).ok()?;
+        body
+    };
+    let mut response = status.trim_end().as_bytes().to_vec();
+    response.extend_from_slice(b"\r\n");
+    for h in headers {
+        response.extend_from_slice(h.as_bytes());
+        response.extend_from_slice(b"\r\n");
+    }
+    response.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+    response.extend_from_slice(&body);
+    Some(response)
+}
+
+fn throttle(request: &Request) -> Vec<u8> {
+    let (status, content_type, body) = match request.protocol() {
+        Protocol::Ec2 => (
+            503,
+            "text/xml",
+            "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message></Error></Errors><RequestID>injected</RequestID></Response>".to_string(),
+        ),
+        Protocol::Query => (
+            400,
+            "text/xml",
+            "<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error><RequestId>injected</RequestId></ErrorResponse>".to_string(),
+        ),
+        Protocol::Json => (
+            400,
+            "application/x-amz-json-1.1",
+            r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#.to_string(),
+        ),
+    };
+    format!(
+        "HTTP/1.1 {status} Throttled\r\nContent-Type: {content_type}\r\nx-amzn-RequestId: injected\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
