@@ -14,60 +14,11 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::core::event::{Event, EventEnvelope, decode_line};
+use super::{StoreError, lines};
+use crate::core::event::{Event, EventEnvelope};
 
 /// How often a waiting `open` retries the lock.
 const LOCK_POLL: Duration = Duration::from_millis(50);
-
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// Another run holds the lock: not a failure of this run (the CLI exits 0 and says so).
-    #[error(
-        "another nat-flowrec run holds the lock {} (waited {:.1} s); it will do this run's work",
-        lock_path.display(),
-        waited.as_secs_f64()
-    )]
-    Locked {
-        lock_path: PathBuf,
-        waited: Duration,
-    },
-    #[error("cannot {action} {}: {source}", path.display())]
-    Io {
-        action: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error(
-        "{}, line {line}: {problem}. The event log is damaged there; restore it from a copy, or fix or remove that line by hand (it is the job's memory: keep a copy first)",
-        path.display()
-    )]
-    Corrupt {
-        path: PathBuf,
-        /// 1-based.
-        line: usize,
-        problem: String,
-    },
-    #[error("cannot encode a {kind} event for {}: {message}", path.display())]
-    Encode {
-        path: PathBuf,
-        kind: &'static str,
-        message: String,
-    },
-    #[error(
-        "{} changed under this run (it is shorter than what was read); another program wrote to it while nat-flowrec held the lock",
-        path.display()
-    )]
-    Shrunk { path: PathBuf },
-    #[error("{} was opened read-only (status/history); appending needs EventLog::open", path.display())]
-    ReadOnly { path: PathBuf },
-}
-
-impl StoreError {
-    pub fn is_locked(&self) -> bool {
-        matches!(self, StoreError::Locked { .. })
-    }
-}
 
 /// The event log, read into memory, ready to append to (when opened with the lock).
 #[derive(Debug)]
@@ -139,23 +90,13 @@ impl EventLog {
         if events.is_empty() {
             return Ok(Vec::new());
         }
-        let first = self.last_seq() + 1;
-        let mut buf = String::new();
-        if self.needs_newline {
-            buf.push('\n');
-        }
-        let mut written = Vec::with_capacity(events.len());
-        for (seq, event) in (first..).zip(events) {
-            let envelope = EventEnvelope::new(seq, at, event);
-            let line = envelope.to_line().map_err(|e| StoreError::Encode {
-                path: self.path.clone(),
-                kind: envelope.event.kind(),
-                message: e.to_string(),
-            })?;
-            buf.push_str(&line);
-            buf.push('\n');
-            written.push(envelope);
-        }
+        let (buf, written) = lines::encode(
+            events,
+            self.last_seq() + 1,
+            at,
+            self.needs_newline,
+            &self.path,
+        )?;
 
         let io = |action: &'static str, path: &Path| {
             let path = path.to_path_buf();
@@ -199,17 +140,9 @@ impl EventLog {
     }
 
     fn load(path: &Path) -> Result<EventLog, StoreError> {
-        let mut log = EventLog {
-            path: path.to_path_buf(),
-            events: Vec::new(),
-            warnings: Vec::new(),
-            valid_len: 0,
-            needs_newline: false,
-            lock: None,
-        };
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(log),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(source) => {
                 return Err(StoreError::Io {
                     action: "read the event log",
@@ -218,65 +151,16 @@ impl EventLog {
                 });
             }
         };
-
-        let mut offset = 0usize;
-        let mut number = 0usize;
-        while offset < bytes.len() {
-            number += 1;
-            let rest = bytes.get(offset..).unwrap_or_default();
-            let (line, complete) = match rest.iter().position(|b| *b == b'\n') {
-                Some(end) => (rest.get(..end).unwrap_or_default(), true),
-                None => (rest, false),
-            };
-            let next = offset + line.len() + usize::from(complete);
-            let parsed = parse_line(line, log.last_seq());
-            match parsed {
-                Ok(None) if !complete => {
-                    // Trailing blanks without a newline: drop them with the next append.
-                    break;
-                }
-                Ok(None) => {}
-                Ok(Some(envelope)) => {
-                    log.events.push(envelope);
-                    log.needs_newline = !complete;
-                }
-                Err(problem) if complete => {
-                    return Err(StoreError::Corrupt {
-                        path: path.to_path_buf(),
-                        line: number,
-                        problem,
-                    });
-                }
-                Err(problem) => {
-                    log.warnings.push(format!(
-                        "{}, line {number}: the last line was cut short by a crash while appending ({problem}); \
-                         it is ignored and will be truncated away by the next append",
-                        path.display()
-                    ));
-                    break;
-                }
-            }
-            offset = next;
-            log.valid_len = offset as u64;
-        }
-        Ok(log)
+        let parsed = lines::parse(&bytes, path)?;
+        Ok(EventLog {
+            path: path.to_path_buf(),
+            events: parsed.events,
+            warnings: parsed.warnings,
+            valid_len: parsed.valid_len,
+            needs_newline: parsed.needs_newline,
+            lock: None,
+        })
     }
-}
-
-/// `Ok(None)` for a blank line.
-fn parse_line(line: &[u8], last_seq: u64) -> Result<Option<EventEnvelope>, String> {
-    let text = std::str::from_utf8(line).map_err(|e| format!("not UTF-8 text ({e})"))?;
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    let envelope = decode_line(text).map_err(|e| e.to_string())?;
-    if envelope.seq <= last_seq {
-        return Err(format!(
-            "seq {} does not follow seq {last_seq}: lines were reordered, duplicated or merged",
-            envelope.seq
-        ));
-    }
-    Ok(Some(envelope))
 }
 
 fn lock_path(path: &Path) -> PathBuf {
