@@ -1,0 +1,250 @@
+//! Finishing stopped recordings: after its decisions, `check` runs every step the log says is
+//! due (export, then report, then notify, for each settled recording), appending each step's
+//! event as soon as the step succeeded. A failed step is listed in the outcome and appends
+//! nothing, so the next run retries it; the recording's later steps wait for it. `export` and
+//! `notify` by hand run one step the same way.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::{Job, JobError, Outcome};
+use crate::core::pipeline::{self, PipelinePolicy, Step};
+use crate::core::{Event, Recording};
+use crate::pipeline::notify::{self, MessageContext};
+use crate::pipeline::{ExportPlan, PipelineError, Progress, export, report, upload};
+use crate::ports::Cloud;
+use crate::store::StoreError;
+
+/// A step's result: its line for the outcome, or why it failed (the run goes on); a failed
+/// append is `Err` of the outer result and stops the run.
+type StepResult = Result<Result<String, PipelineError>, StoreError>;
+
+impl<C: Cloud> Job<'_, C> {
+    fn pipeline_policy(&self) -> PipelinePolicy {
+        PipelinePolicy {
+            settle_seconds: self.cfg.recording.settle_seconds,
+            notify: !self.cfg.notify.sns_topic_arn.is_empty(),
+        }
+    }
+
+    fn recording(&self, recording_id: &str) -> Result<Recording, PipelineError> {
+        self.state()
+            .recording(recording_id)
+            .cloned()
+            .ok_or_else(|| PipelineError::UnknownRecording(recording_id.to_owned()))
+    }
+
+    /// Runs every due step of every settled recording, in order, recording by recording.
+    pub(super) async fn finish_due(
+        &mut self,
+        outcome: &mut Outcome,
+        per_nat: &mut BTreeMap<String, Vec<String>>,
+    ) -> Result<(), JobError> {
+        let policy = self.pipeline_policy();
+        for (recording_id, first) in pipeline::due(&self.state(), &policy, self.now) {
+            let nat = self
+                .recording(&recording_id)
+                .map(|r| r.nat_gateway_id)
+                .unwrap_or_default();
+            if self.dry_run {
+                per_nat
+                    .entry(nat)
+                    .or_default()
+                    .push(format!("{first} recording {recording_id}"));
+                continue;
+            }
+            let mut step = Some(first);
+            while let Some(current) = step {
+                match self.run_step(&recording_id, current, None).await? {
+                    Ok(line) => per_nat.entry(nat.clone()).or_default().push(line),
+                    Err(err) => {
+                        outcome
+                            .failures
+                            .push(format!("recording {recording_id}: {current} failed: {err}"));
+                        break;
+                    }
+                }
+                step = self
+                    .state()
+                    .recording(&recording_id)
+                    .and_then(|r| pipeline::next_step(r, &policy, self.now));
+            }
+        }
+        Ok(())
+    }
+
+    /// `export --recording ID [--out DIR]`: exports a stopped recording again (or for the first
+    /// time) and appends `Exported`; returns what was done.
+    pub async fn export(
+        &mut self,
+        recording_id: &str,
+        out_dir: Option<&Path>,
+    ) -> Result<String, JobError> {
+        self.recording(recording_id)?;
+        Ok(self.run_step(recording_id, Step::Export, out_dir).await??)
+    }
+
+    /// `notify --recording ID`: publishes the recording's notification (again) and appends
+    /// `Notified`.
+    pub async fn notify(&mut self, recording_id: &str) -> Result<String, JobError> {
+        self.recording(recording_id)?;
+        Ok(self.run_step(recording_id, Step::Notify, None).await??)
+    }
+
+    async fn run_step(
+        &mut self,
+        recording_id: &str,
+        step: Step,
+        out_dir: Option<&Path>,
+    ) -> StepResult {
+        let rec = match self.recording(recording_id) {
+            Ok(rec) => rec,
+            Err(e) => return Ok(Err(e)),
+        };
+        let done = match step {
+            Step::Export => self.export_step(&rec, out_dir).await,
+            Step::Report => self.report_step(&rec).await,
+            Step::Notify => self.notify_step(&rec).await,
+        };
+        match done {
+            Ok((event, line)) => {
+                self.log.append(vec![event], self.now).await?;
+                Ok(Ok(line))
+            }
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    async fn export_step(
+        &self,
+        rec: &Recording,
+        out_dir: Option<&Path>,
+    ) -> Result<(Event, String), PipelineError> {
+        let plan = ExportPlan::for_recording(rec, &self.cfg.recording)?;
+        let out_dir = out_dir.unwrap_or(&self.cfg.report.out_dir);
+        let progress = Progress::auto(&format!("exporting {}", rec.recording_id));
+        let result = export::export(self.cloud, &plan, out_dir, &progress).await;
+        progress.finish();
+        let exported = result?;
+        let mut line = format!(
+            "exported recording {}: {} records from {} log stream(s) into {} file(s) in {}",
+            rec.recording_id,
+            exported.records,
+            exported.streams.len(),
+            exported.files.len(),
+            plan.folder(out_dir).display()
+        );
+        if !exported.enis_without_stream.is_empty() {
+            line.push_str(&format!(
+                " (no log stream for {})",
+                exported.enis_without_stream.join(", ")
+            ));
+        }
+        let event = Event::Exported {
+            recording_id: rec.recording_id.clone(),
+            files: exported
+                .files
+                .iter()
+                .map(|f| f.display().to_string())
+                .collect(),
+            records: exported.records,
+            bytes: exported.bytes,
+        };
+        Ok((event, line))
+    }
+
+    /// The recording's report (with coverage) from its export files.
+    async fn recording_report(
+        &self,
+        rec: &Recording,
+    ) -> Result<nat_flowrec_reports::Report, PipelineError> {
+        let measured = report::measure(self.cloud, rec).await?;
+        report::build(rec, self.cfg, &measured)
+    }
+
+    /// Where the report of an exported recording goes: beside its export files.
+    fn report_dir(&self, rec: &Recording) -> PathBuf {
+        let folder = rec
+            .exported
+            .as_ref()
+            .and_then(|e| e.files.first())
+            .and_then(|f| Path::new(f).parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| self.cfg.report.out_dir.join(&rec.recording_id));
+        report::report_dir(&folder)
+    }
+
+    async fn report_step(&self, rec: &Recording) -> Result<(Event, String), PipelineError> {
+        let built = self.recording_report(rec).await?;
+        let dir = self.report_dir(rec);
+        report::write(&built, &dir)?;
+        let coverage = built
+            .coverage
+            .as_ref()
+            .map(|c| c.statement.clone())
+            .unwrap_or_default();
+        let line = format!(
+            "reported recording {} in {}: {coverage}",
+            rec.recording_id,
+            dir.display()
+        );
+        let event = Event::Reported {
+            recording_id: rec.recording_id.clone(),
+            dir: dir.display().to_string(),
+        };
+        Ok((event, line))
+    }
+
+    async fn notify_step(&self, rec: &Recording) -> Result<(Event, String), PipelineError> {
+        let topic = &self.cfg.notify.sns_topic_arn;
+        if topic.is_empty() {
+            return Err(PipelineError::NoTopic);
+        }
+        let built = self.recording_report(rec).await?;
+        let report_dir = self.report_dir(rec);
+        let link = match self.cfg.notify.report_s3_uri.as_str() {
+            "" => None,
+            uri => {
+                // The files as this notification describes them (a re-send after a new export
+                // uploads the new ones).
+                report::write(&built, &report_dir)?;
+                Some(
+                    upload::upload(
+                        self.cloud,
+                        uri,
+                        &rec.recording_id,
+                        &report_dir,
+                        self.cfg.notify.presign_seconds,
+                    )
+                    .await?,
+                )
+            }
+        };
+        let dir = report_dir.display().to_string();
+        let log_group = rec
+            .log_group
+            .clone()
+            .unwrap_or_else(|| self.cfg.recording.log_group.clone());
+        let ctx = MessageContext {
+            recording: rec,
+            region: self.cfg.region.as_deref().unwrap_or("us-east-1"),
+            log_group: &log_group,
+            report_dir: Some(&dir),
+            report_link: link.as_ref(),
+        };
+        let message = notify::notification(topic, &ctx, &built)?;
+        let message_id = self.cloud.publish(&message).await?;
+        let line = format!(
+            "notified recording {} (SNS message {message_id}): {}",
+            rec.recording_id, message.subject
+        );
+        let event = Event::Notified {
+            recording_id: rec.recording_id.clone(),
+            message_id,
+        };
+        Ok((event, line))
+    }
+}
+
+#[cfg(test)]
+#[path = "finish_tests.rs"]
+mod tests;

@@ -1,0 +1,21 @@
+//! Finishing a stopped recording: `export` reads what its flow logs delivered to CloudWatch
+//! Logs into one self-describing file per ENI, `report` turns those files into the report and
+//! measures its `coverage` against the NAT's own metrics, `notify` publishes the summary to SNS.
+//! Each step is a function over the ports and the recording as the event log knows it; the
+//! controller decides which step is due (`core::pipeline`) and appends the event each earns.
+//! `insights` writes the Logs Insights query a notification offers for a closer look (and runs
+//! the server-side report of `report --engine insights`); `upload` puts the report files in S3
+//! for a pre-signed link.
+
+mod error;
+pub mod export;
+pub mod insights;
+pub mod notify;
+pub mod progress;
+pub mod report;
+pub mod upload;
+
+pub use error::PipelineError;
+pub use export::{ExportPlan, Exported, MAX_CONCURRENT_STREAMS};
+pub use progress::Progress;
+pub use report::{CoverageMetrics, RecordingReport};

@@ -1,0 +1,806 @@
+//! Issue 5 end to end against moto: a spike becomes a report and an SNS message. The real binary
+//! runs `check` on a moto account seeded with NAT metrics (moto never makes them) and with the
+//! flow-log records the recording's flow log would have delivered (PutLogEvents into the ENI's
+//! stream, both NAT legs, S3 traffic), then exports, reports and publishes; the message is read
+//! back from moto's `/moto-api/data.json`. Also: an export of more than 25,000 events over
+//! several streams, and a recording that captured nothing.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use nat_flowrec::pipeline::{ExportPlan, Progress, export, insights};
+use nat_flowrec::ports::{InsightsQuery, LogQueries};
+use nat_flowrec_parsers::{DEFAULT_FORMAT, LogFormat};
+use nat_flowrec_reports::{ReportOptions, build_report};
+
+use crate::job::{nat_flowrec, text};
+use crate::moto::{Moto, SeededNat, moto, put_log_events, put_nat_metric, seed_nat};
+
+const SPIKE: f64 = 500_000_000.0;
+/// The seeded S3 talker, per minute: host -> S3 and S3 -> host.
+const S3_OUT: u64 = 1_000_000;
+const S3_IN: u64 = 20_000_000;
+/// A smaller internet talker, per minute.
+const WEB_OUT: u64 = 500_000;
+const WEB_IN: u64 = 2_500_000;
+const S3_REMOTE: &str = "52.216.8.12";
+const WEB_REMOTE: &str = "203.0.113.5";
+
+fn minute_now() -> DateTime<Utc> {
+    Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap()
+}
+
+/// A folder with a configuration for one NAT, notifying `topic`.
+struct Setup {
+    dir: tempfile::TempDir,
+    endpoint: String,
+}
+
+impl Setup {
+    fn new(moto: &Moto, nat: &str, log_group: &str, topic: &str, notify_extra: &str) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
+        let config = format!(
+            r#"region = "us-east-1"
+nat_gateway_ids = ["{nat}"]
+state = "state/events.jsonl"
+
+[recording]
+log_group = "{log_group}"
+deliver_logs_role_arn = "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
+recording_seconds = 0
+settle_seconds = 300
+
+[notify]
+sns_topic_arn = "{topic}"
+{notify_extra}
+
+[report]
+out_dir = "reports"
+"#
+        );
+        std::fs::write(dir.path().join("nat-flowrec.toml"), config).unwrap();
+        Setup {
+            dir,
+            endpoint: moto.endpoint.clone(),
+        }
+    }
+
+    fn run(&self, args: &[&str], now: DateTime<Utc>) -> Output {
+        nat_flowrec(self.dir.path())
+            .args(args)
+            .args(["--endpoint-url", &self.endpoint, "--now", &now.to_rfc3339()])
+            .output()
+            .unwrap()
+    }
+
+    fn events(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.dir.path().join("state/events.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+/// The four records one conversation leaves on the NAT's ENI in one minute (DESIGN.md §5), in
+/// the default format: VPC side outbound and reply, internet side both ways.
+fn four_legs(
+    nat_ip: &str,
+    host: &str,
+    remote: &str,
+    service: &str,
+    out: u64,
+    inn: u64,
+) -> [String; 4] {
+    [
+        format!(
+            "ACCEPT ingress - {host} 41000 {nat_ip} 443 6 {out} IPv4 {host} - {remote} {service}"
+        ),
+        format!(
+            "ACCEPT egress 8 {nat_ip} 5000 {remote} 443 6 {out} IPv4 {nat_ip} - {remote} {service}"
+        ),
+        format!(
+            "ACCEPT ingress - {remote} 443 {nat_ip} 5000 6 {inn} IPv4 {remote} {service} {nat_ip} -"
+        ),
+        format!(
+            "ACCEPT egress 1 {nat_ip} 443 {host} 41000 6 {inn} IPv4 {remote} {service} {host} -"
+        ),
+    ]
+}
+
+/// A plain HTTP GET (the pre-signed link, as a mail reader's browser would follow it).
+fn http_get(url: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("an http:// URL (moto)");
+    let (host, path) = rest.split_once('/').expect("a path");
+    let mut stream = std::net::TcpStream::connect(host).expect("connect");
+    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+async fn create_topic(sns: &aws_sdk_sns::Client, name: &str) -> String {
+    sns.create_topic()
+        .name(name)
+        .send()
+        .await
+        .expect("moto CreateTopic")
+        .topic_arn()
+        .expect("topic arn")
+        .to_owned()
+}
+
+/// An HTTP endpoint subscribed to a topic: moto POSTs each message there as SNS does, the
+/// `default` text in SNS's envelope (what an e-mail subscriber reads). Accepts a bounded number
+/// of deliveries, on 127.0.0.1 only.
+struct Catcher {
+    url: String,
+    bodies: Arc<Mutex<Vec<String>>>,
+}
+
+impl Catcher {
+    const MAX_DELIVERIES: usize = 16;
+
+    fn start() -> Catcher {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let url = format!("http://{}/sns", listener.local_addr().unwrap());
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let kept = Arc::clone(&bodies);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().take(Self::MAX_DELIVERIES) {
+                let Ok(mut stream) = stream else { continue };
+                if let Some(body) = read_request_body(&mut stream) {
+                    kept.lock().unwrap().push(body);
+                }
+                let _ = stream.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                );
+            }
+        });
+        Catcher { url, bodies }
+    }
+
+    /// The notifications delivered so far: (subject, message text), oldest first.
+    fn notifications(&self) -> Vec<(String, String)> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
+            .filter(|v| v["Type"] == "Notification")
+            .map(|v| {
+                (
+                    v["Subject"].as_str().unwrap_or_default().to_owned(),
+                    v["Message"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect()
+    }
+}
+
+fn read_request_body(stream: &mut TcpStream) -> Option<String> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .ok()?;
+    let mut data = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        data.extend_from_slice(&buf[..n]);
+        let text = String::from_utf8_lossy(&data).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length: usize = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse().ok())?
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                return Some(body[..length].to_owned());
+            }
+        }
+    }
+}
+
+/// One call of SQS's JSON protocol on moto (the tree has no SQS SDK; moto does not check the
+/// signature, only the service in the credential scope).
+fn sqs(moto: &Moto, action: &str, body: serde_json::Value) -> serde_json::Value {
+    let host = moto.endpoint.strip_prefix("http://").unwrap();
+    let body = body.to_string();
+    let mut stream = TcpStream::connect(host).expect("connect to moto");
+    write!(
+        stream,
+        "POST / HTTP/1.0\r\nHost: {host}\r\nX-Amz-Target: AmazonSQS.{action}\r\nContent-Type: application/x-amz-json-1.0\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (_, json) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("SQS {action}: {e}: {response}"))
+}
+
+/// The topic's subscribers: an HTTP endpoint (the text) and an SQS queue (the report JSON).
+struct Subscribers {
+    http: Catcher,
+    queue_url: String,
+}
+
+async fn subscribe(moto: &Moto, sns: &aws_sdk_sns::Client, topic: &str, name: &str) -> Subscribers {
+    let http = Catcher::start();
+    sns.subscribe()
+        .topic_arn(topic)
+        .protocol("http")
+        .endpoint(&http.url)
+        .send()
+        .await
+        .expect("moto Subscribe http");
+    let queue_url = sqs(
+        moto,
+        "CreateQueue",
+        serde_json::json!({ "QueueName": name }),
+    )["QueueUrl"]
+        .as_str()
+        .expect("QueueUrl")
+        .to_owned();
+    sns.subscribe()
+        .topic_arn(topic)
+        .protocol("sqs")
+        .endpoint(format!("arn:aws:sqs:us-east-1:123456789012:{name}"))
+        .send()
+        .await
+        .expect("moto Subscribe sqs");
+    Subscribers { http, queue_url }
+}
+
+impl Subscribers {
+    /// The SQS messages not received yet: SNS envelopes whose `Message` is the `sqs` variant.
+    fn queued(&self, moto: &Moto) -> Vec<serde_json::Value> {
+        let out = sqs(
+            moto,
+            "ReceiveMessage",
+            serde_json::json!({ "QueueUrl": self.queue_url, "MaxNumberOfMessages": 10 }),
+        );
+        out["Messages"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .iter()
+            .map(|m| serde_json::from_str(m["Body"].as_str().unwrap()).unwrap())
+            .collect()
+    }
+}
+
+fn rec_dir(setup: &Setup) -> PathBuf {
+    let reports = setup.dir.path().join("reports");
+    std::fs::read_dir(&reports)
+        .unwrap_or_else(|e| panic!("{}: {e}", reports.display()))
+        .next()
+        .expect("one recording folder")
+        .unwrap()
+        .path()
+}
+
+/// Calm NAT metrics for minutes `from..to` after `t`: what the flow logs saw, divided by
+/// `coverage` (so the report's coverage is exactly that share).
+async fn put_calm_metrics(
+    cw: &aws_sdk_cloudwatch::Client,
+    nat: &str,
+    t: DateTime<Utc>,
+    minutes: std::ops::Range<i64>,
+    out: f64,
+    inn: f64,
+) {
+    let points = |v: f64| -> Vec<(DateTime<Utc>, f64)> {
+        minutes
+            .clone()
+            .map(|m| (t + TimeDelta::minutes(m), v))
+            .collect()
+    };
+    put_nat_metric(cw, nat, "BytesInFromSource", &points(out)).await;
+    put_nat_metric(cw, nat, "BytesInFromDestination", &points(inn)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_exports_reports_and_publishes_a_settled_recording() {
+    let moto = moto();
+    let sdk = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let nat: SeededNat = seed_nat(&ec2, 71).await;
+    let group = format!("/nat-flowrec/loop-{}", nat.nat_gateway_id);
+    let topic = create_topic(&sns, &format!("nat-alerts-{}", nat.nat_gateway_id)).await;
+    let subscribers = subscribe(
+        moto,
+        &sns,
+        &topic,
+        &format!("alerts-{}", nat.nat_gateway_id),
+    )
+    .await;
+    let bucket = format!("nat-reports-{}", nat.nat_gateway_id);
+    nat_flowrec::aws::s3_client_from(&sdk, true)
+        .create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("moto CreateBucket");
+    let setup = Setup::new(
+        moto,
+        &nat.nat_gateway_id,
+        &group,
+        &topic,
+        &format!("report_s3_uri = \"s3://{bucket}/flowrec\"\npresign_seconds = 3600"),
+    );
+
+    // Given a spike, check starts a recording.
+    let t = minute_now() - TimeDelta::minutes(30);
+    put_nat_metric(
+        &cw,
+        &nat.nat_gateway_id,
+        "BytesInFromSource",
+        &[(t - TimeDelta::minutes(2), SPIKE)],
+    )
+    .await;
+    let o = setup.run(&["check"], t);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("started recording"),
+        "{}",
+        text(&o)
+    );
+
+    // The flow log delivers six minutes of both legs of two conversations (one to S3), and
+    // records outside the recording's window that the export must leave out.
+    let nat_ip = nat.private_ip.to_string();
+    let host = "10.71.0.50";
+    let mut events: Vec<(i64, String)> = Vec::new();
+    events.push((
+        (t - TimeDelta::minutes(20)).timestamp_millis(),
+        four_legs(&nat_ip, host, S3_REMOTE, "S3", 7, 7)[0].clone(),
+    ));
+    for m in 0..6 {
+        let ts = (t + TimeDelta::minutes(m)).timestamp_millis();
+        for line in four_legs(&nat_ip, host, S3_REMOTE, "S3", S3_OUT, S3_IN) {
+            events.push((ts, line));
+        }
+        for line in four_legs(&nat_ip, "10.71.0.51", WEB_REMOTE, "-", WEB_OUT, WEB_IN) {
+            events.push((ts + 1, line));
+        }
+    }
+    events.push((
+        (t + TimeDelta::minutes(15)).timestamp_millis(),
+        four_legs(&nat_ip, host, S3_REMOTE, "S3", 9, 9)[0].clone(),
+    ));
+    put_log_events(&logs, &group, &format!("{}-all", nat.eni), &events).await;
+    // CloudWatch counted 100/96 of what the flow logs saw, per minute.
+    let seen_out = (S3_OUT + WEB_OUT) as f64;
+    let seen_in = (S3_IN + WEB_IN) as f64;
+    put_calm_metrics(
+        &cw,
+        &nat.nat_gateway_id,
+        t,
+        0..6,
+        seen_out / 0.96,
+        seen_in / 0.96,
+    )
+    .await;
+
+    // When the metrics are calm, check stops it; before the settle delay nothing is exported.
+    let o = setup.run(&["check"], t + TimeDelta::minutes(6));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("stopped recording"),
+        "{}",
+        text(&o)
+    );
+    let o = setup.run(&["check"], t + TimeDelta::minutes(9));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        !setup.events().iter().any(|e| e["type"] == "Exported"),
+        "exported before the settle delay"
+    );
+
+    // After the settle delay one check exports, reports and publishes.
+    let o = setup.run(&["check"], t + TimeDelta::minutes(12));
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout).to_string();
+    for expected in [
+        "exported recording",
+        "reported recording",
+        "notified recording",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "`{expected}` missing:\n{}",
+            text(&o)
+        );
+    }
+    let kinds: Vec<String> = setup
+        .events()
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    for kind in ["Exported", "Reported", "Notified"] {
+        assert_eq!(kinds.iter().filter(|k| *k == kind).count(), 1, "{kinds:?}");
+    }
+
+    // The report files match the seeded truth: the legs counted once, the window respected.
+    let dir = rec_dir(&setup);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report/report.json")).unwrap())
+            .unwrap();
+    let s = &report["summary"];
+    assert_eq!(
+        s["records_read"], 48,
+        "six minutes of 2 x 4 legs, nothing outside the window"
+    );
+    assert_eq!(s["bytes_out"], 6 * (S3_OUT + WEB_OUT));
+    assert_eq!(s["bytes_in"], 6 * (S3_IN + WEB_IN));
+    let top = &report["talkers"][0];
+    assert_eq!(top["internal_addr"], host);
+    assert_eq!(top["remote_addr"], S3_REMOTE);
+    assert_eq!(top["remote_aws_service"], "S3");
+    assert_eq!(
+        (top["bytes_out"].as_u64(), top["bytes_in"].as_u64()),
+        (Some(6 * S3_OUT), Some(6 * S3_IN))
+    );
+    let s3 = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["service"] == "S3")
+        .expect("S3 service");
+    assert_eq!(s3["endpoint"], "gateway");
+    assert_eq!(
+        report["coverage"]["ratio_pct"].as_f64().map(|p| p.round()),
+        Some(96.0)
+    );
+    for file in ["talkers.csv", "services.csv", "report.md", "email.txt"] {
+        assert!(dir.join("report").join(file).is_file(), "{file}");
+    }
+    assert!(dir.join(format!("{}.log.gz", nat.eni)).is_file());
+
+    // The message, read back from moto: subject, top talker, S3 endpoint advice, coverage.
+    let messages = subscribers.http.notifications();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let (subject, email) = &messages[0];
+    assert!(subject.len() <= 100, "{subject}");
+    assert!(subject.contains(&nat.nat_gateway_id), "{subject}");
+    assert!(
+        subject.contains(host) && subject.contains("S3"),
+        "{subject}"
+    );
+    assert!(
+        email.contains(&format!("{host} -> {S3_REMOTE} [S3]")),
+        "{email}"
+    );
+    assert!(
+        email.contains("S3: ") && email.contains("a gateway endpoint saves"),
+        "{email}"
+    );
+    assert!(
+        email.contains("flow logs saw 96% of the bytes CloudWatch counted"),
+        "{email}"
+    );
+    assert!(email.contains("logsV2:log-groups/log-group/"), "{email}");
+    assert!(
+        email.contains("filter srcaddr != pkt_srcaddr or dstaddr != pkt_dstaddr"),
+        "{email}"
+    );
+    // The full report is in S3, behind a pre-signed link that works without credentials.
+    let url = email
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Full report (link works 60 minutes): ")
+        })
+        .unwrap_or_else(|| panic!("no report link in:\n{email}"));
+    assert!(
+        url.starts_with(&format!("{}/{bucket}/flowrec/", moto.endpoint)),
+        "{url}"
+    );
+    assert!(url.contains("X-Amz-Expires=3600"), "{url}");
+    let (status, body) = http_get(url);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.starts_with("# NAT flow-log report"), "{body}");
+    // An SQS subscriber gets the report as JSON instead (MessageStructure=json).
+    let queued = subscribers.queued(moto);
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0]["Subject"].as_str(), Some(subject.as_str()));
+    let payload: serde_json::Value =
+        serde_json::from_str(queued[0]["Message"].as_str().unwrap()).expect("report JSON");
+    let report_json = &payload["report"];
+    assert_eq!(report_json["talkers"][0]["internal_addr"], host);
+    assert_eq!(
+        report_json["coverage"]["ratio_pct"]
+            .as_f64()
+            .map(|p| p.round()),
+        Some(96.0)
+    );
+    let notified = setup
+        .events()
+        .into_iter()
+        .find(|e| e["type"] == "Notified")
+        .unwrap();
+    assert_eq!(notified["message_id"], queued[0]["MessageId"]);
+
+    // A later check has nothing left to do; `notify` by hand sends it again: two messages in
+    // all (a third would be the later check publishing twice).
+    let o = setup.run(&["check"], t + TimeDelta::minutes(13));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("notified"),
+        "{}",
+        text(&o)
+    );
+    let rec_id = dir.file_name().unwrap().to_string_lossy().to_string();
+    let o = setup.run(
+        &["notify", "--recording", &rec_id],
+        t + TimeDelta::minutes(14),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let messages = subscribers.http.notifications();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[1].0, *subject);
+
+    // The Insights engine runs its query against the recording's log group. moto does not
+    // evaluate `parse`/`stats` (it returns raw events), so only the request flow is checked:
+    // the query is accepted and completes, and the report says its rows were not aggregated.
+    let o = setup.run(
+        &[
+            "report",
+            "--engine",
+            "insights",
+            "--recording",
+            &rec_id,
+            "--json",
+        ],
+        t + TimeDelta::minutes(15),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let insights: serde_json::Value = serde_json::from_slice(&o.stdout).expect("report --json");
+    let warnings = insights["summary"]["warnings"].to_string();
+    assert!(warnings.contains("did not evaluate `stats`"), "{warnings}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recording_that_captured_nothing_says_so_in_report_and_message() {
+    let moto = moto();
+    let sdk = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let nat = seed_nat(&ec2, 72).await;
+    let group = format!("/nat-flowrec/nothing-{}", nat.nat_gateway_id);
+    let topic = create_topic(&sns, &format!("nat-nothing-{}", nat.nat_gateway_id)).await;
+    let subscribers = subscribe(
+        moto,
+        &sns,
+        &topic,
+        &format!("nothing-{}", nat.nat_gateway_id),
+    )
+    .await;
+    let setup = Setup::new(moto, &nat.nat_gateway_id, &group, &topic, "");
+    let t = minute_now() - TimeDelta::minutes(40);
+    put_nat_metric(
+        &cw,
+        &nat.nat_gateway_id,
+        "BytesInFromDestination",
+        &[(t - TimeDelta::minutes(1), SPIKE)],
+    )
+    .await;
+    assert!(setup.run(&["check"], t).status.success());
+    put_calm_metrics(&cw, &nat.nat_gateway_id, t, 0..4, 1_000_000.0, 9_000_000.0).await;
+    let o = setup.run(&["check"], t + TimeDelta::minutes(4));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("stopped recording"),
+        "{}",
+        text(&o)
+    );
+
+    // Nothing was delivered; after the settle delay the job still reports and notifies.
+    let o = setup.run(&["check"], t + TimeDelta::minutes(10));
+    assert!(o.status.success(), "{}", text(&o));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("0 records") && stdout.contains("no log stream for"),
+        "{}",
+        text(&o)
+    );
+    assert!(stdout.contains("captured nothing"), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(rec_dir(&setup).join("report/report.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["summary"]["records_read"], 0);
+    assert_eq!(report["coverage"]["captured_nothing"], true);
+    assert_eq!(report["coverage"]["metric_bytes"], 40_000_000);
+    let causes: Vec<&str> = report["coverage"]["likely_causes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert!(
+        causes.iter().any(|c| c.starts_with("delivery delay")),
+        "{causes:?}"
+    );
+    assert!(
+        causes.iter().any(|c| c.starts_with("role permissions")),
+        "{causes:?}"
+    );
+
+    let messages = subscribers.http.notifications();
+    assert_eq!(messages.len(), 1, "{messages:?}");
+    let (subject, email) = &messages[0];
+    assert_eq!(
+        subject,
+        &format!(
+            "nat-flowrec: {} recording captured nothing",
+            nat.nat_gateway_id
+        )
+    );
+    assert!(email.contains("the recording captured nothing"), "{email}");
+    assert!(
+        email.contains("although CloudWatch counted 40.00 MB"),
+        "{email}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_insights_window_that_hits_the_row_limit_is_split_until_every_part_fits() {
+    // moto answers a query with the raw events of its window (it does not evaluate `parse` or
+    // `stats`), up to the query's `limit`: enough to test the request flow of the split.
+    let moto = moto();
+    let cloud = moto.cloud().await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config().await);
+    let group = format!("/nat-flowrec/insights-{}", std::process::id());
+    let eni = "eni-0ddd0000000000004";
+    let t = minute_now() - TimeDelta::hours(4);
+    // 10,500 events, one per whole second (flow-log timestamps are whole seconds).
+    let events: Vec<(i64, String)> = (0..10_500u64)
+        .map(|i| {
+            (
+                (t + TimeDelta::seconds(i as i64)).timestamp_millis(),
+                record(i),
+            )
+        })
+        .collect();
+    put_log_events(&logs, &group, &format!("{eni}-all"), &events).await;
+    let query = insights::conversations_query(&LogFormat::default(), &[eni.to_owned()]).unwrap();
+    let asked = std::sync::Mutex::new(Vec::new());
+    let (rows, saturated) = insights::rows_in_window(
+        |s, e| {
+            asked.lock().unwrap().push((s, e));
+            let q = InsightsQuery {
+                log_group: group.clone(),
+                query: query.clone(),
+                start: DateTime::from_timestamp(s, 0).unwrap(),
+                end: DateTime::from_timestamp(e, 0).unwrap(),
+            };
+            let cloud = &cloud;
+            async move { cloud.insights(&q).await }
+        },
+        t.timestamp(),
+        (t + TimeDelta::seconds(10_499)).timestamp(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        rows.len(),
+        10_500,
+        "every event once across the split windows"
+    );
+    assert!(saturated.is_empty());
+    let asked = asked.into_inner().unwrap();
+    assert_eq!(
+        asked.len(),
+        3,
+        "the whole window, then its two halves: {asked:?}"
+    );
+}
+
+/// One default-format record (VPC side, outbound) with a distinct byte count.
+fn record(i: u64) -> String {
+    format!(
+        "ACCEPT ingress - 10.9.1.{} 40000 10.9.0.220 443 6 {} IPv4 10.9.1.{} - {S3_REMOTE} S3",
+        i % 200 + 1,
+        100 + i,
+        i % 200 + 1
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_of_more_than_25000_events_over_several_streams_loses_none() {
+    let moto = moto();
+    let cloud = moto.cloud().await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config().await);
+    let group = format!("/nat-flowrec/pages-{}", std::process::id());
+    let t = minute_now() - TimeDelta::hours(2);
+    // Three ENIs; the first has two streams. 12,500 + 3,000 + 10,001 + 2 = 25,503 in the window.
+    let enis = [
+        "eni-0aaa0000000000001",
+        "eni-0bbb0000000000002",
+        "eni-0ccc0000000000003",
+    ];
+    let streams: [(&str, String, u64); 4] = [
+        (enis[0], format!("{}-all", enis[0]), 12_500),
+        (enis[0], format!("{}-accept", enis[0]), 3_000),
+        (enis[1], format!("{}-all", enis[1]), 10_001),
+        (enis[2], format!("{}-all", enis[2]), 2),
+    ];
+    let mut expected_bytes = 0u64;
+    for (n, (_, stream, count)) in streams.iter().enumerate() {
+        let events: Vec<(i64, String)> = (0..*count)
+            .map(|i| {
+                let ts = t.timestamp_millis() + (i as i64 % 3_000) * 10 + n as i64;
+                (ts, record(i))
+            })
+            .collect();
+        expected_bytes += (0..*count).map(|i| 100 + i).sum::<u64>();
+        let mut sorted = events;
+        sorted.sort_by_key(|(ts, _)| *ts);
+        put_log_events(&logs, &group, stream, &sorted).await;
+    }
+    let plan = ExportPlan {
+        recording_id: "rec-pages".into(),
+        nat_gateway_id: "nat-0aaa0000000000001".into(),
+        enis: enis.iter().map(|e| e.to_string()).collect(),
+        nat_ips: vec!["10.9.0.220".parse().unwrap()],
+        log_group: group.clone(),
+        log_format: DEFAULT_FORMAT.into(),
+        start: t,
+        end: t + TimeDelta::minutes(10),
+    };
+    let out = tempfile::tempdir().unwrap();
+    let started = Instant::now();
+    let exported = export::export(&cloud, &plan, out.path(), &Progress::hidden())
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    eprintln!(
+        "exported {} events from {} streams in {:.2?} ({:.0} events/s)",
+        exported.records,
+        exported.streams.len(),
+        elapsed,
+        exported.records as f64 / elapsed.as_secs_f64()
+    );
+    assert_eq!(exported.records, 25_503);
+    assert_eq!(exported.streams.len(), 4);
+    assert_eq!(exported.files.len(), 3);
+    assert!(exported.enis_without_stream.is_empty());
+    let files: Vec<PathBuf> = exported.files.clone();
+    assert_eq!(
+        files[0],
+        out.path()
+            .join("rec-pages")
+            .join(format!("{}.log.gz", enis[0]))
+    );
+    assert!(files.iter().all(|f| Path::new(f).is_file()));
+    // Read back through the report: every event, every byte.
+    let report = build_report(&files, &ReportOptions::default()).unwrap();
+    assert_eq!(report.summary.records_read, 25_503);
+    assert_eq!(report.summary.malformed_lines, 0);
+    assert_eq!(report.summary.bytes_total, expected_bytes);
+}
