@@ -1,0 +1,235 @@
+//! `nat-flowrec doctor`: a read-only check of the configured NAT gateways' VPCs and of what the
+//! job uses in AWS. Each finding has a severity and, where something is to be done, the exact
+//! AWS CLI command that does it. The checks are pure (`network`, `setup`, `policy`) over what the
+//! `Inventory` port returned; this file gathers the data and keeps going when a read fails (the
+//! failed read is itself a finding).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use crate::aws::role_name_from_arn;
+use crate::config::RecordingConfig;
+use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement};
+
+pub mod finding;
+mod network;
+mod policy;
+mod setup;
+
+pub use finding::{Counts, Diagnosis, Finding, Severity};
+pub use policy::{DELIVERY_ACTIONS, DELIVERY_POLICY, FLOW_LOGS_PRINCIPAL, TRUST_POLICY};
+
+/// What to check.
+#[derive(Debug, Clone)]
+pub struct DoctorInput<'a> {
+    pub nat_gateway_ids: &'a [String],
+    /// The region the commands name and the endpoint service names are in.
+    pub region: &'a str,
+    pub recording: &'a RecordingConfig,
+    pub sns_topic_arn: &'a str,
+    /// AWS services with an interface endpoint that past reports saw going through the NAT.
+    pub services_seen: BTreeSet<String>,
+}
+
+/// Runs every check; never fails (a failed read is an `error` finding and the rest goes on).
+pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnosis {
+    let mut findings = Vec::new();
+    let region = input.region;
+
+    let placements = match inv.nat_placements(input.nat_gateway_ids).await {
+        Ok(p) => p,
+        Err(e) => {
+            findings.push(failed(&e));
+            Vec::new()
+        }
+    };
+    let mut by_vpc: BTreeMap<String, Vec<&NatPlacement>> = BTreeMap::new();
+    for id in input.nat_gateway_ids {
+        match placements.iter().find(|p| &p.id == id) {
+            Some(p) => match &p.vpc_id {
+                Some(vpc) => by_vpc.entry(vpc.clone()).or_default().push(p),
+                None => findings.push(Finding::new(
+                    Severity::Error,
+                    "nat-gateway",
+                    id,
+                    "DescribeNatGateways shows no VPC for it",
+                )),
+            },
+            None if !findings.iter().any(|f| f.check == "check-failed") => findings.push(
+                Finding::new(
+                    Severity::Error,
+                    "nat-gateway",
+                    id,
+                    "no NAT gateway of this id in this account and region: check `nat_gateway_ids` and the region",
+                )
+                .with_fix(format!(
+                    "aws ec2 describe-nat-gateways --region {region} --query 'NatGateways[].[NatGatewayId,VpcId,State]' --output table"
+                )),
+            ),
+            None => {}
+        }
+    }
+
+    for (vpc, nats) in &by_vpc {
+        findings.extend(vpc_findings(inv, vpc, nats, input).await);
+    }
+
+    let role_arn = &input.recording.deliver_logs_role_arn;
+    if role_arn.is_empty() {
+        findings.push(Finding::new(
+            Severity::Error,
+            "delivery-role",
+            "recording.deliver_logs_role_arn",
+            "not set: CreateFlowLogs needs a role that delivers to CloudWatch Logs",
+        ));
+    } else {
+        let name = role_name_from_arn(role_arn);
+        match inv.role_policies(name).await {
+            Ok(role) => findings.extend(setup::role_findings(
+                role_arn,
+                name,
+                role.as_ref(),
+                region,
+                &input.recording.log_group,
+            )),
+            Err(e) => findings.push(failed(&e)),
+        }
+    }
+
+    let group = &input.recording.log_group;
+    match inv.log_group(group).await {
+        Ok(info) => findings.extend(setup::log_group_findings(
+            group,
+            info.as_ref(),
+            input.recording.log_group_class.as_str(),
+            input.recording.retention_days,
+            region,
+        )),
+        Err(e) => findings.push(failed(&e)),
+    }
+
+    if input.sns_topic_arn.is_empty() {
+        findings.extend(setup::topic_findings("", None, region));
+    } else {
+        match inv.topic(input.sns_topic_arn).await {
+            Ok(topic) => findings.extend(setup::topic_findings(
+                input.sns_topic_arn,
+                topic.as_ref(),
+                region,
+            )),
+            Err(e) => findings.push(failed(&e)),
+        }
+    }
+    Diagnosis { findings }
+}
+
+async fn vpc_findings<I: Inventory>(
+    inv: &I,
+    vpc: &str,
+    nats: &[&NatPlacement],
+    input: &DoctorInput<'_>,
+) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let tables = match inv.route_tables(vpc).await {
+        Ok(t) => t,
+        Err(e) => return vec![failed(&e)],
+    };
+    let mut nat_tables: BTreeSet<String> = BTreeSet::new();
+    for nat in nats {
+        out.extend(network::nat_findings(nat, &tables, input.region));
+        nat_tables.extend(
+            network::routed(&tables, "0.0.0.0/0", &nat.id)
+                .into_iter()
+                .map(str::to_owned),
+        );
+    }
+    let nat_tables: Vec<String> = nat_tables.into_iter().collect();
+    let subnet_ids: Vec<String> = tables
+        .iter()
+        .filter(|t| nat_tables.contains(&t.id))
+        .flat_map(|t| t.subnet_ids.iter().cloned())
+        .collect();
+    let endpoint_subnets = match crate::attribution::one_subnet_per_az(inv, &subnet_ids).await {
+        Ok(s) => s,
+        Err(e) => {
+            out.push(failed(&e));
+            Vec::new()
+        }
+    };
+    let endpoints = match inv.vpc_endpoints(vpc).await {
+        Ok(e) => e,
+        Err(e) => {
+            out.push(failed(&e));
+            return out;
+        }
+    };
+    out.extend(network::endpoint_findings(&network::VpcContext {
+        vpc_id: vpc,
+        region: input.region,
+        nat_route_tables: &nat_tables,
+        endpoint_subnets: &endpoint_subnets,
+        endpoints: &endpoints,
+        services_seen: &input.services_seen,
+    }));
+    out
+}
+
+/// A read that failed: what it was, and what to grant when it was refused.
+fn failed(e: &AwsError) -> Finding {
+    let hint = match e.kind {
+        AwsErrorKind::AccessDenied => format!(
+            "; doctor needs read access: allow `{}` to the caller",
+            e.operation
+        ),
+        _ => String::new(),
+    };
+    Finding::new(
+        Severity::Error,
+        "check-failed",
+        e.operation,
+        format!("could not check: {e}{hint}"),
+    )
+}
+
+/// The AWS services with an interface endpoint that reports under `out_dir` saw through the NAT
+/// (each recording's `report/report.json`, up to three folders deep). Unreadable reports are
+/// skipped: they only make the list shorter.
+pub fn services_seen(out_dir: &Path) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    collect(out_dir, 0, &mut seen);
+    seen
+}
+
+const MAX_DEPTH: usize = 3;
+
+fn collect(dir: &Path, depth: usize, seen: &mut BTreeSet<String>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.is_dir() {
+            if depth < MAX_DEPTH {
+                collect(&path, depth + 1, seen);
+            }
+        } else if entry.file_name() == "report.json"
+            && let Ok(text) = std::fs::read_to_string(&path)
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&text)
+            && let Some(services) = v.get("services").and_then(|s| s.as_array())
+        {
+            for s in services {
+                let interface = s.get("endpoint").and_then(|e| e.as_str()) == Some("interface");
+                let used = s.get("bytes_total").and_then(|b| b.as_u64()).unwrap_or(0) > 0;
+                if interface
+                    && used
+                    && let Some(name) = s.get("service").and_then(|n| n.as_str())
+                {
+                    seen.insert(name.to_owned());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
