@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 /// Record VPC Flow Logs on NAT gateways only while their traffic spikes, and report who talked
 /// to whom, which AWS services went through the NAT, and what it cost.
 #[derive(Debug, Parser)]
-#[command(name = "nat-flowrec", version, about, max_term_width = 100)]
+#[command(name = "nat-flowrec", version, about, max_term_width = 100, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -40,6 +40,48 @@ pub struct GlobalArgs {
     /// Only errors.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Log lines on stderr: `text` for a terminal, `json` (one object a line) for CloudWatch
+    /// Logs or journald.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "NAT_FLOWREC_LOG_FORMAT")]
+    pub log_format: LogFormat,
+}
+
+/// The exit codes, as `--help` shows them (the numbers live in `commands::exit`).
+pub const EXIT_CODES_HELP: &str = "Exit codes:
+  0  done (also when there was nothing to do)
+  1  error: configuration, AWS, the event log, or a decision that failed (the message says which)
+  2  usage: unknown command or option, or an invalid value
+  3  another run holds the event log's lock; that run does this run's work";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// What a command that prints state writes on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// For people.
+    Text,
+    /// For programs: one JSON document (JSON Lines for `history` and `watch`).
+    Json,
+}
+
+#[derive(Debug, Args, Clone, Copy)]
+pub struct OutputArgs {
+    /// `text` for people, `json` for programs.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    pub output: Output,
+    /// Same as `--output json`.
+    #[arg(long, conflicts_with = "output")]
+    pub json: bool,
+}
+
+impl OutputArgs {
+    pub fn format(&self) -> Output {
+        if self.json { Output::Json } else { self.output }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -64,7 +106,17 @@ pub enum Command {
     Budget(BudgetCommand),
     /// Make the event log and AWS agree: adopt or delete our flow logs the log does not know,
     /// mark recordings whose flow logs are gone as stopped.
-    Reconcile(DryRunArgs),
+    Reconcile(ReconcileArgs),
+    /// Export a stopped recording's flow-log records from CloudWatch Logs into one compressed
+    /// file per network interface (`check` does this by itself once a recording settled).
+    Export(ExportArgs),
+    /// Publish a reported recording's summary to the SNS topic (again).
+    Notify(NotifyArgs),
+    /// Read-only checks of the NAT gateways' VPCs and of the job's AWS set-up (routes, S3 and
+    /// DynamoDB gateway endpoints, interface endpoints for services seen in past reports,
+    /// delivery role, log group, SNS topic); each finding with the AWS CLI command that fixes it.
+    /// Exits 1 when a finding needs a fix.
+    Doctor(DoctorArgs),
     /// The whole loop on a simulated account (no AWS needed): spike, recording, stop, report.
     Demo(DemoArgs),
     /// Write a commented example configuration file.
@@ -72,6 +124,25 @@ pub enum Command {
     /// Write a seeded synthetic flow-log file in the default format (benchmarks, demos).
     #[command(hide = true)]
     Generate(GenerateArgs),
+    /// Print a shell completion script (e.g. `nat-flowrec completions bash > /etc/bash_completion.d/nat-flowrec`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff), or write one page per command into a folder.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write nat-flowrec.1 and one page per command (nat-flowrec-check.1, ...) into this folder
+    /// instead of printing the main page.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -85,6 +156,16 @@ pub struct DryRunArgs {
 pub struct CheckArgs {
     #[command(flatten)]
     pub dry_run: DryRunArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    #[command(flatten)]
+    pub dry_run: DryRunArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -94,20 +175,21 @@ pub struct WatchArgs {
     pub interval: std::time::Duration,
     #[command(flatten)]
     pub dry_run: DryRunArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct StatusArgs {
-    /// As JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
-    /// As JSON Lines (the events themselves).
-    #[arg(long)]
-    pub json: bool,
+    // `--output json` prints JSON Lines: the events as they are stored.
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Only events about this NAT gateway.
     #[arg(long)]
     pub nat: Option<String>,
@@ -127,6 +209,8 @@ pub struct StartArgs {
     pub force: bool,
     #[command(flatten)]
     pub dry_run: DryRunArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +230,8 @@ pub struct StopArgs {
     pub target: StopTarget,
     #[command(flatten)]
     pub dry_run: DryRunArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -154,7 +240,35 @@ pub enum BudgetCommand {
     Reset {
         #[arg(long)]
         nat: String,
+        #[command(flatten)]
+        output: OutputArgs,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The recording (`nat-flowrec history` lists them).
+    #[arg(long)]
+    pub recording: String,
+    /// Folder to write `<recording-id>/<eni>.log.gz` into (default: report.out_dir).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    /// The recording (`nat-flowrec history` lists them).
+    #[arg(long)]
+    pub recording: String,
+}
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Check only this NAT gateway (repeatable; default: the configuration's `nat_gateway_ids`).
+    #[arg(long = "nat")]
+    pub nats: Vec<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -193,11 +307,28 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     Ok(std::time::Duration::from_secs(secs))
 }
 
+/// Where `report` aggregates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportEngine {
+    /// Read the files here.
+    Files,
+    /// CloudWatch Logs Insights, server-side.
+    Insights,
+}
+
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Flow-log files or folders (recursed): plain, gzip, S3-delivered with header, or export files.
-    #[arg(required = true)]
+    #[arg(required_unless_present = "recording")]
     pub paths: Vec<PathBuf>,
+    /// Where the aggregation runs: `files` here, over the given files; `insights` in CloudWatch
+    /// Logs Insights over a recording's log streams (for recordings too large to download;
+    /// needs --recording).
+    #[arg(long, value_enum, default_value_t = ReportEngine::Files, requires_if("insights", "recording"))]
+    pub engine: ReportEngine,
+    /// The recording to report with `--engine insights` (`nat-flowrec history` lists them).
+    #[arg(long, conflicts_with = "paths")]
+    pub recording: Option<String>,
     /// Log format of files that do not name their own (`${field} ...`, as CreateFlowLogs takes it).
     #[arg(long)]
     pub format: Option<String>,
@@ -228,6 +359,14 @@ pub struct ReportArgs {
     /// NAT data-processing price in USD per GB (10^9 bytes), overriding the price table.
     #[arg(long)]
     pub nat_price_per_gb: Option<f64>,
+    /// Look the internal hosts up in AWS (owner, AZ; the NAT's VPC for the endpoint commands),
+    /// also for plain files, and refresh a recording folder's cached owners. By default only a
+    /// recording folder is attributed, from its cache when it has one.
+    #[arg(long, conflicts_with = "no_enrich")]
+    pub enrich: bool,
+    /// Never ask AWS: addresses only, no owners, placeholders in the endpoint commands.
+    #[arg(long)]
+    pub no_enrich: bool,
 }
 
 #[derive(Debug, Args)]
@@ -238,6 +377,13 @@ pub struct GenerateArgs {
     /// Seed of the generator (same seed, same file).
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Internal hosts behind the NAT (more hosts and remotes, more distinct conversations: the
+    /// memory benchmark). The defaults give the standard benchmark file.
+    #[arg(long, default_value_t = 250)]
+    pub hosts: usize,
+    /// Distinct remote addresses.
+    #[arg(long, default_value_t = 5000)]
+    pub remotes: usize,
     /// Output file (`-` for stdout).
     #[arg(long, short, default_value = "-")]
     pub out: PathBuf,

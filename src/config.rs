@@ -91,13 +91,28 @@ pub struct RecordingConfig {
     pub settle_seconds: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NotifyConfig {
     /// Empty: no notification.
     pub sns_topic_arn: String,
     /// Empty: reports stay local.
     pub report_s3_uri: String,
+    /// How long the pre-signed link to the uploaded report works (S3 allows at most 7 days).
+    pub presign_seconds: u64,
+}
+
+/// The longest a pre-signed S3 link may work (SigV4's limit: 7 days).
+pub const MAX_PRESIGN_SECONDS: u64 = 604_800;
+
+impl Default for NotifyConfig {
+    fn default() -> NotifyConfig {
+        NotifyConfig {
+            sns_topic_arn: String::new(),
+            report_s3_uri: String::new(),
+            presign_seconds: MAX_PRESIGN_SECONDS,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -341,6 +356,9 @@ impl Config {
             "\"\"".to_string(),
             "a path for the event log, e.g. \"nat-flowrec-state/events.jsonl\"",
         )?;
+        if let Some(Err(expected)) = self.state.to_str().and_then(crate::store::S3Location::parse) {
+            check(false, "state", quoted(&self.state.display().to_string()), &expected)?;
+        }
         self.trigger.validate(self.nat_gateway_ids.len())?;
         self.recording.validate()?;
         self.notify.validate()?;
@@ -506,6 +524,12 @@ impl NotifyConfig {
                 "empty (reports stay local) or s3://<bucket>/<prefix>",
             )?;
         }
+        check(
+            (1..=MAX_PRESIGN_SECONDS).contains(&self.presign_seconds),
+            "notify.presign_seconds",
+            self.presign_seconds.to_string(),
+            "from 1 to 604800 seconds (S3 pre-signed links work at most 7 days)",
+        )?;
         Ok(())
     }
 }
@@ -788,8 +812,10 @@ settle_seconds = 600
 [notify]
 # Empty = no notification.
 sns_topic_arn = ""
-# Optional: where full reports are uploaded, s3://bucket/prefix.
+# Optional: where full reports are uploaded, s3://bucket/prefix; the message links to them.
 report_s3_uri = ""
+# How long that link works, in seconds (at most 604800, 7 days).
+presign_seconds = 604800
 
 [report]
 # Exports and reports, one folder per recording.
@@ -1122,6 +1148,14 @@ mod tests {
                 key: "notify.report_s3_uri",
             },
             Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[notify]\npresign_seconds = 604801\n",
+                key: "notify.presign_seconds",
+            },
+            Case {
+                toml: "nat_gateway_ids = [\"nat-01234567\"]\n[notify]\npresign_seconds = 0\n",
+                key: "notify.presign_seconds",
+            },
+            Case {
                 toml: "nat_gateway_ids = [\"nat-01234567\"]\n[report]\nout_dir = \"\"\n",
                 key: "report.out_dir",
             },
@@ -1213,5 +1247,17 @@ mod tests {
         assert_eq!(NatMetric::from_name("BytesIn"), None);
         assert!(NatMetric::PacketsOutToSource.is_packets());
         assert!(!NatMetric::BytesOutToSource.is_packets());
+    }
+
+    #[test]
+    fn state_may_be_an_s3_object_named_in_full() {
+        let cfg = with("state = \"s3://my-bucket/nat-flowrec/events.jsonl\"\n").unwrap();
+        assert_eq!(cfg.state, PathBuf::from("s3://my-bucket/nat-flowrec/events.jsonl"));
+        for bad in ["s3://my-bucket", "s3://My_Bucket/events.jsonl", "s3://my-bucket/dir/"] {
+            let result = with(&format!("state = \"{bad}\"\n"));
+            let message = result.as_ref().map(|_| String::new()).unwrap_or_else(|e| e.to_string());
+            assert_eq!(invalid_key(result), "state", "{bad}");
+            assert!(message.contains(bad), "{message}");
+        }
     }
 }

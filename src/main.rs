@@ -7,11 +7,17 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = nat_flowrec::cli::Cli::parse();
+    // With `--log-format json` every line on stderr is JSON, the final error included.
+    let json = cli.global.log_format == nat_flowrec::cli::LogFormat::Json;
     match nat_flowrec::commands::run(cli) {
         Ok(code) => code,
+        Err(err) if json => {
+            tracing::error!("{err:#}");
+            ExitCode::from(nat_flowrec::commands::exit::ERROR)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
-            ExitCode::from(1)
+            ExitCode::from(nat_flowrec::commands::exit::ERROR)
         }
     }
 }

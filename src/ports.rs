@@ -8,6 +8,12 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
+mod inventory;
+pub use inventory::{
+    InstanceName, Inventory, LogGroupInfo, NatPlacement, NetworkInterface, RolePolicies, Route,
+    RouteTable, Subnet, TopicInfo, TopicSubscription, VpcEndpoint,
+};
+
 /// Tag keys that mark a flow log as ours. Deletes are scoped to flow logs that carry them.
 pub const TAG_RECORDING: &str = "nat-flowrec:recording";
 pub const TAG_NAT_GATEWAY: &str = "nat-flowrec:nat-gateway";
@@ -26,6 +32,18 @@ pub struct NatGateway {
     /// The NAT's private addresses: they decide the VPC side where a format lacks pkt-* fields.
     pub private_ips: Vec<IpAddr>,
     pub public_ips: Vec<IpAddr>,
+    /// `AvailabilityMode` is `regional` (aws-sdk-ec2 1.274): one NAT across the VPC's AZs, which
+    /// AWS records with the flow-log resource type `RegionalNatGateway` rather than per ENI.
+    pub regional: bool,
+}
+
+/// What a recording's flow logs are created on (CreateFlowLogs' `ResourceType`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FlowLogResource {
+    /// Every ENI of a zonal NAT gateway (`FlowLogRequest::enis` are ENI ids).
+    NetworkInterfaces,
+    /// A regional NAT gateway itself (`FlowLogRequest::enis` holds the NAT gateway's id).
+    RegionalNatGateway,
 }
 
 /// What one recording asks CreateFlowLogs for.
@@ -34,7 +52,9 @@ pub struct FlowLogRequest {
     /// Also the ClientToken: a retried call cannot create twice.
     pub recording_id: String,
     pub nat_gateway_id: String,
+    /// The resources to record: the NAT's ENIs, or the regional NAT's id (see `resource`).
     pub enis: Vec<String>,
+    pub resource: FlowLogResource,
     pub log_group: String,
     pub deliver_logs_role_arn: String,
     pub log_format: String,
@@ -136,9 +156,113 @@ pub trait Logs {
     fn ensure_log_group(&self, spec: &LogGroupSpec) -> impl Future<Output = Result<(), AwsError>>;
 }
 
+/// A log stream as DescribeLogStreams shows it (flow logs name theirs `<eni>-all`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogStream {
+    pub name: String,
+    /// Unix milliseconds; `None` for a stream without events.
+    pub first_event_ms: Option<i64>,
+    pub last_event_ms: Option<i64>,
+}
+
+/// What to read from one log stream: its events with `start_ms <= timestamp <= end_ms`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEventsQuery {
+    pub log_group: String,
+    pub log_stream: String,
+    pub start_ms: i64,
+    pub end_ms: i64,
+}
+
+/// One CloudWatch Logs event: for a flow log, one record and the start of its interval.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEvent {
+    pub timestamp_ms: i64,
+    pub message: String,
+}
+
+/// Reading what the recordings' flow logs delivered to CloudWatch Logs.
+pub trait LogReader {
+    /// DescribeLogStreams with `logStreamNamePrefix`, every page. A missing group is `NotFound`.
+    fn log_streams(
+        &self,
+        log_group: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<LogStream>, AwsError>>;
+    /// FilterLogEvents on one stream, every page (a page may be empty while a token remains),
+    /// each page handed to `sink` as it arrives so a big stream is never held in memory.
+    /// `sink` returns `false` to stop reading (its own write failed). Returns the pages read.
+    fn log_events(
+        &self,
+        query: &LogEventsQuery,
+        sink: &mut dyn FnMut(Vec<LogEvent>) -> bool,
+    ) -> impl Future<Output = Result<u64, AwsError>>;
+}
+
+/// One CloudWatch Logs Insights query over one log group, `start` to `end` (whole seconds,
+/// both included, as Insights takes them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InsightsQuery {
+    pub log_group: String,
+    pub query: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// One Insights result row: (field, value) pairs in the query's order.
+pub type InsightsRow = Vec<(String, String)>;
+
+/// Aggregating server-side, for recordings too large to download (`report --engine insights`).
+pub trait LogQueries {
+    /// StartQuery, then GetQueryResults until the query is done; its rows (at most 10,000:
+    /// the caller splits the window when a query returns that many). A query that fails, is
+    /// cancelled or times out is an error naming its status.
+    fn insights(
+        &self,
+        query: &InsightsQuery,
+    ) -> impl Future<Output = Result<Vec<InsightsRow>, AwsError>>;
+}
+
+/// One SNS message, `MessageStructure=json`: `message` is a JSON object with a text per
+/// protocol (`default` at least).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub topic_arn: String,
+    /// At most 100 ASCII characters (SNS's limit).
+    pub subject: String,
+    pub message: String,
+}
+
+pub trait Notifier {
+    /// SNS Publish with `MessageStructure=json`; returns the message id.
+    fn publish(
+        &self,
+        notification: &Notification,
+    ) -> impl Future<Output = Result<String, AwsError>>;
+}
+
+/// Where full reports go when `notify.report_s3_uri` is set (SNS e-mail carries no attachments).
+pub trait ReportStore {
+    /// PutObject of one report file.
+    fn put_report_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), AwsError>>;
+    /// A pre-signed GET URL of the object, working for `expires_in`.
+    fn presigned_url(
+        &self,
+        bucket: &str,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> impl Future<Output = Result<String, AwsError>>;
+}
+
 /// Everything the scheduled job needs.
-pub trait Cloud: Ec2 + Metrics + Logs {}
-impl<T: Ec2 + Metrics + Logs> Cloud for T {}
+pub trait Cloud: Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore {}
+impl<T: Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore> Cloud for T {}
 
 /// What kind of failure an AWS call had, decided by the SDK's typed predicates and error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

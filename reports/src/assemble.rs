@@ -156,6 +156,10 @@ pub(crate) fn assemble(
         destinations,
         services,
         timeline,
+        coverage: None,
+        attribution: None,
+        cross_az: None,
+        remediation: Default::default(),
     })
 }
 

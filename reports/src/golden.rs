@@ -378,9 +378,10 @@ fn talkers_csv_reads_back_with_the_contract_header_and_order() {
         .iter()
         .map(str::to_string)
         .collect();
+    // The first eight columns are the original contract; owner and az were appended after.
     assert_eq!(
         header.join(","),
-        "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct"
+        "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct,owner,az"
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), r.talkers.len());

@@ -16,6 +16,10 @@
 //! ```
 
 mod assemble;
+#[cfg(test)]
+mod attributed_golden;
+mod attribution;
+mod coverage;
 mod error;
 #[cfg(test)]
 mod golden;
@@ -23,6 +27,7 @@ mod legs;
 mod model;
 mod options;
 mod prices;
+mod remediation;
 pub mod render;
 mod scan;
 mod tables;
@@ -34,14 +39,16 @@ use std::path::PathBuf;
 
 use nat_flowrec_parsers::Field;
 
+pub use attribution::{Attribution, AttributionSummary, CrossAz, CrossAzHost, NatSite, Owner};
 pub use error::ReportError;
 pub use legs::{LegRule, is_private};
 pub use model::{
-    Destination, FileFailure, LogStatusCounts, MalformedLine, Minute, RecordsByLeg, Report,
-    SCHEMA_VERSION, ServiceUse, Source, Summary, Talker, Window,
+    Coverage, Destination, FileFailure, LogStatusCounts, MalformedLine, Minute, RecordsByLeg,
+    Report, SCHEMA_VERSION, ServiceUse, Source, Summary, Talker, Window,
 };
 pub use options::{DEFAULT_TOP, ReportOptions};
 pub use prices::{BYTES_PER_GB, DEFAULT_REGION, EndpointKind, Prices};
+pub use remediation::{HOURS_PER_MONTH, Remediation, RemediationPlan, endpoint_service_suffix};
 pub use tables::protocol_name;
 pub use units::{UNITS_NOTE, human_bytes};
 
@@ -68,5 +75,8 @@ pub fn build_report(paths: &[PathBuf], opts: &ReportOptions) -> Result<Report, R
     }
     let default_has_pkt = opts.default_format.contains(&Field::PktSrcaddr)
         && opts.default_format.contains(&Field::PktDstaddr);
-    assemble::assemble(tally, failures, opts, default_has_pkt)
+    let mut report = assemble::assemble(tally, failures, opts, default_has_pkt)?;
+    // Placeholders for the VPC until `Report::attribute` knows it.
+    report.remediation = remediation::plan(&report, None);
+    Ok(report)
 }

@@ -3,8 +3,11 @@
 
 use serde::Serialize;
 
+use crate::attribution::{AttributionSummary, CrossAz};
+pub use crate::coverage::Coverage;
 use crate::legs::LegRule;
 use crate::prices::{EndpointKind, Prices};
+use crate::remediation::RemediationPlan;
 pub use crate::tally::MalformedLine;
 
 /// Bumped when a key is renamed or removed (adding keys does not bump it).
@@ -19,6 +22,18 @@ pub struct Report {
     pub destinations: Vec<Destination>,
     pub services: Vec<ServiceUse>,
     pub timeline: Vec<Minute>,
+    /// Flow-log bytes against the NAT's CloudWatch metrics, when the caller measured them
+    /// (a recording's report does; a report of files does not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<Coverage>,
+    /// Set when the hosts were looked up in AWS (`Report::attribute`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attribution: Option<AttributionSummary>,
+    /// Traffic that crossed an AZ to reach a zonal NAT; needs attribution.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_az: Option<CrossAz>,
+    /// Per AWS service seen through the NAT: the endpoint command and the saving.
+    pub remediation: RemediationPlan,
 }
 
 impl Report {
@@ -116,6 +131,12 @@ pub struct Talker {
     pub bytes_in: u64,
     pub bytes_total: u64,
     pub share_pct: f64,
+    /// What owns `internal_addr` (instance and Name tag, Lambda, ...), when attributed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The Availability Zone of `internal_addr`'s network interface, when attributed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub az: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -128,6 +149,12 @@ pub struct Source {
     /// Distinct remotes this host talked to.
     pub conversations: u64,
     pub share_pct: f64,
+    /// What owns `internal_addr`, when attributed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    /// The Availability Zone of `internal_addr`'s network interface, when attributed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub az: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

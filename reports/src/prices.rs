@@ -28,6 +28,9 @@ pub struct Prices {
     pub interface_endpoint_per_az_hour: f64,
     /// Gateway endpoints (S3, DynamoDB) are free.
     pub gateway_endpoint_per_gb: f64,
+    /// Data transfer between AZs of a region, per GB in each direction: what a host pays on
+    /// top of NAT processing when its NAT gateway sits in another AZ.
+    pub cross_az_per_gb: f64,
 }
 
 /// region, NAT per GB, interface endpoint per GB, interface endpoint per AZ-hour.
@@ -38,6 +41,9 @@ const TABLE: &[(&str, f64, f64, f64)] = &[
     ("eu-west-1", 0.048, 0.01, 0.011),
     ("eu-central-1", 0.052, 0.01, 0.012),
 ];
+
+/// Cross-AZ data transfer, per GB in each direction; the same in every region of `TABLE`.
+const CROSS_AZ_PER_GB: f64 = 0.01;
 
 /// The region used when none is given.
 pub const DEFAULT_REGION: &str = "us-east-1";
@@ -56,6 +62,7 @@ impl Prices {
             interface_endpoint_per_gb: ie_gb,
             interface_endpoint_per_az_hour: ie_hour,
             gateway_endpoint_per_gb: 0.0,
+            cross_az_per_gb: CROSS_AZ_PER_GB,
         }
     }
 

@@ -122,6 +122,21 @@ impl ByteColumns {
     }
 }
 
+/// The smallest `bytes_total` a row needs to be among the `top` largest (0 = every row): the
+/// `top`-th largest total. Rows at exactly that total are all kept, so the tie-break by address
+/// still sees every candidate and the table is the one a full sort would give.
+fn top_floor(totals: impl Iterator<Item = u64>, top: usize) -> u64 {
+    if top == 0 {
+        return 0;
+    }
+    let mut totals: Vec<u64> = totals.collect();
+    if totals.len() <= top {
+        return 0;
+    }
+    let (_, floor, _) = totals.select_nth_unstable_by(top - 1, |a, b| b.cmp(a));
+    *floor
+}
+
 /// Talkers: internal <-> remote, by bytes_total desc, then internal_addr, remote_addr (text).
 pub(crate) fn talkers(
     flows: &Flows,
@@ -138,12 +153,21 @@ fn build_talkers(
     top: usize,
     grand_total: u64,
 ) -> PolarsResult<Vec<Talker>> {
-    let n = flows.conversations.len();
+    // Only conversations that can make the top need a row: hundreds of thousands of address
+    // strings would cost more than the whole read.
+    let floor = top_floor(flows.conversations.values().map(|c| c.bytes.total()), top);
+    let kept = || {
+        flows
+            .conversations
+            .iter()
+            .filter(move |(_, conv)| conv.bytes.total() >= floor)
+    };
+    let n = kept().count();
     let mut internal = Vec::with_capacity(n);
     let mut remote: Vec<Option<String>> = Vec::with_capacity(n);
     let mut service: Vec<Option<String>> = Vec::with_capacity(n);
     let mut bytes = ByteColumns::with_capacity(n);
-    for ((int, rem), conv) in flows.conversations.iter() {
+    for ((int, rem), conv) in kept() {
         internal.push(int.to_string());
         remote.push(rem.map(|r| r.to_string()));
         service.push(
@@ -187,6 +211,8 @@ fn build_talkers(
                 bytes_in: inn,
                 bytes_total: total,
                 share_pct: round_share(share),
+                owner: None,
+                az: None,
             },
         )
         .collect();
@@ -239,6 +265,8 @@ fn build_sources(flows: &Flows, top: usize, grand_total: u64) -> PolarsResult<Ve
             bytes_total: total,
             conversations: convs,
             share_pct: round_share(share),
+            owner: None,
+            az: None,
         })
         .collect();
     Ok(rows)
@@ -421,4 +449,46 @@ fn build_timeline(flows: &Flows) -> PolarsResult<Vec<Minute>> {
         })
         .collect();
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tally::Conversation;
+
+    #[test]
+    fn the_top_floor_is_the_nth_largest_total() {
+        assert_eq!(top_floor([5, 1, 9, 5, 5, 2].into_iter(), 2), 5);
+        assert_eq!(top_floor([5, 1, 9].into_iter(), 1), 9);
+        assert_eq!(top_floor([5, 1].into_iter(), 2), 0);
+        assert_eq!(top_floor([5, 1, 9].into_iter(), 0), 0);
+    }
+
+    #[test]
+    fn cutting_to_the_top_keeps_the_full_sorts_order_and_ties() {
+        let mut flows = Flows::default();
+        for (host, total) in [(1, 300), (5, 100), (3, 100), (4, 100), (2, 50), (6, 300)] {
+            let internal: IpAddr = format!("10.0.0.{host}").parse().unwrap();
+            let remote: IpAddr = "203.0.113.1".parse().unwrap();
+            let conv = Conversation {
+                bytes: InOut { out: total, inn: 0 },
+                service: None,
+            };
+            flows.conversations.insert((internal, Some(remote)), conv);
+        }
+        let names = |top| {
+            talkers(&flows, &Services::default(), top, 950)
+                .unwrap()
+                .into_iter()
+                .map(|t| (t.internal_addr, t.bytes_total))
+                .collect::<Vec<_>>()
+        };
+        let all = names(0);
+        assert_eq!(all.len(), 6);
+        for top in 1..=6 {
+            assert_eq!(names(top), all[..top], "top {top}");
+        }
+        // Ties at the edge are broken by address text, as in the full table.
+        assert_eq!(names(3)[2], ("10.0.0.3".to_string(), 100));
+    }
 }

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 
 use aws_sdk_ec2::Client;
-use aws_sdk_ec2::types::NatGateway as SdkNatGateway;
+use aws_sdk_ec2::types::{AvailabilityMode, NatGateway as SdkNatGateway};
 
 use super::error::from_sdk;
 use super::flow_logs;
@@ -114,6 +114,7 @@ pub(crate) fn nat_gateway(nat: &SdkNatGateway) -> Result<NatGateway, AwsError> {
         enis,
         private_ips,
         public_ips,
+        regional: nat.availability_mode() == Some(&AvailabilityMode::Regional),
         id,
     })
 }
@@ -174,6 +175,17 @@ mod tests {
             ips(&["10.0.0.220", "10.0.0.221", "10.0.16.9"])
         );
         assert_eq!(mapped.public_ips, ips(&["198.51.100.7", "198.51.100.8"]));
+    }
+
+    #[test]
+    fn the_availability_mode_says_whether_a_nat_is_regional() {
+        let zonal = SdkNatGateway::builder().nat_gateway_id("nat-z").build();
+        assert!(!nat_gateway(&zonal).unwrap().regional);
+        let regional = SdkNatGateway::builder()
+            .nat_gateway_id("nat-r")
+            .availability_mode(AvailabilityMode::Regional)
+            .build();
+        assert!(nat_gateway(&regional).unwrap().regional);
     }
 
     #[test]

@@ -15,8 +15,8 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use super::ec2::dedup;
 use super::error::from_sdk;
 use crate::ports::{
-    AwsError, AwsErrorKind, FlowLogRequest, TAG_DEADLINE, TAG_NAT_GATEWAY, TAG_RECORDING,
-    TaggedFlowLog,
+    AwsError, AwsErrorKind, FlowLogRequest, FlowLogResource, TAG_DEADLINE, TAG_NAT_GATEWAY,
+    TAG_RECORDING, TaggedFlowLog,
 };
 
 const OP_CREATE: &str = "ec2:CreateFlowLogs";
@@ -57,7 +57,10 @@ pub(crate) fn flow_log_tags(req: &FlowLogRequest) -> Vec<Tag> {
 pub(crate) fn create_request(client: &Client, req: &FlowLogRequest) -> CreateFlowLogsFluentBuilder {
     client
         .create_flow_logs()
-        .resource_type(FlowLogsResourceType::NetworkInterface)
+        .resource_type(match req.resource {
+            FlowLogResource::NetworkInterfaces => FlowLogsResourceType::NetworkInterface,
+            FlowLogResource::RegionalNatGateway => FlowLogsResourceType::RegionalNatGateway,
+        })
         .set_resource_ids(Some(req.enis.clone()))
         .traffic_type(TrafficType::All)
         .log_destination_type(LogDestinationType::CloudWatchLogs)
@@ -352,12 +355,33 @@ mod tests {
             recording_id: "rec-20250301T120000Z-nat-0abc".into(),
             nat_gateway_id: "nat-0abc".into(),
             enis: vec!["eni-a".into(), "eni-b".into()],
+            resource: FlowLogResource::NetworkInterfaces,
             log_group: "/nat-flowrec/flowlogs".into(),
             deliver_logs_role_arn: "arn:aws:iam::123456789012:role/delivery".into(),
             log_format: "${srcaddr} ${dstaddr} ${bytes}".into(),
             max_aggregation_interval: 60,
             deadline: Utc.with_ymd_and_hms(2025, 3, 1, 12, 15, 0).unwrap(),
         }
+    }
+
+    #[test]
+    fn a_regional_nat_is_recorded_with_its_own_resource_type() {
+        let client = offline_client();
+        let req = FlowLogRequest {
+            enis: vec!["nat-0abc".into()],
+            resource: FlowLogResource::RegionalNatGateway,
+            ..request()
+        };
+        let builder = create_request(&client, &req);
+        let input = builder.as_input();
+        assert_eq!(
+            input.get_resource_type(),
+            &Some(FlowLogsResourceType::RegionalNatGateway)
+        );
+        assert_eq!(
+            input.get_resource_ids().as_deref(),
+            Some(&["nat-0abc".to_owned()][..])
+        );
     }
 
     #[test]

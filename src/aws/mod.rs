@@ -1,6 +1,6 @@
 //! The ports (`crate::ports`) implemented on the official AWS SDK clients: `ec2` for NAT gateways
 //! and flow logs, `cloudwatch` for NAT metrics and alarms, `logs` for the log group recordings
-//! deliver to. This file builds the clients from one `SdkConfig` (the SDK's default credential
+//! deliver to, `logs_read` for what they delivered, `sns` for the notification. This file builds the clients from one `SdkConfig` (the SDK's default credential
 //! chain, a region, an optional profile and an optional endpoint URL for emulators such as moto)
 //! with a deliberate retry policy and timeouts, so a slow or throttling AWS cannot hang a
 //! scheduled run.
@@ -12,15 +12,24 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 
 use crate::ports::{
-    AlarmState, AwsError, Ec2, FlowLogRequest, LogGroupSpec, Logs, MetricQuery, MetricSeries,
-    Metrics, NatGateway, TaggedFlowLog,
+    AlarmState, AwsError, Ec2, FlowLogRequest, LogEvent, LogEventsQuery, LogGroupSpec, LogReader,
+    LogStream, Logs, MetricQuery, MetricSeries, Metrics, NatGateway, Notification, Notifier,
+    TaggedFlowLog,
 };
 
 mod cloudwatch;
 mod ec2;
 mod error;
 mod flow_logs;
+mod iam;
+mod inventory;
 mod logs;
+mod insights;
+mod logs_read;
+mod report_store;
+mod network;
+mod sns;
+mod state_object;
 
 pub use cloudwatch::{
     MAX_ALARM_NAMES_PER_DESCRIBE, MAX_QUERIES_PER_GET_METRIC_DATA, NAT_DIMENSION, NAT_NAMESPACE,
@@ -28,6 +37,11 @@ pub use cloudwatch::{
 pub use ec2::MAX_NAT_GATEWAY_IDS_PER_DESCRIBE;
 pub use flow_logs::{MAX_FLOW_LOG_IDS_PER_DELETE, MAX_RESOURCES_PER_CREATE_FLOW_LOGS};
 pub use logs::LOG_GROUP_TAGS;
+pub use state_object::{OP_GET_OBJECT, OP_PUT_OBJECT, s3_client, s3_client_from};
+pub use iam::role_name_from_arn;
+pub use network::MAX_FILTER_VALUES;
+pub use insights::MAX_INSIGHTS_ROWS;
+pub use logs_read::{MAX_EVENTS_PER_FILTER_PAGE, MAX_STREAMS_PER_DESCRIBE};
 
 /// Attempts per call, the first included. The SDK's standard mode backs off exponentially with
 /// jitter between them and retries throttling, 5xx and connection errors only.
@@ -80,7 +94,7 @@ pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
     config_loader(settings).load().await
 }
 
-/// The three clients the scheduled job needs, built from one `SdkConfig`. Implements every port
+/// The clients the scheduled job needs, built from one `SdkConfig`. Implements every port
 /// (so `Cloud`) by delegating to the client of the service. The SDK clients have inherent
 /// methods of the same names (`create_flow_logs()` builds a request), hence the `Trait::method`
 /// calls.
@@ -88,7 +102,15 @@ pub async fn load_sdk_config(settings: &AwsSettings) -> SdkConfig {
 pub struct AwsCloud {
     pub ec2: aws_sdk_ec2::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// Retries adaptively: an export reads many pages from several streams at once, and
+    /// CloudWatch Logs throttles FilterLogEvents per account; adaptive mode slows the client
+    /// down instead of spending its attempts.
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub sns: aws_sdk_sns::Client,
+    /// Read-only: `doctor` reads the flow-logs delivery role.
+    pub iam: aws_sdk_iam::Client,
+    /// Report uploads (`notify.report_s3_uri`); path-style against an emulator's endpoint.
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl AwsCloud {
@@ -96,7 +118,10 @@ impl AwsCloud {
         AwsCloud {
             ec2: aws_sdk_ec2::Client::new(config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(config),
-            logs: aws_sdk_cloudwatchlogs::Client::new(config),
+            logs: logs_client(config),
+            sns: aws_sdk_sns::Client::new(config),
+            iam: aws_sdk_iam::Client::new(config),
+            s3: state_object::s3_client_from(config, config.endpoint_url().is_some()),
         }
     }
 
@@ -143,9 +168,82 @@ impl Logs for AwsCloud {
     }
 }
 
+/// The CloudWatch Logs client with adaptive retry (our attempts and timeouts otherwise).
+fn logs_client(config: &SdkConfig) -> aws_sdk_cloudwatchlogs::Client {
+    let conf = aws_sdk_cloudwatchlogs::config::Builder::from(config)
+        .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
+        .build();
+    aws_sdk_cloudwatchlogs::Client::from_conf(conf)
+}
+
+impl LogReader for AwsCloud {
+    async fn log_streams(&self, log_group: &str, prefix: &str) -> Result<Vec<LogStream>, AwsError> {
+        LogReader::log_streams(&self.logs, log_group, prefix).await
+    }
+
+    async fn log_events(
+        &self,
+        query: &LogEventsQuery,
+        sink: &mut dyn FnMut(Vec<LogEvent>) -> bool,
+    ) -> Result<u64, AwsError> {
+        LogReader::log_events(&self.logs, query, sink).await
+    }
+}
+
+impl crate::ports::LogQueries for AwsCloud {
+    async fn insights(
+        &self,
+        query: &crate::ports::InsightsQuery,
+    ) -> Result<Vec<crate::ports::InsightsRow>, AwsError> {
+        crate::ports::LogQueries::insights(&self.logs, query).await
+    }
+}
+
+impl crate::ports::ReportStore for AwsCloud {
+    async fn put_report_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), AwsError> {
+        crate::ports::ReportStore::put_report_file(&self.s3, bucket, key, body, content_type).await
+    }
+
+    async fn presigned_url(
+        &self,
+        bucket: &str,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, AwsError> {
+        crate::ports::ReportStore::presigned_url(&self.s3, bucket, key, expires_in).await
+    }
+}
+
+impl Notifier for AwsCloud {
+    async fn publish(&self, notification: &Notification) -> Result<String, AwsError> {
+        Notifier::publish(&self.sns, notification).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn log_reads_retry_adaptively() {
+        let config = config_loader(&AwsSettings {
+            region: Some("us-east-1".into()),
+            ..AwsSettings::default()
+        })
+        .test_credentials()
+        .load()
+        .await;
+        let cloud = AwsCloud::new(&config);
+        let retry = cloud.logs.config().retry_config().unwrap();
+        assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
+        assert_eq!(retry.max_attempts(), MAX_ATTEMPTS);
+    }
 
     #[tokio::test]
     async fn settings_reach_the_sdk_config() {

@@ -1,22 +1,23 @@
 //! `nat-flowrec demo`: the whole loop on a simulated account, no AWS needed. A NAT gateway with
-//! steady traffic spikes; the same controller `check` runs minute by minute on a simulated clock,
-//! starts a recording, stops it; the records its flow logs captured are exported and reported.
-//! What it prints is what a user would see from the real job over those minutes.
+//! steady traffic spikes; the same controller `check` runs minute by minute on a simulated clock:
+//! it starts a recording, stops it, and once the recording settled exports what its flow logs
+//! delivered, reports it (with its coverage against the NAT's metrics) and publishes the
+//! notification, exactly as the scheduled job does against AWS. What it prints is what a user
+//! would see from the real job over those minutes.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
-use nat_flowrec_parsers::LogFormat;
-use nat_flowrec_parsers::export::{ExportMeta, ExportWriter};
-use nat_flowrec_reports::{ReportOptions, build_report, render};
+use nat_flowrec_reports::render;
 
 use super::setup;
 use crate::cli::{DemoArgs, GlobalArgs};
 use crate::config::{Config, DEMO_NAT_GATEWAY_ID};
 use crate::controller::Job;
-use crate::core::{Event, Recording, State};
+use crate::core::State;
+use crate::pipeline::report;
 use crate::sim::{SimCloud, SimNat, Spike};
 use crate::store::EventLog;
 
@@ -26,10 +27,13 @@ const START: &str = "2026-01-15T10:00:00Z";
 const MINUTES: i64 = 45;
 const BASELINE_NOTE: &str = "about 20 MB a minute";
 const SPIKE_BYTES_PER_MINUTE: u64 = 600_000_000;
+/// The simulated account's SNS topic the demo notifies.
+const DEMO_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:nat-flowrec-demo";
 
 pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = work_dir(args.dir.as_deref())?;
-    let cfg = Config::demo(&dir);
+    let mut cfg = Config::demo(&dir);
+    cfg.notify.sns_topic_arn = DEMO_TOPIC.to_string();
     write_config(&dir, &cfg)?;
     let t0: DateTime<Utc> = DateTime::parse_from_rfc3339(START)?.with_timezone(&Utc);
     let spike = Spike {
@@ -77,51 +81,30 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     let state = State::fold(log.events());
-    let stopped: Vec<&Recording> = state.recordings.iter().filter(|r| r.stopped.is_some()).collect();
-    if stopped.is_empty() {
-        anyhow::bail!("the demo recorded nothing: the simulated spike did not trigger (a bug)");
+    let finished: Vec<_> = state
+        .recordings
+        .iter()
+        .filter(|r| r.reported.is_some())
+        .collect();
+    if finished.is_empty() {
+        anyhow::bail!("the demo reported nothing: the simulated spike did not trigger (a bug)");
     }
-    let at = t0 + TimeDelta::minutes(MINUTES);
-    for rec in stopped {
-        let folder = cfg.report.out_dir.join(&rec.recording_id);
-        let (files, records, bytes) = export(&sim, rec, &folder)?;
-        log.append(
-            vec![Event::Exported {
-                recording_id: rec.recording_id.clone(),
-                files: files.iter().map(|f| f.display().to_string()).collect(),
-                records,
-                bytes,
-            }],
-            at,
-        )?;
-        let report = build_report(
-            &[folder.clone()],
-            &ReportOptions {
-                nat_ips: rec.nat_ips.clone(),
-                top: cfg.report.top,
-                ..ReportOptions::default()
-            },
-        )?;
-        let report_dir = folder.join("report");
-        render::write_out_dir(&report, &report_dir)
-            .with_context(|| format!("cannot write the report into {}", report_dir.display()))?;
-        log.append(
-            vec![Event::Reported {
-                recording_id: rec.recording_id.clone(),
-                dir: report_dir.display().to_string(),
-            }],
-            at,
-        )?;
+    for rec in finished {
+        let measured = rt.block_on(report::measure(&sim, rec))?;
+        let built = report::build(rec, &cfg, &measured)?;
+        println!("\nThe report of recording {}:\n", rec.recording_id);
+        print!("{}", render::terminal(&built));
+    }
+    for (message_id, message) in sim.published() {
         println!(
-            "\nexported {records} records of recording {} ({} files) to {}\n",
-            rec.recording_id,
-            files.len(),
-            folder.display()
+            "\nSNS message {message_id} to {}:\nSubject: {}",
+            message.topic_arn, message.subject
         );
-        print!("{}", render::terminal(&report));
+        let body: serde_json::Value = serde_json::from_str(&message.message)?;
+        print!("{}", body["email"].as_str().unwrap_or_default());
     }
     println!(
-        "\nReport files (CSV, report.json, report.md) are in {}.\nEvery decision, replayed: nat-flowrec --config {} history",
+        "\nReport files (CSV, report.json, report.md, email.txt) are in {}.\nEvery decision, replayed: nat-flowrec --config {} history",
         cfg.report.out_dir.display(),
         dir.join("nat-flowrec.toml").display()
     );
@@ -154,34 +137,4 @@ fn write_config(dir: &Path, cfg: &Config) -> anyhow::Result<()> {
     let text = toml::to_string(cfg).context("cannot encode the demo configuration")?;
     render::write_atomically(&dir.join("nat-flowrec.toml"), text.as_bytes())
         .with_context(|| format!("cannot write the demo configuration into {}", dir.display()))
-}
-
-/// One export file per ENI: what the recording's flow logs captured from start to stop.
-fn export(sim: &SimCloud, rec: &Recording, folder: &Path) -> anyhow::Result<(Vec<PathBuf>, u64, u64)> {
-    let format_text = rec.log_format.clone().unwrap_or_else(|| LogFormat::default().to_string());
-    let format = LogFormat::parse(&format_text)?;
-    let stop = rec.stopped.as_ref().map_or(rec.deadline, |s| s.at);
-    std::fs::create_dir_all(folder).with_context(|| format!("cannot create {}", folder.display()))?;
-    let (mut files, mut records, mut bytes) = (Vec::new(), 0, 0);
-    for eni in &rec.enis {
-        let events = sim.captured_events_in(&format_text, rec.started_at, stop, std::slice::from_ref(eni))?;
-        let meta = ExportMeta {
-            format: format.clone(),
-            recording_id: Some(rec.recording_id.clone()),
-            nat_gateway_id: Some(rec.nat_gateway_id.clone()),
-            interface_id: Some(eni.clone()),
-            nat_ips: rec.nat_ips.clone(),
-            window_start: Some(rec.started_at.timestamp()),
-            window_end: Some(stop.timestamp()),
-        };
-        let path = folder.join(format!("{eni}.log.gz"));
-        let mut writer = ExportWriter::create(&path, &meta)?;
-        for (ts, line) in &events {
-            writer.write_event(*ts, line)?;
-            bytes += line.len() as u64 + 1;
-        }
-        records += writer.events();
-        files.push(writer.finish()?);
-    }
-    Ok((files, records, bytes))
 }

@@ -12,7 +12,12 @@ use nat_flowrec_parsers::synth::{Generator, Options};
 use crate::cli::GenerateArgs;
 
 pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
-    let mut generator = Generator::new(args.seed, Options::default());
+    let options = Options {
+        internal_hosts: args.hosts,
+        remote_hosts: args.remotes,
+        ..Options::default()
+    };
+    let mut generator = Generator::new(args.seed, options);
     if args.out.as_os_str() == "-" {
         let mut out = BufWriter::new(io::stdout().lock());
         return finish(generator.write_lines(&mut out, args.lines).and_then(|()| out.flush()));

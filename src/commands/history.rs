@@ -4,26 +4,32 @@
 use std::process::ExitCode;
 
 use super::setup;
-use crate::cli::{GlobalArgs, HistoryArgs};
+use crate::cli::{GlobalArgs, HistoryArgs, Output};
 use crate::core::event::rfc3339;
 
 pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let cfg = setup::config(global)?;
-    let log = setup::read_log(&cfg.state)?;
+    let log = setup::runtime()?.block_on(setup::read_log(global, &cfg))?;
     let events = log.events().iter().filter(|e| match &args.nat {
         None => true,
         Some(nat) => e.event.nat_gateway_id() == Some(nat.as_str()),
     });
+    let json = args.output.format() == Output::Json;
     let mut any = false;
     for envelope in events {
         any = true;
-        if args.json {
+        if json {
             println!("{}", serde_json::to_string(envelope)?);
         } else {
-            println!("{:>5} {} {}", envelope.seq, rfc3339(&envelope.at), envelope.event);
+            println!(
+                "{:>5} {} {}",
+                envelope.seq,
+                rfc3339(&envelope.at),
+                envelope.event
+            );
         }
     }
-    if !any && !args.json {
+    if !any && !json {
         println!("no events in {}", cfg.state.display());
     }
     Ok(ExitCode::SUCCESS)

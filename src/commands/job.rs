@@ -1,15 +1,17 @@
 //! The commands that act on AWS through one `Job`: `check`, `reconcile`, `start`, `stop`,
-//! `budget reset`. Each opens the locked log, runs, prints the outcome, and exits non-zero when
-//! a decision failed.
+//! `budget reset`. Each opens the locked log, runs, prints the outcome (text, or JSON with
+//! `--output json`), and exits non-zero when a decision failed (`exit::ERROR`) or another run
+//! held the lock (`exit::LOCKED`).
 
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 
-use crate::cli::{BudgetCommand, GlobalArgs, StartArgs, StopArgs};
+use crate::cli::{BudgetCommand, GlobalArgs, Output, StartArgs, StopArgs};
+use crate::config::Config;
 use crate::controller::{Job, Outcome};
 
-use super::setup;
+use super::{exit, setup};
 
 /// Which of the job's operations to run.
 pub enum Action<'a> {
@@ -20,12 +22,17 @@ pub enum Action<'a> {
     Budget(&'a BudgetCommand),
 }
 
-pub fn run(global: &GlobalArgs, action: Action<'_>, dry_run: bool) -> anyhow::Result<ExitCode> {
+pub fn run(
+    global: &GlobalArgs,
+    action: Action<'_>,
+    dry_run: bool,
+    output: Output,
+) -> anyhow::Result<ExitCode> {
     let now = setup::clock(global)?;
     let rt = setup::runtime()?;
     match rt.block_on(run_once(global, action, dry_run, now))? {
-        Some(outcome) => Ok(print_outcome(&outcome)),
-        None => Ok(ExitCode::SUCCESS),
+        Some(outcome) => print_outcome(&outcome, output),
+        None => Ok(exit::locked()),
     }
 }
 
@@ -38,35 +45,57 @@ pub async fn run_once(
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Outcome>> {
     let cfg = setup::config(global)?;
-    let Some(mut log) = setup::locked_log(&cfg.state)? else {
-        return Ok(None);
-    };
-    let cloud = setup::cloud(global, &cfg).await;
-    let mut job = Job {
-        cloud: &cloud,
-        cfg: &cfg,
-        log: &mut log,
-        now,
-        dry_run,
-    };
-    let outcome = match action {
-        Action::Check => job.check().await,
-        Action::Reconcile => job.reconcile().await,
-        Action::Start(args) => job.start(&args.nat, args.seconds, args.force).await,
-        Action::Stop(args) => job.stop(args.target.nat.as_deref()).await,
-        Action::Budget(BudgetCommand::Reset { nat }) => job.budget_reset(nat),
-    }?;
-    Ok(Some(outcome))
+    run_with(global, &cfg, action, dry_run, now).await
 }
 
-pub fn print_outcome(outcome: &Outcome) -> ExitCode {
-    print!("{outcome}");
-    if outcome.decisions.is_empty() && outcome.nats.is_empty() {
-        println!("nothing to do");
+/// One run on a configuration already loaded (the Lambda handler reads it from S3 or the
+/// environment). Takes the lock or lease, acts, and gives the log back whatever happened.
+pub async fn run_with(
+    global: &GlobalArgs,
+    cfg: &Config,
+    action: Action<'_>,
+    dry_run: bool,
+    now: DateTime<Utc>,
+) -> anyhow::Result<Option<Outcome>> {
+    let Some(mut log) = setup::locked_log(global, cfg).await? else {
+        return Ok(None);
+    };
+    let outcome = async {
+        let cloud = setup::cloud(global, cfg).await;
+        let mut job = Job {
+            cloud: &cloud,
+            cfg,
+            log: &mut log,
+            now,
+            dry_run,
+        };
+        match action {
+            Action::Check => job.check().await,
+            Action::Reconcile => job.reconcile().await,
+            Action::Start(args) => job.start(&args.nat, args.seconds, args.force).await,
+            Action::Stop(args) => job.stop(args.target.nat.as_deref()).await,
+            Action::Budget(BudgetCommand::Reset { nat, .. }) => job.budget_reset(nat).await,
+        }
     }
-    if outcome.ok() {
+    .await;
+    setup::release(log).await;
+    Ok(Some(outcome?))
+}
+
+/// The outcome on stdout: text, or one line of JSON (so `watch --output json` is JSON Lines).
+pub fn print_outcome(outcome: &Outcome, output: Output) -> anyhow::Result<ExitCode> {
+    match output {
+        Output::Text => {
+            print!("{outcome}");
+            if outcome.decisions.is_empty() && outcome.nats.is_empty() {
+                println!("nothing to do");
+            }
+        }
+        Output::Json => println!("{}", serde_json::to_string(outcome)?),
+    }
+    Ok(if outcome.ok() {
         ExitCode::SUCCESS
     } else {
-        ExitCode::from(1)
-    }
+        ExitCode::from(exit::ERROR)
+    })
 }

@@ -3,16 +3,23 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{BudgetCommand, Cli, Command};
 
+mod completions;
 mod demo;
+mod doctor;
+pub mod exit;
+mod export;
 mod generate;
 mod history;
 mod init;
-mod job;
+pub(crate) mod job;
+mod man;
+mod notify;
 mod report;
-mod setup;
-mod status;
+mod report_insights;
+pub(crate) mod setup;
+pub(crate) mod status;
 mod watch;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -20,16 +27,44 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let global = &cli.global;
     match &cli.command {
         Command::Report(args) => report::run(global, args),
-        Command::Check(args) => job::run(global, job::Action::Check, args.dry_run.dry_run),
+        Command::Check(args) => job::run(
+            global,
+            job::Action::Check,
+            args.dry_run.dry_run,
+            args.output.format(),
+        ),
         Command::Watch(args) => watch::run(global, args),
         Command::Status(args) => status::run(global, args),
         Command::History(args) => history::run(global, args),
-        Command::Start(args) => job::run(global, job::Action::Start(args), args.dry_run.dry_run),
-        Command::Stop(args) => job::run(global, job::Action::Stop(args), args.dry_run.dry_run),
-        Command::Budget(cmd) => job::run(global, job::Action::Budget(cmd), false),
-        Command::Reconcile(args) => job::run(global, job::Action::Reconcile, args.dry_run),
+        Command::Start(args) => job::run(
+            global,
+            job::Action::Start(args),
+            args.dry_run.dry_run,
+            args.output.format(),
+        ),
+        Command::Stop(args) => job::run(
+            global,
+            job::Action::Stop(args),
+            args.dry_run.dry_run,
+            args.output.format(),
+        ),
+        Command::Budget(cmd) => {
+            let BudgetCommand::Reset { output, .. } = cmd;
+            job::run(global, job::Action::Budget(cmd), false, output.format())
+        }
+        Command::Reconcile(args) => job::run(
+            global,
+            job::Action::Reconcile,
+            args.dry_run.dry_run,
+            args.output.format(),
+        ),
+        Command::Export(args) => export::run(global, args),
+        Command::Notify(args) => notify::run(global, args),
+        Command::Doctor(args) => doctor::run(global, args),
         Command::Demo(args) => demo::run(global, args),
         Command::Init(args) => init::run(global, args),
         Command::Generate(args) => generate::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Man(args) => man::run(args),
     }
 }

@@ -2,6 +2,10 @@
 //! given files and folders, and prints it in the chosen form (terminal text, `--csv`, `--json`,
 //! `--markdown`), optionally also writing every table under `--out DIR`.
 //!
+//! A recording folder (nat-flowrec's export files) is attributed: its hosts named from the
+//! folder's `.owners.json`, or from AWS when that does not cover them (`--enrich` always asks,
+//! `--no-enrich` never does); plain files only with `--enrich` (see `attribution`).
+//!
 //! Exit status: 0 when every file was read; 1 when a file could not be read (each such file is
 //! named on stderr, the others are still reported) or `--strict` met a malformed line.
 
@@ -12,11 +16,32 @@ use anyhow::Context;
 use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_reports::{Prices, Report, ReportError, ReportOptions, build_report, render};
 
+use super::setup;
+use crate::attribution::{self, EnrichMode, Plan};
+use crate::aws::{AwsCloud, AwsSettings};
 use crate::cli::{GlobalArgs, ReportArgs};
 
 pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let opts = options(global, args)?;
-    let report = build_report(&args.paths, &opts)?;
+    if args.recording.is_some() {
+        return super::report_insights::run(global, args);
+    }
+    let mut opts = options(global, args)?;
+    let plan = Plan::new(
+        enrich_mode(args),
+        &args.paths,
+        &opts.default_format,
+        &args.nat_ips,
+    );
+    // The cross-AZ total needs every host: build whole, attribute, then cut to --top.
+    if plan.active() {
+        opts.top = 0;
+    }
+    let mut report = build_report(&args.paths, &opts)?;
+    if plan.active() && report.summary.files_read > 0 {
+        attribute(global, args, &plan, &mut report)?;
+    } else if plan.active() {
+        report.cut_to_top(args.top);
+    }
 
     for failure in &report.summary.files_failed {
         eprintln!("nat-flowrec: {}", failure.error);
@@ -52,6 +77,45 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
+fn enrich_mode(args: &ReportArgs) -> EnrichMode {
+    if args.no_enrich {
+        EnrichMode::Never
+    } else if args.enrich {
+        EnrichMode::Always
+    } else {
+        EnrichMode::Auto
+    }
+}
+
+/// Owners and AZs from the recording's cache or from AWS (`attribution`), endpoint commands for
+/// the NAT's VPC; AWS is only contacted when the cache does not cover the report.
+fn attribute(
+    global: &GlobalArgs,
+    args: &ReportArgs,
+    plan: &Plan,
+    report: &mut Report,
+) -> anyhow::Result<()> {
+    let now = setup::clock(global)?;
+    let settings = AwsSettings {
+        region: global.region.clone(),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    };
+    let rt = setup::runtime()?;
+    rt.block_on(attribution::enrich(
+        plan,
+        report,
+        args.top,
+        now,
+        async || {
+            let cloud = AwsCloud::connect(&settings).await;
+            let region = cloud.ec2.config().region().map(|r| r.to_string());
+            (cloud, region)
+        },
+    ));
+    Ok(())
+}
+
 /// The flags, validated and resolved into what the library needs.
 fn options(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ReportOptions> {
     let default_format = match &args.format {
@@ -70,7 +134,7 @@ fn options(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ReportOptio
 }
 
 /// Writes the chosen rendering to stdout.
-fn print(report: &Report, args: &ReportArgs, quiet: bool) -> anyhow::Result<()> {
+pub(super) fn print(report: &Report, args: &ReportArgs, quiet: bool) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     if args.csv {

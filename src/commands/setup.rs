@@ -1,16 +1,16 @@
 //! What every command that acts on the job's state sets up the same way: the run's clock, the
-//! configuration (with `--region` over the file), the AWS clients, the locked event log, logging.
+//! configuration (with `--region` over the file), the AWS clients, the locked (file) or leased
+//! (S3) event log, logging.
 
-use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use crate::aws::{AwsCloud, AwsSettings};
-use crate::cli::GlobalArgs;
+use crate::cli::{GlobalArgs, LogFormat};
 use crate::config::Config;
-use crate::store::EventLog;
+use crate::store::{StateLocation, Store};
 
 /// How long a run waits for another run's lock before it leaves the work to that run.
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
@@ -44,39 +44,59 @@ pub fn config(global: &GlobalArgs) -> anyhow::Result<Config> {
     Ok(cfg)
 }
 
-pub async fn cloud(global: &GlobalArgs, cfg: &Config) -> AwsCloud {
-    AwsCloud::connect(&AwsSettings {
+/// Where and as whom to call AWS: the config's region, `--profile`, `--endpoint-url`.
+pub fn aws_settings(global: &GlobalArgs, cfg: &Config) -> AwsSettings {
+    AwsSettings {
         region: cfg.region.clone(),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
-    })
-    .await
+    }
 }
 
-/// The event log, locked for this run; `None` when another run holds the lock (that run does
-/// the work: this one says so and exits 0).
-pub fn locked_log(path: &Path) -> anyhow::Result<Option<EventLog>> {
-    match EventLog::open(path, LOCK_WAIT) {
+pub async fn cloud(global: &GlobalArgs, cfg: &Config) -> AwsCloud {
+    AwsCloud::connect(&aws_settings(global, cfg)).await
+}
+
+/// The event log (a file, or `s3://...`), locked or leased for this run; `None` when another
+/// run holds it (that run does the work: this one says so, and the CLI exits with
+/// `exit::LOCKED`). Give it back with `release` when the run is done.
+pub async fn locked_log(global: &GlobalArgs, cfg: &Config) -> anyhow::Result<Option<Store>> {
+    let location = StateLocation::of(&cfg.state)?;
+    match Store::open(&location, async || s3_client(global, cfg).await, LOCK_WAIT).await {
         Ok(log) => {
             warn_recovered(&log);
             Ok(Some(log))
         }
         Err(err) if err.is_locked() => {
-            eprintln!("nat-flowrec: {err}");
+            // A warning, not an error: the holder does the work (exit 3).
+            tracing::warn!("{err}");
             Ok(None)
         }
         Err(err) => Err(err.into()),
     }
 }
 
+/// Ends this run's hold on the event log. A lease that cannot be cleared lapses by itself, so a
+/// failure here is a warning, not a failed run.
+pub async fn release(log: Store) {
+    if let Err(err) = log.release().await {
+        tracing::warn!("could not release the event log: {err}");
+    }
+}
+
 /// The event log for reading only (status, history): no lock, nothing written.
-pub fn read_log(path: &Path) -> anyhow::Result<EventLog> {
-    let log = EventLog::read(path)?;
+pub async fn read_log(global: &GlobalArgs, cfg: &Config) -> anyhow::Result<Store> {
+    let location = StateLocation::of(&cfg.state)?;
+    let log = Store::read(&location, async || s3_client(global, cfg).await).await?;
     warn_recovered(&log);
     Ok(log)
 }
 
-fn warn_recovered(log: &EventLog) {
+async fn s3_client(global: &GlobalArgs, cfg: &Config) -> aws_sdk_s3::Client {
+    crate::aws::s3_client(&aws_settings(global, cfg)).await
+}
+
+fn warn_recovered(log: &Store) {
     for warning in log.warnings() {
         tracing::warn!("{warning}");
     }
@@ -90,7 +110,8 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 /// tracing to stderr: warnings by default, `-v` info, `-vv` debug, `-q` errors only;
-/// `RUST_LOG` overrides.
+/// `RUST_LOG` overrides. `--log-format json` writes one JSON object a line (with its time, level
+/// and fields) for CloudWatch Logs and journald, which index them.
 pub fn init_logging(global: &GlobalArgs) {
     let level = match (global.quiet, global.verbose) {
         (true, _) => "error",
@@ -100,9 +121,12 @@ pub fn init_logging(global: &GlobalArgs) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .try_init();
+        .with_writer(std::io::stderr);
+    // A second init (the Lambda handler runs many invocations in one process) keeps the first.
+    let _ = match global.log_format {
+        LogFormat::Text => builder.without_time().try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }

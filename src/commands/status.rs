@@ -6,8 +6,11 @@ use std::process::ExitCode;
 use serde::Serialize;
 
 use super::setup;
-use crate::cli::{GlobalArgs, StatusArgs};
-use crate::core::event::rfc3339;
+use chrono::{DateTime, Utc};
+
+use crate::cli::{GlobalArgs, Output, StatusArgs};
+use crate::config::Config;
+use crate::core::event::{EventEnvelope, rfc3339};
 use crate::core::{Budget, NatState, Policy, Recording, State};
 
 /// How many recordings the text form lists (JSON lists them all).
@@ -32,8 +35,28 @@ struct NatStatus<'a> {
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let now = setup::clock(global)?;
     let cfg = setup::config(global)?;
-    let log = setup::read_log(&cfg.state)?;
+    let log = setup::runtime()?.block_on(setup::read_log(global, &cfg))?;
     let state = State::fold(log.events());
+    let status = build(&cfg, &state, log.events().len(), now);
+    if args.output.format() == Output::Json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+    } else {
+        print!("{}", text(&status));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The status as JSON: `--output json`, and the Lambda's `{"command":"status"}`.
+pub(crate) fn to_json(
+    cfg: &Config,
+    events: &[EventEnvelope],
+    now: DateTime<Utc>,
+) -> serde_json::Result<serde_json::Value> {
+    let state = State::fold(events);
+    serde_json::to_value(build(cfg, &state, events.len(), now))
+}
+
+fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc>) -> Status<'a> {
     let policy = Policy::from_config(&cfg.recording);
     let nats: Vec<NatStatus> = cfg
         .nat_gateway_ids
@@ -47,29 +70,29 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
             }
         })
         .collect();
-    let status = Status {
+    Status {
         state_file: cfg.state.display().to_string(),
-        events: log.events().len(),
+        events,
         nats,
         recordings: &state.recordings,
-    };
-    if args.json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
-    } else {
-        print!("{}", text(&status));
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn text(status: &Status) -> String {
-    let mut out = format!("event log: {} ({} events)\n", status.state_file, status.events);
+    let mut out = format!(
+        "event log: {} ({} events)\n",
+        status.state_file, status.events
+    );
     for nat in &status.nats {
         let ns = &nat.state;
         let since = ns
             .trigger_since
             .map(|t| format!(" since {}", rfc3339(&t)))
             .unwrap_or_default();
-        out.push_str(&format!("{}: trigger {}{since}\n", nat.nat_gateway_id, ns.trigger));
+        out.push_str(&format!(
+            "{}: trigger {}{since}\n",
+            nat.nat_gateway_id, ns.trigger
+        ));
         match &ns.active {
             Some(active) => out.push_str(&format!(
                 "  recording {} since {} until {} on {} ENI(s)\n",

@@ -12,7 +12,9 @@ use crate::cli::{GlobalArgs, WatchArgs};
 
 pub fn run(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<ExitCode> {
     if global.now.is_some() {
-        anyhow::bail!("watch runs on the system clock; --now is for single runs (check, start, stop, ...)");
+        anyhow::bail!(
+            "watch runs on the system clock; --now is for single runs (check, start, stop, ...)"
+        );
     }
     let rt = setup::runtime()?;
     rt.block_on(async {
@@ -20,23 +22,30 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<ExitCode> {
         let mut failed = false;
         loop {
             match job::run_once(global, Action::Check, args.dry_run.dry_run, Utc::now()).await {
-                Ok(Some(outcome)) => failed |= job::print_outcome(&outcome) != ExitCode::SUCCESS,
+                Ok(Some(outcome)) => {
+                    failed |=
+                        job::print_outcome(&outcome, args.output.format())? != ExitCode::SUCCESS
+                }
                 Ok(None) => {}
                 // A failed tick is reported; the next tick tries again (AWS may be back).
                 Err(err) => {
                     failed = true;
-                    eprintln!("error: {err:#}");
+                    tracing::error!("{err:#}");
                 }
             }
             tokio::select! {
                 _ = tokio::time::sleep(args.interval) => {}
                 _ = &mut stop => {
-                    eprintln!("nat-flowrec: stopping (signal received)");
+                    tracing::warn!("stopping (signal received)");
                     break;
                 }
             }
         }
-        Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        Ok(if failed {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        })
     })
 }
 

@@ -61,7 +61,7 @@ impl<C: Cloud> Job<'_, C> {
                 match created {
                     Ok(ids) => {
                         let event = plan.started_event(nat, ids, rec);
-                        self.log.append(vec![event], self.now)?;
+                        self.log.append(vec![event], self.now).await?;
                         Ok(Some(line.replacen("start recording", "started recording", 1)))
                     }
                     Err(err) => {
@@ -76,7 +76,7 @@ impl<C: Cloud> Job<'_, C> {
                                 plan.nat_gateway_id, err.created_ids
                             ));
                         }
-                        self.log.append(vec![plan.failed_event(&err)], self.now)?;
+                        self.log.append(vec![plan.failed_event(&err)], self.now).await?;
                         outcome.failures.push(format!("{}: {err}", plan.nat_gateway_id));
                         Ok(Some(format!("start failed: {err}")))
                     }
@@ -96,7 +96,7 @@ impl<C: Cloud> Job<'_, C> {
                     ));
                     return Ok(Some(format!("stop failed: {err}")));
                 }
-                self.log.append(vec![plan.stopped_event()], self.now)?;
+                self.log.append(vec![plan.stopped_event()], self.now).await?;
                 Ok(Some(line.replacen("stop recording", "stopped recording", 1)))
             }
             Decision::DeleteStray(plan) => {
@@ -114,12 +114,12 @@ impl<C: Cloud> Job<'_, C> {
                     ));
                     return Ok(Some(format!("delete failed: {err}")));
                 }
-                self.log.append(vec![plan.deleted_event()], self.now)?;
+                self.log.append(vec![plan.deleted_event()], self.now).await?;
                 Ok(Some(line.replacen("delete stray", "deleted stray", 1)))
             }
             Decision::Record(event) => {
                 if !self.dry_run {
-                    self.log.append(vec![event.clone()], self.now)?;
+                    self.log.append(vec![event.clone()], self.now).await?;
                 }
                 Ok(Some(format!("note {}", event.kind())))
             }

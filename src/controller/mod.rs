@@ -4,6 +4,7 @@
 //! reconciles. Generic over `Cloud`: real AWS, moto and the simulator run this same code.
 
 mod execute;
+mod finish;
 mod observe;
 
 use std::collections::BTreeMap;
@@ -17,8 +18,8 @@ use crate::core::{
     self, Decision, Observation, Policy, Refusal, State, decide_budget_reset, decide_manual_start,
     decide_manual_stop,
 };
-use crate::ports::{AwsError, Cloud, NatGateway};
-use crate::store::{EventLog, StoreError};
+use crate::ports::{AwsError, Cloud, NatGateway, TaggedFlowLog};
+use crate::store::{EventStore, StoreError};
 
 /// Why a run could not do its work. Decisions that failed one by one are not errors of the run:
 /// they are listed in its `Outcome` (and make the exit code non-zero).
@@ -36,6 +37,9 @@ pub enum JobError {
     UnknownNat(String),
     #[error("NAT gateway {nat_gateway_id} is `{state}`, not `available`: nothing to record")]
     NatNotAvailable { nat_gateway_id: String, state: String },
+    /// `export` and `notify` by hand: the step could not be done.
+    #[error(transparent)]
+    Pipeline(#[from] crate::pipeline::PipelineError),
 }
 
 /// What one run did (or, in a dry run, would do).
@@ -100,7 +104,8 @@ impl fmt::Display for Outcome {
 pub struct Job<'a, C: Cloud> {
     pub cloud: &'a C,
     pub cfg: &'a Config,
-    pub log: &'a mut EventLog,
+    /// A local file or an S3 object (`store::Store`); the simulator's runs use a file.
+    pub log: &'a mut dyn EventStore,
     pub now: DateTime<Utc>,
     pub dry_run: bool,
 }
@@ -134,6 +139,7 @@ impl<C: Cloud> Job<'_, C> {
             }
             outcome.decisions.push(decision);
         }
+        self.finish_due(&mut outcome, &mut per_nat).await?;
         outcome.nats = observations
             .iter()
             .map(|obs: &Observation| NatLine {
@@ -158,9 +164,16 @@ impl<C: Cloud> Job<'_, C> {
 
     async fn reconcile_into(&mut self, outcome: &mut Outcome) -> Result<(), JobError> {
         let tagged = self.cloud.tagged_flow_logs().await?;
+        let tagged = ours(tagged, &self.state(), &self.cfg.nat_gateway_ids);
         let decisions = core::reconcile(&self.state(), &tagged, self.now);
         let no_nats = BTreeMap::new();
         for decision in decisions {
+            self.carry_out(&decision, &no_nats, outcome).await?;
+            outcome.decisions.push(decision);
+        }
+        // While the flow logs exist, a FAILED delivery can be seen; noted for the report.
+        for event in core::pipeline::delivery_failures(&self.state(), &tagged) {
+            let decision = Decision::Record(event);
             self.carry_out(&decision, &no_nats, outcome).await?;
             outcome.decisions.push(decision);
         }
@@ -223,14 +236,14 @@ impl<C: Cloud> Job<'_, C> {
     }
 
     /// `budget reset --nat ID`: an event only.
-    pub fn budget_reset(&mut self, nat_gateway_id: &str) -> Result<Outcome, JobError> {
+    pub async fn budget_reset(&mut self, nat_gateway_id: &str) -> Result<Outcome, JobError> {
         if !self.cfg.nat_gateway_ids.iter().any(|id| id == nat_gateway_id) {
             return Err(JobError::UnknownNat(nat_gateway_id.to_string()));
         }
         let decision = Decision::Record(decide_budget_reset(nat_gateway_id));
         if !self.dry_run {
             if let Some(event) = decision.completed_event() {
-                self.log.append(vec![event], self.now)?;
+                self.log.append(vec![event], self.now).await?;
             }
         }
         Ok(Outcome {
@@ -250,5 +263,55 @@ impl<C: Cloud> Job<'_, C> {
     ) -> Result<BTreeMap<String, NatGateway>, JobError> {
         let nats = self.cloud.nat_gateways(ids).await?;
         Ok(nats.into_iter().map(|n| (n.id.clone(), n)).collect())
+    }
+}
+
+/// The tagged flow logs this deployment answers for: those of its configured NAT gateways and
+/// those of recordings its log knows. Another nat-flowrec deployment in the same account (other
+/// NATs, another event log) tags its flow logs the same way; they are not ours to adopt or delete.
+fn ours(tagged: Vec<TaggedFlowLog>, state: &State, nat_gateway_ids: &[String]) -> Vec<TaggedFlowLog> {
+    tagged
+        .into_iter()
+        .filter(|fl| {
+            fl.nat_gateway_id
+                .as_ref()
+                .is_some_and(|nat| nat_gateway_ids.contains(nat))
+                || state.recording(&fl.recording_id).is_some()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod scope_tests {
+    use super::*;
+
+    fn tagged(recording_id: &str, nat: Option<&str>) -> TaggedFlowLog {
+        TaggedFlowLog {
+            flow_log_id: format!("fl-{recording_id}"),
+            resource_id: "eni-1".into(),
+            recording_id: recording_id.into(),
+            nat_gateway_id: nat.map(str::to_string),
+            deadline: None,
+            log_group: None,
+            log_format: None,
+            deliver_logs_status: None,
+            deliver_logs_error: None,
+        }
+    }
+
+    #[test]
+    fn another_deployments_flow_logs_are_not_ours_to_reconcile() {
+        let configured = vec!["nat-0aaaaaaaaaaaaaaaa".to_string()];
+        let kept = ours(
+            vec![
+                tagged("rec-mine", Some("nat-0aaaaaaaaaaaaaaaa")),
+                tagged("rec-theirs", Some("nat-0bbbbbbbbbbbbbbbb")),
+                tagged("rec-untagged-nat", None),
+            ],
+            &State::default(),
+            &configured,
+        );
+        let ids: Vec<&str> = kept.iter().map(|f| f.recording_id.as_str()).collect();
+        assert_eq!(ids, ["rec-mine"]);
     }
 }

@@ -106,6 +106,17 @@ pub enum Event {
         nat_gateway_id: String,
         state: String,
     },
+    /// DescribeFlowLogs showed a recording's flow log with `DeliverLogsStatus` FAILED: what it
+    /// captures does not reach the log group (a delivery role without rights, a missing group).
+    /// Noted once per flow log, so a report that captured nothing can say why.
+    FlowLogDeliveryFailed {
+        recording_id: String,
+        nat_gateway_id: String,
+        flow_log_id: String,
+        eni: String,
+        /// AWS's `DeliverLogsErrorMessage`.
+        message: String,
+    },
     Exported {
         recording_id: String,
         files: Vec<String>,
@@ -174,6 +185,7 @@ impl Event {
             Event::FlowLogsAdopted { .. } => "FlowLogsAdopted",
             Event::StrayFlowLogsDeleted { .. } => "StrayFlowLogsDeleted",
             Event::NatUnavailable { .. } => "NatUnavailable",
+            Event::FlowLogDeliveryFailed { .. } => "FlowLogDeliveryFailed",
             Event::Exported { .. } => "Exported",
             Event::Reported { .. } => "Reported",
             Event::Notified { .. } => "Notified",
@@ -190,6 +202,7 @@ impl Event {
             | Event::BudgetExhausted { nat_gateway_id, .. }
             | Event::BudgetReset { nat_gateway_id }
             | Event::FlowLogsAdopted { nat_gateway_id, .. }
+            | Event::FlowLogDeliveryFailed { nat_gateway_id, .. }
             | Event::NatUnavailable { nat_gateway_id, .. } => Some(nat_gateway_id),
             Event::StrayFlowLogsDeleted { .. }
             | Event::Exported { .. }
@@ -206,6 +219,7 @@ impl Event {
             | Event::RecordingFailed { recording_id, .. }
             | Event::FlowLogsAdopted { recording_id, .. }
             | Event::StrayFlowLogsDeleted { recording_id, .. }
+            | Event::FlowLogDeliveryFailed { recording_id, .. }
             | Event::Exported { recording_id, .. }
             | Event::Reported { recording_id, .. }
             | Event::Notified { recording_id, .. } => Some(recording_id),
@@ -314,6 +328,16 @@ impl std::fmt::Display for Event {
             } => write!(
                 f,
                 "{nat_gateway_id}: not recording: the NAT gateway is `{state}`, not `available`"
+            ),
+            Event::FlowLogDeliveryFailed {
+                recording_id,
+                nat_gateway_id,
+                flow_log_id,
+                eni,
+                message,
+            } => write!(
+                f,
+                "{nat_gateway_id}: flow log {flow_log_id} on {eni} of recording {recording_id} is not delivering: {message}"
             ),
             Event::Exported {
                 recording_id,
@@ -466,6 +490,13 @@ mod tests {
             Event::NatUnavailable {
                 nat_gateway_id: "nat-01234567".into(),
                 state: "pending".into(),
+            },
+            Event::FlowLogDeliveryFailed {
+                recording_id: "r".into(),
+                nat_gateway_id: "nat-01234567".into(),
+                flow_log_id: "fl-1".into(),
+                eni: "eni-1".into(),
+                message: "Access error".into(),
             },
             Event::Exported {
                 recording_id: "r".into(),

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::event::{Event, StartCause, StopReason, rfc3339};
 use crate::config::RecordingConfig;
-use crate::ports::{AwsError, FlowLogRequest, NatGateway};
+use crate::ports::{AwsError, FlowLogRequest, FlowLogResource, NatGateway};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action")]
@@ -54,13 +54,20 @@ pub struct StrayPlan {
 }
 
 impl StartPlan {
-    /// The CreateFlowLogs request: every ENI of the NAT gateway, the configured destination and
-    /// format, tagged with the recording id, the NAT gateway and the deadline.
+    /// The CreateFlowLogs request: every ENI of the NAT gateway (a regional NAT: the NAT itself,
+    /// with the resource type AWS provides for it), the configured destination and format,
+    /// tagged with the recording id, the NAT gateway and the deadline.
     pub fn flow_log_request(&self, nat: &NatGateway, cfg: &RecordingConfig) -> FlowLogRequest {
+        let (enis, resource) = if nat.regional {
+            (vec![nat.id.clone()], FlowLogResource::RegionalNatGateway)
+        } else {
+            (nat.enis.clone(), FlowLogResource::NetworkInterfaces)
+        };
         FlowLogRequest {
             recording_id: self.recording_id.clone(),
             nat_gateway_id: self.nat_gateway_id.clone(),
-            enis: nat.enis.clone(),
+            enis,
+            resource,
             log_group: cfg.log_group.clone(),
             deliver_logs_role_arn: cfg.deliver_logs_role_arn.clone(),
             log_format: cfg.log_format.clone(),
@@ -208,6 +215,7 @@ mod tests {
             enis: vec!["eni-a".into(), "eni-b".into()],
             private_ips: vec!["10.0.0.220".parse().unwrap()],
             public_ips: vec!["203.0.113.9".parse().unwrap()],
+            regional: false,
         }
     }
 
@@ -220,6 +228,20 @@ mod tests {
                 evidence: "1 of 3".into(),
             },
         }
+    }
+
+    #[test]
+    fn a_regional_nat_is_recorded_as_itself_with_its_resource_type() {
+        let cfg = RecordingConfig::default();
+        let zonal = plan().flow_log_request(&nat(), &cfg);
+        assert_eq!(zonal.resource, FlowLogResource::NetworkInterfaces);
+        let regional = NatGateway {
+            regional: true,
+            ..nat()
+        };
+        let req = plan().flow_log_request(&regional, &cfg);
+        assert_eq!(req.resource, FlowLogResource::RegionalNatGateway);
+        assert_eq!(req.enis, vec!["nat-01234567"]);
     }
 
     #[test]

@@ -69,6 +69,8 @@ pub struct Recording {
     pub log_format: Option<String>,
     pub max_aggregation_interval: Option<u32>,
     pub stopped: Option<Stopped>,
+    /// Flow logs that reported FAILED delivery while recording: `<eni> (<flow log>): <message>`.
+    pub delivery_failures: Vec<String>,
     pub exported: Option<ExportedInfo>,
     pub reported: Option<ReportedInfo>,
     pub notified: Option<NotifiedInfo>,
@@ -188,6 +190,7 @@ impl State {
                     log_format: Some(log_format.clone()),
                     max_aggregation_interval: Some(*max_aggregation_interval),
                     stopped: None,
+                    delivery_failures: Vec::new(),
                     exported: None,
                     reported: None,
                     notified: None,
@@ -241,6 +244,7 @@ impl State {
                         log_format: log_format.clone(),
                         max_aggregation_interval: None,
                         stopped: None,
+                        delivery_failures: Vec::new(),
                         exported: None,
                         reported: None,
                         notified: None,
@@ -321,6 +325,20 @@ impl State {
                     .unavailable_noted = Some(state.clone());
             }
             Event::StrayFlowLogsDeleted { .. } => {}
+            Event::FlowLogDeliveryFailed {
+                recording_id,
+                flow_log_id,
+                eni,
+                message,
+                ..
+            } => {
+                if let Some(r) = self.recording_mut(recording_id) {
+                    let line = format!("{eni} ({flow_log_id}): {message}");
+                    if !r.delivery_failures.contains(&line) {
+                        r.delivery_failures.push(line);
+                    }
+                }
+            }
             Event::Exported {
                 recording_id,
                 files,

@@ -12,8 +12,9 @@ use nat_flowrec_parsers::LogFormat;
 use super::traffic::{Conversation, SimNat, Spike, metric_value, minute_traffic};
 use super::{SimCall, SimFlowLog, SimLogGroup, SimOperation};
 use crate::ports::{
-    AlarmState, AwsError, AwsErrorKind, FlowLogRequest, LogGroupSpec, MetricQuery, MetricSeries,
-    NatGateway, TAG_DEADLINE, TAG_NAT_GATEWAY, TAG_RECORDING, TaggedFlowLog,
+    AlarmState, AwsError, AwsErrorKind, FlowLogRequest, FlowLogResource, LogGroupSpec, MetricQuery,
+    MetricSeries, NatGateway, Notification, TAG_DEADLINE, TAG_NAT_GATEWAY, TAG_RECORDING,
+    TaggedFlowLog,
 };
 
 /// CloudWatch Logs' accepted retention periods (PutRetentionPolicy).
@@ -42,6 +43,16 @@ pub(crate) struct Account {
     pub delivery_error: Option<String>,
     pub injected: HashMap<SimOperation, VecDeque<AwsErrorKind>>,
     pub calls: Vec<SimCall>,
+    /// How long after a record's interval starts it shows up in CloudWatch Logs.
+    pub delivery_delay: TimeDelta,
+    /// Events per FilterLogEvents page.
+    pub log_page_size: usize,
+    /// Events seeded by tests: (log group, stream) -> events.
+    pub seeded_events: BTreeMap<(String, String), Vec<(i64, String)>>,
+    /// SNS messages published, oldest first, with their message ids.
+    pub published: Vec<(String, Notification)>,
+    /// S3 objects: (bucket, key) -> (body, content type).
+    pub objects: BTreeMap<(String, String), (Vec<u8>, String)>,
     next_id: u64,
 }
 
@@ -61,6 +72,11 @@ impl Account {
             delivery_error: None,
             injected: HashMap::new(),
             calls: Vec::new(),
+            delivery_delay: TimeDelta::zero(),
+            log_page_size: 1_000,
+            seeded_events: BTreeMap::new(),
+            published: Vec::new(),
+            objects: BTreeMap::new(),
             next_id: 0x0a5e_ed00_0000_0001,
         }
     }
@@ -105,6 +121,8 @@ impl Account {
                     enis: nat.enis.clone(),
                     private_ips: nat.private_ips.iter().map(|ip| IpAddr::V4(*ip)).collect(),
                     public_ips: nat.public_ips.iter().map(|ip| IpAddr::V4(*ip)).collect(),
+                    // The simulator's NATs are zonal.
+                    regional: false,
                 }),
                 None => missing.push(id),
             }
@@ -151,7 +169,9 @@ impl Account {
         let mut created = Vec::new();
         let mut failures = Vec::new();
         for eni in dedup(&req.enis) {
-            if !self.eni_exists(&eni) {
+            let regional_nat =
+                req.resource == FlowLogResource::RegionalNatGateway && self.nat(&eni).is_some();
+            if !self.eni_exists(&eni) && !regional_nat {
                 failures.push((
                     eni,
                     "InvalidNetworkInterfaceID.NotFound",
@@ -341,6 +361,61 @@ impl Account {
             .into_iter()
             .filter_map(|n| self.alarms.get(&n).map(|s| (n.clone(), *s)))
             .collect())
+    }
+
+    /// SNS Publish with `MessageStructure=json`, refused as SNS refuses it: a subject over 100
+    /// characters or with line breaks or non-ASCII, a message that is not a JSON object with a
+    /// `default` text, a message over 256 KB.
+    pub fn publish(&mut self, n: &Notification) -> Result<String, AwsError> {
+        let op = SimOperation::Publish;
+        if !n.topic_arn.starts_with("arn:aws:sns:") {
+            return Err(AwsError::new(
+                op.name(),
+                "NotFound",
+                format!("topic {} does not exist", n.topic_arn),
+                AwsErrorKind::NotFound,
+            ));
+        }
+        let subject_ok = !n.subject.is_empty()
+            && n.subject.chars().count() <= 100
+            && n.subject
+                .chars()
+                .all(|c| c.is_ascii() && !c.is_ascii_control());
+        if !subject_ok {
+            return Err(invalid(
+                op,
+                "InvalidParameter",
+                format!(
+                    "Subject `{}`: 1 to 100 printable ASCII characters",
+                    n.subject
+                ),
+            ));
+        }
+        if n.message.len() > 262_144 {
+            return Err(invalid(
+                op,
+                "InvalidParameter",
+                format!(
+                    "Message too long: {} bytes, at most 262144",
+                    n.message.len()
+                ),
+            ));
+        }
+        let has_default = serde_json::from_str::<serde_json::Value>(&n.message)
+            .ok()
+            .is_some_and(|v| v.get("default").is_some_and(serde_json::Value::is_string));
+        if !has_default {
+            return Err(invalid(
+                op,
+                "InvalidParameter",
+                "Message Structure - JSON message body failed to parse or has no `default` key"
+                    .to_owned(),
+            ));
+        }
+        let id = format!("sim-msg-{:016x}", self.next_id);
+        self.next_id += 1;
+        self.published.push((id.clone(), n.clone()));
+        Ok(id)
     }
 
     /// The traffic of one NAT in one minute; nothing while the NAT is not available.

@@ -3,8 +3,9 @@
 
 use super::{SimCall, SimCloud, SimOperation};
 use crate::ports::{
-    AlarmState, AwsError, Ec2, FlowLogRequest, LogGroupSpec, Logs, MetricQuery, MetricSeries,
-    Metrics, NatGateway, TaggedFlowLog,
+    AlarmState, AwsError, Ec2, FlowLogRequest, LogEvent, LogEventsQuery, LogGroupSpec, LogReader,
+    LogStream, Logs, MetricQuery, MetricSeries, Metrics, NatGateway, Notification, Notifier,
+    ReportStore, TaggedFlowLog,
 };
 
 impl Ec2 for SimCloud {
@@ -64,5 +65,83 @@ impl Logs for SimCloud {
         account.calls.push(SimCall::EnsureLogGroup(spec.clone()));
         account.take_injected(SimOperation::CreateLogGroup)?;
         account.ensure_log_group(spec)
+    }
+}
+
+impl LogReader for SimCloud {
+    async fn log_streams(&self, log_group: &str, prefix: &str) -> Result<Vec<LogStream>, AwsError> {
+        let mut account = self.lock();
+        account.calls.push(SimCall::LogStreams {
+            log_group: log_group.to_owned(),
+            prefix: prefix.to_owned(),
+        });
+        account.take_injected(SimOperation::DescribeLogStreams)?;
+        account.log_streams(log_group, prefix)
+    }
+
+    async fn log_events(
+        &self,
+        query: &LogEventsQuery,
+        sink: &mut dyn FnMut(Vec<LogEvent>) -> bool,
+    ) -> Result<u64, AwsError> {
+        // The pages are computed under the lock, handed out after it is released.
+        let pages = {
+            let mut account = self.lock();
+            account.calls.push(SimCall::LogEvents(query.clone()));
+            account.take_injected(SimOperation::FilterLogEvents)?;
+            account.log_event_pages(query)?
+        };
+        let mut read = 0;
+        for page in pages {
+            read += 1;
+            if !sink(page) {
+                break;
+            }
+        }
+        Ok(read)
+    }
+}
+
+impl Notifier for SimCloud {
+    async fn publish(&self, notification: &Notification) -> Result<String, AwsError> {
+        let mut account = self.lock();
+        account.calls.push(SimCall::Publish(notification.clone()));
+        account.take_injected(SimOperation::Publish)?;
+        account.publish(notification)
+    }
+}
+
+impl ReportStore for SimCloud {
+    async fn put_report_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> Result<(), AwsError> {
+        let mut account = self.lock();
+        account.calls.push(SimCall::PutObject {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+        });
+        account.take_injected(SimOperation::PutObject)?;
+        account.objects.insert(
+            (bucket.to_owned(), key.to_owned()),
+            (body, content_type.to_owned()),
+        );
+        Ok(())
+    }
+
+    async fn presigned_url(
+        &self,
+        bucket: &str,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, AwsError> {
+        Ok(format!(
+            "https://{bucket}.s3.{}.amazonaws.com/{key}?X-Amz-Expires={}",
+            super::SIM_REGION,
+            expires_in.as_secs()
+        ))
     }
 }

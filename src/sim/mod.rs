@@ -5,6 +5,9 @@
 //! CloudWatch's do), flow logs are created and deleted with their tags, and the records a
 //! recording would have captured can be synthesized, both NAT legs of every connection.
 //!
+//! Flow logs deliver their records into log streams (`logs.rs`) that the export reads, and SNS
+//! messages are kept (`published()`) for tests and the demo to read back.
+//!
 //! It records every call (`calls()`) and can fail the next call of an operation
 //! (`fail_next`), so tests assert what the controller asked for and how it handles refusals.
 
@@ -14,14 +17,20 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, TimeDelta, Utc};
 use nat_flowrec_parsers::{DEFAULT_FORMAT, FormatError, LogFormat};
 
-use crate::ports::{AlarmState, AwsErrorKind, FlowLogRequest, LogGroupSpec, MetricQuery};
+use crate::ports::{
+    AlarmState, AwsErrorKind, FlowLogRequest, LogEventsQuery, LogGroupSpec, MetricQuery,
+    Notification,
+};
 
 mod account;
 mod cloud;
+mod inventory;
+mod logs;
 mod records;
 mod traffic;
 
 use account::Account;
+pub use logs::stream_name;
 pub use records::{SIM_ACCOUNT_ID, SIM_REGION};
 pub use traffic::{Conversation, SimNat, Spike, metric_value, minute_traffic};
 
@@ -42,6 +51,14 @@ pub enum SimOperation {
     DescribeAlarms,
     /// `Logs::ensure_log_group`
     CreateLogGroup,
+    /// `LogReader::log_streams`
+    DescribeLogStreams,
+    /// `LogReader::log_events`
+    FilterLogEvents,
+    /// `Notifier::publish`
+    Publish,
+    /// `ReportStore::put_report_file`
+    PutObject,
 }
 
 impl SimOperation {
@@ -54,6 +71,10 @@ impl SimOperation {
             SimOperation::GetMetricData => "cloudwatch:GetMetricData",
             SimOperation::DescribeAlarms => "cloudwatch:DescribeAlarms",
             SimOperation::CreateLogGroup => "logs:CreateLogGroup",
+            SimOperation::DescribeLogStreams => "logs:DescribeLogStreams",
+            SimOperation::FilterLogEvents => "logs:FilterLogEvents",
+            SimOperation::Publish => "sns:Publish",
+            SimOperation::PutObject => "s3:PutObject",
         }
     }
 }
@@ -68,6 +89,10 @@ pub enum SimCall {
     MetricData(MetricQuery),
     AlarmStates(Vec<String>),
     EnsureLogGroup(LogGroupSpec),
+    LogStreams { log_group: String, prefix: String },
+    LogEvents(LogEventsQuery),
+    Publish(Notification),
+    PutObject { bucket: String, key: String },
 }
 
 /// A flow log in the simulated account (ours or someone else's).
@@ -98,6 +123,8 @@ pub struct SimLogGroup {
 #[derive(Debug)]
 pub struct SimCloud {
     account: Mutex<Account>,
+    /// What attribution and `doctor` read (`inventory.rs`).
+    inventory: Mutex<inventory::SimInventory>,
 }
 
 impl SimCloud {
@@ -105,6 +132,7 @@ impl SimCloud {
     pub fn new(now: DateTime<Utc>) -> SimCloud {
         SimCloud {
             account: Mutex::new(Account::new(now)),
+            inventory: Mutex::new(inventory::SimInventory::default()),
         }
     }
 
@@ -136,6 +164,41 @@ impl SimCloud {
     pub fn with_metric_delay(self, delay: TimeDelta) -> SimCloud {
         self.lock().metric_delay = delay;
         self
+    }
+
+    /// How long after a record's interval starts it is readable in CloudWatch Logs (AWS: about
+    /// 5 minutes; the simulator's default: at once).
+    pub fn with_delivery_delay(self, delay: TimeDelta) -> SimCloud {
+        self.lock().delivery_delay = delay;
+        self
+    }
+
+    /// Events per FilterLogEvents page (default 1,000).
+    pub fn set_log_page_size(&self, events: usize) {
+        self.lock().log_page_size = events.max(1);
+    }
+
+    /// Events in a stream of a log group, as if something had delivered them (oldest first or
+    /// not: they are sorted).
+    pub fn seed_log_events(&self, log_group: &str, log_stream: &str, events: &[(i64, String)]) {
+        self.lock()
+            .seeded_events
+            .entry((log_group.to_owned(), log_stream.to_owned()))
+            .or_default()
+            .extend(events.iter().cloned());
+    }
+
+    /// The body of an S3 object, if something put it.
+    pub fn object(&self, bucket: &str, key: &str) -> Option<Vec<u8>> {
+        self.lock()
+            .objects
+            .get(&(bucket.to_owned(), key.to_owned()))
+            .map(|(body, _)| body.clone())
+    }
+
+    /// Every SNS message published so far, with its message id, oldest first.
+    pub fn published(&self) -> Vec<(String, Notification)> {
+        self.lock().published.clone()
     }
 
     fn lock(&self) -> MutexGuard<'_, Account> {

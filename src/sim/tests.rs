@@ -18,6 +18,7 @@ fn request(sim: &SimCloud, recording_id: &str) -> FlowLogRequest {
         recording_id: recording_id.into(),
         nat_gateway_id: nat.id.clone(),
         enis: nat.enis.clone(),
+        resource: crate::ports::FlowLogResource::NetworkInterfaces,
         log_group: "/nat-flowrec/flowlogs".into(),
         deliver_logs_role_arn: "arn:aws:iam::123456789012:role/delivery".into(),
         log_format: DEFAULT_FORMAT.into(),
@@ -309,4 +310,93 @@ async fn alarm_states_read_what_was_set_and_name_a_missing_alarm() {
     );
     let err = sim.alarm_states(&["nope".into()]).await.unwrap_err();
     assert_eq!(err.kind, AwsErrorKind::NotFound);
+}
+
+#[tokio::test]
+async fn flow_logs_deliver_into_their_enis_stream_read_in_pages_with_empty_ones_between() {
+    use crate::ports::{LogEventsQuery, LogReader};
+    let sim = SimCloud::example(t0()).with_delivery_delay(TimeDelta::minutes(5));
+    let req = request(&sim, "rec-1");
+    sim.ensure_log_group(&LogGroupSpec {
+        name: req.log_group.clone(),
+        class: "INFREQUENT_ACCESS".into(),
+        retention_days: 7,
+    })
+    .await
+    .unwrap();
+    sim.create_flow_logs(&req).await.unwrap();
+    // Nothing delivered yet: no stream exists.
+    sim.advance(TimeDelta::minutes(3));
+    assert!(
+        sim.log_streams(&req.log_group, &req.enis[0])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    sim.advance(TimeDelta::minutes(10));
+    let streams = sim.log_streams(&req.log_group, &req.enis[0]).await.unwrap();
+    assert_eq!(streams.len(), 1);
+    assert_eq!(streams[0].name, stream_name(&req.enis[0]));
+    let missing = sim.log_streams("/nope", "eni").await.unwrap_err();
+    assert_eq!(missing.kind, AwsErrorKind::NotFound);
+
+    sim.set_log_page_size(5);
+    let query = LogEventsQuery {
+        log_group: req.log_group.clone(),
+        log_stream: streams[0].name.clone(),
+        start_ms: t0().timestamp_millis(),
+        end_ms: (t0() + TimeDelta::hours(1)).timestamp_millis(),
+    };
+    let mut pages = Vec::new();
+    sim.log_events(&query, &mut |page| {
+        pages.push(page.len());
+        true
+    })
+    .await
+    .unwrap();
+    assert!(
+        pages.contains(&0),
+        "empty pages between full ones: {pages:?}"
+    );
+    let read: usize = pages.iter().sum();
+    // Delivered: the minutes that started at least 5 minutes before now.
+    let truth = sim
+        .captured_events(t0(), sim.now() - TimeDelta::minutes(5), &req.enis[..1])
+        .len();
+    assert_eq!(read, truth);
+}
+
+#[tokio::test]
+async fn publish_refuses_what_sns_refuses() {
+    use crate::ports::{Notification, Notifier};
+    let sim = SimCloud::example(t0());
+    let ok = Notification {
+        topic_arn: "arn:aws:sns:us-east-1:123456789012:t".into(),
+        subject: "nat-flowrec: ok".into(),
+        message: r#"{"default":"text","sqs":"{}"}"#.into(),
+    };
+    let id = sim.publish(&ok).await.unwrap();
+    assert_eq!(sim.published(), [(id, ok.clone())]);
+    for bad in [
+        Notification {
+            subject: "x".repeat(101),
+            ..ok.clone()
+        },
+        Notification {
+            subject: "two\nlines".into(),
+            ..ok.clone()
+        },
+        Notification {
+            message: r#"{"email":"no default"}"#.into(),
+            ..ok.clone()
+        },
+        Notification {
+            message: format!(r#"{{"default":"{}"}}"#, "x".repeat(262_144)),
+            ..ok.clone()
+        },
+    ] {
+        let err = sim.publish(&bad).await.unwrap_err();
+        assert_eq!(err.kind, AwsErrorKind::InvalidInput, "{err}");
+    }
+    assert_eq!(sim.published().len(), 1);
 }

@@ -22,6 +22,7 @@ fn request(recording_id: &str, nat: &str, enis: &[&str], log_group: &str) -> Flo
         recording_id: recording_id.into(),
         nat_gateway_id: nat.into(),
         enis: enis.iter().map(|e| e.to_string()).collect(),
+        resource: nat_flowrec::ports::FlowLogResource::NetworkInterfaces,
         log_group: log_group.into(),
         deliver_logs_role_arn: "arn:aws:iam::123456789012:role/nat-flowrec-delivery".into(),
         log_format: DEFAULT_FORMAT.into(),

@@ -5,3 +5,8 @@ mod moto;
 mod job;
 mod api_calls;
 mod proxy;
+mod operator;
+mod deploy;
+mod close_loop;
+mod attribution;
+mod s3_state;

@@ -74,10 +74,10 @@ fn report_csv_prints_the_talkers_table_with_the_contract_header() {
     assert_eq!(
         lines,
         [
-            "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct",
-            "1,10.0.1.5,52.216.8.1,S3,3000000,12000,3012000,49.89",
-            "2,10.0.1.9,54.239.1.1,AMAZON,800,2000000,2000800,33.14",
-            "3,10.0.2.7,52.94.24.10,DYNAMODB,40000,900000,940000,15.57",
+            "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct,owner,az",
+            "1,10.0.1.5,52.216.8.1,S3,3000000,12000,3012000,49.89,,",
+            "2,10.0.1.9,54.239.1.1,AMAZON,800,2000000,2000800,33.14,,",
+            "3,10.0.2.7,52.94.24.10,DYNAMODB,40000,900000,940000,15.57,,",
         ]
     );
     // The caveats a CSV cannot carry go to stderr.

@@ -7,8 +7,10 @@ use std::io::Write;
 use crate::error::ReportError;
 use crate::model::Report;
 
-/// The `--csv` header, exactly.
-pub const TALKERS_HEADER: [&str; 8] = [
+/// The `--csv` header, exactly. `owner` and `az` came later: they are appended so a consumer
+/// that reads the first eight columns by position keeps working; they are empty when the
+/// report was not attributed.
+pub const TALKERS_HEADER: [&str; 10] = [
     "rank",
     "internal_addr",
     "remote_addr",
@@ -17,6 +19,8 @@ pub const TALKERS_HEADER: [&str; 8] = [
     "bytes_in",
     "bytes_total",
     "share_pct",
+    "owner",
+    "az",
 ];
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -41,6 +45,8 @@ pub fn talkers_csv(report: &Report, w: impl Write) -> Result<(), ReportError> {
             r.bytes_in.to_string(),
             r.bytes_total.to_string(),
             share(r.share_pct),
+            opt(&r.owner),
+            opt(&r.az),
         ])?;
     }
     csv.flush().map_err(csv::Error::from)?;
@@ -57,6 +63,8 @@ pub fn sources_csv(report: &Report, w: impl Write) -> Result<(), ReportError> {
         "bytes_total",
         "conversations",
         "share_pct",
+        "owner",
+        "az",
     ])?;
     for r in &report.sources {
         csv.write_record([
@@ -67,6 +75,8 @@ pub fn sources_csv(report: &Report, w: impl Write) -> Result<(), ReportError> {
             r.bytes_total.to_string(),
             r.conversations.to_string(),
             share(r.share_pct),
+            opt(&r.owner),
+            opt(&r.az),
         ])?;
     }
     csv.flush().map_err(csv::Error::from)?;

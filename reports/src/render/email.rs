@@ -43,6 +43,9 @@ pub fn email_summary(report: &Report) -> String {
         grouped(s.files_failed.len() as u64)
     ));
     lines.push(format!("Leg rule: {}.", s.leg_rule.as_str()));
+    if let Some(coverage) = &report.coverage {
+        lines.extend(coverage.lines());
+    }
 
     lines.push(String::new());
     lines.push("Top talkers (internal -> remote):".to_string());
@@ -55,15 +58,32 @@ pub fn email_summary(report: &Report) -> String {
             .as_ref()
             .map(|s| format!(" [{s}]"))
             .unwrap_or_default();
+        // The owner, when attributed, is what the reader recognises.
+        let owner = t
+            .owner
+            .as_ref()
+            .map(|o| format!(" ({o})"))
+            .unwrap_or_default();
         lines.push(format!(
-            "  {}. {} -> {}{}: out {}, in {} ({:.2}%)",
+            "  {}. {}{} -> {}{}: out {}, in {} ({:.2}%)",
             t.rank,
             t.internal_addr,
+            owner,
             t.remote_addr.as_deref().unwrap_or("(unknown)"),
             service,
             human_bytes(t.bytes_out),
             human_bytes(t.bytes_in),
             t.share_pct
+        ));
+    }
+
+    if let Some(x) = report.cross_az.as_ref().filter(|x| x.bytes_total > 0) {
+        lines.push(format!(
+            "Cross-AZ: {} from {} host(s) outside {} (the NAT's AZ) cost {} of data transfer on top.",
+            human_bytes(x.bytes_total),
+            x.hosts.len(),
+            x.nat_az,
+            usd(x.cost_usd)
         ));
     }
 

@@ -1,6 +1,7 @@
 //! `--markdown`: the report's sections as Markdown tables (for a ticket, a wiki or a PR).
 
 use crate::model::Report;
+use crate::render::fixes;
 use crate::render::sections::{self, Target, rows_note};
 use crate::render::text_table::{Align, TextTable};
 use crate::units::UNITS_NOTE;
@@ -14,6 +15,15 @@ pub fn markdown(report: &Report) -> String {
         summary.row(vec![key.to_string(), value]);
     }
     out.push_str(&summary.markdown());
+    if let Some(coverage) = &report.coverage {
+        out.push_str(&format!("\n**Coverage**: {}.\n", coverage.statement));
+        if !coverage.likely_causes.is_empty() {
+            out.push_str("\nLikely causes:\n\n");
+            for cause in &coverage.likely_causes {
+                out.push_str(&format!("- {cause}\n"));
+            }
+        }
+    }
     if !s.warnings.is_empty() {
         out.push_str("\n**Warnings**\n\n");
         for w in &s.warnings {
@@ -49,6 +59,30 @@ pub fn markdown(report: &Report) -> String {
         "AWS services reached through the NAT",
         &sections::services(report),
     );
+    if let Some(x) = &report.cross_az {
+        out.push_str(&format!("\n## {}\n\n", fixes::cross_az_title(x)));
+        for line in fixes::cross_az_lines(x) {
+            out.push_str(&format!("{line}\n"));
+        }
+        if !x.hosts.is_empty() {
+            out.push('\n');
+            out.push_str(&fixes::cross_az_table(x).markdown());
+        }
+    }
+    if !report.remediation.actions.is_empty() {
+        out.push_str(&format!("\n## {}\n\n", fixes::REMEDIATION_TITLE));
+        for a in &report.remediation.actions {
+            out.push_str(&format!(
+                "- **{}**\n",
+                fixes::action_heading(a).replace('|', "\\|")
+            ));
+            if let Some(command) = &a.command {
+                out.push_str(&format!("\n  ```sh\n  {command}\n  ```\n\n"));
+            }
+            out.push_str(&format!("  {}\n", a.advice));
+        }
+        out.push_str(&format!("\n{}\n", fixes::extrapolation_line(report)));
+    }
     section(
         &mut out,
         "Timeline (bytes per minute)",

@@ -3,6 +3,7 @@
 
 pub mod csv;
 mod email;
+mod fixes;
 pub mod json;
 mod markdown;
 mod out_dir;

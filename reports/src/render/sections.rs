@@ -106,20 +106,56 @@ pub(crate) fn summary_pairs(report: &Report) -> Vec<(&'static str, String)> {
     pairs
 }
 
+/// The Owner and AZ columns, shown only on an attributed report (an unattributed one would
+/// show two empty columns).
+const OWNER_COLUMNS: [(&str, Align); 2] = [("Owner", Align::Left), ("AZ", Align::Left)];
+
+fn with_owner_columns(
+    report: &Report,
+    columns: &[(&'static str, Align)],
+    at: usize,
+) -> Vec<(&'static str, Align)> {
+    let mut all = columns.to_vec();
+    if report.attribution.is_some() {
+        let at = at.min(all.len());
+        all.splice(at..at, OWNER_COLUMNS);
+    }
+    all
+}
+
+fn owner_cells(
+    report: &Report,
+    cells: &mut Vec<String>,
+    at: usize,
+    owner: &Option<String>,
+    az: &Option<String>,
+) {
+    if report.attribution.is_some() {
+        let at = at.min(cells.len());
+        let owner = owner.clone().unwrap_or_else(|| "-".to_string());
+        let az = az.clone().unwrap_or_else(|| "-".to_string());
+        cells.splice(at..at, [owner, az]);
+    }
+}
+
 /// Talkers with human units.
 pub(crate) fn talkers(report: &Report) -> TextTable {
-    let mut t = TextTable::new(&[
-        ("#", Align::Right),
-        ("Internal", Align::Left),
-        ("Remote", Align::Left),
-        ("Service", Align::Left),
-        ("Out", Align::Right),
-        ("In", Align::Right),
-        ("Total", Align::Right),
-        ("Share", Align::Right),
-    ]);
+    let mut t = TextTable::new(&with_owner_columns(
+        report,
+        &[
+            ("#", Align::Right),
+            ("Internal", Align::Left),
+            ("Remote", Align::Left),
+            ("Service", Align::Left),
+            ("Out", Align::Right),
+            ("In", Align::Right),
+            ("Total", Align::Right),
+            ("Share", Align::Right),
+        ],
+        2,
+    ));
     for r in &report.talkers {
-        t.row(vec![
+        let mut cells = vec![
             r.rank.to_string(),
             r.internal_addr.clone(),
             r.remote_addr
@@ -132,23 +168,29 @@ pub(crate) fn talkers(report: &Report) -> TextTable {
             human_bytes(r.bytes_in),
             human_bytes(r.bytes_total),
             pct(r.share_pct),
-        ]);
+        ];
+        owner_cells(report, &mut cells, 2, &r.owner, &r.az);
+        t.row(cells);
     }
     t
 }
 
 pub(crate) fn sources(report: &Report) -> TextTable {
-    let mut t = TextTable::new(&[
-        ("#", Align::Right),
-        ("Internal host", Align::Left),
-        ("Out", Align::Right),
-        ("In", Align::Right),
-        ("Total", Align::Right),
-        ("Conversations", Align::Right),
-        ("Share", Align::Right),
-    ]);
+    let mut t = TextTable::new(&with_owner_columns(
+        report,
+        &[
+            ("#", Align::Right),
+            ("Internal host", Align::Left),
+            ("Out", Align::Right),
+            ("In", Align::Right),
+            ("Total", Align::Right),
+            ("Conversations", Align::Right),
+            ("Share", Align::Right),
+        ],
+        2,
+    ));
     for r in &report.sources {
-        t.row(vec![
+        let mut cells = vec![
             r.rank.to_string(),
             r.internal_addr.clone(),
             human_bytes(r.bytes_out),
@@ -156,7 +198,9 @@ pub(crate) fn sources(report: &Report) -> TextTable {
             human_bytes(r.bytes_total),
             grouped(r.conversations),
             pct(r.share_pct),
-        ]);
+        ];
+        owner_cells(report, &mut cells, 2, &r.owner, &r.az);
+        t.row(cells);
     }
     t
 }

@@ -2,6 +2,7 @@
 //! human units (stated at the bottom).
 
 use crate::model::Report;
+use crate::render::fixes;
 use crate::render::sections::{self, Target, rows_note};
 use crate::render::text_table::TextTable;
 use crate::units::UNITS_NOTE;
@@ -16,6 +17,13 @@ pub fn terminal(report: &Report) -> String {
     let width = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
     for (key, value) in &pairs {
         out.push_str(&format!("{key:<width$}  {value}\n"));
+    }
+    if let Some(coverage) = &report.coverage {
+        out.push('\n');
+        for line in coverage.lines() {
+            out.push_str(&line);
+            out.push('\n');
+        }
     }
     if !s.warnings.is_empty() {
         out.push_str("\nWarnings\n");
@@ -52,6 +60,30 @@ pub fn terminal(report: &Report) -> String {
         "AWS services reached through the NAT",
         &sections::services(report),
     );
+    if let Some(x) = &report.cross_az {
+        out.push('\n');
+        out.push_str(&fixes::cross_az_title(x));
+        out.push('\n');
+        for line in fixes::cross_az_lines(x) {
+            out.push_str(&format!("{INDENT}{line}\n"));
+        }
+        if !x.hosts.is_empty() {
+            out.push_str(&fixes::cross_az_table(x).aligned(INDENT));
+        }
+    }
+    if !report.remediation.actions.is_empty() {
+        out.push('\n');
+        out.push_str(fixes::REMEDIATION_TITLE);
+        out.push('\n');
+        for a in &report.remediation.actions {
+            out.push_str(&format!("{INDENT}{}\n", fixes::action_heading(a)));
+            if let Some(command) = &a.command {
+                out.push_str(&format!("{INDENT}{INDENT}$ {command}\n"));
+            }
+            out.push_str(&format!("{INDENT}{INDENT}{}\n", a.advice));
+        }
+        out.push_str(&format!("{INDENT}{}\n", fixes::extrapolation_line(report)));
+    }
     let (timeline, per) = sections::timeline(report, Target::Terminal);
     let title = match per {
         Some(m) => format!("Timeline (bytes per {m} minutes)"),
