@@ -2,6 +2,8 @@
 //! in the default 14-field format (the seeded `synth` generator, so anyone gets the same input):
 //!
 //! * `parse_record`: the record parser alone, line by line, from memory;
+//! * `parse_flow`: the report's parser (the aggregated fields only, no full record; a
+//!   `FlowParser` compiled once), likewise;
 //! * `file_1_thread` / `file_2_threads`: the streaming reader (chunks of whole lines) from a file
 //!   in the page cache, parsed on one thread or two (the machine has two cores), the way reports
 //!   read their input.
@@ -15,7 +17,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nat_flowrec_parsers::synth::{Generator, Options};
-use nat_flowrec_parsers::{FlowLogFile, LogFormat};
+use nat_flowrec_parsers::{Flow, FlowLogFile, LogFormat};
 
 const LINES: usize = 1_000_000;
 const SEED: u64 = 42;
@@ -43,6 +45,22 @@ fn parse_lines(text: &str, format: &LogFormat) -> Totals {
             Ok(rec) => {
                 totals.records += 1;
                 totals.bytes += rec.bytes.unwrap_or(0);
+            }
+            Err(_) => totals.malformed += 1,
+        }
+    }
+    totals
+}
+
+fn parse_flows(text: &str, format: &LogFormat) -> Totals {
+    let mut totals = Totals::default();
+    let parser = format.flow_parser();
+    let mut flow = Flow::default();
+    for (i, line) in text.lines().enumerate() {
+        match parser.parse_into(line, i as u64 + 1, &mut flow) {
+            Ok(()) => {
+                totals.records += 1;
+                totals.bytes += flow.bytes.unwrap_or(0);
             }
             Err(_) => totals.malformed += 1,
         }
@@ -100,6 +118,8 @@ fn bench(c: &mut Criterion) {
     // Sanity: every generated line parses, through both paths.
     let direct = parse_lines(&text, &format);
     assert_eq!((direct.records, direct.malformed), (LINES as u64, 0));
+    let flows = parse_flows(&text, &format);
+    assert_eq!((flows.records, flows.bytes), (direct.records, direct.bytes));
     let via_file = read_file(&path, 2);
     assert_eq!(
         (via_file.records, via_file.bytes),
@@ -112,6 +132,9 @@ fn bench(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(text.len() as u64));
     group.bench_function("parse_record/bytes", |b| {
         b.iter(|| black_box(parse_lines(black_box(&text), &format)))
+    });
+    group.bench_function("parse_flow/bytes", |b| {
+        b.iter(|| black_box(parse_flows(black_box(&text), &format)))
     });
     group.bench_function("file_1_thread/bytes", |b| {
         b.iter(|| black_box(read_file(&path, 1)))

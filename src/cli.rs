@@ -20,7 +20,12 @@ pub struct Cli {
 #[derive(Debug, Args, Clone)]
 pub struct GlobalArgs {
     /// Configuration file (TOML).
-    #[arg(long, global = true, default_value = "nat-flowrec.toml", env = "NAT_FLOWREC_CONFIG")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "nat-flowrec.toml",
+        env = "NAT_FLOWREC_CONFIG"
+    )]
     pub config: PathBuf,
     /// AWS region (overrides the config file and the SDK's default chain).
     #[arg(long, global = true)]

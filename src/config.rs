@@ -356,8 +356,17 @@ impl Config {
             "\"\"".to_string(),
             "a path for the event log, e.g. \"nat-flowrec-state/events.jsonl\"",
         )?;
-        if let Some(Err(expected)) = self.state.to_str().and_then(crate::store::S3Location::parse) {
-            check(false, "state", quoted(&self.state.display().to_string()), &expected)?;
+        if let Some(Err(expected)) = self
+            .state
+            .to_str()
+            .and_then(crate::store::S3Location::parse)
+        {
+            check(
+                false,
+                "state",
+                quoted(&self.state.display().to_string()),
+                &expected,
+            )?;
         }
         self.trigger.validate(self.nat_gateway_ids.len())?;
         self.recording.validate()?;
@@ -1252,10 +1261,20 @@ mod tests {
     #[test]
     fn state_may_be_an_s3_object_named_in_full() {
         let cfg = with("state = \"s3://my-bucket/nat-flowrec/events.jsonl\"\n").unwrap();
-        assert_eq!(cfg.state, PathBuf::from("s3://my-bucket/nat-flowrec/events.jsonl"));
-        for bad in ["s3://my-bucket", "s3://My_Bucket/events.jsonl", "s3://my-bucket/dir/"] {
+        assert_eq!(
+            cfg.state,
+            PathBuf::from("s3://my-bucket/nat-flowrec/events.jsonl")
+        );
+        for bad in [
+            "s3://my-bucket",
+            "s3://My_Bucket/events.jsonl",
+            "s3://my-bucket/dir/",
+        ] {
             let result = with(&format!("state = \"{bad}\"\n"));
-            let message = result.as_ref().map(|_| String::new()).unwrap_or_else(|e| e.to_string());
+            let message = result
+                .as_ref()
+                .map(|_| String::new())
+                .unwrap_or_else(|e| e.to_string());
             assert_eq!(invalid_key(result), "state", "{bad}");
             assert!(message.contains(bad), "{message}");
         }

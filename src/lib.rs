@@ -3,15 +3,15 @@
 //! (`lambda::handle`) are thin entry points over the commands.
 
 pub mod attribution;
+pub mod aws;
 pub mod cli;
 pub mod commands;
-pub mod controller;
-pub mod ports;
-pub mod pipeline;
-pub mod aws;
-pub mod sim;
 pub mod config;
+pub mod controller;
 pub mod core;
 pub mod doctor;
 pub mod lambda;
+pub mod pipeline;
+pub mod ports;
+pub mod sim;
 pub mod store;

@@ -18,6 +18,7 @@
 mod error;
 pub mod export;
 mod field;
+mod flow;
 mod format;
 mod parse;
 #[cfg(test)]
@@ -31,7 +32,9 @@ mod values;
 pub use error::{RecordError, RecordErrorKind};
 pub use export::{ExportMeta, ExportWriter};
 pub use field::{Field, KNOWN_FIELDS};
+pub use flow::Flow;
 pub use format::{AWS_DEFAULT_V2_FORMAT, DEFAULT_FORMAT, FormatError, LogFormat, TokenProblem};
+pub use parse::FlowParser;
 pub use read::{Chunk, Chunks, FlowLogFile, Line, Lines, ReadError, SourceKind};
 pub use record::Record;
 pub use values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};

@@ -23,6 +23,17 @@ macro_rules! text_enum {
             pub fn from_text(text: &str) -> Option<$name> {
                 match text { $($text => Some($name::$variant),)+ _ => None }
             }
+
+            /// Like `from_text`, for a text of `len` bytes packed into a word (see `packed`).
+            #[inline]
+            pub(crate) fn from_word(len: usize, word: u64) -> Option<$name> {
+                $(
+                    if len == $text.len() && word == const { packed($text) } {
+                        return Some($name::$variant);
+                    }
+                )+
+                None
+            }
         }
 
         impl fmt::Display for $name {
@@ -31,6 +42,28 @@ macro_rules! text_enum {
             }
         }
     };
+}
+
+/// `text` (at most 8 bytes) as a little-endian word, byte `i` in bits `8*i..8*i+8`: the parser
+/// compares a short value with a name in one instruction instead of a string comparison.
+/// Longer texts give 0 and are never compared this way.
+const fn packed(text: &str) -> u64 {
+    if text.len() > 8 {
+        return 0;
+    }
+    packed_from(text, 0)
+}
+
+/// Bytes `from..from + 8` of `text` (those it has) as a little-endian word.
+const fn packed_from(text: &str, from: usize) -> u64 {
+    let bytes = text.as_bytes();
+    let mut word = 0u64;
+    let mut i = 0;
+    while i < 8 && from + i < bytes.len() {
+        word |= (bytes[from + i] as u64) << (8 * i);
+        i += 1;
+    }
+    word
 }
 
 text_enum!(
@@ -173,6 +206,56 @@ impl<'a> AwsService<'a> {
         }
     }
 
+    /// The known service of a text of `len` (at most 16) bytes packed into two words (bytes
+    /// 0-7 and 8-15, see `packed`); `None` means the text is no known name (every name of 16
+    /// bytes or fewer is in the table below, the common ones first).
+    #[inline]
+    pub(crate) fn from_words(len: usize, first: u64, second: u64) -> Option<AwsService<'static>> {
+        const fn entry(name: &str, service: AwsService<'static>) -> Entry {
+            (
+                name.len(),
+                packed_from(name, 0),
+                packed_from(name, 8),
+                service,
+            )
+        }
+        type Entry = (usize, u64, u64, AwsService<'static>);
+        const NAMES: [Entry; 14] = [
+            entry("S3", AwsService::S3),
+            entry("DYNAMODB", AwsService::Dynamodb),
+            entry("AMAZON", AwsService::Amazon),
+            entry("EC2", AwsService::Ec2),
+            entry("CLOUDFRONT", AwsService::Cloudfront),
+            entry("API_GATEWAY", AwsService::ApiGateway),
+            entry("CODEBUILD", AwsService::Codebuild),
+            entry("ROUTE53", AwsService::Route53),
+            entry("EBS", AwsService::Ebs),
+            entry("CLOUD9", AwsService::Cloud9),
+            entry("AMAZON_APPFLOW", AwsService::AmazonAppflow),
+            entry("AMAZON_CONNECT", AwsService::AmazonConnect),
+            entry("CHIME_MEETINGS", AwsService::ChimeMeetings),
+            entry("ROUTE53_RESOLVER", AwsService::Route53Resolver),
+        ];
+        // By length first: one jump, then the one to three names of that length.
+        let candidates: &[Entry] = match len {
+            2 => &NAMES[0..1],
+            8 => &NAMES[1..2],
+            6 => &[NAMES[2], NAMES[9]],
+            3 => &[NAMES[3], NAMES[8]],
+            10 => &NAMES[4..5],
+            11 => &NAMES[5..6],
+            9 => &NAMES[6..7],
+            7 => &NAMES[7..8],
+            14 => &NAMES[10..13],
+            16 => &NAMES[13..14],
+            _ => &[],
+        };
+        candidates
+            .iter()
+            .find(|(n, a, b, _)| *n == len && *a == first && *b == second)
+            .map(|(_, _, _, service)| *service)
+    }
+
     /// The text AWS writes for this service (`"S3"`, `"DYNAMODB"`, ...).
     pub fn as_str(&self) -> &'a str {
         match self {
@@ -255,5 +338,46 @@ mod tests {
         let other = AwsService::from_text("BEDROCK");
         assert_eq!(other, AwsService::Other("BEDROCK"));
         assert_eq!(other.to_string(), "BEDROCK");
+    }
+
+    #[test]
+    fn packed_words_match_like_text() {
+        // Every name of 16 bytes or fewer is in the packed table, with its own length.
+        for svc in AwsService::KNOWN {
+            let text = svc.as_str();
+            let found =
+                AwsService::from_words(text.len(), packed_from(text, 0), packed_from(text, 8));
+            let want = (text.len() <= 16).then_some(*svc);
+            assert_eq!(found, want, "{text}");
+        }
+        assert_eq!(AwsService::from_words(3, packed("S3"), 0), None);
+        assert_eq!(AwsService::from_words(2, packed("S3"), 1), None);
+        for a in Action::ALL {
+            assert_eq!(
+                Action::from_word(a.as_str().len(), packed(a.as_str())),
+                Some(*a)
+            );
+        }
+        for s in LogStatus::ALL {
+            assert_eq!(
+                LogStatus::from_word(s.as_str().len(), packed(s.as_str())),
+                Some(*s)
+            );
+        }
+        for d in FlowDirection::ALL {
+            assert_eq!(
+                FlowDirection::from_word(d.as_str().len(), packed(d.as_str())),
+                Some(*d)
+            );
+        }
+        for t in IpType::ALL {
+            assert_eq!(
+                IpType::from_word(t.as_str().len(), packed(t.as_str())),
+                Some(*t)
+            );
+        }
+        // The length is part of the word: "ACCEPT" followed by a NUL byte is no action.
+        assert_eq!(Action::from_word(7, packed("ACCEPT")), None);
+        assert_eq!(Action::from_word(6, packed("accept")), None);
     }
 }

@@ -137,7 +137,7 @@ pub(crate) fn assemble(
         bytes_in: totals.inn,
         bytes_total: grand_total,
         bytes_all_records: s.bytes_all_records,
-        conversations: flows.conversations.len() as u64,
+        conversations: flows.conversation_count() as u64,
         nat_cost_usd: tables::round_money(p.nat_cost(grand_total)),
         endpoint_saving_usd: tables::round_money(endpoint_saving),
         leg_rule,

@@ -31,7 +31,10 @@
 
 use std::net::IpAddr;
 
-use nat_flowrec_parsers::{FlowDirection, Record};
+use nat_flowrec_parsers::{Flow, FlowDirection};
+// The tests build full records by hand; `classify` takes them as well as flows.
+#[cfg(test)]
+use nat_flowrec_parsers::Record;
 use serde::Serialize;
 
 /// The rule a report used to count each connection once (stated in every report).
@@ -130,8 +133,11 @@ pub(crate) enum Leg {
     Unattributed,
 }
 
-/// Classifies one traffic record (not NODATA/SKIPDATA) under its file's rule.
-pub(crate) fn classify(rec: &Record<'_>, rule: &FileRule) -> Leg {
+/// Classifies one traffic record (not NODATA/SKIPDATA) under its file's rule; `rec` is the
+/// record's [`Flow`] (a full `Record` converts into one).
+#[inline]
+pub(crate) fn classify<'r>(rec: impl Into<Flow<'r>>, rule: &FileRule) -> Leg {
+    let rec: Flow<'r> = rec.into();
     let (Some(src), Some(dst)) = (rec.srcaddr, rec.dstaddr) else {
         return Leg::Unattributed;
     };
@@ -154,7 +160,7 @@ pub(crate) fn classify(rec: &Record<'_>, rule: &FileRule) -> Leg {
                 }),
                 (true, true) => Leg::Unattributed,
                 (false, false) if *nat_known => Leg::Internet,
-                (false, false) => Leg::Untranslated(plain_side(rec, src, dst)),
+                (false, false) => Leg::Untranslated(plain_side(&rec, src, dst)),
             }
         }
         FileRule::NatIps(nat_ips) => {
@@ -177,12 +183,12 @@ pub(crate) fn classify(rec: &Record<'_>, rule: &FileRule) -> Leg {
                 _ => Leg::Unattributed,
             }
         }
-        FileRule::AllRecords => Leg::Direct(plain_side(rec, src, dst)),
+        FileRule::AllRecords => Leg::Direct(plain_side(&rec, src, dst)),
     }
 }
 
 /// The side of a record counted as seen: the private address is the internal host.
-fn plain_side(rec: &Record<'_>, src: IpAddr, dst: IpAddr) -> Side {
+fn plain_side(rec: &Flow<'_>, src: IpAddr, dst: IpAddr) -> Side {
     let outbound = match (is_private(src), is_private(dst)) {
         (true, false) => true,
         (false, true) => false,

@@ -155,11 +155,10 @@ fn build_talkers(
 ) -> PolarsResult<Vec<Talker>> {
     // Only conversations that can make the top need a row: hundreds of thousands of address
     // strings would cost more than the whole read.
-    let floor = top_floor(flows.conversations.values().map(|c| c.bytes.total()), top);
+    let floor = top_floor(flows.each_conversation().map(|(_, c)| c.bytes.total()), top);
     let kept = || {
         flows
-            .conversations
-            .iter()
+            .each_conversation()
             .filter(move |(_, conv)| conv.bytes.total() >= floor)
     };
     let n = kept().count();
@@ -226,8 +225,8 @@ pub(crate) fn sources(flows: &Flows, top: usize, grand_total: u64) -> TableResul
 
 fn build_sources(flows: &Flows, top: usize, grand_total: u64) -> PolarsResult<Vec<Source>> {
     let mut hosts: HashMap<IpAddr, (InOut, u64)> = HashMap::new();
-    for ((internal, _), conv) in &flows.conversations {
-        let (bytes, convs) = hosts.entry(*internal).or_default();
+    for ((internal, _), conv) in flows.each_conversation() {
+        let (bytes, convs) = hosts.entry(internal).or_default();
         bytes.out = bytes.out.saturating_add(conv.bytes.out);
         bytes.inn = bytes.inn.saturating_add(conv.bytes.inn);
         *convs += 1;
@@ -287,12 +286,19 @@ fn build_destinations(
     top: usize,
     grand_total: u64,
 ) -> PolarsResult<Vec<Destination>> {
-    let n = flows.destinations.len();
+    // As for talkers: only the destinations that can make the top.
+    let floor = top_floor(flows.each_destination().map(|(_, b)| b.total()), top);
+    let kept = || {
+        flows
+            .each_destination()
+            .filter(move |(_, b)| b.total() >= floor)
+    };
+    let n = kept().count();
     let mut addr = Vec::with_capacity(n);
     let mut port: Vec<Option<u32>> = Vec::with_capacity(n);
     let mut proto: Vec<Option<u32>> = Vec::with_capacity(n);
     let mut bytes = ByteColumns::with_capacity(n);
-    for ((a, p, pr), b) in flows.destinations.iter() {
+    for ((a, p, pr), b) in kept() {
         addr.push(a.to_string());
         port.push(p.map(u32::from));
         proto.push(pr.map(u32::from));
@@ -366,7 +372,7 @@ fn build_services(
     prices: &Prices,
 ) -> PolarsResult<Vec<ServiceUse>> {
     let mut by_name: HashMap<&str, InOut> = HashMap::new();
-    for conv in flows.conversations.values() {
+    for (_, conv) in flows.each_conversation() {
         if let Some(name) = conv.service.and_then(|id| names.name(id)) {
             let b = by_name.entry(name).or_default();
             b.out = b.out.saturating_add(conv.bytes.out);

@@ -7,9 +7,16 @@
 use std::net::IpAddr;
 
 use hashbrown::HashMap;
-use nat_flowrec_parsers::{Action, LogStatus, Record};
+use nat_flowrec_parsers::{Action, Flow, LogStatus};
+// The tests build full records by hand; `add_record` takes them as well as flows.
+#[cfg(test)]
+use nat_flowrec_parsers::Record;
 
 use crate::legs::{FileRule, Leg, Side, classify};
+
+mod packed;
+
+use packed::Packed;
 
 /// How many malformed lines are kept as examples.
 pub const MALFORMED_EXAMPLES: usize = 5;
@@ -58,36 +65,65 @@ pub(crate) type ConversationKey = (IpAddr, Option<IpAddr>);
 pub(crate) type DestinationKey = (IpAddr, Option<u16>, Option<u8>);
 
 /// The counted traffic of one leg class.
+///
+/// Keys of the common shape live packed (see `packed`), the others in the maps below; read
+/// them all through `each_conversation` / `each_destination`, which unpack on the fly, so a
+/// report of millions of conversations never holds them twice. `settle` moves the packed keys
+/// into the maps (a `Tally` does so after each `add_record`, for tests that look keys up).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Flows {
     pub conversations: HashMap<ConversationKey, Conversation>,
     pub destinations: HashMap<DestinationKey, InOut>,
     /// Minute start (Unix seconds) -> bytes.
     pub timeline: HashMap<i64, InOut>,
+    packed: Packed,
+}
+
+impl Conversation {
+    /// Adds `other`, whose service id is mapped through `ids`; the first service seen stays.
+    fn merge(&mut self, other: Conversation, ids: &[ServiceId]) {
+        self.bytes.merge(other.bytes);
+        if self.service.is_none() {
+            self.service = other.service.and_then(|id| ids.get(id as usize).copied());
+        }
+    }
+
+    /// Adds `other`, counted with the same service ids.
+    #[cfg(test)]
+    fn merge_same(&mut self, other: Conversation) {
+        self.bytes.merge(other.bytes);
+        if self.service.is_none() {
+            self.service = other.service;
+        }
+    }
 }
 
 impl Flows {
-    fn add(
-        &mut self,
-        side: Side,
-        rec: &Record<'_>,
-        service: Option<ServiceId>,
-        minute: Option<i64>,
-    ) {
+    /// Counts one record's bytes for its conversation, destination and minute. The remote's
+    /// service is looked up (and interned) only while the conversation has none yet.
+    #[inline]
+    fn add(&mut self, side: Side, rec: &Flow<'_>, services: &mut Services, minute: Option<i64>) {
         let bytes = rec.bytes.unwrap_or(0);
-        let conv = self
-            .conversations
-            .entry((side.internal, side.remote))
-            .or_default();
+        let conv = match packed::conversation(side.internal, side.remote) {
+            Some(key) => self.packed.conversations.entry(key).or_default(),
+            None => self
+                .conversations
+                .entry((side.internal, side.remote))
+                .or_default(),
+        };
         conv.bytes.add(side.outbound, bytes);
         if conv.service.is_none() {
-            conv.service = service;
+            conv.service = services.of_remote(rec, side);
         }
         if let Some(remote) = side.remote {
-            self.destinations
-                .entry((remote, side.remote_port, rec.protocol))
-                .or_default()
-                .add(side.outbound, bytes);
+            let destination = match packed::destination(remote, side.remote_port, rec.protocol) {
+                Some(key) => self.packed.destinations.entry(key).or_default(),
+                None => self
+                    .destinations
+                    .entry((remote, side.remote_port, rec.protocol))
+                    .or_default(),
+            };
+            destination.add(side.outbound, bytes);
         }
         if let Some(minute) = minute {
             self.timeline
@@ -99,12 +135,19 @@ impl Flows {
 
     /// Merges `other`, whose service ids are mapped through `ids`.
     fn merge(&mut self, other: Flows, ids: &[ServiceId]) {
+        for (key, conv) in other.packed.conversations {
+            let mine = self.packed.conversations.entry(key).or_default();
+            mine.merge(conv, ids);
+        }
+        for (key, bytes) in other.packed.destinations {
+            self.packed
+                .destinations
+                .entry(key)
+                .or_default()
+                .merge(bytes);
+        }
         for (key, conv) in other.conversations {
-            let mine = self.conversations.entry(key).or_default();
-            mine.bytes.merge(conv.bytes);
-            if mine.service.is_none() {
-                mine.service = conv.service.and_then(|id| ids.get(id as usize).copied());
-            }
+            self.conversations.entry(key).or_default().merge(conv, ids);
         }
         for (key, bytes) in other.destinations {
             self.destinations.entry(key).or_default().merge(bytes);
@@ -114,10 +157,67 @@ impl Flows {
         }
     }
 
+    /// Every conversation, packed or not.
+    pub fn each_conversation(&self) -> impl Iterator<Item = (ConversationKey, &Conversation)> {
+        let general = self.conversations.iter().map(|(key, conv)| (*key, conv));
+        let packed = self
+            .packed
+            .conversations
+            .iter()
+            .map(|(key, conv)| (packed::unpack_conversation(*key), conv));
+        general.chain(packed)
+    }
+
+    /// How many conversations there are.
+    pub fn conversation_count(&self) -> usize {
+        self.conversations.len() + self.packed.conversations.len()
+    }
+
+    /// Every destination, packed or not.
+    pub fn each_destination(&self) -> impl Iterator<Item = (DestinationKey, &InOut)> {
+        let general = self.destinations.iter().map(|(key, bytes)| (*key, bytes));
+        let packed = self
+            .packed
+            .destinations
+            .iter()
+            .map(|(key, bytes)| (packed::unpack_destination(*key), bytes));
+        general.chain(packed)
+    }
+
+    /// Moves the packed keys into the general maps (see the type's comment).
+    #[cfg(test)]
+    fn settle(&mut self) {
+        if self.packed.is_empty() {
+            return;
+        }
+        let packed = std::mem::take(&mut self.packed);
+        self.conversations.reserve(packed.conversations.len());
+        for (key, conv) in packed.conversations {
+            let key = packed::unpack_conversation(key);
+            self.conversations.entry(key).or_default().merge_same(conv);
+        }
+        self.destinations.reserve(packed.destinations.len());
+        for (key, bytes) in packed.destinations {
+            let key = packed::unpack_destination(key);
+            self.destinations.entry(key).or_default().merge(bytes);
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.conversations.is_empty()
+            && self.destinations.is_empty()
+            && self.timeline.is_empty()
+            && self.packed.is_empty()
+    }
+
     /// Bytes out and in over all conversations.
     pub fn totals(&self) -> InOut {
         let mut t = InOut::default();
-        for conv in self.conversations.values() {
+        for conv in self
+            .conversations
+            .values()
+            .chain(self.packed.conversations.values())
+        {
             t.merge(conv.bytes);
         }
         t
@@ -145,6 +245,16 @@ impl Services {
     pub fn name(&self, id: ServiceId) -> Option<&str> {
         self.names.get(id as usize).map(|n| &**n)
     }
+
+    /// The remote's service: it is the destination of an outbound record, the source of a reply.
+    fn of_remote(&mut self, rec: &Flow<'_>, side: Side) -> Option<ServiceId> {
+        let service = if side.outbound {
+            &rec.pkt_dst_aws_service
+        } else {
+            &rec.pkt_src_aws_service
+        };
+        service.as_ref().map(|s| self.intern(s.as_str()))
+    }
 }
 
 /// A malformed line kept as an example.
@@ -169,7 +279,7 @@ pub(crate) struct LegCounts {
 }
 
 /// Counts for the summary.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Stats {
     pub records: u64,
     pub malformed: u64,
@@ -210,9 +320,25 @@ pub(crate) struct Tally {
 }
 
 impl Tally {
-    /// Folds one parsed record read from a file classified by `rule`. `timestamp_ms` is the
-    /// reader's event timestamp, if any.
-    pub fn add_record(&mut self, rec: &Record<'_>, rule: &FileRule, timestamp_ms: Option<i64>) {
+    /// Folds one parsed record (its [`Flow`], or a full `Record`) read from a file classified by
+    /// `rule`, and settles the maps so they show it. `timestamp_ms` is the reader's event
+    /// timestamp, if any. Readers of whole files call [`Tally::count`] instead; this one-record
+    /// form serves the tests, which inspect the maps after each record.
+    #[cfg(test)]
+    pub fn add_record<'r>(
+        &mut self,
+        rec: impl Into<Flow<'r>>,
+        rule: &FileRule,
+        timestamp_ms: Option<i64>,
+    ) {
+        self.count(&rec.into(), rule, timestamp_ms);
+        self.settle();
+    }
+
+    /// Like [`Tally::add_record`], without settling: the counting loop of a reader (the tables
+    /// read packed keys as they are, see [`Flows`]).
+    #[inline]
+    pub fn count(&mut self, rec: &Flow<'_>, rule: &FileRule, timestamp_ms: Option<i64>) {
         let s = &mut self.stats;
         s.records += 1;
         let bytes = rec.bytes.unwrap_or(0);
@@ -246,42 +372,36 @@ impl Tally {
             return;
         }
         let minute = start.map(|t| t - t.rem_euclid(60));
-        match classify(rec, rule) {
+        match classify(*rec, rule) {
             Leg::Vpc(side) => {
                 if side.outbound {
                     s.legs.vpc_outbound += 1;
                 } else {
                     s.legs.vpc_reply += 1;
                 }
-                if matches!(rule, FileRule::PktFields { .. }) {
+                if matches!(rule, FileRule::PktFields { .. }) && !s.translation_seen {
                     s.translation_seen = true;
+                    // The input is NAT traffic: what was kept apart can only be internet-side
+                    // duplicates now (see `resolve_untranslated`), so it need not be kept.
+                    self.untranslated = Flows::default();
                 }
-                let service = self.service_of(rec, side);
-                self.counted.add(side, rec, service, minute);
+                self.counted.add(side, rec, &mut self.services, minute);
             }
             Leg::Internet => s.legs.internet += 1,
             Leg::Untranslated(side) => {
                 s.legs.untranslated += 1;
-                let service = self.service_of(rec, side);
-                self.untranslated.add(side, rec, service, minute);
+                // Once a translation was seen, such a record is an internet-side duplicate
+                // whatever else the input holds: counted, not kept.
+                if !s.translation_seen {
+                    self.untranslated.add(side, rec, &mut self.services, minute);
+                }
             }
             Leg::Direct(side) => {
                 s.legs.direct += 1;
-                let service = self.service_of(rec, side);
-                self.counted.add(side, rec, service, minute);
+                self.counted.add(side, rec, &mut self.services, minute);
             }
             Leg::Unattributed => s.legs.unattributed += 1,
         }
-    }
-
-    /// The remote's service: it is the destination of an outbound record, the source of a reply.
-    fn service_of(&mut self, rec: &Record<'_>, side: Side) -> Option<ServiceId> {
-        let service = if side.outbound {
-            &rec.pkt_dst_aws_service
-        } else {
-            &rec.pkt_src_aws_service
-        };
-        service.as_ref().map(|s| self.services.intern(s.as_str()))
     }
 
     /// Counts a malformed line, keeping it as an example if it is among the first.
@@ -314,6 +434,12 @@ impl Tally {
 
     /// Merges another tally into this one.
     pub fn merge(&mut self, other: Tally) {
+        // Each file's tally lands in an empty one first: take it whole rather than re-insert
+        // every key (merging into nothing gives the other tally, unchanged).
+        if self.is_empty() {
+            *self = other;
+            return;
+        }
         let ids: Vec<ServiceId> = other
             .services
             .names
@@ -349,6 +475,21 @@ impl Tally {
         a.files_all_records += b.files_all_records;
         a.nat_ip_known |= b.nat_ip_known;
         a.files_read += b.files_read;
+    }
+
+    /// Moves packed keys into the general maps of both flows.
+    #[cfg(test)]
+    fn settle(&mut self) {
+        self.counted.settle();
+        self.untranslated.settle();
+    }
+
+    /// Whether nothing was counted yet (a fresh tally).
+    fn is_empty(&self) -> bool {
+        self.stats == Stats::default()
+            && self.services.names.is_empty()
+            && self.counted.is_empty()
+            && self.untranslated.is_empty()
     }
 
     /// Ends the read: decides whether the untranslated records were internet-side duplicates
@@ -630,6 +771,31 @@ mod tests {
             .collect();
         assert_eq!(got, vec![(0, 1), (0, 2), (0, 11), (0, 20), (1, 3)]);
         assert_eq!(a.stats.malformed, 7);
+    }
+
+    #[test]
+    fn untranslated_records_after_a_translation_are_counted_not_kept() {
+        let legs = four_legs();
+        let mut early = Tally::default();
+        let mut late = Tally::default();
+        // One worker meets an internet leg before any translation, the other after one.
+        early.add_record(&legs[1], &PKT, None);
+        early.add_record(&legs[0], &PKT, None);
+        late.add_record(&legs[0], &PKT, None);
+        late.add_record(&legs[1], &PKT, None);
+        for t in [&early, &late] {
+            assert!(
+                t.untranslated.is_empty(),
+                "nothing kept apart once NAT traffic is known"
+            );
+            assert_eq!(t.stats.legs.untranslated, 1);
+        }
+        let mut merged = Tally::default();
+        merged.merge(early);
+        merged.merge(late);
+        assert!(!merged.resolve_untranslated());
+        assert_eq!(merged.stats.legs.internet, 2);
+        assert_eq!(merged.counted.totals(), InOut { out: 200, inn: 0 });
     }
 
     #[test]

@@ -22,12 +22,12 @@ mod ec2;
 mod error;
 mod flow_logs;
 mod iam;
+mod insights;
 mod inventory;
 mod logs;
-mod insights;
 mod logs_read;
-mod report_store;
 mod network;
+mod report_store;
 mod sns;
 mod state_object;
 
@@ -36,12 +36,12 @@ pub use cloudwatch::{
 };
 pub use ec2::MAX_NAT_GATEWAY_IDS_PER_DESCRIBE;
 pub use flow_logs::{MAX_FLOW_LOG_IDS_PER_DELETE, MAX_RESOURCES_PER_CREATE_FLOW_LOGS};
-pub use logs::LOG_GROUP_TAGS;
-pub use state_object::{OP_GET_OBJECT, OP_PUT_OBJECT, s3_client, s3_client_from};
 pub use iam::role_name_from_arn;
-pub use network::MAX_FILTER_VALUES;
 pub use insights::MAX_INSIGHTS_ROWS;
+pub use logs::LOG_GROUP_TAGS;
 pub use logs_read::{MAX_EVENTS_PER_FILTER_PAGE, MAX_STREAMS_PER_DESCRIBE};
+pub use network::MAX_FILTER_VALUES;
+pub use state_object::{OP_GET_OBJECT, OP_PUT_OBJECT, s3_client, s3_client_from};
 
 /// Attempts per call, the first included. The SDK's standard mode backs off exponentially with
 /// jitter between them and retries throttling, 5xx and connection errors only.

@@ -20,7 +20,11 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
     let mut generator = Generator::new(args.seed, options);
     if args.out.as_os_str() == "-" {
         let mut out = BufWriter::new(io::stdout().lock());
-        return finish(generator.write_lines(&mut out, args.lines).and_then(|()| out.flush()));
+        return finish(
+            generator
+                .write_lines(&mut out, args.lines)
+                .and_then(|()| out.flush()),
+        );
     }
     let path = &args.out;
     let mut tmp_name = path.as_os_str().to_owned();
@@ -32,7 +36,8 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
         .write_lines(&mut out, args.lines)
         .and_then(|()| out.flush())
         .with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", tmp.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} into place", tmp.display()))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -62,7 +62,11 @@ impl<C: Cloud> Job<'_, C> {
                     Ok(ids) => {
                         let event = plan.started_event(nat, ids, rec);
                         self.log.append(vec![event], self.now).await?;
-                        Ok(Some(line.replacen("start recording", "started recording", 1)))
+                        Ok(Some(line.replacen(
+                            "start recording",
+                            "started recording",
+                            1,
+                        )))
                     }
                     Err(err) => {
                         // Whatever a partial failure created goes again: a recording runs on
@@ -76,8 +80,12 @@ impl<C: Cloud> Job<'_, C> {
                                 plan.nat_gateway_id, err.created_ids
                             ));
                         }
-                        self.log.append(vec![plan.failed_event(&err)], self.now).await?;
-                        outcome.failures.push(format!("{}: {err}", plan.nat_gateway_id));
+                        self.log
+                            .append(vec![plan.failed_event(&err)], self.now)
+                            .await?;
+                        outcome
+                            .failures
+                            .push(format!("{}: {err}", plan.nat_gateway_id));
                         Ok(Some(format!("start failed: {err}")))
                     }
                 }
@@ -96,8 +104,14 @@ impl<C: Cloud> Job<'_, C> {
                     ));
                     return Ok(Some(format!("stop failed: {err}")));
                 }
-                self.log.append(vec![plan.stopped_event()], self.now).await?;
-                Ok(Some(line.replacen("stop recording", "stopped recording", 1)))
+                self.log
+                    .append(vec![plan.stopped_event()], self.now)
+                    .await?;
+                Ok(Some(line.replacen(
+                    "stop recording",
+                    "stopped recording",
+                    1,
+                )))
             }
             Decision::DeleteStray(plan) => {
                 let line = format!(
@@ -114,7 +128,9 @@ impl<C: Cloud> Job<'_, C> {
                     ));
                     return Ok(Some(format!("delete failed: {err}")));
                 }
-                self.log.append(vec![plan.deleted_event()], self.now).await?;
+                self.log
+                    .append(vec![plan.deleted_event()], self.now)
+                    .await?;
                 Ok(Some(line.replacen("delete stray", "deleted stray", 1)))
             }
             Decision::Record(event) => {

@@ -36,7 +36,10 @@ pub enum JobError {
     )]
     UnknownNat(String),
     #[error("NAT gateway {nat_gateway_id} is `{state}`, not `available`: nothing to record")]
-    NatNotAvailable { nat_gateway_id: String, state: String },
+    NatNotAvailable {
+        nat_gateway_id: String,
+        state: String,
+    },
     /// `export` and `notify` by hand: the step could not be done.
     #[error(transparent)]
     Pipeline(#[from] crate::pipeline::PipelineError),
@@ -81,7 +84,11 @@ impl fmt::Display for Outcome {
                     .collect::<Vec<_>>()
                     .join("; ")
             };
-            writeln!(f, "{}: {} ({}) - {actions}", nat.nat_gateway_id, nat.trigger, nat.evidence)?;
+            writeln!(
+                f,
+                "{}: {} ({}) - {actions}",
+                nat.nat_gateway_id, nat.trigger, nat.evidence
+            )?;
         }
         let listed: usize = self.nats.iter().map(|n| n.actions.len()).sum();
         if self.nats.is_empty() || listed < self.decisions.len() {
@@ -187,7 +194,12 @@ impl<C: Cloud> Job<'_, C> {
         seconds: Option<u64>,
         force: bool,
     ) -> Result<Outcome, JobError> {
-        if !self.cfg.nat_gateway_ids.iter().any(|id| id == nat_gateway_id) {
+        if !self
+            .cfg
+            .nat_gateway_ids
+            .iter()
+            .any(|id| id == nat_gateway_id)
+        {
             return Err(JobError::UnknownNat(nat_gateway_id.to_string()));
         }
         let mut outcome = Outcome {
@@ -237,7 +249,12 @@ impl<C: Cloud> Job<'_, C> {
 
     /// `budget reset --nat ID`: an event only.
     pub async fn budget_reset(&mut self, nat_gateway_id: &str) -> Result<Outcome, JobError> {
-        if !self.cfg.nat_gateway_ids.iter().any(|id| id == nat_gateway_id) {
+        if !self
+            .cfg
+            .nat_gateway_ids
+            .iter()
+            .any(|id| id == nat_gateway_id)
+        {
             return Err(JobError::UnknownNat(nat_gateway_id.to_string()));
         }
         let decision = Decision::Record(decide_budget_reset(nat_gateway_id));
@@ -269,7 +286,11 @@ impl<C: Cloud> Job<'_, C> {
 /// The tagged flow logs this deployment answers for: those of its configured NAT gateways and
 /// those of recordings its log knows. Another nat-flowrec deployment in the same account (other
 /// NATs, another event log) tags its flow logs the same way; they are not ours to adopt or delete.
-fn ours(tagged: Vec<TaggedFlowLog>, state: &State, nat_gateway_ids: &[String]) -> Vec<TaggedFlowLog> {
+fn ours(
+    tagged: Vec<TaggedFlowLog>,
+    state: &State,
+    nat_gateway_ids: &[String],
+) -> Vec<TaggedFlowLog> {
     tagged
         .into_iter()
         .filter(|fl| {

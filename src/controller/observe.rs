@@ -56,7 +56,9 @@ pub async fn observe<C: Cloud>(
         .map(|(id, verdict)| Observation {
             nat_gateway_id: id.clone(),
             verdict,
-            nat_state: nats.get(id).map_or(MISSING.to_string(), |n| n.state.clone()),
+            nat_state: nats
+                .get(id)
+                .map_or(MISSING.to_string(), |n| n.state.clone()),
         })
         .collect())
 }

@@ -23,13 +23,28 @@ async fn a_check_tick_for_50_nat_gateways_batches_its_aws_calls() {
     }
     let t = Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap();
     // One NAT spikes, so the tick also starts a recording; the others are calm.
-    put_nat_metric(&cw, &nats[0].nat_gateway_id, "BytesInFromSource", &[(t - TimeDelta::minutes(2), 5e8)]).await;
+    put_nat_metric(
+        &cw,
+        &nats[0].nat_gateway_id,
+        "BytesInFromSource",
+        &[(t - TimeDelta::minutes(2), 5e8)],
+    )
+    .await;
     for nat in &nats[1..] {
-        put_nat_metric(&cw, &nat.nat_gateway_id, "BytesInFromSource", &[(t - TimeDelta::minutes(2), 1e3)]).await;
+        put_nat_metric(
+            &cw,
+            &nat.nat_gateway_id,
+            "BytesInFromSource",
+            &[(t - TimeDelta::minutes(2), 1e3)],
+        )
+        .await;
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let ids: Vec<String> = nats.iter().map(|n| format!("\"{}\"", n.nat_gateway_id)).collect();
+    let ids: Vec<String> = nats
+        .iter()
+        .map(|n| format!("\"{}\"", n.nat_gateway_id))
+        .collect();
     std::fs::write(
         dir.path().join("nat-flowrec.toml"),
         format!(
@@ -40,23 +55,50 @@ async fn a_check_tick_for_50_nat_gateways_batches_its_aws_calls() {
     .unwrap();
     let proxy = Proxy::start(&moto.endpoint);
     let o = nat_flowrec(dir.path())
-        .args(["check", "--endpoint-url", &proxy.endpoint, "--now", &t.to_rfc3339()])
+        .args([
+            "check",
+            "--endpoint-url",
+            &proxy.endpoint,
+            "--now",
+            &t.to_rfc3339(),
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     // Only this test's NATs: the shared moto also holds other tests' tagged flow logs, which
     // this tick adopts (and notes) under their own NATs' lines.
-    let own = |l: &&str| nats.iter().any(|n| l.starts_with(&format!("{}: ", n.nat_gateway_id)));
-    assert_eq!(stdout.lines().filter(own).count(), NATS, "one line per NAT: {stdout}");
+    let own = |l: &&str| {
+        nats.iter()
+            .any(|n| l.starts_with(&format!("{}: ", n.nat_gateway_id)))
+    };
+    assert_eq!(
+        stdout.lines().filter(own).count(),
+        NATS,
+        "one line per NAT: {stdout}"
+    );
     assert!(stdout.contains("started recording"), "{stdout}");
 
     let calls = proxy.calls();
     let count = |action: &str| calls.iter().filter(|c| *c == action).count();
-    assert!(count("GetMetricData") <= 2, "GetMetricData calls: {calls:?}");
-    assert_eq!(count("GetMetricData"), 1, "100 queries fit one call: {calls:?}");
+    assert!(
+        count("GetMetricData") <= 2,
+        "GetMetricData calls: {calls:?}"
+    );
+    assert_eq!(
+        count("GetMetricData"),
+        1,
+        "100 queries fit one call: {calls:?}"
+    );
     assert_eq!(count("DescribeFlowLogs"), 1, "{calls:?}");
     assert_eq!(count("DescribeNatGateways"), 1, "{calls:?}");
-    assert_eq!(count("CreateFlowLogs"), 1, "only the spiking NAT records: {calls:?}");
-    assert!(calls.len() <= 6, "a tick is a handful of calls, got {calls:?}");
+    assert_eq!(
+        count("CreateFlowLogs"),
+        1,
+        "only the spiking NAT records: {calls:?}"
+    );
+    assert!(
+        calls.len() <= 6,
+        "a tick is a handful of calls, got {calls:?}"
+    );
 }

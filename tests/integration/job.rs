@@ -29,7 +29,10 @@ pub fn nat_flowrec(dir: &Path) -> Command {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("AWS_SESSION_TOKEN", "testing")
         .env("AWS_CONFIG_FILE", dir.join("no-aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-aws-credentials"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            dir.join("no-aws-credentials"),
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true");
     cmd
 }
@@ -126,7 +129,10 @@ async fn flow_logs_on(ec2: &aws_sdk_ec2::Client, eni: &str) -> Vec<FlowLogView> 
 }
 
 fn tag<'a>(f: &'a FlowLogView, key: &str) -> Option<&'a str> {
-    f.tags.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    f.tags
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -143,27 +149,59 @@ async fn check_records_a_spike_on_every_eni_stops_when_ok_and_keeps_to_its_budge
 
     // Given a spike two minutes ago, when check runs, then every ENI gets a tagged flow log.
     let t = minute_now();
-    put_nat_metric(&cw, &nat.nat_gateway_id, "BytesInFromSource", &[(t - TimeDelta::minutes(2), SPIKE)]).await;
+    put_nat_metric(
+        &cw,
+        &nat.nat_gateway_id,
+        "BytesInFromSource",
+        &[(t - TimeDelta::minutes(2), SPIKE)],
+    )
+    .await;
     let o = setup.run(&["check"], t);
     assert!(o.status.success(), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("started recording"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("started recording"),
+        "{}",
+        text(&o)
+    );
 
     let logs = flow_logs_on(&ec2, &nat.eni).await;
-    let ours: Vec<&FlowLogView> = logs.iter().filter(|f| tag(f, TAG_RECORDING).is_some()).collect();
-    assert_eq!(ours.len(), 1, "one flow log of ours on the NAT's ENI; got {:?}", logs.iter().map(|f| &f.tags).collect::<Vec<_>>());
+    let ours: Vec<&FlowLogView> = logs
+        .iter()
+        .filter(|f| tag(f, TAG_RECORDING).is_some())
+        .collect();
+    assert_eq!(
+        ours.len(),
+        1,
+        "one flow log of ours on the NAT's ENI; got {:?}",
+        logs.iter().map(|f| &f.tags).collect::<Vec<_>>()
+    );
     let ours = ours[0];
     assert_eq!(ours.format, DEFAULT_FORMAT);
     assert_eq!(ours.interval, 60);
     assert_eq!(ours.log_group, group);
-    assert_eq!(tag(ours, TAG_NAT_GATEWAY), Some(nat.nat_gateway_id.as_str()));
+    assert_eq!(
+        tag(ours, TAG_NAT_GATEWAY),
+        Some(nat.nat_gateway_id.as_str())
+    );
     let deadline = tag(ours, TAG_DEADLINE).expect("deadline tag");
     let deadline = DateTime::parse_from_rfc3339(deadline).expect("deadline tag is RFC 3339");
-    assert_eq!(deadline.with_timezone(&Utc), t + TimeDelta::seconds(21_600), "recording_seconds = 0 records until OK, never past max_recording_seconds");
+    assert_eq!(
+        deadline.with_timezone(&Utc),
+        t + TimeDelta::seconds(21_600),
+        "recording_seconds = 0 records until OK, never past max_recording_seconds"
+    );
 
     // A second check in the same spike starts nothing new.
     let o = setup.run(&["check"], t + TimeDelta::minutes(1));
     assert!(o.status.success(), "{}", text(&o));
-    assert_eq!(flow_logs_on(&ec2, &nat.eni).await.iter().filter(|f| tag(f, TAG_RECORDING).is_some()).count(), 1);
+    assert_eq!(
+        flow_logs_on(&ec2, &nat.eni)
+            .await
+            .iter()
+            .filter(|f| tag(f, TAG_RECORDING).is_some())
+            .count(),
+        1
+    );
 
     // When calm datapoints fill the window, then check stops the recording: ours gone, theirs kept.
     let calm: Vec<_> = (2..=5).map(|m| (t + TimeDelta::minutes(m), CALM)).collect();
@@ -171,30 +209,73 @@ async fn check_records_a_spike_on_every_eni_stops_when_ok_and_keeps_to_its_budge
     put_nat_metric(&cw, &nat.nat_gateway_id, "BytesInFromDestination", &calm).await;
     let o = setup.run(&["check"], t + TimeDelta::minutes(6));
     assert!(o.status.success(), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("stopped recording"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("stopped recording"),
+        "{}",
+        text(&o)
+    );
     let logs = flow_logs_on(&ec2, &nat.eni).await;
-    assert!(logs.iter().all(|f| tag(f, TAG_RECORDING).is_none()), "our flow log is deleted");
-    assert!(logs.iter().any(|f| f.id == foreign), "the foreign flow log {foreign} is never deleted");
+    assert!(
+        logs.iter().all(|f| tag(f, TAG_RECORDING).is_none()),
+        "our flow log is deleted"
+    );
+    assert!(
+        logs.iter().any(|f| f.id == foreign),
+        "the foreign flow log {foreign} is never deleted"
+    );
 
     // A second spike with max_recordings = 1: nothing recorded, and history says why, once.
-    put_nat_metric(&cw, &nat.nat_gateway_id, "BytesInFromSource", &[(t + TimeDelta::minutes(8), SPIKE)]).await;
+    put_nat_metric(
+        &cw,
+        &nat.nat_gateway_id,
+        "BytesInFromSource",
+        &[(t + TimeDelta::minutes(8), SPIKE)],
+    )
+    .await;
     for m in [9, 10] {
         let o = setup.run(&["check"], t + TimeDelta::minutes(m));
         assert!(o.status.success(), "{}", text(&o));
     }
-    assert!(flow_logs_on(&ec2, &nat.eni).await.iter().all(|f| tag(f, TAG_RECORDING).is_none()));
+    assert!(
+        flow_logs_on(&ec2, &nat.eni)
+            .await
+            .iter()
+            .all(|f| tag(f, TAG_RECORDING).is_none())
+    );
     let o = setup.run(&["history"], t + TimeDelta::minutes(11));
     let history = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(o.status.success(), "{}", text(&o));
     let o = setup.run(&["history", "--json"], t + TimeDelta::minutes(11));
-    let kinds: Vec<String> = String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("history --json is JSON Lines")["type"].as_str().unwrap().to_string())
-        .collect();
-    assert_eq!(kinds.iter().filter(|k| *k == "RecordingStarted").count(), 1, "{history}");
-    assert_eq!(kinds.iter().filter(|k| *k == "RecordingStopped").count(), 1, "{history}");
-    assert_eq!(kinds.iter().filter(|k| *k == "BudgetExhausted").count(), 1, "said once per blocked spike: {history}");
-    assert!(history.contains("BudgetExhausted") || history.to_lowercase().contains("budget"), "{history}");
+    let kinds: Vec<String> =
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).expect("history --json is JSON Lines")
+                    ["type"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "RecordingStarted").count(),
+        1,
+        "{history}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "RecordingStopped").count(),
+        1,
+        "{history}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "BudgetExhausted").count(),
+        1,
+        "said once per blocked spike: {history}"
+    );
+    assert!(
+        history.contains("BudgetExhausted") || history.to_lowercase().contains("budget"),
+        "{history}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -207,13 +288,22 @@ async fn check_dry_run_changes_nothing_in_aws_or_in_the_log() {
     let group = format!("/nat-flowrec/dry-{}", nat.nat_gateway_id);
     let setup = Setup::new(moto, &nat.nat_gateway_id, &group, "");
     let t = minute_now();
-    put_nat_metric(&cw, &nat.nat_gateway_id, "BytesInFromDestination", &[(t - TimeDelta::minutes(1), SPIKE)]).await;
+    put_nat_metric(
+        &cw,
+        &nat.nat_gateway_id,
+        "BytesInFromDestination",
+        &[(t - TimeDelta::minutes(1), SPIKE)],
+    )
+    .await;
 
     let o = setup.run(&["check", "--dry-run"], t);
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("would start recording"), "{}", text(&o));
-    assert!(flow_logs_on(&ec2, &nat.eni).await.is_empty(), "no flow log created");
+    assert!(
+        flow_logs_on(&ec2, &nat.eni).await.is_empty(),
+        "no flow log created"
+    );
     let log = std::fs::read_to_string(setup.state_file()).unwrap_or_default();
     assert!(log.is_empty(), "nothing appended to the event log: {log}");
     let groups = aws_sdk_cloudwatchlogs::Client::new(&sdk)
@@ -244,24 +334,52 @@ fn demo_runs_without_aws_and_ends_with_a_report() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    for expected in ["started on 2 ENI(s)", "stopped", "Top talkers", "AWS services reached through the NAT"] {
-        assert!(out.contains(expected), "demo output lacks `{expected}`:\n{out}");
+    for expected in [
+        "started on 2 ENI(s)",
+        "stopped",
+        "Top talkers",
+        "AWS services reached through the NAT",
+    ] {
+        assert!(
+            out.contains(expected),
+            "demo output lacks `{expected}`:\n{out}"
+        );
     }
     // The simulated spike is S3 traffic of one host: the report must say so, with a gateway endpoint.
-    let rec_dir = std::fs::read_dir(work.join("reports")).unwrap().next().unwrap().unwrap().path();
+    let rec_dir = std::fs::read_dir(work.join("reports"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(rec_dir.join("report/report.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(rec_dir.join("report/report.json")).unwrap())
+            .unwrap();
     let top = &report["talkers"][0];
     assert_eq!(top["remote_aws_service"], "S3", "{top}");
-    let s3 = report["services"].as_array().unwrap().iter().find(|s| s["service"] == "S3").expect("S3 in services");
+    let s3 = report["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["service"] == "S3")
+        .expect("S3 in services");
     assert_eq!(s3["endpoint"], "gateway", "{s3}");
 
     // Its event log replays with the real commands.
-    let o = nat_flowrec(dir.path()).arg("--config").arg(work.join("nat-flowrec.toml")).arg("history").output().unwrap();
+    let o = nat_flowrec(dir.path())
+        .arg("--config")
+        .arg(work.join("nat-flowrec.toml"))
+        .arg("history")
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", text(&o));
     let history = String::from_utf8_lossy(&o.stdout);
     assert!(history.contains("recording rec-"), "{history}");
     // A second demo into the same folder is refused rather than mixing two stories.
-    let o = nat_flowrec(dir.path()).args(["demo", "--dir"]).arg(&work).output().unwrap();
+    let o = nat_flowrec(dir.path())
+        .args(["demo", "--dir"])
+        .arg(&work)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
 }

@@ -1,12 +1,11 @@
-
-mod report;
-mod aws_adapters;
-mod moto;
-mod job;
 mod api_calls;
-mod proxy;
-mod operator;
-mod deploy;
-mod close_loop;
 mod attribution;
+mod aws_adapters;
+mod close_loop;
+mod deploy;
+mod job;
+mod moto;
+mod operator;
+mod proxy;
+mod report;
 mod s3_state;

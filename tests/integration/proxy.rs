@@ -114,13 +114,24 @@ impl Request {
             return target.rsplit('.').next().unwrap_or(target).to_string();
         }
         let body = String::from_utf8_lossy(&self.body);
-        let query = self.head[0].split(' ').nth(1).and_then(|p| p.split_once('?')).map(|(_, q)| q);
-        for part in body.split('&').chain(query.into_iter().flat_map(|q| q.split('&'))) {
+        let query = self.head[0]
+            .split(' ')
+            .nth(1)
+            .and_then(|p| p.split_once('?'))
+            .map(|(_, q)| q);
+        for part in body
+            .split('&')
+            .chain(query.into_iter().flat_map(|q| q.split('&')))
+        {
             if let Some(action) = part.strip_prefix("Action=") {
                 return action.to_string();
             }
         }
-        self.head[0].split(' ').take(2).collect::<Vec<_>>().join(" ")
+        self.head[0]
+            .split(' ')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// Which error shape the service speaks.
@@ -128,7 +139,9 @@ impl Request {
         match self.header("content-type") {
             Some(ct) if ct.contains("json") => Protocol::Json,
             _ if self.header("x-amz-target").is_some() => Protocol::Json,
-            _ if String::from_utf8_lossy(&self.body).contains("Version=2016-11-15") => Protocol::Ec2,
+            _ if String::from_utf8_lossy(&self.body).contains("Version=2016-11-15") => {
+                Protocol::Ec2
+            }
             _ => Protocol::Query,
         }
     }
@@ -197,8 +210,14 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     if head.is_empty() {
         return None;
     }
-    let mut request = Request { head, body: Vec::new() };
-    if let Some(len) = request.header("content-length").and_then(|v| v.parse::<usize>().ok()) {
+    let mut request = Request {
+        head,
+        body: Vec::new(),
+    };
+    if let Some(len) = request
+        .header("content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+    {
         let mut body = vec![0; len];
         reader.read_exact(&mut body).ok()?;
         request.body = body;
@@ -207,8 +226,12 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
         .is_some_and(|v| v.eq_ignore_ascii_case("chunked"))
     {
         request.body = read_chunked(reader)?;
-        request.head.retain(|l| !l.to_ascii_lowercase().starts_with("transfer-encoding:"));
-        request.head.push(format!("Content-Length: {}", request.body.len()));
+        request
+            .head
+            .retain(|l| !l.to_ascii_lowercase().starts_with("transfer-encoding:"));
+        request
+            .head
+            .push(format!("Content-Length: {}", request.body.len()));
     }
     Some(request)
 }

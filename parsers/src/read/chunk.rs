@@ -2,7 +2,10 @@
 //! independently while the reader keeps memory bounded. Lines come out with their 1-based number,
 //! their event timestamp (when the file has one per line) and the record text.
 
+use std::sync::Mutex;
+
 use crate::error::{RecordError, RecordErrorKind};
+use crate::flow::Flow;
 use crate::format::LogFormat;
 use crate::read::timestamp::parse_event_timestamp;
 use crate::record::Record;
@@ -16,7 +19,7 @@ pub(crate) enum Layout {
     Timestamped { skip_comments: bool },
 }
 
-/// A block of whole lines (about 2 MiB) and the number of its first line.
+/// A block of whole lines (about 512 KiB) and the number of its first line.
 #[derive(Debug, Clone)]
 pub struct Chunk {
     pub(crate) data: Vec<u8>,
@@ -24,6 +27,35 @@ pub struct Chunk {
     pub(crate) layout: Layout,
     /// Lines the reader cut because they exceeded its line limit (usually empty).
     pub(crate) too_long: Vec<u64>,
+}
+
+/// Buffers of chunks already parsed, for the reader to fill again: a chunk's buffer is as large
+/// as the cache of a core, and asking the system for fresh ones (zeroed pages, page faults) for
+/// every chunk of a large file costs more than copying the data into them. A few per process.
+static SPARE_BUFFERS: Mutex<Vec<Vec<u8>>> = Mutex::new(Vec::new());
+/// Most buffers kept for reuse (one or two per worker in flight is all a reader needs).
+const MAX_SPARE_BUFFERS: usize = 8;
+
+/// An empty buffer with room for at least `capacity` bytes, if one was given back.
+pub(crate) fn reuse_buffer(capacity: usize) -> Option<Vec<u8>> {
+    let mut spare = SPARE_BUFFERS.lock().ok()?;
+    let at = spare.iter().position(|b| b.capacity() >= capacity)?;
+    Some(spare.swap_remove(at))
+}
+
+impl Drop for Chunk {
+    fn drop(&mut self) {
+        let mut data = std::mem::take(&mut self.data);
+        if data.capacity() == 0 {
+            return;
+        }
+        if let Ok(mut spare) = SPARE_BUFFERS.lock()
+            && spare.len() < MAX_SPARE_BUFFERS
+        {
+            data.clear();
+            spare.push(data);
+        }
+    }
 }
 
 /// One non-blank line of a chunk.
@@ -71,6 +103,44 @@ impl Chunk {
             let mut rec = format.parse_record(line.text, line.no)?;
             rec.timestamp_ms = line.timestamp_ms;
             Ok(rec)
+        })
+    }
+
+    /// Calls `f` with each of the chunk's records as a [`Flow`] (valid or malformed, as
+    /// [`Chunk::flows`] gives them), reusing one `Flow` for every line: the reader's loop.
+    pub fn for_each_flow<'c>(
+        &'c self,
+        format: &LogFormat,
+        mut f: impl FnMut(Result<&Flow<'c>, RecordError>),
+    ) {
+        let parser = format.flow_parser();
+        let mut flow = Flow::default();
+        for line in self.lines() {
+            let parsed = line.and_then(|line| {
+                parser.parse_into(line.text, line.no, &mut flow)?;
+                flow.timestamp_ms = line.timestamp_ms;
+                Ok(())
+            });
+            match parsed {
+                Ok(()) => f(Ok(&flow)),
+                Err(e) => f(Err(e)),
+            }
+        }
+    }
+
+    /// The chunk's records as [`Flow`]s (the fields reports aggregate), each carrying its
+    /// line's event timestamp: the same lines as [`Chunk::records`], valid or malformed alike,
+    /// without building a full record per line.
+    pub fn flows<'c>(
+        &'c self,
+        format: &'c LogFormat,
+    ) -> impl Iterator<Item = Result<Flow<'c>, RecordError>> + 'c {
+        let parser = format.flow_parser();
+        self.lines().map(move |line| {
+            let line = line?;
+            let mut flow = parser.parse(line.text, line.no)?;
+            flow.timestamp_ms = line.timestamp_ms;
+            Ok(flow)
         })
     }
 }
@@ -217,6 +287,35 @@ mod tests {
         );
         let err = lines[2].clone().unwrap_err();
         assert_eq!((err.line, err.kind), (13, RecordErrorKind::BadTimestamp));
+    }
+
+    #[test]
+    fn flows_are_the_records_reduced_with_their_timestamps() {
+        let format = LogFormat::parse("${srcaddr} ${bytes}").expect("format");
+        let c = chunk(
+            b"1714557600000 10.0.0.1 5\n\n1714557600001 10.0.0.2 x\nnot-a-time 10.0.0.3 7\n1714557600002 10.0.0.4 9\n",
+            Layout::Timestamped {
+                skip_comments: false,
+            },
+        );
+        let want: Vec<_> = c
+            .records(&format)
+            .map(|r| r.map(|rec| Flow::from(&rec)))
+            .collect();
+        let mut got = Vec::new();
+        c.for_each_flow(&format, |flow| got.push(flow.copied()));
+        assert_eq!(got, want);
+        assert_eq!(c.flows(&format).collect::<Vec<_>>(), want);
+        assert_eq!(got.len(), 4);
+        assert_eq!(
+            got[0].as_ref().map(|f| f.timestamp_ms),
+            Ok(Some(1_714_557_600_000))
+        );
+        assert_eq!(got[1].clone().unwrap_err().line, 12);
+        assert_eq!(
+            got[2].clone().unwrap_err().kind,
+            RecordErrorKind::BadTimestamp
+        );
     }
 
     #[test]

@@ -169,7 +169,7 @@ impl FlowLogFile {
         })
     }
 
-    /// Sets the chunk size in bytes (default 2 MiB); mostly for tests of chunk boundaries.
+    /// Sets the chunk size in bytes (default 512 KiB); mostly for tests of chunk boundaries.
     pub fn with_chunk_size(mut self, bytes: usize) -> FlowLogFile {
         self.source.chunk_size = bytes.max(1);
         self
@@ -195,7 +195,7 @@ impl FlowLogFile {
         &self.source.name
     }
 
-    /// The file's lines in chunks of whole lines (about 2 MiB each), consuming the file (take
+    /// The file's lines in chunks of whole lines (about 512 KiB each), consuming the file (take
     /// `format()`/`meta()` first). The iterator is `Send + 'static`, for `rayon`'s `par_bridge`.
     /// It ends after an `Err`; chunks read before it are valid.
     pub fn chunks(self) -> Chunks {
