@@ -246,17 +246,16 @@ async fn check_records_a_spike_on_every_eni_stops_when_ok_and_keeps_to_its_budge
     let history = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(o.status.success(), "{}", text(&o));
     let o = setup.run(&["history", "--json"], t + TimeDelta::minutes(11));
-    let kinds: Vec<String> =
-        String::from_utf8_lossy(&o.stdout)
-            .lines()
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).expect("history --json is JSON Lines")
+    let kinds: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).expect("history --json is JSON Lines")
                     ["type"]
                     .as_str()
                     .unwrap()
                     .to_string()
-            })
-            .collect();
+        })
+        .collect();
     assert_eq!(
         kinds.iter().filter(|k| *k == "RecordingStarted").count(),
         1,

@@ -128,12 +128,13 @@ impl Source {
             return None;
         }
         let carry = std::mem::take(&mut self.carry);
-        let mut buf = chunk::reuse_buffer(self.chunk_size).unwrap_or_default();
-        if buf.is_empty() {
-            buf = carry;
-        } else {
-            buf.extend_from_slice(&carry);
-        }
+        let mut buf = match chunk::reuse_buffer(self.chunk_size) {
+            Some(mut spare) => {
+                spare.extend_from_slice(&carry);
+                spare
+            }
+            None => carry,
+        };
         if !self.eof && buf.len() < self.chunk_size {
             let want = self.chunk_size - buf.len();
             buf.reserve(want);
