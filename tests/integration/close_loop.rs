@@ -8,17 +8,16 @@
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Output;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use nat_flowrec::pipeline::{ExportPlan, Progress, export, insights};
 use nat_flowrec::ports::{InsightsQuery, LogQueries};
 use nat_flowrec_parsers::{DEFAULT_FORMAT, LogFormat};
 use nat_flowrec_reports::{ReportOptions, build_report};
 
-use crate::job::{nat_flowrec, text};
+use crate::job::{Setup, minute_now, text};
 use crate::moto::{Moto, SeededNat, moto, put_log_events, put_nat_metric, seed_nat};
 
 const SPIKE: f64 = 500_000_000.0;
@@ -31,21 +30,10 @@ const WEB_IN: u64 = 2_500_000;
 const S3_REMOTE: &str = "52.216.8.12";
 const WEB_REMOTE: &str = "203.0.113.5";
 
-fn minute_now() -> DateTime<Utc> {
-    Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap()
-}
-
 /// A folder with a configuration for one NAT, notifying `topic`.
-struct Setup {
-    dir: tempfile::TempDir,
-    endpoint: String,
-}
-
-impl Setup {
-    fn new(moto: &Moto, nat: &str, log_group: &str, topic: &str, notify_extra: &str) -> Setup {
-        let dir = tempfile::tempdir().unwrap();
-        let config = format!(
-            r#"region = "us-east-1"
+fn setup(moto: &Moto, nat: &str, log_group: &str, topic: &str, notify_extra: &str) -> Setup {
+    let config = format!(
+        r#"region = "us-east-1"
 nat_gateway_ids = ["{nat}"]
 state = "state/events.jsonl"
 
@@ -62,29 +50,8 @@ sns_topic_arn = "{topic}"
 [report]
 out_dir = "reports"
 "#
-        );
-        std::fs::write(dir.path().join("nat-flowrec.toml"), config).unwrap();
-        Setup {
-            dir,
-            endpoint: moto.endpoint.clone(),
-        }
-    }
-
-    fn run(&self, args: &[&str], now: DateTime<Utc>) -> Output {
-        nat_flowrec(self.dir.path())
-            .args(args)
-            .args(["--endpoint-url", &self.endpoint, "--now", &now.to_rfc3339()])
-            .output()
-            .unwrap()
-    }
-
-    fn events(&self) -> Vec<serde_json::Value> {
-        std::fs::read_to_string(self.dir.path().join("state/events.jsonl"))
-            .unwrap_or_default()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    }
+    );
+    Setup::with_config(moto, &config)
 }
 
 /// The four records one conversation leaves on the NAT's ENI in one minute (DESIGN.md §5), in
@@ -346,7 +313,7 @@ async fn check_exports_reports_and_publishes_a_settled_recording() {
         .send()
         .await
         .expect("moto CreateBucket");
-    let setup = Setup::new(
+    let setup = setup(
         moto,
         &nat.nat_gateway_id,
         &group,
@@ -601,7 +568,7 @@ async fn a_recording_that_captured_nothing_says_so_in_report_and_message() {
         &format!("nothing-{}", nat.nat_gateway_id),
     )
     .await;
-    let setup = Setup::new(moto, &nat.nat_gateway_id, &group, &topic, "");
+    let setup = setup(moto, &nat.nat_gateway_id, &group, &topic, "");
     let t = minute_now() - TimeDelta::minutes(40);
     put_nat_metric(
         &cw,

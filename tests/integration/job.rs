@@ -46,15 +46,15 @@ pub fn text(o: &Output) -> String {
     )
 }
 
-/// A folder with a configuration for one NAT gateway recorded into `log_group`.
-struct Setup {
-    dir: tempfile::TempDir,
+/// A folder holding a configuration, and the moto endpoint the binary is pointed at.
+pub struct Setup {
+    pub dir: tempfile::TempDir,
     endpoint: String,
 }
 
 impl Setup {
+    /// A folder with a configuration for one NAT gateway recorded into `log_group`.
     fn new(moto: &Moto, nat: &str, log_group: &str, extra_recording: &str) -> Setup {
-        let dir = tempfile::tempdir().unwrap();
         let config = format!(
             r#"region = "us-east-1"
 nat_gateway_ids = ["{nat}"]
@@ -67,6 +67,12 @@ recording_seconds = 0
 {extra_recording}
 "#
         );
+        Setup::with_config(moto, &config)
+    }
+
+    /// A folder whose `nat-flowrec.toml` is `config`.
+    pub fn with_config(moto: &Moto, config: &str) -> Setup {
+        let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("nat-flowrec.toml"), config).unwrap();
         Setup {
             dir,
@@ -74,7 +80,7 @@ recording_seconds = 0
         }
     }
 
-    fn run(&self, args: &[&str], now: DateTime<Utc>) -> Output {
+    pub fn run(&self, args: &[&str], now: DateTime<Utc>) -> Output {
         nat_flowrec(self.dir.path())
             .args(args)
             .args(["--endpoint-url", &self.endpoint, "--now", &now.to_rfc3339()])
@@ -85,10 +91,19 @@ recording_seconds = 0
     fn state_file(&self) -> PathBuf {
         self.dir.path().join("state/events.jsonl")
     }
+
+    /// The event log as JSON values (empty when there is none yet).
+    pub fn events(&self) -> Vec<serde_json::Value> {
+        std::fs::read_to_string(self.state_file())
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
 }
 
 /// A minute boundary near the real clock (moto keeps metrics for any time, but stay realistic).
-fn minute_now() -> DateTime<Utc> {
+pub fn minute_now() -> DateTime<Utc> {
     Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap()
 }
 
