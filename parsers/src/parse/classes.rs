@@ -8,7 +8,7 @@
 //! target feature, even one the target always has; that one call, `sse2::classes`, is the only
 //! `unsafe` in this crate, and it touches no memory (the bytes arrive as two `u64`).
 
-use super::swar;
+use super::swar::{self, Window};
 
 /// The dots, digits and spaces among 16 bytes (bit `i` for byte `i`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,9 +20,9 @@ pub(super) struct Classes16 {
 
 /// The classes of the 16 bytes at `at`; bytes past the end of `bytes` are in no class.
 #[inline(always)]
-pub(super) fn classes16(bytes: &[u8], at: usize) -> Classes16 {
-    let lo = swar::load(bytes, at);
-    let hi = swar::load(bytes, at + 8);
+pub(super) fn classes16<W: Window + ?Sized>(bytes: &W, at: usize) -> Classes16 {
+    let lo = bytes.load(at);
+    let hi = bytes.load(at + 8);
     #[cfg(target_arch = "x86_64")]
     {
         // SAFETY: `sse2::classes` needs SSE2, which every x86_64 processor has (see the module
@@ -37,7 +37,7 @@ pub(super) fn classes16(bytes: &[u8], at: usize) -> Classes16 {
 
 /// Bit `i` set for every space among the 64 bytes at `at`.
 #[inline(always)]
-pub(super) fn spaces64(bytes: &[u8], at: usize) -> u64 {
+pub(super) fn spaces64<W: Window + ?Sized>(bytes: &W, at: usize) -> u64 {
     let mut spaces = 0u64;
     for k in 0..4 {
         spaces |= u64::from(classes16(bytes, at + 16 * k).spaces) << (16 * k);

@@ -12,9 +12,11 @@
 //! So every line is accepted or rejected exactly as `parse_record` decides, and property tests
 //! check that the fast path's values are the record's.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::MILLIS_THRESHOLD;
+use super::recent::{CachedLine, RecentAddresses};
+use super::swar::{Padded, Window};
 use super::{classes, swar};
 use crate::error::RecordError;
 use crate::field::Field;
@@ -132,10 +134,12 @@ macro_rules! plan_of {
 const DEFAULT_PLAN: [Kind; 14] = default_plan!(plan_of);
 
 /// The values of a single-spaced line, read one after the other.
-struct Values<'a, 'f> {
+struct Values<'a, 'f, 'w> {
     line: &'a str,
-    /// The spaces not passed yet, bytes 0-63 and 64-127 (bit i for byte i).
-    spaces: (u64, u64),
+    /// The line's bytes, padded (every load unchecked), with the parser's recent addresses.
+    window: &'w CachedLine<'w>,
+    /// The spaces not passed yet, bytes 0-63, 64-127 and 128-191 (bit i for byte i).
+    spaces: [u64; 3],
     /// Where the next value starts.
     start: usize,
     flow: &'f mut Flow<'a>,
@@ -143,23 +147,27 @@ struct Values<'a, 'f> {
     ok: bool,
 }
 
-impl Values<'_, '_> {
+impl Values<'_, '_, '_> {
     /// Reads the value that starts at `start` and ends at the next space (or the line's end).
     #[inline(always)]
     fn read_next(&mut self, kind: Kind) {
-        let (lo, hi) = &mut self.spaces;
+        let [lo, mid, hi] = &mut self.spaces;
         let end = if *lo != 0 {
             let end = lo.trailing_zeros() as usize;
             *lo &= *lo - 1;
             end
+        } else if *mid != 0 {
+            let end = 64 + mid.trailing_zeros() as usize;
+            *mid &= *mid - 1;
+            end
         } else if *hi != 0 {
-            let end = 64 + hi.trailing_zeros() as usize;
+            let end = 128 + hi.trailing_zeros() as usize;
             *hi &= *hi - 1;
             end
         } else {
             self.line.len()
         };
-        self.ok &= read(self.flow, kind, self.line, self.start, end);
+        self.ok &= read(self.flow, kind, self.line, self.window, self.start, end);
         self.start = end + 1;
     }
 }
@@ -174,6 +182,8 @@ pub struct FlowParser<'f> {
     len: usize,
     /// The plan is [`DEFAULT_PLAN`].
     default: bool,
+    /// Addresses read lately, for the lines to come.
+    recent: RecentAddresses,
 }
 
 impl LogFormat {
@@ -194,6 +204,7 @@ impl LogFormat {
             kinds,
             len,
             default,
+            recent: RecentAddresses::default(),
         }
     }
 
@@ -224,7 +235,9 @@ impl FlowParser<'_> {
         line_no: u64,
         flow: &mut Flow<'a>,
     ) -> Result<(), RecordError> {
-        let line = line.trim_end_matches(['\n', '\r']);
+        // Trailing spaces too: a value the line ends in must not keep a `\r` that the same line
+        // without its trailing space would lose (a record must render to a line that parses back).
+        let line = line.trim_end_matches(['\n', '\r', ' ']);
         *flow = Flow::default();
         if self.fast(line, flow) {
             return Ok(());
@@ -242,28 +255,41 @@ impl FlowParser<'_> {
             return false;
         };
         let bytes = line.as_bytes();
-        if bytes.is_empty() || bytes.len() > 128 {
-            return self.spaced_any_way(kinds, line, flow);
-        }
-        let lo = classes::spaces64(bytes, 0);
-        let hi = if bytes.len() > 64 {
-            classes::spaces64(bytes, 64)
+        let window = match Padded::new(bytes) {
+            Some(line) if !bytes.is_empty() => CachedLine {
+                line,
+                recent: &self.recent,
+            },
+            _ => return self.spaced_any_way(kinds, line, flow),
+        };
+        // Lines of IPv4 records fit 128 bytes, of IPv6 ones 192.
+        let lo = classes::spaces64(&window, 0);
+        let mid = if bytes.len() > 64 {
+            classes::spaces64(&window, 64)
+        } else {
+            0
+        };
+        let hi = if bytes.len() > 128 {
+            classes::spaces64(&window, 128)
         } else {
             0
         };
         // The common shape: values separated by single spaces, none before the first or after
         // the last. Then the n-th space ends the n-th value.
-        let spaces = u128::from(hi) << 64 | u128::from(lo);
-        let single = spaces.count_ones() as usize + 1 == kinds.len()
-            && spaces & (spaces >> 1) == 0
-            && spaces & 1 == 0
-            && (spaces >> (bytes.len() - 1)) & 1 == 0;
+        let single = (lo.count_ones() + mid.count_ones() + hi.count_ones()) as usize + 1
+            == kinds.len()
+            && lo & (lo >> 1 | mid << 63) == 0
+            && mid & (mid >> 1 | hi << 63) == 0
+            && hi & (hi >> 1) == 0
+            && lo & 1 == 0
+            && bytes.last() != Some(&b' ');
         if !single {
             return self.spaced_any_way(kinds, line, flow);
         }
         let mut values = Values {
             line,
-            spaces: (lo, hi),
+            window: &window,
+            spaces: [lo, mid, hi],
             start: 0,
             flow,
             ok: true,
@@ -310,7 +336,7 @@ impl FlowParser<'_> {
                     let Some(kind) = kinds.next() else {
                         return false;
                     };
-                    ok &= read(flow, *kind, line, start, end);
+                    ok &= read(flow, *kind, line, bytes, start, end);
                     inside = false;
                 } else {
                     if starts == 0 {
@@ -328,7 +354,7 @@ impl FlowParser<'_> {
             let Some(kind) = kinds.next() else {
                 return false;
             };
-            ok &= read(flow, *kind, line, start, bytes.len());
+            ok &= read(flow, *kind, line, bytes, start, bytes.len());
         }
         ok && kinds.next().is_none()
     }
@@ -337,29 +363,35 @@ impl FlowParser<'_> {
 /// Reads the value `line[start..end]` (never empty, no spaces) as `kind` says into `flow`;
 /// false when it is not valid for its field. `-` is an absent value for every field.
 #[inline(always)]
-fn read<'a>(flow: &mut Flow<'a>, kind: Kind, line: &'a str, start: usize, end: usize) -> bool {
-    let bytes = line.as_bytes();
+fn read<'a, W: Window + ?Sized>(
+    flow: &mut Flow<'a>,
+    kind: Kind,
+    line: &'a str,
+    bytes: &W,
+    start: usize,
+    end: usize,
+) -> bool {
     let len = end.saturating_sub(start);
-    let dash = len == 1 && bytes.get(start) == Some(&b'-');
+    let dash = len == 1 && bytes.load(start) & 0xff == u64::from(b'-');
     let present = !dash;
     match kind {
         Kind::Srcaddr => {
-            let (addr, ok) = address(line, start, end, dash);
+            let (addr, ok) = address(line, bytes, start, end, dash);
             flow.srcaddr = addr;
             ok
         }
         Kind::Dstaddr => {
-            let (addr, ok) = address(line, start, end, dash);
+            let (addr, ok) = address(line, bytes, start, end, dash);
             flow.dstaddr = addr;
             ok
         }
         Kind::PktSrcaddr => {
-            let (addr, ok) = address(line, start, end, dash);
+            let (addr, ok) = address(line, bytes, start, end, dash);
             flow.pkt_srcaddr = addr;
             ok
         }
         Kind::PktDstaddr => {
-            let (addr, ok) = address(line, start, end, dash);
+            let (addr, ok) = address(line, bytes, start, end, dash);
             flow.pkt_dstaddr = addr;
             ok
         }
@@ -410,13 +442,13 @@ fn read<'a>(flow: &mut Flow<'a>, kind: Kind, line: &'a str, start: usize, end: u
         }
         Kind::PktSrcAwsService => {
             if present {
-                flow.pkt_src_aws_service = service(line, start, end);
+                flow.pkt_src_aws_service = service(line, bytes, start, end);
             }
             true
         }
         Kind::PktDstAwsService => {
             if present {
-                flow.pkt_dst_aws_service = service(line, start, end);
+                flow.pkt_dst_aws_service = service(line, bytes, start, end);
             }
             true
         }
@@ -434,29 +466,47 @@ fn read<'a>(flow: &mut Flow<'a>, kind: Kind, line: &'a str, start: usize, end: u
 
 /// An IPv4 address read in place, or an IPv6 one through `std`; `None` for `-`.
 #[inline(always)]
-fn address(line: &str, start: usize, end: usize, dash: bool) -> (Option<IpAddr>, bool) {
+fn address<W: Window + ?Sized>(
+    line: &str,
+    bytes: &W,
+    start: usize,
+    end: usize,
+    dash: bool,
+) -> (Option<IpAddr>, bool) {
     if dash {
         return (None, true);
     }
-    match swar::ipv4_token(line.as_bytes(), start, end) {
+    match bytes.ipv4(start, end) {
         Some(octets) => (Some(IpAddr::V4(Ipv4Addr::from(octets))), true),
-        None => ipv6(line, start, end),
+        None => ipv6(line, bytes, start, end),
     }
 }
 
 /// Kept out of line: IPv6 is the rare case, and `std`'s parser is large.
 #[inline(never)]
-fn ipv6(line: &str, start: usize, end: usize) -> (Option<IpAddr>, bool) {
-    match line.get(start..end).map(str::parse::<Ipv6Addr>) {
-        Some(Ok(v6)) => (Some(IpAddr::V6(v6)), true),
-        _ => (None, false),
+fn ipv6<W: Window + ?Sized>(
+    line: &str,
+    bytes: &W,
+    start: usize,
+    end: usize,
+) -> (Option<IpAddr>, bool) {
+    match line
+        .get(start..end)
+        .and_then(|text| bytes.ipv6(text, start))
+    {
+        Some(v6) => (Some(IpAddr::V6(v6)), true),
+        None => (None, false),
     }
 }
 
 /// An unsigned decimal integer that fits `T` (nom's digit rule: digits only, no sign), and
 /// whether it is one; the value is meaningless when it is not.
 #[inline(always)]
-fn int<T: TryFrom<u64>>(bytes: &[u8], start: usize, len: usize) -> (Option<T>, bool) {
+fn int<T: TryFrom<u64>>(
+    bytes: &(impl Window + ?Sized),
+    start: usize,
+    len: usize,
+) -> (Option<T>, bool) {
     let (value, ok) = swar::number(bytes, start, len);
     let value = T::try_from(value).ok();
     let ok = ok && value.is_some();
@@ -466,8 +516,8 @@ fn int<T: TryFrom<u64>>(bytes: &[u8], start: usize, len: usize) -> (Option<T>, b
 /// A word of a closed vocabulary (`ACCEPT`, `egress`, `IPv4`, ...), compared as one packed word;
 /// the names are at most 8 bytes, so a longer value is none of them.
 #[inline(always)]
-fn word<T>(
-    bytes: &[u8],
+fn word<T, W: Window + ?Sized>(
+    bytes: &W,
     start: usize,
     len: usize,
     from_word: fn(usize, u64) -> Option<T>,
@@ -478,11 +528,15 @@ fn word<T>(
 /// A `pkt-*-aws-service` value: a known name (those of up to 16 bytes compared as two packed
 /// words) or any other text, kept as [`AwsService::Other`].
 #[inline(always)]
-fn service(line: &str, start: usize, end: usize) -> Option<AwsService<'_>> {
+fn service<'a, W: Window + ?Sized>(
+    line: &'a str,
+    bytes: &W,
+    start: usize,
+    end: usize,
+) -> Option<AwsService<'a>> {
     let text = line.get(start..end)?;
     let len = text.len();
     Some(if len <= 16 {
-        let bytes = line.as_bytes();
         let first = swar::word_at(bytes, start, len);
         let second = swar::word_at(bytes, start + 8, len.saturating_sub(8));
         AwsService::from_words(len, first, second).unwrap_or(AwsService::Other(text))
@@ -690,6 +744,29 @@ mod tests {
                 line.push_str(space);
             }
             proptest::prop_assert_eq!(format.parse_flow(&line, 3), reference(&format, &line));
+        }
+
+        /// One parser over many lines whose addresses come from a small pool, valid and broken,
+        /// IPv4 and IPv6, so that the parser's cache of recent addresses answers most of them:
+        /// every line still parses as the record parser reads it.
+        #[test]
+        fn remembered_addresses_agree_with_parse_record(
+            picks in proptest::collection::vec((0usize..12, 0usize..12, 0usize..12, 0usize..12), 1..60),
+        ) {
+            const POOL: [&str; 12] = [
+                "10.0.0.220", "10.0.0.22", "10.0.0.2", "10.0.0.2200", "01.0.0.1", "1.2.3.4",
+                "255.255.255.256", "2001:db8:1234:a100::15", "2001:db8:1234:a100::1",
+                "2001:db8::1::2", "fe80::1%eth0", "-",
+            ];
+            let format = LogFormat::default();
+            let parser = format.flow_parser();
+            for (a, b, c, d) in picks {
+                let line = format!(
+                    "ACCEPT egress 2 {} 40000 {} 443 6 900 IPv4 {} - {} S3",
+                    POOL[a], POOL[b], POOL[c], POOL[d]
+                );
+                proptest::prop_assert_eq!(parser.parse(&line, 3), reference(&format, &line));
+            }
         }
     }
 }

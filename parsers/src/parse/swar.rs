@@ -34,6 +34,86 @@ pub(super) fn load(bytes: &[u8], at: usize) -> u64 {
     word
 }
 
+/// Where the routines below read their words from: a line as it is (`[u8]`: every load checked
+/// against its end, NUL past it) or a short line copied into a zero-padded buffer ([`Padded`]:
+/// every load one unchecked-free instruction). The second is the report's hot path; the first
+/// serves lines of any length.
+pub(super) trait Window {
+    /// The 8 bytes at `at` as a word, NUL past the end of the line.
+    fn load(&self, at: usize) -> u64;
+
+    /// The dotted-quad IPv4 address that is exactly the bytes `start..end` ([`ipv4_token`]).
+    #[inline(always)]
+    fn ipv4(&self, start: usize, end: usize) -> Option<[u8; 4]> {
+        ipv4_token(self, start, end)
+    }
+
+    /// The IPv6 address that is exactly `text`, the bytes from `start` on, as `std` reads it.
+    #[inline(always)]
+    fn ipv6(&self, text: &str, start: usize) -> Option<std::net::Ipv6Addr> {
+        let _ = start;
+        text.parse().ok()
+    }
+}
+
+impl Window for [u8] {
+    #[inline(always)]
+    fn load(&self, at: usize) -> u64 {
+        load(self, at)
+    }
+}
+
+// Tests read arrays and vectors as they are.
+#[cfg(test)]
+impl<const N: usize> Window for [u8; N] {
+    fn load(&self, at: usize) -> u64 {
+        load(self, at)
+    }
+}
+
+#[cfg(test)]
+impl Window for Vec<u8> {
+    fn load(&self, at: usize) -> u64 {
+        load(self, at)
+    }
+}
+
+/// The longest line [`Padded`] holds.
+pub(super) const PADDED_LINE: usize = 192;
+/// Loads wrap at this many bytes; the parser reads at most 24 bytes past a line's last byte
+/// (and no further than byte 200), so a load never reaches the wrap and bytes past the line
+/// are always its NUL padding.
+const WRAP: usize = 256;
+
+/// A line of at most [`PADDED_LINE`] bytes, copied into a buffer of NULs: every word of it
+/// (and past it) can be read without a bounds check or a short-line path.
+pub(super) struct Padded {
+    buf: [u8; WRAP + 8],
+}
+
+impl Padded {
+    /// `None` when the line is longer than [`PADDED_LINE`].
+    #[inline(always)]
+    pub(super) fn new(line: &[u8]) -> Option<Padded> {
+        let mut buf = [0u8; WRAP + 8];
+        buf.get_mut(..line.len())
+            .filter(|_| line.len() <= PADDED_LINE)?
+            .copy_from_slice(line);
+        Some(Padded { buf })
+    }
+}
+
+impl Window for Padded {
+    #[inline(always)]
+    fn load(&self, at: usize) -> u64 {
+        // The mask proves `at + 8` in bounds to the compiler: no check, no branch.
+        let at = at % WRAP;
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&self.buf[at..at + 8]);
+        u64::from_le_bytes(word)
+    }
+}
+
 /// Bit `8*i+7` set for every byte `i` of `x` that is not zero (exact: no carries between bytes).
 #[inline(always)]
 fn nonzero_bytes(x: u64) -> u64 {
@@ -78,10 +158,10 @@ fn movemask(high_bits: u64) -> u64 {
 /// The unsigned decimal number that is exactly `bytes[start..end]` (digits only; `None` when
 /// anything else is there or it does not fit a `u64`).
 #[inline(always)]
-pub(super) fn number_token(bytes: &[u8], start: usize, end: usize) -> Option<u64> {
+pub(super) fn number_token<W: Window + ?Sized>(bytes: &W, start: usize, end: usize) -> Option<u64> {
     let len = end.checked_sub(start)?;
     if (1..=8).contains(&len) {
-        let word = load(bytes, start);
+        let word = bytes.load(start);
         return (digit_run(word) >= len).then(|| digits_value(word, len));
     }
     match number_at(bytes, start) {
@@ -94,7 +174,11 @@ pub(super) fn number_token(bytes: &[u8], start: usize, end: usize) -> Option<u64
 /// octets of 1 to 3 digits, no leading zero, each at most 255. The dots and digits of the
 /// whole address are found at once (16 bytes, see `classes`), then each octet is read in place.
 #[inline(always)]
-pub(super) fn ipv4_token(bytes: &[u8], start: usize, end: usize) -> Option<[u8; 4]> {
+pub(super) fn ipv4_token<W: Window + ?Sized>(
+    bytes: &W,
+    start: usize,
+    end: usize,
+) -> Option<[u8; 4]> {
     let len = end.checked_sub(start)?;
     if !(7..=15).contains(&len) {
         return None;
@@ -119,11 +203,11 @@ pub(super) fn ipv4_token(bytes: &[u8], start: usize, end: usize) -> Option<[u8; 
 
 /// The octet of the `n` digits at `at` (1 to 3 of them, no leading zero, at most 255).
 #[inline(always)]
-fn octet(bytes: &[u8], at: usize, n: usize) -> Option<u8> {
+fn octet<W: Window + ?Sized>(bytes: &W, at: usize, n: usize) -> Option<u8> {
     if !(1..=3).contains(&n) {
         return None;
     }
-    let digits = load(bytes, at) & 0x0f_0f0f;
+    let digits = bytes.load(at) & 0x0f_0f0f;
     if n > 1 && digits & 0x0f == 0 {
         return None; // leading zero
     }
@@ -148,8 +232,8 @@ pub(super) fn digits_value(word: u64, n: usize) -> u64 {
 /// The unsigned decimal number at `bytes[at]` and the offset past its digits; `None` when no
 /// digit is there or the number does not fit a `u64`.
 #[inline(always)]
-pub(super) fn number_at(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
-    let word = load(bytes, at);
+pub(super) fn number_at<W: Window + ?Sized>(bytes: &W, at: usize) -> Option<(u64, usize)> {
+    let word = bytes.load(at);
     let n = digit_run(word);
     if n == 0 {
         return None;
@@ -161,7 +245,7 @@ pub(super) fn number_at(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
     }
     // Longer than eight digits: eight at a time, checking for overflow.
     loop {
-        let word = load(bytes, end);
+        let word = bytes.load(end);
         let n = digit_run(word);
         if n == 0 {
             return Some((value, end));
@@ -179,18 +263,18 @@ pub(super) fn number_at(bytes: &[u8], at: usize) -> Option<(u64, usize)> {
 /// The first `len` bytes at `at` (at most 8 of them) as a word, for comparing short words in one
 /// instruction.
 #[inline(always)]
-pub(super) fn word_at(bytes: &[u8], at: usize, len: usize) -> u64 {
+pub(super) fn word_at<W: Window + ?Sized>(bytes: &W, at: usize, len: usize) -> u64 {
     let keep = 1u64
         .checked_shl(8 * len.min(8) as u32)
         .unwrap_or(0)
         .wrapping_sub(1);
-    load(bytes, at) & keep
+    bytes.load(at) & keep
 }
 
 /// The unsigned decimal number that is exactly the `len` bytes at `start`, and whether they are
 /// one (digits only, fitting a `u64`). Up to 16 digits take two words and no branch.
 #[inline(always)]
-pub(super) fn number(bytes: &[u8], start: usize, len: usize) -> (u64, bool) {
+pub(super) fn number<W: Window + ?Sized>(bytes: &W, start: usize, len: usize) -> (u64, bool) {
     const POW10: [u64; 9] = [
         1,
         10,
@@ -210,8 +294,8 @@ pub(super) fn number(bytes: &[u8], start: usize, len: usize) -> (u64, bool) {
     }
     let head = len.min(8);
     let tail = len - head;
-    let first = load(bytes, start);
-    let second = load(bytes, start + 8);
+    let first = bytes.load(start);
+    let second = bytes.load(start + 8);
     let ok = len > 0 && digit_run(first) >= head && digit_run(second) >= tail;
     let value = digits_value(first, head) * POW10[tail] + digits_value(second, tail);
     (value, ok)
