@@ -16,12 +16,13 @@ use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, Traffi
 
 mod classes;
 mod flow;
+mod recent;
 mod swar;
 
 pub use flow::FlowParser;
 
 /// Start/end values above this are milliseconds (10^11 s is the year 5138).
-const MILLIS_THRESHOLD: u64 = 100_000_000_000;
+pub(crate) const MILLIS_THRESHOLD: u64 = 100_000_000_000;
 
 /// Space-separated values of a line; runs of spaces count as one separator.
 ///
@@ -236,7 +237,9 @@ impl LogFormat {
     /// (1-based); this never panics, whatever the input.
     #[inline]
     pub fn parse_record<'a>(&self, line: &'a str, line_no: u64) -> Result<Record<'a>, RecordError> {
-        let line = line.trim_end_matches(['\n', '\r']);
+        // Trailing spaces too: a value the line ends in must not keep a `\r` that the same line
+        // without its trailing space would lose (a record must render to a line that parses back).
+        let line = line.trim_end_matches(['\n', '\r', ' ']);
         let mut tokens = Tokens::new(line);
         let mut rec = Record::default();
         for (pos, field) in self.fields().iter().enumerate() {

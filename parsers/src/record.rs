@@ -7,6 +7,7 @@ use std::net::IpAddr;
 
 use crate::field::Field;
 use crate::format::LogFormat;
+use crate::parse::MILLIS_THRESHOLD;
 use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};
 
 /// One flow-log record. Every field is `None` when the format lacks it or the line has `-` there.
@@ -82,8 +83,9 @@ impl<'a> Record<'a> {
     }
 
     /// Writes the record back as a line in `format` (`-` for absent values). `start`/`end` are
-    /// written in seconds; parsing the result gives this record back (minus `timestamp_ms`, which
-    /// is not part of the line).
+    /// written in seconds, or in milliseconds when the parser would take the seconds for
+    /// milliseconds (above 10^11); parsing the result gives this record back (minus
+    /// `timestamp_ms`, which is not part of the line).
     pub fn render(&self, format: &LogFormat) -> String {
         let mut out = String::with_capacity(format.len() * 12);
         for (pos, field) in format.fields().iter().enumerate() {
@@ -118,8 +120,8 @@ impl<'a> Record<'a> {
             Field::Protocol => put(out, self.protocol),
             Field::Packets => put(out, self.packets),
             Field::Bytes => put(out, self.bytes),
-            Field::Start => put(out, self.start),
-            Field::End => put(out, self.end),
+            Field::Start => put(out, self.start.map(as_parsed_back)),
+            Field::End => put(out, self.end.map(as_parsed_back)),
             Field::Action => put(out, self.action),
             Field::LogStatus => put(out, self.log_status),
             Field::VpcId => put(out, self.vpc_id),
@@ -156,5 +158,16 @@ impl<'a> Record<'a> {
                     .map(|(_, value)| *value),
             ),
         }
+    }
+}
+
+/// `start`/`end` seconds as text the parser reads back as the same seconds: it takes values above
+/// the threshold for milliseconds (AWS writes those too), so such a value goes out in milliseconds
+/// (u128: no overflow).
+fn as_parsed_back(seconds: u64) -> u128 {
+    if seconds > MILLIS_THRESHOLD {
+        u128::from(seconds) * 1000
+    } else {
+        u128::from(seconds)
     }
 }

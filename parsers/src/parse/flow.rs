@@ -361,7 +361,8 @@ impl FlowParser<'_> {
 }
 
 /// Reads the value `line[start..end]` (never empty, no spaces) as `kind` says into `flow`;
-/// false when it is not valid for its field. `-` is an absent value for every field.
+/// false when it is not valid for its field. `-` is an absent value for every field; no field
+/// reads `-` as a value of its own, so the check for it waits until a value fails to read.
 #[inline(always)]
 fn read<'a, W: Window + ?Sized>(
     flow: &mut Flow<'a>,
@@ -372,109 +373,96 @@ fn read<'a, W: Window + ?Sized>(
     end: usize,
 ) -> bool {
     let len = end.saturating_sub(start);
-    let dash = len == 1 && bytes.load(start) & 0xff == u64::from(b'-');
-    let present = !dash;
+    let dash = || len == 1 && bytes.load(start) & 0xff == u64::from(b'-');
+    // A value, or `-` (absent, still valid), or neither.
+    macro_rules! value_or_dash {
+        ($slot:expr, $value:expr) => {{
+            let (value, ok) = $value;
+            if ok {
+                $slot = value;
+                true
+            } else {
+                dash()
+            }
+        }};
+    }
     match kind {
-        Kind::Srcaddr => {
-            let (addr, ok) = address(line, bytes, start, end, dash);
-            flow.srcaddr = addr;
-            ok
-        }
-        Kind::Dstaddr => {
-            let (addr, ok) = address(line, bytes, start, end, dash);
-            flow.dstaddr = addr;
-            ok
-        }
-        Kind::PktSrcaddr => {
-            let (addr, ok) = address(line, bytes, start, end, dash);
-            flow.pkt_srcaddr = addr;
-            ok
-        }
-        Kind::PktDstaddr => {
-            let (addr, ok) = address(line, bytes, start, end, dash);
-            flow.pkt_dstaddr = addr;
-            ok
-        }
-        Kind::Srcport => {
-            let (value, ok) = int::<u16>(bytes, start, len);
-            flow.srcport = value.filter(|_| present);
-            dash || ok
-        }
-        Kind::Dstport => {
-            let (value, ok) = int::<u16>(bytes, start, len);
-            flow.dstport = value.filter(|_| present);
-            dash || ok
-        }
-        Kind::Protocol => {
-            let (value, ok) = int::<u8>(bytes, start, len);
-            flow.protocol = value.filter(|_| present);
-            dash || ok
-        }
-        Kind::Bytes => {
-            let (value, ok) = int::<u64>(bytes, start, len);
-            flow.bytes = value.filter(|_| present);
-            dash || ok
-        }
+        Kind::Srcaddr => value_or_dash!(flow.srcaddr, address(line, bytes, start, end)),
+        Kind::Dstaddr => value_or_dash!(flow.dstaddr, address(line, bytes, start, end)),
+        Kind::PktSrcaddr => value_or_dash!(flow.pkt_srcaddr, address(line, bytes, start, end)),
+        Kind::PktDstaddr => value_or_dash!(flow.pkt_dstaddr, address(line, bytes, start, end)),
+        Kind::Srcport => value_or_dash!(flow.srcport, int::<u16>(bytes, start, len)),
+        Kind::Dstport => value_or_dash!(flow.dstport, int::<u16>(bytes, start, len)),
+        Kind::Protocol => value_or_dash!(flow.protocol, int::<u8>(bytes, start, len)),
+        Kind::Bytes => value_or_dash!(flow.bytes, int::<u64>(bytes, start, len)),
         Kind::Start => {
-            let (value, ok) = int::<u64>(bytes, start, len);
-            flow.start = value.filter(|_| present).map(seconds);
-            dash || ok
+            value_or_dash!(flow.start, {
+                let (value, ok) = int::<u64>(bytes, start, len);
+                (value.map(seconds), ok)
+            })
         }
         Kind::End => {
-            let (value, ok) = int::<u64>(bytes, start, len);
-            flow.end = value.filter(|_| present).map(seconds);
-            dash || ok
+            value_or_dash!(flow.end, {
+                let (value, ok) = int::<u64>(bytes, start, len);
+                (value.map(seconds), ok)
+            })
         }
-        Kind::Action => {
-            let value = word(bytes, start, len, Action::from_word);
-            flow.action = value.filter(|_| present);
-            dash || value.is_some()
-        }
+        Kind::Action => value_or_dash!(
+            flow.action,
+            found(word(bytes, start, len, Action::from_word))
+        ),
         Kind::LogStatus => {
-            let value = word(bytes, start, len, LogStatus::from_word);
-            flow.log_status = value.filter(|_| present);
-            dash || value.is_some()
+            value_or_dash!(
+                flow.log_status,
+                found(word(bytes, start, len, LogStatus::from_word))
+            )
         }
-        Kind::FlowDirection => {
-            let value = word(bytes, start, len, FlowDirection::from_word);
-            flow.flow_direction = value.filter(|_| present);
-            dash || value.is_some()
-        }
+        Kind::FlowDirection => value_or_dash!(
+            flow.flow_direction,
+            found(word(bytes, start, len, FlowDirection::from_word))
+        ),
         Kind::PktSrcAwsService => {
-            if present {
+            if !dash() {
                 flow.pkt_src_aws_service = service(line, bytes, start, end);
             }
             true
         }
         Kind::PktDstAwsService => {
-            if present {
+            if !dash() {
                 flow.pkt_dst_aws_service = service(line, bytes, start, end);
             }
             true
         }
-        Kind::Version => dash || int::<u8>(bytes, start, len).1,
-        Kind::Packets => dash || int::<u64>(bytes, start, len).1,
-        Kind::TcpFlags => dash || int::<u16>(bytes, start, len).1,
-        Kind::IpType => dash || word(bytes, start, len, IpType::from_word).is_some(),
+        Kind::Version => int::<u8>(bytes, start, len).1 || dash(),
+        Kind::Packets => int::<u64>(bytes, start, len).1 || dash(),
+        Kind::TcpFlags => int::<u16>(bytes, start, len).1 || dash(),
+        Kind::IpType => word(bytes, start, len, IpType::from_word).is_some() || dash(),
         Kind::TrafficPath => {
             let (value, ok) = int::<u8>(bytes, start, len);
-            dash || (ok && value.and_then(TrafficPath::new).is_some())
+            (ok && value.and_then(TrafficPath::new).is_some()) || dash()
         }
         Kind::Text => true,
     }
 }
 
-/// An IPv4 address read in place, or an IPv6 one through `std`; `None` for `-`.
+/// A word's value as (the value, whether there was one), the shape `value_or_dash!` takes.
+#[inline(always)]
+fn found<T>(value: Option<T>) -> (Option<T>, bool) {
+    let ok = value.is_some();
+    (value, ok)
+}
+
+/// An IPv4 address read in place, or an IPv6 one through `std`, and whether it is one.
 #[inline(always)]
 fn address<W: Window + ?Sized>(
     line: &str,
     bytes: &W,
     start: usize,
     end: usize,
-    dash: bool,
 ) -> (Option<IpAddr>, bool) {
-    if dash {
-        return (None, true);
+    // No address is shorter than `::`; `-` is the common such value.
+    if end < start + 2 {
+        return (None, false);
     }
     match bytes.ipv4(start, end) {
         Some(octets) => (Some(IpAddr::V4(Ipv4Addr::from(octets))), true),

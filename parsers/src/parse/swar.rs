@@ -292,6 +292,11 @@ pub(super) fn number<W: Window + ?Sized>(bytes: &W, start: usize, len: usize) ->
             None => (0, false),
         };
     }
+    if len <= 8 {
+        // Ports, protocols and most byte counts: one word.
+        let word = bytes.load(start);
+        return (digits_value(word, len), len > 0 && digit_run(word) >= len);
+    }
     let head = len.min(8);
     let tail = len - head;
     let first = bytes.load(start);
