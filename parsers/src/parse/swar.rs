@@ -186,13 +186,15 @@ pub(super) fn ipv4_token<W: Window + ?Sized>(
     let classes = super::classes::classes16(bytes, start);
     let valid = (1u32 << len) - 1;
     let dots = classes.dots & valid;
-    if (dots | classes.digits) & valid != valid || dots.count_ones() != 3 {
+    // Exactly three dots: three set bits, each cleared in turn, and none after.
+    let rest = dots & dots.wrapping_sub(1);
+    let last = rest & rest.wrapping_sub(1);
+    if (dots | classes.digits) & valid != valid || last == 0 || last & (last - 1) != 0 {
         return None;
     }
     let first = dots.trailing_zeros() as usize;
-    let rest = dots & (dots - 1);
     let second = rest.trailing_zeros() as usize;
-    let third = (rest & (rest - 1)).trailing_zeros() as usize;
+    let third = last.trailing_zeros() as usize;
     Some([
         octet(bytes, start, first)?,
         octet(bytes, start + first + 1, second - first - 1)?,
