@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use crate::error::{RecordError, RecordErrorKind};
 use crate::flow::Flow;
 use crate::format::LogFormat;
+use crate::parse::classes::newlines64;
 use crate::read::timestamp::parse_event_timestamp;
 use crate::record::Record;
 
@@ -90,6 +91,8 @@ impl Chunk {
             text: std::str::from_utf8(&self.data).ok(),
             pos: 0,
             next_no: self.first_line,
+            newlines: newlines64(&self.data, 0),
+            block: 0,
         }
     }
 
@@ -152,6 +155,9 @@ pub struct Lines<'a> {
     text: Option<&'a str>,
     pos: usize,
     next_no: u64,
+    /// The line feeds not passed yet of the 64-byte block at `block` (bit i for byte i).
+    newlines: u64,
+    block: usize,
 }
 
 impl<'a> Iterator for Lines<'a> {
@@ -161,7 +167,18 @@ impl<'a> Iterator for Lines<'a> {
         let data = self.chunk.data.as_slice();
         loop {
             let rest = data.get(self.pos..).filter(|r| !r.is_empty())?;
-            let len = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+            // Line feeds are taken in order, so the next one ends the line at `pos`.
+            while self.newlines == 0 && self.block + 64 < data.len() {
+                self.block += 64;
+                self.newlines = newlines64(data, self.block);
+            }
+            let len = if self.newlines == 0 {
+                rest.len()
+            } else {
+                let at = self.block + self.newlines.trailing_zeros() as usize;
+                self.newlines &= self.newlines - 1;
+                at - self.pos
+            };
             let raw = rest.get(..len).unwrap_or_default();
             let start = self.pos;
             self.pos += len + 1;
@@ -334,5 +351,31 @@ mod tests {
         assert_eq!(recs.len(), 1);
         assert_eq!(recs[0].timestamp_ms, Some(1_714_557_600_000));
         assert_eq!(recs[0].bytes, Some(5));
+    }
+
+    proptest::proptest! {
+        /// Lines of any length, across the 64-byte blocks line feeds are found in: the same
+        /// lines, numbers and texts as splitting the text at each line feed.
+        #[test]
+        fn lines_are_split_at_every_line_feed(text in "[ab \t\r\n]{0,300}") {
+            let c = chunk(text.as_bytes(), Layout::Bare);
+            let got: Vec<(u64, String)> = c
+                .lines()
+                .map(|l| l.map(|l| (l.no, l.text.to_string())))
+                .collect::<Result<_, _>>()
+                .expect("text lines");
+            let mut want = Vec::new();
+            let mut pieces: Vec<&str> = text.split('\n').collect();
+            if text.ends_with('\n') {
+                pieces.pop();
+            }
+            for (i, piece) in pieces.into_iter().enumerate() {
+                let piece = piece.strip_suffix('\r').unwrap_or(piece);
+                if !piece.chars().all(|ch| ch == ' ' || ch == '\t') {
+                    want.push((10 + i as u64, piece.to_string()));
+                }
+            }
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 }
