@@ -14,7 +14,7 @@ use crate::format::LogFormat;
 use crate::record::Record;
 use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};
 
-pub(crate) mod classes;
+mod classes;
 mod flow;
 mod recent;
 mod swar;

@@ -45,34 +45,6 @@ pub(super) fn spaces64<W: Window + ?Sized>(bytes: &W, at: usize) -> u64 {
     spaces
 }
 
-/// Bit `i` set for every line feed among the 64 bytes at `at` (none past the end of `bytes`):
-/// a chunk's lines are found 64 bytes at a time, where a search per line pays its setup for
-/// every line of some ninety bytes.
-#[inline(always)]
-pub(crate) fn newlines64(bytes: &[u8], at: usize) -> u64 {
-    let mut found = 0u64;
-    for k in 0..4 {
-        let lo = swar::load(bytes, at + 16 * k);
-        let hi = swar::load(bytes, at + 16 * k + 8);
-        found |= u64::from(equal16(lo, hi, b'\n')) << (16 * k);
-    }
-    found
-}
-
-/// Bit `i` set for every byte `i` of the 16 bytes `lo`, `hi` that equals `byte`.
-#[inline(always)]
-fn equal16(lo: u64, hi: u64, byte: u8) -> u32 {
-    #[cfg(target_arch = "x86_64")]
-    {
-        // SAFETY: as for `classes16`: SSE2 is in every x86_64 processor; no memory is read.
-        unsafe { sse2::equal(lo, hi, byte) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        (swar::bytes_equal(lo, byte) | swar::bytes_equal(hi, byte) << 8) as u32
-    }
-}
-
 /// The same classes computed eight bytes at a time: the portable path, and the reference the
 /// SSE2 path is tested against.
 #[cfg_attr(target_arch = "x86_64", allow(dead_code))]
@@ -93,14 +65,6 @@ mod sse2 {
     };
 
     use super::Classes16;
-
-    /// Bit `i` for every byte of the 16 bytes `lo`, `hi` that equals `byte`.
-    #[inline]
-    #[target_feature(enable = "sse2")]
-    pub(super) fn equal(lo: u64, hi: u64, byte: u8) -> u32 {
-        let v = _mm_set_epi64x(hi as i64, lo as i64);
-        _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(byte as i8))) as u32
-    }
 
     /// The classes of the 16 bytes `lo` (first eight) and `hi` (next eight).
     #[inline]
@@ -164,12 +128,6 @@ mod tests {
             for i in 0..64 {
                 let want = bytes.get(at + i) == Some(&b' ');
                 proptest::prop_assert_eq!(spaces >> i & 1 == 1, want);
-            }
-            let text = text.replace('a', "\n");
-            let newlines = newlines64(text.as_bytes(), at);
-            for i in 0..64 {
-                let want = text.as_bytes().get(at + i) == Some(&b'\n');
-                proptest::prop_assert_eq!(newlines >> i & 1 == 1, want);
             }
         }
     }

@@ -7,7 +7,6 @@ use std::sync::Mutex;
 use crate::error::{RecordError, RecordErrorKind};
 use crate::flow::Flow;
 use crate::format::LogFormat;
-use crate::parse::classes::newlines64;
 use crate::read::timestamp::parse_event_timestamp;
 use crate::record::Record;
 
@@ -91,8 +90,6 @@ impl Chunk {
             text: std::str::from_utf8(&self.data).ok(),
             pos: 0,
             next_no: self.first_line,
-            newlines: newlines64(&self.data, 0),
-            block: 0,
         }
     }
 
@@ -155,9 +152,6 @@ pub struct Lines<'a> {
     text: Option<&'a str>,
     pos: usize,
     next_no: u64,
-    /// The line feeds not passed yet of the 64-byte block at `block` (bit i for byte i).
-    newlines: u64,
-    block: usize,
 }
 
 impl<'a> Iterator for Lines<'a> {
@@ -167,18 +161,7 @@ impl<'a> Iterator for Lines<'a> {
         let data = self.chunk.data.as_slice();
         loop {
             let rest = data.get(self.pos..).filter(|r| !r.is_empty())?;
-            // Line feeds are taken in order, so the next one ends the line at `pos`.
-            while self.newlines == 0 && self.block + 64 < data.len() {
-                self.block += 64;
-                self.newlines = newlines64(data, self.block);
-            }
-            let len = if self.newlines == 0 {
-                rest.len()
-            } else {
-                let at = self.block + self.newlines.trailing_zeros() as usize;
-                self.newlines &= self.newlines - 1;
-                at - self.pos
-            };
+            let len = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
             let raw = rest.get(..len).unwrap_or_default();
             let start = self.pos;
             self.pos += len + 1;
