@@ -121,7 +121,7 @@ impl RecentAddresses {
 
 /// A padded line read through the parser's cache of addresses.
 pub(super) struct CachedLine<'r> {
-    pub line: Padded,
+    pub line: &'r Padded,
     pub recent: &'r RecentAddresses,
 }
 
@@ -133,12 +133,12 @@ impl Window for CachedLine<'_> {
 
     #[inline(always)]
     fn ipv4(&self, start: usize, end: usize) -> Option<[u8; 4]> {
-        self.recent.ipv4(&self.line, start, end)
+        self.recent.ipv4(self.line, start, end)
     }
 
     #[inline(always)]
     fn ipv6(&self, text: &str, start: usize) -> Option<Ipv6Addr> {
-        self.recent.ipv6(&self.line, text, start)
+        self.recent.ipv6(self.line, text, start)
     }
 }
 
@@ -147,7 +147,8 @@ mod tests {
     use super::*;
 
     fn read(recent: &RecentAddresses, text: &str) -> Option<[u8; 4]> {
-        let line = Padded::new(text.as_bytes()).expect("short line");
+        let mut line = Padded::default();
+        assert!(line.set(text.as_bytes()), "short line");
         recent.ipv4(&line, 0, text.len())
     }
 
@@ -191,7 +192,8 @@ mod tests {
                 "fe80:0000:0000:0000:0204:61ff:fe9d:f156:1",
                 "2001:db8::g",
             ] {
-                let line = Padded::new(text.as_bytes()).expect("short line");
+                let mut line = Padded::default();
+                assert!(line.set(text.as_bytes()), "short line");
                 let want = text.parse::<Ipv6Addr>().ok();
                 assert_eq!(recent.ipv6(&line, text, 0), want, "{text}");
             }

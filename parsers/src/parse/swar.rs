@@ -80,26 +80,52 @@ impl Window for Vec<u8> {
 
 /// The longest line [`Padded`] holds.
 pub(super) const PADDED_LINE: usize = 192;
-/// Loads wrap at this many bytes; the parser reads at most 24 bytes past a line's last byte
-/// (and no further than byte 200), so a load never reaches the wrap and bytes past the line
-/// are always its NUL padding.
-const WRAP: usize = 256;
+/// How far past a line's last byte the parser reads: the spaces of a line are found 64 bytes
+/// at a time (up to 63 bytes past it), a value's words 16 bytes at a time, an IPv6 text's up
+/// to 40. These bytes are NUL after every line.
+const SLACK: usize = 80;
+/// Loads wrap at this many bytes, which is more than a line and its slack: a load never
+/// reaches the wrap, and every byte past the line that the parser reads is NUL.
+const WRAP: usize = 512;
 
-/// A line of at most [`PADDED_LINE`] bytes, copied into a buffer of NULs: every word of it
-/// (and past it) can be read without a bounds check or a short-line path.
+/// A buffer that holds one line of at most [`PADDED_LINE`] bytes at a time, followed by NULs:
+/// every word of the line (and past it) can be read without a bounds check or a short-line
+/// path. The parser keeps one and copies each line in, so that only the line and its slack
+/// are written per line.
+#[derive(Clone)]
 pub(super) struct Padded {
     buf: [u8; WRAP + 8],
 }
 
+impl Default for Padded {
+    fn default() -> Padded {
+        Padded { buf: [0; WRAP + 8] }
+    }
+}
+
+impl std::fmt::Debug for Padded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Padded")
+    }
+}
+
 impl Padded {
-    /// `None` when the line is longer than [`PADDED_LINE`].
+    /// Holds `line` from now on; false (and nothing held) when it is longer than
+    /// [`PADDED_LINE`].
     #[inline(always)]
-    pub(super) fn new(line: &[u8]) -> Option<Padded> {
-        let mut buf = [0u8; WRAP + 8];
-        buf.get_mut(..line.len())
-            .filter(|_| line.len() <= PADDED_LINE)?
-            .copy_from_slice(line);
-        Some(Padded { buf })
+    pub(super) fn set(&mut self, line: &[u8]) -> bool {
+        let len = line.len();
+        if len > PADDED_LINE {
+            return false;
+        }
+        // Both ranges are within the buffer: `len` is at most PADDED_LINE.
+        if let Some(dst) = self.buf.get_mut(..len) {
+            dst.copy_from_slice(line);
+        }
+        if let Some(slack) = self.buf.get_mut(len..len + SLACK) {
+            slack.fill(0);
+        }
+        true
     }
 }
 
