@@ -93,6 +93,15 @@ impl Chunk {
         }
     }
 
+    /// The whole chunk as text when its lines are bare records, all UTF-8 and none cut for
+    /// length: then [`Chunk::lines`] cannot fail on any of them.
+    fn plain_text(&self) -> Option<&str> {
+        if self.layout != Layout::Bare || !self.too_long.is_empty() {
+            return None;
+        }
+        std::str::from_utf8(&self.data).ok()
+    }
+
     /// The chunk's records parsed in `format`, each carrying its line's event timestamp.
     pub fn records<'c>(
         &'c self,
@@ -115,6 +124,23 @@ impl Chunk {
     ) {
         let parser = format.flow_parser();
         let mut flow = Flow::default();
+        if let Some(text) = self.plain_text() {
+            // The common chunk: bare records, all UTF-8, no line cut. Each line as `lines`
+            // would give it, without its per-line checks (they cannot fail here).
+            let mut no = self.first_line;
+            for piece in text.split_terminator('\n') {
+                let line = piece.strip_suffix('\r').unwrap_or(piece);
+                no += 1;
+                if line.bytes().all(|b| b == b' ' || b == b'\t') {
+                    continue;
+                }
+                match parser.parse_into(line, no - 1, &mut flow) {
+                    Ok(()) => f(Ok(&flow)),
+                    Err(e) => f(Err(e)),
+                }
+            }
+            return;
+        }
         for line in self.lines() {
             let parsed = line.and_then(|line| {
                 parser.parse_into(line.text, line.no, &mut flow)?;
@@ -358,6 +384,34 @@ mod tests {
                     want.push((10 + i as u64, piece.to_string()));
                 }
             }
+            proptest::prop_assert_eq!(got, want);
+        }
+
+        /// The reader's loop gives the same flows and errors, with the same line numbers, as
+        /// parsing each line `lines` gives.
+        #[test]
+        fn for_each_flow_agrees_with_lines(
+            lines in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::strategy::Just("ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 443 6 5000 IPv4 10.0.1.5 - 203.0.113.5 S3".to_string()),
+                    proptest::strategy::Just("ACCEPT egress 1 10.0.0.220 443 10.0.1.5 41000 6 56000 IPv4 203.0.113.5 S3 10.0.1.5 -\r".to_string()),
+                    proptest::strategy::Just("ACCEPT ingress - 10.0.0.1 443 10.0.0.2 http 6 100 IPv4 10.0.0.1 - 10.0.0.2 -".to_string()),
+                    "[ \t]{0,3}",
+                    "[a-z0-9. -]{0,20}",
+                ],
+                0..20,
+            ),
+            final_newline in proptest::bool::ANY,
+        ) {
+            let mut text = lines.join("\n");
+            if final_newline {
+                text.push('\n');
+            }
+            let c = chunk(text.as_bytes(), Layout::Bare);
+            let format = LogFormat::default();
+            let mut got = Vec::new();
+            c.for_each_flow(&format, |flow| got.push(flow.map(|f| *f)));
+            let want: Vec<_> = c.flows(&format).collect();
             proptest::prop_assert_eq!(got, want);
         }
     }
