@@ -593,6 +593,19 @@ mod tests {
     }
 
     #[test]
+    fn line_ends_are_trimmed_as_the_record_parser_trims_them() {
+        let format = LogFormat::default();
+        let base =
+            "ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 443 6 5000 IPv4 10.0.1.5 - 203.0.113.5 S3";
+        for end in ["\r", "\r ", " \r", "\r\n", " \r \n", "  "] {
+            let line = format!("{base}{end}");
+            assert_same(&format, &line);
+            let flow = format.parse_flow(&line, 3).expect("valid");
+            assert_eq!(flow.pkt_dst_aws_service, Some(AwsService::S3), "{line:?}");
+        }
+    }
+
+    #[test]
     fn malformed_lines_get_the_record_parsers_error() {
         let format = LogFormat::default();
         let line = "ACCEPT ingress - 10.0.0.1 443 10.0.0.2 http 6 100 IPv4 10.0.0.1 - 10.0.0.2 -";
