@@ -128,7 +128,15 @@ impl Chunk {
             // The common chunk: bare records, all UTF-8, no line cut. Each line as `lines`
             // would give it, without its per-line checks (they cannot fail here).
             let mut no = self.first_line;
-            for piece in text.split_terminator('\n') {
+            let mut start = 0;
+            let ends = memchr::memchr_iter(b'\n', text.as_bytes());
+            for end in ends.chain(std::iter::once(text.len())) {
+                // Line feeds are character boundaries of the validated text.
+                let piece = text.get(start..end).unwrap_or_default();
+                if start >= text.len() {
+                    break;
+                }
+                start = end + 1;
                 let line = piece.strip_suffix('\r').unwrap_or(piece);
                 no += 1;
                 if line.bytes().all(|b| b == b' ' || b == b'\t') {
