@@ -122,6 +122,10 @@ pub enum Command {
     /// delivery role, log group, SNS topic); each finding with the AWS CLI command that fixes it.
     /// Exits 1 when a finding needs a fix.
     Doctor(DoctorArgs),
+    /// Print the least-privilege IAM policies for this configuration as JSON: the job's, the
+    /// manual commands' additions (operator), the flow-logs delivery role's permissions and its
+    /// trust policy; resources narrowed to the configured log group, topic, buckets and role.
+    IamPolicy(IamPolicyArgs),
     /// The whole loop on a simulated account (no AWS needed): spike, recording, stop, report.
     Demo(DemoArgs),
     /// Write a commented example configuration file.
@@ -274,6 +278,16 @@ pub struct DoctorArgs {
     pub nats: Vec<String>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct IamPolicyArgs {
+    /// Print only this policy document (default: all four in one object, keyed by part).
+    #[arg(long, value_enum)]
+    pub part: Option<crate::iam_policy::Part>,
+    /// The 12-digit account the job runs in (default: the delivery role's account).
+    #[arg(long)]
+    pub account_id: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -448,6 +448,20 @@ impl TriggerConfig {
 
 impl RecordingConfig {
     fn validate(&self) -> Result<(), Invalid> {
+        if let Some(arn) = self.log_group.strip_prefix("arn:") {
+            // An ARN may name another account's group; CreateFlowLogs delivers by name, always
+            // into the job's own account and region.
+            let account = arn.split(':').nth(3).unwrap_or("");
+            return Err(Invalid {
+                key: "recording.log_group".to_string(),
+                value: quoted(&self.log_group),
+                expected: format!(
+                    "a log group name, not an ARN: recordings deliver to a group of the job's own \
+                     account and region (this ARN names account `{account}`); write only the \
+                     name after `log-group:`"
+                ),
+            });
+        }
         check(
             is_log_group_name(&self.log_group),
             "recording.log_group",

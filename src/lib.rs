@@ -10,6 +10,7 @@ pub mod config;
 pub mod controller;
 pub mod core;
 pub mod doctor;
+pub mod iam_policy;
 pub mod lambda;
 pub mod pipeline;
 pub mod ports;

@@ -52,9 +52,12 @@ impl Ec2 for Client {
                 OP_DESCRIBE_NAT_GATEWAYS,
                 "NatGatewayNotFound",
                 format!(
-                    "no NAT gateway {} in this account and region; check `nat_gateway_ids` and \
-                     the region",
-                    missing.join(", ")
+                    "NAT gateway {} does not exist in {} of this account; check \
+                     `nat_gateway_ids` and the region (`region` or --region)",
+                    missing.join(", "),
+                    self.config()
+                        .region()
+                        .map_or("the configured region", |r| r.as_ref()),
                 ),
                 AwsErrorKind::NotFound,
             ));

@@ -34,10 +34,13 @@ where
             let code = inner.code().unwrap_or("Unknown").to_owned();
             let status = service.raw().status().as_u16();
             let kind = typed(inner).unwrap_or_else(|| kind_from_code(&code, Some(status)));
-            let message = match inner.message() {
+            let mut message = match inner.message() {
                 Some(message) => message.to_owned(),
                 None => format!("HTTP {status}: {inner}"),
             };
+            if let Some(advice) = advice(operation, &code, kind, &message) {
+                message = format!("{message}; {advice}");
+            }
             AwsError::new(operation, code, message, kind)
         }
         SdkError::TimeoutError(_) => AwsError::new(
@@ -90,6 +93,95 @@ where
     }
 }
 
+/// Codes AWS answers when the credentials themselves were refused (not a missing permission).
+const CREDENTIALS_REFUSED: &[&str] = &[
+    "AuthFailure",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidAccessKeyId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+];
+
+/// What the user can do about an error AWS answered, where the operation says which key of the
+/// configuration or which grant is at fault. `None`: AWS's message says it all.
+fn advice(operation: &str, code: &str, kind: AwsErrorKind, message: &str) -> Option<String> {
+    match kind {
+        AwsErrorKind::AccessDenied if CREDENTIALS_REFUSED.contains(&code) => Some(
+            "AWS refused the credentials themselves: check the profile or the AWS_* variables, \
+             that the session has not expired, and the machine's clock"
+                .to_string(),
+        ),
+        AwsErrorKind::AccessDenied => {
+            // EC2 answers a missing iam:PassRole on the delivery role as CreateFlowLogs' own denial.
+            let pass_role = if operation == "ec2:CreateFlowLogs" {
+                " (and iam:PassRole on `recording.deliver_logs_role_arn`)"
+            } else {
+                ""
+            };
+            let action = operation.split(' ').next().unwrap_or(operation);
+            Some(format!(
+                "the caller is not allowed `{action}`{pass_role}: grant it, e.g. attach the \
+                 policy `nat-flowrec iam-policy --part job` prints for this configuration"
+            ))
+        }
+        AwsErrorKind::NotFound => match operation {
+            "ec2:DescribeNatGateways" => Some(
+                "check `nat_gateway_ids` and the region (`region` in the configuration or \
+                 --region)"
+                    .to_string(),
+            ),
+            "sns:Publish" => Some(
+                "the topic of `notify.sns_topic_arn` does not exist in the job's account and \
+                 region: create it (aws sns create-topic) or correct the ARN"
+                    .to_string(),
+            ),
+            "logs:PutRetentionPolicy"
+            | "logs:DescribeLogStreams"
+            | "logs:FilterLogEvents"
+            | "logs:StartQuery" => Some(
+                "the log group of `recording.log_group` does not exist in the job's account and \
+                 region"
+                    .to_string(),
+            ),
+            "s3:PutObject" | "s3:GetObject" if code == "NoSuchBucket" => Some(
+                "the bucket of `notify.report_s3_uri` or `state` does not exist (or is in another \
+                 account); create it or correct the URI"
+                    .to_string(),
+            ),
+            _ => None,
+        },
+        AwsErrorKind::InvalidInput
+            if operation == "ec2:CreateFlowLogs"
+                && (message.contains("DeliverLogsPermissionArn")
+                    || message.to_ascii_lowercase().contains("role")) =>
+        {
+            Some(
+                "check `recording.deliver_logs_role_arn`: the role must exist in the job's \
+                 account and trust vpc-flow-logs.amazonaws.com (`nat-flowrec iam-policy --part \
+                 trust`)"
+                    .to_string(),
+            )
+        }
+        // Reached only after the SDK's own retries (`aws::MAX_ATTEMPTS`, backing off) were spent.
+        AwsErrorKind::Throttled => Some(format!(
+            "AWS throttled this call through all {} attempts (the account's rate for this API is \
+             used up, often by other tools); nothing was changed for it and the next run tries \
+             again. If it keeps happening, run the job less often or ask for a higher quota \
+             (Service Quotas)",
+            super::MAX_ATTEMPTS
+        )),
+        AwsErrorKind::InvalidInput if operation == "sns:Publish" && message.contains("Topic") => {
+            Some(
+                "`notify.sns_topic_arn` must name a topic in the job's own region and account"
+                    .to_string(),
+            )
+        }
+        _ => None,
+    }
+}
+
 /// The kind of an AWS error code (EC2's, CloudWatch's and CloudWatch Logs' documented codes, and
 /// the common ones every AWS API can return), with the HTTP status for codes we do not know.
 pub(crate) fn kind_from_code(code: &str, status: Option<u16>) -> AwsErrorKind {
@@ -111,6 +203,8 @@ pub(crate) fn kind_from_code(code: &str, status: Option<u16>) -> AwsErrorKind {
         "AccessDeniedException",
         "UnauthorizedOperation",
         "AuthFailure",
+        "AuthorizationError",
+        "InvalidAccessKeyId",
         "UnrecognizedClientException",
         "InvalidClientTokenId",
         "ExpiredToken",
@@ -257,6 +351,74 @@ mod tests {
             mapped.to_string(),
             "logs:CreateLogGroup: ResourceAlreadyExistsException: The specified log group already exists"
         );
+    }
+
+    #[test]
+    fn access_denied_names_the_missing_action_and_the_policy_command() {
+        let err = ec2_error(
+            "UnauthorizedOperation",
+            "You are not authorized to perform this operation.",
+            403,
+        );
+        assert_eq!(err.kind, AwsErrorKind::AccessDenied);
+        let text = err.to_string();
+        assert!(text.contains("not allowed `ec2:CreateFlowLogs`"), "{text}");
+        assert!(text.contains("iam:PassRole"), "{text}");
+        assert!(text.contains("nat-flowrec iam-policy"), "{text}");
+
+        let meta = ErrorMetadata::builder()
+            .code("AccessDenied")
+            .message("User: arn:aws:iam::123456789012:user/job is not authorized to perform: sns:Publish")
+            .build();
+        let err = from_sdk(
+            "sns:Publish",
+            SdkError::service_error(
+                aws_sdk_sns::operation::publish::PublishError::generic(meta),
+                response(403),
+            ),
+        );
+        let text = err.to_string();
+        assert!(text.contains("not allowed `sns:Publish`"), "{text}");
+        assert!(!text.contains("PassRole"), "{text}");
+    }
+
+    #[test]
+    fn refused_credentials_are_not_sent_to_the_policy() {
+        let err = ec2_error(
+            "AuthFailure",
+            "AWS was not able to validate the credentials",
+            401,
+        );
+        assert_eq!(err.kind, AwsErrorKind::AccessDenied);
+        let text = err.to_string();
+        assert!(text.contains("refused the credentials"), "{text}");
+        assert!(!text.contains("iam-policy"), "{text}");
+    }
+
+    #[test]
+    fn not_found_says_which_key_to_check() {
+        let err = ec2_error(
+            "InvalidParameter",
+            "Unable to assume given IAM role arn:aws:iam::123456789012:role/missing",
+            400,
+        );
+        assert!(
+            err.to_string().contains("recording.deliver_logs_role_arn"),
+            "{err}"
+        );
+        let meta = ErrorMetadata::builder()
+            .code("NotFound")
+            .message("Topic does not exist")
+            .build();
+        let err = from_sdk(
+            "sns:Publish",
+            SdkError::service_error(
+                aws_sdk_sns::operation::publish::PublishError::generic(meta),
+                response(404),
+            ),
+        );
+        assert_eq!(err.kind, AwsErrorKind::NotFound);
+        assert!(err.to_string().contains("notify.sns_topic_arn"), "{err}");
     }
 
     #[test]

@@ -27,6 +27,7 @@ mod inventory;
 mod logs;
 mod logs_read;
 mod network;
+mod record_operations;
 mod report_store;
 mod sns;
 mod state_object;
@@ -41,6 +42,7 @@ pub use insights::MAX_INSIGHTS_ROWS;
 pub use logs::LOG_GROUP_TAGS;
 pub use logs_read::{MAX_EVENTS_PER_FILTER_PAGE, MAX_STREAMS_PER_DESCRIBE};
 pub use network::MAX_FILTER_VALUES;
+pub use record_operations::{RECORD_OPERATIONS_ENV, iam_action};
 pub use state_object::{OP_GET_OBJECT, OP_PUT_OBJECT, s3_client, s3_client_from};
 
 /// Attempts per call, the first included. The SDK's standard mode backs off exponentially with
@@ -52,6 +54,38 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
 /// One call, all its retries included: a scheduled run must end before the next one starts.
 pub const OPERATION_TIMEOUT: Duration = Duration::from_secs(120);
+/// Overrides `ATTEMPT_TIMEOUT` (whole seconds, 1 to `OPERATION_TIMEOUT`): for a network where
+/// a healthy answer takes longer, or tests that make AWS answer past the timeout.
+pub const ATTEMPT_TIMEOUT_ENV: &str = "NAT_FLOWREC_AWS_ATTEMPT_TIMEOUT_SECS";
+
+/// `ATTEMPT_TIMEOUT_ENV` holds something other than whole seconds in range.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{ATTEMPT_TIMEOUT_ENV}=`{value}` is not valid: give whole seconds from 1 to {max} (unset, each attempt of an AWS call may take {default} s)",
+    max = OPERATION_TIMEOUT.as_secs(),
+    default = ATTEMPT_TIMEOUT.as_secs()
+)]
+pub struct BadAttemptTimeout {
+    pub value: String,
+}
+
+/// The attempt timeout: `ATTEMPT_TIMEOUT`, or what `ATTEMPT_TIMEOUT_ENV` says.
+pub fn attempt_timeout() -> Result<Duration, BadAttemptTimeout> {
+    match std::env::var(ATTEMPT_TIMEOUT_ENV) {
+        Err(std::env::VarError::NotPresent) => Ok(ATTEMPT_TIMEOUT),
+        Err(std::env::VarError::NotUnicode(v)) => Err(BadAttemptTimeout {
+            value: v.to_string_lossy().into_owned(),
+        }),
+        Ok(value) => parse_attempt_timeout(&value).ok_or(BadAttemptTimeout { value }),
+    }
+}
+
+fn parse_attempt_timeout(value: &str) -> Option<Duration> {
+    let secs: u64 = value.trim().parse().ok()?;
+    (1..=OPERATION_TIMEOUT.as_secs())
+        .contains(&secs)
+        .then(|| Duration::from_secs(secs))
+}
 
 /// Where and as whom to call AWS: what the user chose with `--region`, `--profile` and
 /// `--endpoint-url` (or the config file). Anything left `None` comes from the SDK's default
@@ -72,7 +106,8 @@ pub fn config_loader(settings: &AwsSettings) -> ConfigLoader {
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)
-                .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+                // A bad value is refused before any client is built (`commands::setup::config`).
+                .operation_attempt_timeout(attempt_timeout().unwrap_or(ATTEMPT_TIMEOUT))
                 .operation_timeout(OPERATION_TIMEOUT)
                 .build(),
         );
@@ -115,12 +150,23 @@ pub struct AwsCloud {
 
 impl AwsCloud {
     pub fn new(config: &SdkConfig) -> AwsCloud {
+        // Set only by the least-privilege test (record_operations.rs): every client reports its calls.
+        let record = record_operations::from_env();
+        macro_rules! client {
+            ($sdk:ident) => {{
+                let mut builder = $sdk::config::Builder::from(config);
+                if let Some(interceptor) = &record {
+                    builder.push_interceptor(interceptor.clone());
+                }
+                $sdk::Client::from_conf(builder.build())
+            }};
+        }
         AwsCloud {
-            ec2: aws_sdk_ec2::Client::new(config),
-            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            ec2: client!(aws_sdk_ec2),
+            cloudwatch: client!(aws_sdk_cloudwatch),
             logs: logs_client(config),
-            sns: aws_sdk_sns::Client::new(config),
-            iam: aws_sdk_iam::Client::new(config),
+            sns: sns_client(config),
+            iam: client!(aws_sdk_iam),
             s3: state_object::s3_client_from(config, config.endpoint_url().is_some()),
         }
     }
@@ -168,12 +214,63 @@ impl Logs for AwsCloud {
     }
 }
 
+/// The SNS client: our retry policy, except that a Publish SNS may have received is never
+/// repeated (see `NoRetryOnceMaybeSent`).
+fn sns_client(config: &SdkConfig) -> aws_sdk_sns::Client {
+    let mut conf =
+        aws_sdk_sns::config::Builder::from(config).retry_classifier(NoRetryOnceMaybeSent);
+    if let Some(interceptor) = record_operations::from_env() {
+        conf.push_interceptor(interceptor);
+    }
+    aws_sdk_sns::Client::from_conf(conf.build())
+}
+
+/// SNS Publish has no idempotency key: an attempt that timed out, lost its connection or got an
+/// unreadable answer may have sent the message, and a retry would send it twice (subscribers get
+/// two e-mails). Such attempts are not retried; the controller logs the notification as
+/// unconfirmed instead. Errors SNS answered (throttling, 5xx) are retried as usual: nothing was
+/// sent. Runs after the SDK's own classifiers, so it overrides their "transient" verdict.
+#[derive(Debug)]
+struct NoRetryOnceMaybeSent;
+
+impl aws_sdk_sns::config::retry::ClassifyRetry for NoRetryOnceMaybeSent {
+    fn classify_retry(
+        &self,
+        ctx: &aws_sdk_sns::config::interceptors::InterceptorContext,
+    ) -> aws_sdk_sns::config::retry::RetryAction {
+        use aws_sdk_sns::config::retry::RetryAction;
+        match ctx.output_or_error() {
+            Some(Err(error))
+                if error.is_timeout_error()
+                    || error.is_response_error()
+                    || error.as_connector_error().is_some() =>
+            {
+                RetryAction::RetryForbidden
+            }
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "no SNS retry once the message may have been sent"
+    }
+
+    fn priority(
+        &self,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
+    }
+}
+
 /// The CloudWatch Logs client with adaptive retry (our attempts and timeouts otherwise).
 fn logs_client(config: &SdkConfig) -> aws_sdk_cloudwatchlogs::Client {
-    let conf = aws_sdk_cloudwatchlogs::config::Builder::from(config)
-        .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS))
-        .build();
-    aws_sdk_cloudwatchlogs::Client::from_conf(conf)
+    let mut conf = aws_sdk_cloudwatchlogs::config::Builder::from(config)
+        .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS));
+    if let Some(interceptor) = record_operations::from_env() {
+        conf.push_interceptor(interceptor);
+    }
+    aws_sdk_cloudwatchlogs::Client::from_conf(conf.build())
 }
 
 impl LogReader for AwsCloud {
@@ -243,6 +340,21 @@ mod tests {
         let retry = cloud.logs.config().retry_config().unwrap();
         assert_eq!(retry.mode(), aws_config::retry::RetryMode::Adaptive);
         assert_eq!(retry.max_attempts(), MAX_ATTEMPTS);
+    }
+
+    #[test]
+    fn attempt_timeout_override_is_whole_seconds_in_range() {
+        assert_eq!(parse_attempt_timeout("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_attempt_timeout(" 120 "), Some(OPERATION_TIMEOUT));
+        for bad in ["0", "121", "-1", "2.5", "2s", ""] {
+            assert_eq!(parse_attempt_timeout(bad), None, "{bad}");
+        }
+        let message = BadAttemptTimeout { value: "2s".into() }.to_string();
+        assert!(
+            message.contains(ATTEMPT_TIMEOUT_ENV) && message.contains("`2s`"),
+            "{message}"
+        );
+        assert!(message.contains("from 1 to 120"), "{message}");
     }
 
     #[tokio::test]

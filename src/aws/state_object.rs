@@ -23,11 +23,11 @@ const CONTENT_TYPE: &str = "application/x-ndjson";
 
 /// An S3 client from an SDK config; `path_style` for emulators.
 pub fn s3_client_from(config: &SdkConfig, path_style: bool) -> Client {
-    Client::from_conf(
-        aws_sdk_s3::config::Builder::from(config)
-            .force_path_style(path_style)
-            .build(),
-    )
+    let mut builder = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style);
+    if let Some(interceptor) = super::record_operations::from_env() {
+        builder.push_interceptor(interceptor);
+    }
+    Client::from_conf(builder.build())
 }
 
 /// The S3 client the CLI and the Lambda use: our retry and timeout policy, path-style

@@ -30,7 +30,18 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let now = setup::clock(global)?;
     let rt = setup::runtime()?;
-    match rt.block_on(run_once(global, action, dry_run, now))? {
+    // A tick (and `reconcile`, which every tick does) leaves its work to a run that holds the
+    // log. A recording started or stopped by hand is work no other run does: it waits that run
+    // out (`watch` beside an operator's `stop`).
+    let wait = match action {
+        Action::Start(_) | Action::Stop(_) => setup::MANUAL_LOCK_WAIT,
+        Action::Check | Action::Reconcile | Action::Budget(_) => setup::LOCK_WAIT,
+    };
+    let run = async {
+        let cfg = setup::config(global)?;
+        run_waiting(global, &cfg, action, dry_run, now, wait).await
+    };
+    match rt.block_on(run)? {
         Some(outcome) => print_outcome(&outcome, output),
         None => Ok(exit::locked()),
     }
@@ -57,7 +68,19 @@ pub async fn run_with(
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Outcome>> {
-    let Some(mut log) = setup::locked_log(global, cfg).await? else {
+    run_waiting(global, cfg, action, dry_run, now, setup::LOCK_WAIT).await
+}
+
+/// `run_with`, waiting up to `wait` for another run's lock or lease.
+async fn run_waiting(
+    global: &GlobalArgs,
+    cfg: &Config,
+    action: Action<'_>,
+    dry_run: bool,
+    now: DateTime<Utc>,
+    wait: std::time::Duration,
+) -> anyhow::Result<Option<Outcome>> {
+    let Some(mut log) = setup::locked_log_waiting(global, cfg, wait).await? else {
         return Ok(None);
     };
     let outcome = async {

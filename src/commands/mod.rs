@@ -12,6 +12,7 @@ pub mod exit;
 mod export;
 mod generate;
 mod history;
+mod iam_policy;
 mod init;
 pub(crate) mod job;
 mod man;
@@ -61,6 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(global, args),
         Command::Notify(args) => notify::run(global, args),
         Command::Doctor(args) => doctor::run(global, args),
+        Command::IamPolicy(args) => iam_policy::run(global, args),
         Command::Demo(args) => demo::run(global, args),
         Command::Init(args) => init::run(global, args),
         Command::Generate(args) => generate::run(args),

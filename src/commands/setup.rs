@@ -28,6 +28,8 @@ pub fn clock(global: &GlobalArgs) -> anyhow::Result<DateTime<Utc>> {
 }
 
 pub fn config(global: &GlobalArgs) -> anyhow::Result<Config> {
+    // Checked here, before any AWS client is built from it.
+    crate::aws::attempt_timeout()?;
     let mut cfg = Config::load(&global.config).with_context(|| {
         if global.config.exists() {
             String::new()
@@ -57,12 +59,42 @@ pub async fn cloud(global: &GlobalArgs, cfg: &Config) -> AwsCloud {
     AwsCloud::connect(&aws_settings(global, cfg)).await
 }
 
+/// How long `stop` and `start` by hand wait for the lock: no other run does their work, so they
+/// wait a scheduled tick out (each of the tick's AWS calls is bounded by
+/// `aws::OPERATION_TIMEOUT`) rather than give up after `LOCK_WAIT`.
+pub const MANUAL_LOCK_WAIT: Duration = Duration::from_secs(600);
+
 /// The event log (a file, or `s3://...`), locked or leased for this run; `None` when another
 /// run holds it (that run does the work: this one says so, and the CLI exits with
 /// `exit::LOCKED`). Give it back with `release` when the run is done.
 pub async fn locked_log(global: &GlobalArgs, cfg: &Config) -> anyhow::Result<Option<Store>> {
+    locked_log_waiting(global, cfg, LOCK_WAIT).await
+}
+
+/// `locked_log`, waiting up to `wait` for another run's lock, and saying so when it waits.
+pub async fn locked_log_waiting(
+    global: &GlobalArgs,
+    cfg: &Config,
+    wait: Duration,
+) -> anyhow::Result<Option<Store>> {
     let location = StateLocation::of(&cfg.state)?;
-    match Store::open(&location, async || s3_client(global, cfg).await, LOCK_WAIT).await {
+    let opened = match Store::open(
+        &location,
+        async || s3_client(global, cfg).await,
+        Duration::ZERO,
+    )
+    .await
+    {
+        Err(err) if err.is_locked() && !wait.is_zero() => {
+            tracing::warn!(
+                "another nat-flowrec run holds the event log; waiting up to {} s for it to finish",
+                wait.as_secs()
+            );
+            Store::open(&location, async || s3_client(global, cfg).await, wait).await
+        }
+        other => other,
+    };
+    match opened {
         Ok(log) => {
             warn_recovered(&log);
             Ok(Some(log))

@@ -3,6 +3,11 @@
 //! event as soon as the step succeeded. A failed step is listed in the outcome and appends
 //! nothing, so the next run retries it; the recording's later steps wait for it. `export` and
 //! `notify` by hand run one step the same way.
+//!
+//! Except the SNS Publish: it cannot be repeated safely (SNS has no idempotency key, and a
+//! duplicate e-mail is what users notice), so `NotifyAttempted` goes into the log before it, and
+//! only an error SNS itself answered (`NotifyFailed`) makes the next run send again. A run killed
+//! mid-publish, or one that lost the answer, leaves the notification unconfirmed for a human.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -64,10 +69,10 @@ impl<C: Cloud> Job<'_, C> {
                         break;
                     }
                 }
-                step = self
-                    .state()
+                let state = self.state();
+                step = state
                     .recording(&recording_id)
-                    .and_then(|r| pipeline::next_step(r, &policy, self.now));
+                    .and_then(|r| pipeline::due_step(&state, r, &policy, self.now));
             }
         }
         Ok(())
@@ -104,7 +109,7 @@ impl<C: Cloud> Job<'_, C> {
         let done = match step {
             Step::Export => self.export_step(&rec, out_dir).await,
             Step::Report => self.report_step(&rec).await,
-            Step::Notify => self.notify_step(&rec).await,
+            Step::Notify => self.notify_step(&rec).await?,
         };
         match done {
             Ok((event, line)) => {
@@ -194,7 +199,56 @@ impl<C: Cloud> Job<'_, C> {
         Ok((event, line))
     }
 
-    async fn notify_step(&self, rec: &Recording) -> Result<(Event, String), PipelineError> {
+    /// The notification, built in full before anything is logged; then `NotifyAttempted`, the
+    /// Publish, and `NotifyFailed` if SNS answered with an error.
+    async fn notify_step(
+        &mut self,
+        rec: &Recording,
+    ) -> Result<Result<(Event, String), PipelineError>, StoreError> {
+        let message = match self.notification(rec).await {
+            Ok(message) => message,
+            Err(e) => return Ok(Err(e)),
+        };
+        let recording_id = rec.recording_id.clone();
+        let attempted = Event::NotifyAttempted {
+            recording_id: recording_id.clone(),
+        };
+        self.log.append(vec![attempted], self.now).await?;
+        match self.cloud.publish(&message).await {
+            Ok(message_id) => {
+                let line = format!(
+                    "notified recording {recording_id} (SNS message {message_id}): {}",
+                    message.subject
+                );
+                let event = Event::Notified {
+                    recording_id,
+                    message_id,
+                };
+                Ok(Ok((event, line)))
+            }
+            Err(mut err) if may_have_been_sent(&err) => {
+                err.message = format!(
+                    "{}; SNS may have sent it all the same, so it is not sent again automatically (that would be a duplicate): if no subscriber got it, run `nat-flowrec notify --recording {recording_id}`",
+                    err.message
+                );
+                Ok(Err(err.into()))
+            }
+            Err(err) => {
+                let refused = Event::NotifyFailed {
+                    recording_id,
+                    error: err.to_string(),
+                };
+                self.log.append(vec![refused], self.now).await?;
+                Ok(Err(err.into()))
+            }
+        }
+    }
+
+    /// The recording's SNS message, with the report uploaded first when a bucket is configured.
+    async fn notification(
+        &self,
+        rec: &Recording,
+    ) -> Result<crate::ports::Notification, PipelineError> {
         let topic = &self.cfg.notify.sns_topic_arn;
         if topic.is_empty() {
             return Err(PipelineError::NoTopic);
@@ -231,18 +285,15 @@ impl<C: Cloud> Job<'_, C> {
             report_dir: Some(&dir),
             report_link: link.as_ref(),
         };
-        let message = notify::notification(topic, &ctx, &built)?;
-        let message_id = self.cloud.publish(&message).await?;
-        let line = format!(
-            "notified recording {} (SNS message {message_id}): {}",
-            rec.recording_id, message.subject
-        );
-        let event = Event::Notified {
-            recording_id: rec.recording_id.clone(),
-            message_id,
-        };
-        Ok((event, line))
+        notify::notification(topic, &ctx, &built)
     }
+}
+
+/// The Publish failed without an answer from SNS (no answer in time, the connection dropped, an
+/// unreadable answer): SNS may have accepted it. An error SNS answered means nothing was sent.
+fn may_have_been_sent(err: &crate::ports::AwsError) -> bool {
+    err.kind == crate::ports::AwsErrorKind::Timeout
+        || matches!(err.code.as_str(), "DispatchFailure" | "InvalidResponse")
 }
 
 #[cfg(test)]

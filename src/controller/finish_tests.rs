@@ -368,3 +368,61 @@ async fn export_by_hand_writes_where_asked_and_notify_by_hand_sends_again() {
     let err = job.export("rec-nope", None).await.unwrap_err();
     assert!(err.to_string().contains("no recording rec-nope"), "{err}");
 }
+
+#[tokio::test]
+async fn a_publish_that_may_have_gone_out_is_not_repeated_and_one_sns_refused_is() {
+    let mut w = World::new(sim());
+    w.run(0, 25).await;
+    let stopped_at = w.state().recordings[0].stopped.as_ref().unwrap().at;
+    let settle_minute = (stopped_at - t0()).num_minutes() + 5;
+    let id = w.state().recordings[0].recording_id.clone();
+
+    // SNS refused it (it answered with an error): nothing went out, the next run sends it.
+    w.sim
+        .fail_next(SimOperation::Publish, AwsErrorKind::Throttled);
+    let outcome = w.check_at(settle_minute, false).await;
+    assert!(outcome.failures[0].contains("notify failed"), "{outcome}");
+    assert_eq!(count(&w.kinds(), "NotifyFailed"), 1);
+    assert!(w.state().notify_unconfirmed.is_empty());
+    let outcome = w.check_at(settle_minute + 1, false).await;
+    assert!(outcome.ok(), "{outcome}");
+    assert_eq!(count(&w.kinds(), "Notified"), 1);
+    assert_eq!(w.sim.published().len(), 1);
+
+    // A second recording whose Publish got no answer: SNS may have sent it, so no run sends it
+    // again (a duplicate e-mail), the run says what to do, and the log says it is unconfirmed.
+    let mut w = World::new(sim());
+    w.run(0, 25).await;
+    w.sim
+        .fail_next(SimOperation::Publish, AwsErrorKind::Timeout);
+    let outcome = w.check_at(settle_minute, false).await;
+    let said = outcome.to_string();
+    assert!(said.contains("not sent again automatically"), "{said}");
+    assert!(
+        said.contains(&format!("nat-flowrec notify --recording {id}")),
+        "{said}"
+    );
+    w.run(settle_minute + 1, settle_minute + 10).await;
+    let kinds = w.kinds();
+    assert_eq!(count(&kinds, "NotifyAttempted"), 1, "{kinds:?}");
+    assert_eq!(count(&kinds, "Notified"), 0, "{kinds:?}");
+    assert!(w.state().notify_unconfirmed.contains_key(&id));
+    assert!(w.sim.published().is_empty());
+
+    // By hand it is sent again, and confirmed.
+    let now = t0() + TimeDelta::minutes(settle_minute + 11);
+    let line = Job {
+        cloud: &w.sim,
+        cfg: &w.cfg,
+        log: &mut w.log,
+        now,
+        dry_run: false,
+    }
+    .notify(&id)
+    .await
+    .unwrap();
+    assert!(line.contains("notified recording"), "{line}");
+    assert_eq!(w.sim.published().len(), 1);
+    assert!(w.state().notify_unconfirmed.is_empty());
+    assert_eq!(count(&w.kinds(), "Notified"), 1);
+}

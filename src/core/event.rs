@@ -131,6 +131,18 @@ pub enum Event {
         recording_id: String,
         message_id: String,
     },
+    /// Appended just before the SNS Publish: SNS has no idempotency key, so a run that ends (or
+    /// loses the answer) after this may have sent the message. Until `Notified` or
+    /// `NotifyFailed` follows, the notification is not sent again automatically (a duplicate
+    /// e-mail is the failure users see); `notify --recording` sends it by hand.
+    NotifyAttempted {
+        recording_id: String,
+    },
+    /// SNS answered the Publish with an error: nothing was sent, the next run tries again.
+    NotifyFailed {
+        recording_id: String,
+        error: String,
+    },
 }
 
 /// Why a recording started.
@@ -189,6 +201,8 @@ impl Event {
             Event::Exported { .. } => "Exported",
             Event::Reported { .. } => "Reported",
             Event::Notified { .. } => "Notified",
+            Event::NotifyAttempted { .. } => "NotifyAttempted",
+            Event::NotifyFailed { .. } => "NotifyFailed",
         }
     }
 
@@ -207,7 +221,9 @@ impl Event {
             Event::StrayFlowLogsDeleted { .. }
             | Event::Exported { .. }
             | Event::Reported { .. }
-            | Event::Notified { .. } => None,
+            | Event::Notified { .. }
+            | Event::NotifyAttempted { .. }
+            | Event::NotifyFailed { .. } => None,
         }
     }
 
@@ -222,7 +238,9 @@ impl Event {
             | Event::FlowLogDeliveryFailed { recording_id, .. }
             | Event::Exported { recording_id, .. }
             | Event::Reported { recording_id, .. }
-            | Event::Notified { recording_id, .. } => Some(recording_id),
+            | Event::Notified { recording_id, .. }
+            | Event::NotifyAttempted { recording_id }
+            | Event::NotifyFailed { recording_id, .. } => Some(recording_id),
             Event::TriggerChanged { .. }
             | Event::BudgetExhausted { .. }
             | Event::BudgetReset { .. }
@@ -358,6 +376,17 @@ impl std::fmt::Display for Event {
             } => write!(
                 f,
                 "recording {recording_id} notified (SNS message {message_id})"
+            ),
+            Event::NotifyAttempted { recording_id } => write!(
+                f,
+                "recording {recording_id}: publishing its notification (unconfirmed until `notified` follows; not re-sent automatically)"
+            ),
+            Event::NotifyFailed {
+                recording_id,
+                error,
+            } => write!(
+                f,
+                "recording {recording_id}: SNS refused its notification ({error}); the next run sends it again"
             ),
         }
     }
@@ -511,6 +540,13 @@ mod tests {
             Event::Notified {
                 recording_id: "r".into(),
                 message_id: "m-1".into(),
+            },
+            Event::NotifyAttempted {
+                recording_id: "r".into(),
+            },
+            Event::NotifyFailed {
+                recording_id: "r".into(),
+                error: "sns:Publish: Throttling: Rate exceeded".into(),
             },
             Event::RecordingStarted {
                 recording_id: "m".into(),

@@ -1,7 +1,9 @@
 //! What a stopped recording still owes: its export, its report, its notification, in that order,
 //! each once. Decided from the events alone (`Exported`, `Reported`, `Notified`), so a run that
 //! crashed between two steps leaves a state from which the next `check` does exactly the steps
-//! that are left; and a step that failed appended nothing, so the next run tries it again.
+//! that are left; and a step that failed appended nothing, so the next run tries it again. The
+//! one exception is the SNS Publish, which cannot be repeated safely: `NotifyAttempted` before it
+//! keeps `check` from sending a notification that may already have gone out (`due_step`).
 //!
 //! Also here: which FAILED flow-log deliveries are news (noted once per flow log, while the
 //! flow logs still exist to be described; the report of a recording that captured nothing
@@ -72,8 +74,22 @@ pub fn due(state: &State, policy: &PipelinePolicy, now: DateTime<Utc>) -> Vec<(S
     state
         .recordings
         .iter()
-        .filter_map(|r| next_step(r, policy, now).map(|s| (r.recording_id.clone(), s)))
+        .filter_map(|r| due_step(state, r, policy, now).map(|s| (r.recording_id.clone(), s)))
         .collect()
+}
+
+/// `next_step` as `check` runs it: a notification that may already have gone out (a run ended
+/// or lost SNS's answer after `NotifyAttempted`) is not published again automatically, since
+/// SNS cannot tell a retry from a new message. `notify --recording` re-sends it by hand.
+pub fn due_step(
+    state: &State,
+    rec: &Recording,
+    policy: &PipelinePolicy,
+    now: DateTime<Utc>,
+) -> Option<Step> {
+    next_step(rec, policy, now).filter(|step| {
+        *step != Step::Notify || !state.notify_unconfirmed.contains_key(&rec.recording_id)
+    })
 }
 
 /// `FlowLogDeliveryFailed` for each flow log of a known recording that DescribeFlowLogs shows
@@ -296,6 +312,48 @@ mod tests {
                 ("b".to_owned(), Step::Export)
             ]
         );
+    }
+
+    #[test]
+    fn a_notification_that_may_have_gone_out_is_not_sent_again_by_check() {
+        let attempted = |id: &str| Event::NotifyAttempted {
+            recording_id: id.into(),
+        };
+        let refused = |id: &str| Event::NotifyFailed {
+            recording_id: id.into(),
+            error: "sns:Publish: Throttling: Rate exceeded".into(),
+        };
+        let finished = |id: &str| {
+            vec![
+                ("09:00:00", started(id)),
+                ("09:10:00", stopped(id)),
+                ("09:30:00", exported(id)),
+                ("09:30:01", reported(id)),
+            ]
+        };
+        let now = at("10:00:00");
+        // Given an attempt with no answer logged (the run was killed, or lost SNS's answer).
+        let mut events = finished("r");
+        events.push(("09:30:02", attempted("r")));
+        let s = state(events.clone());
+        assert_eq!(s.notify_unconfirmed.len(), 1);
+        assert_eq!(due(&s, &NOTIFY, now), []);
+        // Its next step is still "notify" (`notify --recording` sends it by hand).
+        let rec = s.recording("r").unwrap();
+        assert_eq!(next_step(rec, &NOTIFY, now), Some(Step::Notify));
+
+        // SNS refused it: nothing was sent, check sends it again.
+        events.push(("09:31:00", refused("r")));
+        let s = state(events.clone());
+        assert!(s.notify_unconfirmed.is_empty());
+        assert_eq!(due(&s, &NOTIFY, now), [("r".to_owned(), Step::Notify)]);
+
+        // A by-hand re-send that SNS confirmed ends it.
+        events.push(("09:40:00", attempted("r")));
+        events.push(("09:40:01", notified("r")));
+        let s = state(events);
+        assert!(s.notify_unconfirmed.is_empty());
+        assert_eq!(due(&s, &NOTIFY, now), []);
     }
 
     fn tagged(recording: &str, status: &str, error: Option<&str>) -> TaggedFlowLog {

@@ -20,6 +20,9 @@ pub struct State {
     pub recordings: Vec<Recording>,
     /// Starts that CreateFlowLogs refused.
     pub failed_starts: Vec<FailedStart>,
+    /// Recordings whose notification may have been published without the log knowing
+    /// (`NotifyAttempted` with no `Notified` or `NotifyFailed` after it), and since when.
+    pub notify_unconfirmed: BTreeMap<String, DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -362,10 +365,17 @@ impl State {
                     });
                 }
             }
+            Event::NotifyAttempted { recording_id } => {
+                self.notify_unconfirmed.insert(recording_id.clone(), at);
+            }
+            Event::NotifyFailed { recording_id, .. } => {
+                self.notify_unconfirmed.remove(recording_id);
+            }
             Event::Notified {
                 recording_id,
                 message_id,
             } => {
+                self.notify_unconfirmed.remove(recording_id);
                 if let Some(r) = self.recording_mut(recording_id) {
                     r.notified = Some(NotifiedInfo {
                         at,

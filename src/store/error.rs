@@ -13,7 +13,7 @@ use crate::ports::AwsError;
 pub enum StoreError {
     /// Another run holds the lock: not a failure of this run (the CLI exits 3 and says so).
     #[error(
-        "another nat-flowrec run holds the lock {} (waited {:.1} s); it will do this run's work",
+        "another nat-flowrec run holds the lock {} (waited {:.1} s), so this run did nothing: a `check` leaves its work to that run; run anything else again once that run is done",
         lock_path.display(),
         waited.as_secs_f64()
     )]
@@ -23,7 +23,7 @@ pub enum StoreError {
     },
     /// Another run holds the lease on the S3 event log (the S3 form of `Locked`).
     #[error(
-        "another nat-flowrec run ({holder}) holds the lease on {uri} until {} (waited {:.1} s); it will do this run's work. If that run died, the lease lapses then",
+        "another nat-flowrec run ({holder}) holds the lease on {uri} until {} (waited {:.1} s), so this run did nothing: a `check` leaves its work to that run; run anything else again once that run is done. If that run died, the lease lapses then",
         crate::core::event::rfc3339(until),
         waited.as_secs_f64()
     )]

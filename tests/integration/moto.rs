@@ -51,7 +51,9 @@ fn server_path() -> PathBuf {
     }
 }
 
-fn start() -> Moto {
+/// A moto server of its own (the shared one is `moto()`), for a test that changes server-wide
+/// settings such as IAM enforcement; it dies when the returned value is dropped.
+pub fn start() -> Moto {
     let server = server_path();
     if !server.is_file() {
         panic!(

@@ -2,7 +2,10 @@
 //! counts them by action (`X-Amz-Target` for JSON protocols, `Action=` for query protocols) and
 //! injects faults by action - AWS throttling errors in each protocol's own shape, HTTP 500/503,
 //! a delay past the client's timeout, or forwarding the call and dropping the answer (the call
-//! took effect in AWS but the client never heard). moto has no fault injection (DESIGN.md §9).
+//! took effect in AWS but the client never heard), or forwarding it and holding the answer back
+//! until the test has killed the client (a crash right after AWS acted). S3's REST calls are
+//! named `s3:<Operation>` (the SDK's `x-id` query parameter). moto has no fault injection
+//! (DESIGN.md §9).
 //!
 //! Plain std threads and blocking sockets: the proxy must not share the tests' tokio runtimes,
 //! and its request loops are bounded by the tests that drive it.
@@ -12,8 +15,12 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long `wait_held` / `wait_idle` wait before failing the test: far beyond any run's length,
+/// only there so a broken case fails instead of hanging the test binary.
+const WAIT_LIMIT: Duration = Duration::from_secs(300);
 
 /// What to do to the next call of an action.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,14 +34,21 @@ pub enum Fault {
     Delay(Duration),
     /// Forward to moto, then close the connection without answering.
     ForwardThenDrop,
+    /// Forward to moto, then never answer: the connection stays open until the client goes
+    /// away. `Proxy::wait_held` tells the test when AWS has acted, so it can SIGKILL the client.
+    ForwardThenHold,
 }
 
 #[derive(Default)]
 struct Shared {
     /// Every call seen, in order: the action name.
     calls: Vec<String>,
-    /// Faults queued per action; each call of the action takes one.
-    faults: BTreeMap<String, VecDeque<Fault>>,
+    /// Faults queued per action; each call of the action takes one (`None`: pass this call).
+    faults: BTreeMap<String, VecDeque<Option<Fault>>>,
+    /// Actions whose `ForwardThenHold` call has reached moto, in order.
+    held: Vec<String>,
+    /// Faulted calls still being served (a delayed forward still to reach moto).
+    in_flight: usize,
 }
 
 /// A running proxy; it lives as long as the test binary (its threads end with the process).
@@ -42,7 +56,7 @@ struct Shared {
 pub struct Proxy {
     /// `http://127.0.0.1:<port>`: give it to `--endpoint-url` instead of moto's.
     pub endpoint: String,
-    shared: Arc<Mutex<Shared>>,
+    shared: Arc<(Mutex<Shared>, Condvar)>,
 }
 
 impl Proxy {
@@ -54,7 +68,7 @@ impl Proxy {
             .to_string();
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a port on 127.0.0.1");
         let port = listener.local_addr().expect("local address").port();
-        let shared = Arc::new(Mutex::new(Shared::default()));
+        let shared = Arc::new((Mutex::new(Shared::default()), Condvar::new()));
         let for_thread = Arc::clone(&shared);
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
@@ -71,16 +85,63 @@ impl Proxy {
 
     /// Queues `fault` for the next `times` calls of `action` (e.g. `CreateFlowLogs`).
     pub fn inject(&self, action: &str, fault: Fault, times: usize) {
-        let mut shared = self.shared.lock().unwrap();
+        self.inject_after(action, 0, fault, times);
+    }
+
+    /// Lets the next `skip` calls of `action` through, then faults `times` calls (e.g. the
+    /// second page of a paged read).
+    pub fn inject_after(&self, action: &str, skip: usize, fault: Fault, times: usize) {
+        let mut shared = self.shared.0.lock().unwrap();
         let queue = shared.faults.entry(action.to_string()).or_default();
-        for _ in 0..times {
-            queue.push_back(fault.clone());
+        queue.extend(std::iter::repeat_n(None, skip));
+        queue.extend(std::iter::repeat_n(Some(fault), times));
+    }
+
+    /// Faults still queued for `action` (0 once every injected fault has been met).
+    pub fn pending(&self, action: &str) -> usize {
+        let shared = self.shared.0.lock().unwrap();
+        shared.faults.get(action).map_or(0, VecDeque::len)
+    }
+
+    /// Blocks until a `ForwardThenHold` call of `action` has reached moto (AWS has acted and the
+    /// client is waiting for an answer that never comes): `true`. `false` as soon as
+    /// `client_running` says the client ended first (it never made the call).
+    pub fn wait_held(&self, action: &str, mut client_running: impl FnMut() -> bool) -> bool {
+        let (lock, changed) = &*self.shared;
+        let started = Instant::now();
+        let mut shared = lock.lock().unwrap();
+        while !shared.held.iter().any(|a| a == action) {
+            if !client_running() {
+                return shared.held.iter().any(|a| a == action);
+            }
+            assert!(
+                started.elapsed() < WAIT_LIMIT,
+                "{action} was never held and the client still runs"
+            );
+            shared = changed
+                .wait_timeout(shared, Duration::from_millis(50))
+                .unwrap()
+                .0;
+        }
+        true
+    }
+
+    /// Blocks until no faulted call is being served any more: a delayed call has reached moto
+    /// (it acts late, after the client gave up), so what AWS shows next is final.
+    pub fn wait_idle(&self) {
+        let (lock, changed) = &*self.shared;
+        let started = Instant::now();
+        let mut shared = lock.lock().unwrap();
+        while shared.in_flight > 0 {
+            let left = WAIT_LIMIT.saturating_sub(started.elapsed());
+            assert!(!left.is_zero(), "a faulted call is still in flight");
+            shared = changed.wait_timeout(shared, left).unwrap().0;
         }
     }
 
     /// Every call so far, in order.
     pub fn calls(&self) -> Vec<String> {
-        self.shared.lock().unwrap().calls.clone()
+        self.shared.0.lock().unwrap().calls.clone()
     }
 
     /// How many calls of `action` so far.
@@ -89,7 +150,7 @@ impl Proxy {
     }
 
     pub fn clear_calls(&self) {
-        self.shared.lock().unwrap().calls.clear();
+        self.shared.0.lock().unwrap().calls.clear();
     }
 }
 
@@ -108,10 +169,17 @@ impl Request {
     }
 
     /// `X-Amz-Target: Logs_20140328.FilterLogEvents` -> `FilterLogEvents`; a query body
-    /// `Action=DescribeFlowLogs&...` -> `DescribeFlowLogs`; else the method and path.
+    /// `Action=DescribeFlowLogs&...` -> `DescribeFlowLogs`; S3's `PUT /b/k?x-id=PutObject` ->
+    /// `s3:PutObject`; else the method and path.
     fn action(&self) -> String {
         if let Some(target) = self.header("x-amz-target") {
             return target.rsplit('.').next().unwrap_or(target).to_string();
+        }
+        let path = self.head[0].split(' ').nth(1).unwrap_or_default();
+        if let Some((_, query)) = path.split_once('?')
+            && let Some(op) = query.split('&').find_map(|p| p.strip_prefix("x-id="))
+        {
+            return format!("s3:{op}");
         }
         let body = String::from_utf8_lossy(&self.body);
         let query = self.head[0]
@@ -139,6 +207,7 @@ impl Request {
         match self.header("content-type") {
             Some(ct) if ct.contains("json") => Protocol::Json,
             _ if self.header("x-amz-target").is_some() => Protocol::Json,
+            _ if self.action().starts_with("s3:") => Protocol::S3,
             _ if String::from_utf8_lossy(&self.body).contains("Version=2016-11-15") => {
                 Protocol::Ec2
             }
@@ -148,12 +217,14 @@ impl Request {
 }
 
 enum Protocol {
+    S3,
     Ec2,
     Query,
     Json,
 }
 
-fn serve(client: TcpStream, upstream: &str, shared: &Mutex<Shared>) {
+fn serve(client: TcpStream, upstream: &str, shared: &(Mutex<Shared>, Condvar)) {
+    let (lock, changed) = shared;
     let mut reader = BufReader::new(match client.try_clone() {
         Ok(c) => c,
         Err(_) => return,
@@ -162,18 +233,39 @@ fn serve(client: TcpStream, upstream: &str, shared: &Mutex<Shared>) {
     while let Some(request) = read_request(&mut reader) {
         let action = request.action();
         let fault = {
-            let mut s = shared.lock().unwrap();
+            let mut s = lock.lock().unwrap();
             s.calls.push(action.clone());
-            s.faults.get_mut(&action).and_then(VecDeque::pop_front)
+            let fault = s
+                .faults
+                .get_mut(&action)
+                .and_then(VecDeque::pop_front)
+                .flatten();
+            if fault.is_some() {
+                s.in_flight += 1;
+            }
+            fault
+        };
+        let faulted = fault.is_some();
+        let done = || {
+            if faulted {
+                lock.lock().unwrap().in_flight -= 1;
+                changed.notify_all();
+            }
         };
         let response = match fault {
-            Some(Fault::Throttle) => throttle(&request),
+            Some(Fault::Throttle) => {
+                done();
+                throttle(&request)
+            }
             Some(Fault::Status(code)) => {
+                done();
                 format!("HTTP/1.1 {code} Injected\r\nContent-Length: 0\r\n\r\n").into_bytes()
             }
             Some(Fault::Delay(d)) => {
                 std::thread::sleep(d);
-                match forward(&request, upstream) {
+                let forwarded = forward(&request, upstream);
+                done();
+                match forwarded {
                     Some(r) => r,
                     None => return,
                 }
@@ -181,6 +273,16 @@ fn serve(client: TcpStream, upstream: &str, shared: &Mutex<Shared>) {
             Some(Fault::ForwardThenDrop) => {
                 let _ = forward(&request, upstream);
                 let _ = client.shutdown(Shutdown::Both);
+                done();
+                return;
+            }
+            Some(Fault::ForwardThenHold) => {
+                let _ = forward(&request, upstream);
+                lock.lock().unwrap().held.push(action);
+                done();
+                // Until the client hangs up (it is killed): no answer ever.
+                let mut sink = [0u8; 1024];
+                while matches!(reader.read(&mut sink), Ok(n) if n > 0) {}
                 return;
             }
             None => match forward(&request, upstream) {
@@ -320,6 +422,11 @@ fn forward(request: &Request, upstream: &str) -> Option<Vec<u8>> {
 
 fn throttle(request: &Request) -> Vec<u8> {
     let (status, content_type, body) = match request.protocol() {
+        Protocol::S3 => (
+            503,
+            "application/xml",
+            "<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message><RequestId>injected</RequestId></Error>".to_string(),
+        ),
         Protocol::Ec2 => (
             503,
             "text/xml",

@@ -1,0 +1,27 @@
+//! `nat-flowrec iam-policy`: prints the least-privilege IAM policies for the configuration
+//! (`crate::iam_policy` builds them offline), so a user grants the job exactly what it calls on
+//! exactly their log group, topic, bucket and delivery role, and an AccessDenied message can
+//! point here for the fix.
+
+use std::process::ExitCode;
+
+use crate::cli::{GlobalArgs, IamPolicyArgs};
+use crate::iam_policy::{Scope, all_policies, policy};
+
+use super::setup;
+
+pub fn run(global: &GlobalArgs, args: &IamPolicyArgs) -> anyhow::Result<ExitCode> {
+    let cfg = setup::config(global)?;
+    // The SDK's own region variables, as a last resort: the policy needs no AWS call.
+    let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
+    let region = cfg.region.clone().or(env_region);
+    let scope = Scope::new(&cfg, region.as_deref(), args.account_id.as_deref())?;
+    let document = match args.part {
+        Some(part) => policy(part, &scope, &cfg),
+        None => all_policies(&scope, &cfg),
+    };
+    println!("{}", serde_json::to_string_pretty(&document)?);
+    Ok(ExitCode::SUCCESS)
+}

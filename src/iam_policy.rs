@@ -1,0 +1,610 @@
+//! The least-privilege IAM policies for one configuration, built offline from it: what the job's
+//! role needs (`job`), what the manual read-only commands add (`operator`: `doctor`,
+//! `report --enrich`, `report --engine insights`), the flow-logs delivery role's permissions
+//! (`delivery`) and its trust policy (`trust`).
+//!
+//! Why here and not a file in `deploy/`: a hand-kept policy drifts from the code and grants
+//! `Resource: "*"` because it cannot know the user's log group, topic, bucket and role. This one
+//! names exactly those, grants only what the configuration uses (no SNS without a topic, no S3
+//! without a bucket), and the end-to-end test compares it with the operations the job really
+//! calls (`aws::RECORD_OPERATIONS_ENV`). Pure: no AWS, no I/O.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::config::{Config, TriggerMode};
+use crate::ports::TAG_RECORDING;
+
+/// The service principal flow logs deliver as.
+pub const FLOW_LOGS_SERVICE: &str = "vpc-flow-logs.amazonaws.com";
+
+/// Actions a policy must grant although no SDK call of that name is made: IAM authorises them as
+/// part of another call. The least-privilege test allows exactly these beyond what it recorded.
+pub const AUTHORIZATION_ONLY: &[(&str, &str)] = &[
+    (
+        "ec2:CreateTags",
+        "CreateFlowLogs with TagSpecifications (tag on create)",
+    ),
+    (
+        "iam:PassRole",
+        "CreateFlowLogs hands the delivery role to the flow-logs service",
+    ),
+    (
+        "logs:TagResource",
+        "CreateLogGroup with tags (tag on create)",
+    ),
+    (
+        "s3:ListBucket",
+        "GetObject of an event log not written yet answers 404, not 403",
+    ),
+];
+
+/// Which policy document to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Part {
+    /// The scheduled job's role or user (check, watch, start, stop, export, notify).
+    Job,
+    /// What the manual read-only commands add: doctor, report --enrich, report --engine insights.
+    Operator,
+    /// The permissions of the flow-logs delivery role (recording.deliver_logs_role_arn).
+    Delivery,
+    /// The trust policy of the flow-logs delivery role.
+    Trust,
+}
+
+impl Part {
+    pub const ALL: [Part; 4] = [Part::Job, Part::Operator, Part::Delivery, Part::Trust];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::Job => "job",
+            Part::Operator => "operator",
+            Part::Delivery => "delivery",
+            Part::Trust => "trust",
+        }
+    }
+}
+
+/// What a policy cannot be written without.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PolicyError {
+    #[error(
+        "no region: the policy names the log group's ARN, which includes the region; set \
+         `region` in the configuration, pass --region, or set AWS_REGION"
+    )]
+    NoRegion,
+    #[error(
+        "`{0}` is not an AWS account id: use the 12 digits of the account the job runs in \
+         (aws sts get-caller-identity --query Account)"
+    )]
+    BadAccount(String),
+    #[error(
+        "`recording.deliver_logs_role_arn` = \"{role}\" does not name an IAM role \
+         (arn:aws:iam::<12-digit account>:role/<name>); the account and partition come from it \
+         unless --account-id is given"
+    )]
+    BadRoleArn { role: String },
+    #[error(
+        "`recording.deliver_logs_role_arn` = \"{role}\" is in account {role_account}, but the job \
+         runs in account {account}: flow logs deliver to CloudWatch Logs with a role of the \
+         account that owns them; create the role in {account} (`nat-flowrec iam-policy --part \
+         delivery` and `--part trust`) and name it in the configuration"
+    )]
+    RoleInAnotherAccount {
+        role: String,
+        role_account: String,
+        account: String,
+    },
+}
+
+/// Where the policies apply: the partition, region and account their ARNs name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub partition: String,
+    pub region: String,
+    pub account: String,
+}
+
+impl Scope {
+    /// The account and partition come from the delivery role's ARN (a role of the job's own
+    /// account, see [`PolicyError::RoleInAnotherAccount`]) unless `account` is given.
+    pub fn new(
+        cfg: &Config,
+        region: Option<&str>,
+        account: Option<&str>,
+    ) -> Result<Scope, PolicyError> {
+        let region = region
+            .or(cfg.region.as_deref())
+            .filter(|r| !r.is_empty())
+            .ok_or(PolicyError::NoRegion)?
+            .to_string();
+        let role = &cfg.recording.deliver_logs_role_arn;
+        let (partition, role_account) =
+            split_role_arn(role).ok_or_else(|| PolicyError::BadRoleArn { role: role.clone() })?;
+        let account = match account {
+            Some(given) => {
+                if !is_account(given) {
+                    return Err(PolicyError::BadAccount(given.to_string()));
+                }
+                if given != role_account {
+                    return Err(PolicyError::RoleInAnotherAccount {
+                        role: role.clone(),
+                        role_account: role_account.to_string(),
+                        account: given.to_string(),
+                    });
+                }
+                given.to_string()
+            }
+            None => role_account.to_string(),
+        };
+        Ok(Scope {
+            partition: partition.to_string(),
+            region,
+            account,
+        })
+    }
+
+    fn arn(&self, service: &str, resource: &str) -> String {
+        format!(
+            "arn:{}:{service}:{}:{}:{resource}",
+            self.partition, self.region, self.account
+        )
+    }
+
+    fn log_group_arns(&self, cfg: &Config) -> Value {
+        let group = self.arn("logs", &format!("log-group:{}", cfg.recording.log_group));
+        json!([group, format!("{group}:*")])
+    }
+}
+
+/// One policy document by part.
+pub fn policy(part: Part, scope: &Scope, cfg: &Config) -> Value {
+    match part {
+        Part::Job => job_policy(scope, cfg),
+        Part::Operator => operator_policy(scope, cfg),
+        Part::Delivery => delivery_policy(scope, cfg),
+        Part::Trust => trust_policy(scope),
+    }
+}
+
+/// Every part, labelled: `{"job": {...}, "operator": {...}, "delivery": {...}, "trust": {...}}`.
+pub fn all_policies(scope: &Scope, cfg: &Config) -> Value {
+    let mut out = serde_json::Map::new();
+    for part in Part::ALL {
+        out.insert(part.name().to_string(), policy(part, scope, cfg));
+    }
+    Value::Object(out)
+}
+
+fn document(statements: Vec<Value>) -> Value {
+    json!({ "Version": "2012-10-17", "Statement": statements })
+}
+
+/// The scheduled job: `check` (reconcile, trigger, start, stop, export, report, notify) and the
+/// manual `start`, `stop`, `reconcile`, `export`, `notify`.
+pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
+    let mut unscoped = vec!["ec2:DescribeNatGateways", "ec2:DescribeFlowLogs"];
+    if cfg.trigger.mode == TriggerMode::Metrics {
+        unscoped.push("cloudwatch:GetMetricData");
+    }
+    let flow_log = scope.arn("ec2", "vpc-flow-log/*");
+    let mut recorded: Vec<String> = vec![scope.arn("ec2", "network-interface/*")];
+    // A regional NAT gateway is recorded as itself (resource type RegionalNatGateway).
+    recorded.extend(
+        cfg.nat_gateway_ids
+            .iter()
+            .map(|id| scope.arn("ec2", &format!("natgateway/{id}"))),
+    );
+    let mut statements = vec![json!({
+        "Sid": "DescribeCallsWithoutResourceScope",
+        "Effect": "Allow",
+        "Action": unscoped,
+        "Resource": "*",
+    })];
+    if cfg.trigger.mode == TriggerMode::Alarm {
+        let alarms: Vec<String> = cfg
+            .trigger
+            .alarm_names
+            .iter()
+            .map(|name| scope.arn("cloudwatch", &format!("alarm:{name}")))
+            .collect();
+        statements.push(json!({
+            "Sid": "ReadTheTriggerAlarms",
+            "Effect": "Allow",
+            "Action": "cloudwatch:DescribeAlarms",
+            "Resource": alarms,
+        }));
+    }
+    statements.extend([
+        json!({
+            "Sid": "CreateFlowLogsOnTheNatGateways",
+            "Effect": "Allow",
+            "Action": "ec2:CreateFlowLogs",
+            "Resource": recorded,
+        }),
+        json!({
+            "Sid": "CreateOnlyFlowLogsTaggedAsOurs",
+            "Effect": "Allow",
+            "Action": "ec2:CreateFlowLogs",
+            "Resource": flow_log,
+            "Condition": { "Null": { format!("aws:RequestTag/{TAG_RECORDING}"): "false" } },
+        }),
+        json!({
+            "Sid": "TagFlowLogsOnlyWhileCreatingThem",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": flow_log,
+            "Condition": { "StringEquals": { "ec2:CreateAction": "CreateFlowLogs" } },
+        }),
+        json!({
+            "Sid": "DeleteOnlyOurFlowLogs",
+            "Effect": "Allow",
+            "Action": "ec2:DeleteFlowLogs",
+            "Resource": flow_log,
+            "Condition": { "Null": { format!("ec2:ResourceTag/{TAG_RECORDING}"): "false" } },
+        }),
+        json!({
+            "Sid": "PassOnlyTheDeliveryRoleToFlowLogs",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": cfg.recording.deliver_logs_role_arn,
+            "Condition": { "StringEquals": { "iam:PassedToService": FLOW_LOGS_SERVICE } },
+        }),
+        json!({
+            "Sid": "TheRecordingsLogGroup",
+            "Effect": "Allow",
+            "Action": [
+                "logs:CreateLogGroup",
+                "logs:PutRetentionPolicy",
+                "logs:TagResource",
+                "logs:DescribeLogStreams",
+                "logs:FilterLogEvents",
+            ],
+            "Resource": scope.log_group_arns(cfg),
+        }),
+    ]);
+    if !cfg.notify.sns_topic_arn.is_empty() {
+        statements.push(json!({
+            "Sid": "NotifyTheTopic",
+            "Effect": "Allow",
+            "Action": "sns:Publish",
+            "Resource": cfg.notify.sns_topic_arn,
+        }));
+    }
+    if let Some((bucket, prefix)) = s3_uri(&cfg.notify.report_s3_uri) {
+        let objects = match prefix {
+            "" => format!("arn:{}:s3:::{bucket}/*", scope.partition),
+            p => format!("arn:{}:s3:::{bucket}/{p}/*", scope.partition),
+        };
+        statements.push(json!({
+            // GetObject: the pre-signed link in the message works with the signer's rights.
+            "Sid": "UploadReportsAndSignTheirLinks",
+            "Effect": "Allow",
+            "Action": ["s3:PutObject", "s3:GetObject"],
+            "Resource": objects,
+        }));
+    }
+    if let Some((bucket, key)) = s3_uri(&cfg.state.to_string_lossy()) {
+        statements.push(json!({
+            "Sid": "TheEventLogInS3",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": format!("arn:{}:s3:::{bucket}/{key}", scope.partition),
+        }));
+        statements.push(json!({
+            "Sid": "TellAMissingEventLogFromADeniedOne",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": format!("arn:{}:s3:::{bucket}", scope.partition),
+            "Condition": { "StringEquals": { "s3:prefix": key } },
+        }));
+    }
+    document(statements)
+}
+
+/// What the manual read-only commands call beyond the job: `doctor` (the NAT's network, the
+/// delivery role, the log group, the topic), `report --enrich` (owners of internal addresses)
+/// and `report --engine insights`.
+pub fn operator_policy(scope: &Scope, cfg: &Config) -> Value {
+    let role = &cfg.recording.deliver_logs_role_arn;
+    let mut statements = vec![
+        json!({
+            "Sid": "ReadTheNetworkWithoutResourceScope",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeInstances",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeRouteTables",
+                "ec2:DescribeVpcEndpoints",
+                "logs:GetQueryResults",
+            ],
+            "Resource": "*",
+        }),
+        json!({
+            "Sid": "ReadTheDeliveryRole",
+            "Effect": "Allow",
+            "Action": [
+                "iam:GetRole",
+                "iam:ListRolePolicies",
+                "iam:GetRolePolicy",
+                "iam:ListAttachedRolePolicies",
+            ],
+            "Resource": role,
+        }),
+        json!({
+            // The role's attached managed policies may be AWS's own (account `aws`).
+            "Sid": "ReadTheDeliveryRolesManagedPolicies",
+            "Effect": "Allow",
+            "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"],
+            "Resource": format!("arn:{}:iam::*:policy/*", scope.partition),
+        }),
+        json!({
+            "Sid": "FindTheLogGroup",
+            "Effect": "Allow",
+            "Action": "logs:DescribeLogGroups",
+            "Resource": scope.arn("logs", "log-group:*"),
+        }),
+        json!({
+            "Sid": "QueryTheRecordingsLogGroup",
+            "Effect": "Allow",
+            "Action": "logs:StartQuery",
+            "Resource": scope.log_group_arns(cfg),
+        }),
+    ];
+    if !cfg.notify.sns_topic_arn.is_empty() {
+        statements.push(json!({
+            "Sid": "ReadTheTopic",
+            "Effect": "Allow",
+            "Action": ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
+            "Resource": cfg.notify.sns_topic_arn,
+        }));
+    }
+    document(statements)
+}
+
+/// The delivery role's permissions: write the flow-log records into the recordings' log group
+/// (the job creates the group, so the role never needs CreateLogGroup).
+pub fn delivery_policy(scope: &Scope, cfg: &Config) -> Value {
+    let group = scope.arn("logs", &format!("log-group:{}", cfg.recording.log_group));
+    document(vec![
+        json!({
+            "Sid": "WriteTheRecordingsLogGroup",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            "Resource": [group.clone(), format!("{group}:log-stream:*")],
+        }),
+        json!({
+            "Sid": "FindTheLogGroup",
+            "Effect": "Allow",
+            "Action": "logs:DescribeLogGroups",
+            "Resource": scope.arn("logs", "log-group:*"),
+        }),
+    ])
+}
+
+/// The delivery role's trust policy: only the flow-logs service, only for this account's flow
+/// logs (the confused-deputy guard).
+pub fn trust_policy(scope: &Scope) -> Value {
+    document(vec![json!({
+        "Effect": "Allow",
+        "Principal": { "Service": FLOW_LOGS_SERVICE },
+        "Action": "sts:AssumeRole",
+        "Condition": {
+            "StringEquals": { "aws:SourceAccount": scope.account },
+            "ArnLike": { "aws:SourceArn": scope.arn("ec2", "vpc-flow-log/*") },
+        },
+    })])
+}
+
+/// Every action a policy document grants (its `Action` strings and lists).
+pub fn granted_actions(policy: &Value) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let statements = policy
+        .get("Statement")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    for statement in statements {
+        match statement.get("Action") {
+            Some(Value::String(one)) => {
+                out.insert(one.clone());
+            }
+            Some(Value::Array(many)) => {
+                out.extend(many.iter().filter_map(Value::as_str).map(str::to_string));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `s3://bucket/prefix` -> (bucket, prefix without its slashes); `None` for anything else.
+fn s3_uri(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("s3://")?;
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    (!bucket.is_empty()).then_some((bucket, prefix.trim_matches('/')))
+}
+
+/// `arn:<partition>:iam::<account>:role/<name>` -> (partition, account).
+fn split_role_arn(arn: &str) -> Option<(&str, &str)> {
+    let rest = arn.strip_prefix("arn:")?;
+    let (partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("iam::")?;
+    let (account, resource) = rest.split_once(':')?;
+    (partition.starts_with("aws") && is_account(account) && resource.starts_with("role/"))
+        .then_some((partition, account))
+}
+
+fn is_account(s: &str) -> bool {
+    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
+    const TOPIC: &str = "arn:aws:sns:eu-west-1:123456789012:nat-alerts";
+
+    fn config(extra: &str) -> Config {
+        let text = format!(
+            "region = \"eu-west-1\"\nnat_gateway_ids = [\"nat-0123456789abcdef0\"]\n{extra}\n\
+             [recording]\nlog_group = \"/nat-flowrec/flowlogs\"\ndeliver_logs_role_arn = \"{ROLE}\"\n"
+        );
+        Config::from_toml_str(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn statement<'a>(policy: &'a Value, sid: &str) -> &'a Value {
+        policy["Statement"]
+            .as_array()
+            .and_then(|all| all.iter().find(|s| s["Sid"] == sid))
+            .unwrap_or_else(|| panic!("no statement {sid} in {policy:#}"))
+    }
+
+    #[test]
+    fn the_account_and_partition_come_from_the_role_and_the_region_from_the_config() {
+        let scope = Scope::new(&config(""), None, None).unwrap();
+        assert_eq!(
+            scope,
+            Scope {
+                partition: "aws".into(),
+                region: "eu-west-1".into(),
+                account: "123456789012".into()
+            }
+        );
+        let scope = Scope::new(&config(""), Some("us-east-2"), Some("123456789012")).unwrap();
+        assert_eq!(scope.region, "us-east-2");
+    }
+
+    #[test]
+    fn a_role_of_another_account_or_a_bad_account_id_is_refused_with_the_fix() {
+        let err = Scope::new(&config(""), None, Some("210987654321")).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("recording.deliver_logs_role_arn"), "{text}");
+        assert!(
+            text.contains("123456789012") && text.contains("210987654321"),
+            "{text}"
+        );
+        assert!(text.contains("--part delivery"), "{text}");
+        assert_eq!(
+            Scope::new(&config(""), None, Some("12345")).unwrap_err(),
+            PolicyError::BadAccount("12345".into())
+        );
+        let mut no_region = config("");
+        no_region.region = None;
+        assert_eq!(
+            Scope::new(&no_region, None, None).unwrap_err(),
+            PolicyError::NoRegion
+        );
+    }
+
+    #[test]
+    fn resources_are_narrowed_to_the_configured_log_group_role_and_tag() {
+        let cfg = config("");
+        let scope = Scope::new(&cfg, None, None).unwrap();
+        let job = job_policy(&scope, &cfg);
+        assert_eq!(
+            statement(&job, "TheRecordingsLogGroup")["Resource"],
+            json!([
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/nat-flowrec/flowlogs",
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/nat-flowrec/flowlogs:*"
+            ])
+        );
+        let pass = statement(&job, "PassOnlyTheDeliveryRoleToFlowLogs");
+        assert_eq!(pass["Resource"], ROLE);
+        assert_eq!(
+            pass["Condition"]["StringEquals"]["iam:PassedToService"],
+            "vpc-flow-logs.amazonaws.com"
+        );
+        let delete = statement(&job, "DeleteOnlyOurFlowLogs");
+        assert_eq!(
+            delete["Condition"]["Null"]["ec2:ResourceTag/nat-flowrec:recording"],
+            "false"
+        );
+        let create = statement(&job, "CreateOnlyFlowLogsTaggedAsOurs");
+        assert_eq!(
+            create["Condition"]["Null"]["aws:RequestTag/nat-flowrec:recording"],
+            "false"
+        );
+        // Only the calls AWS cannot scope by resource get "*".
+        for s in job["Statement"].as_array().unwrap() {
+            if s["Resource"] == "*" {
+                for action in granted_actions(&document(vec![s.clone()])) {
+                    assert!(
+                        action.contains(":Describe") || action == "cloudwatch:GetMetricData",
+                        "{action} on *"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn only_what_the_configuration_uses_is_granted() {
+        let bare = config("");
+        let scope = Scope::new(&bare, None, None).unwrap();
+        let actions = granted_actions(&job_policy(&scope, &bare));
+        assert!(
+            !actions.iter().any(|a| a.starts_with("sns:")),
+            "{actions:?}"
+        );
+        assert!(!actions.iter().any(|a| a.starts_with("s3:")), "{actions:?}");
+        assert!(!actions.contains("cloudwatch:DescribeAlarms"));
+        assert!(actions.contains("cloudwatch:GetMetricData"));
+
+        let full = config(&format!(
+            "state = \"s3://state-bucket/nat-flowrec/events.jsonl\"\n\
+             [notify]\nsns_topic_arn = \"{TOPIC}\"\nreport_s3_uri = \"s3://reports/flowrec/\"\n"
+        ));
+        let job = job_policy(&scope, &full);
+        assert_eq!(statement(&job, "NotifyTheTopic")["Resource"], TOPIC);
+        assert_eq!(
+            statement(&job, "UploadReportsAndSignTheirLinks")["Resource"],
+            "arn:aws:s3:::reports/flowrec/*"
+        );
+        assert_eq!(
+            statement(&job, "TheEventLogInS3")["Resource"],
+            "arn:aws:s3:::state-bucket/nat-flowrec/events.jsonl"
+        );
+        assert_eq!(
+            statement(&job, "TellAMissingEventLogFromADeniedOne")["Condition"]["StringEquals"]["s3:prefix"],
+            "nat-flowrec/events.jsonl"
+        );
+    }
+
+    #[test]
+    fn alarm_mode_reads_only_the_named_alarms_and_no_metrics() {
+        let cfg = config("[trigger]\nmode = \"alarm\"\nalarm_names = [\"nat-spike\"]\n");
+        let scope = Scope::new(&cfg, None, None).unwrap();
+        let job = job_policy(&scope, &cfg);
+        assert_eq!(
+            statement(&job, "ReadTheTriggerAlarms")["Resource"],
+            json!(["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:nat-spike"])
+        );
+        assert!(!granted_actions(&job).contains("cloudwatch:GetMetricData"));
+    }
+
+    #[test]
+    fn the_trust_policy_admits_only_flow_logs_of_this_account() {
+        let cfg = config("");
+        let scope = Scope::new(&cfg, None, None).unwrap();
+        let trust = trust_policy(&scope);
+        let s = &trust["Statement"][0];
+        assert_eq!(s["Principal"]["Service"], FLOW_LOGS_SERVICE);
+        assert_eq!(s["Action"], "sts:AssumeRole");
+        assert_eq!(
+            s["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "123456789012"
+        );
+        assert_eq!(
+            s["Condition"]["ArnLike"]["aws:SourceArn"],
+            "arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"
+        );
+        let all = all_policies(&scope, &cfg);
+        for part in Part::ALL {
+            assert_eq!(all[part.name()]["Version"], "2012-10-17");
+        }
+    }
+}
