@@ -53,10 +53,11 @@ pub struct GlobalArgs {
 
 /// The exit codes, as `--help` shows them (the numbers live in `commands::exit`).
 pub const EXIT_CODES_HELP: &str = "Exit codes:
-  0  done (also when there was nothing to do)
+  0  done (also when there was nothing to do, and a check or reconcile that found another run
+     holding the event log's lock: that run does the tick's work)
   1  error: configuration, AWS, the event log, or a decision that failed (the message says which)
   2  usage: unknown command or option, or an invalid value
-  3  another run holds the event log's lock; that run does this run's work";
+  3  another run holds the event log's lock: a command run by hand did nothing; run it again";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {

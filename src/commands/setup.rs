@@ -100,7 +100,7 @@ pub async fn locked_log_waiting(
             Ok(Some(log))
         }
         Err(err) if err.is_locked() => {
-            // A warning, not an error: the holder does the work (exit 3).
+            // A warning, not an error: the holder does the work (a tick exits 0, a command by hand 3).
             tracing::warn!("{err}");
             Ok(None)
         }

@@ -1,5 +1,5 @@
 //! What can go wrong with the event log, wherever it lives (a local file or an S3 object). Each
-//! message names the log and says what to do; `is_locked` tells "another run has it" (exit 3,
+//! message names the log and says what to do; `is_locked` tells "another run has it" (a `check` exits 0, a command run by hand 3,
 //! not a failure) from the rest.
 
 use std::path::PathBuf;
@@ -11,7 +11,8 @@ use crate::ports::AwsError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// Another run holds the lock: not a failure of this run (the CLI exits 3 and says so).
+    /// Another run holds the lock: not a failure of this run (the CLI says so; a `check` exits 0,
+    /// a command run by hand 3).
     #[error(
         "another nat-flowrec run holds the lock {} (waited {:.1} s), so this run did nothing: a `check` leaves its work to that run; run anything else again once that run is done",
         lock_path.display(),
@@ -101,7 +102,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Another run holds the log: this run leaves the work to it (exit 3).
+    /// Another run holds the log: this run leaves the work to it.
     pub fn is_locked(&self) -> bool {
         matches!(self, StoreError::Locked { .. } | StoreError::Leased { .. })
     }
