@@ -418,7 +418,7 @@ mod tests {
             let c = chunk(text.as_bytes(), Layout::Bare);
             let format = LogFormat::default();
             let mut got = Vec::new();
-            c.for_each_flow(&format, |flow| got.push(flow.map(|f| *f)));
+            c.for_each_flow(&format, |flow| got.push(flow.copied()));
             let want: Vec<_> = c.flows(&format).collect();
             proptest::prop_assert_eq!(got, want);
         }
