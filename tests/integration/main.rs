@@ -5,6 +5,7 @@ mod close_loop;
 mod concurrency;
 mod crash;
 mod deploy;
+mod fuzz_regressions;
 mod job;
 mod moto;
 mod operator;
