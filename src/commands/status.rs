@@ -1,6 +1,7 @@
 //! `nat-flowrec status`: the state the event log adds up to, per configured NAT gateway (trigger,
 //! active recording, budget) and the recent recordings. Reads the log only: no lock, no AWS.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -22,6 +23,9 @@ struct Status<'a> {
     events: usize,
     nats: Vec<NatStatus<'a>>,
     recordings: &'a [Recording],
+    /// Recordings whose notification may or may not have gone out (SNS never answered), by
+    /// when it was attempted: `check` does not send them again.
+    notify_unconfirmed: &'a BTreeMap<String, DateTime<Utc>>,
 }
 
 #[derive(Serialize)]
@@ -75,6 +79,7 @@ fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc
         events,
         nats,
         recordings: &state.recordings,
+        notify_unconfirmed: &state.notify_unconfirmed,
     }
 }
 
@@ -125,6 +130,13 @@ fn text(status: &Status) -> String {
         }
         if rec.notified.is_some() {
             stages.push("notified".to_string());
+        } else if let Some(at) = status.notify_unconfirmed.get(&rec.recording_id) {
+            stages.push(format!(
+                "notification unconfirmed since {} (not sent again by itself; \
+                 `nat-flowrec notify --recording {}` sends it)",
+                rfc3339(at),
+                rec.recording_id
+            ));
         }
         let stages = if stages.is_empty() {
             String::new()

@@ -597,6 +597,16 @@ async fn assert_invariants(w: &World, records: usize, publish_unconfirmed: bool)
         "{}",
         text(&o)
     );
+    // And `status` shows a notification that may not have gone out, with the command to send it.
+    let o = w.command(&["status"], 15).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let shown = String::from_utf8_lossy(&o.stdout);
+    let send = format!("nat-flowrec notify --recording {}", rec.recording_id);
+    assert_eq!(
+        shown.contains("notification unconfirmed") && shown.contains(&send),
+        publish_unconfirmed,
+        "status: {shown}{ctx}"
+    );
 }
 
 /// One `#[test]` per cell: `case!(name, octet, Call, Hit)`.
