@@ -139,10 +139,10 @@ impl<C: Cloud> Job<'_, C> {
         let decisions = core::decide(&state, &observations, &self.policy(), self.now);
         let mut per_nat: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for decision in decisions {
-            if let Some(line) = self.carry_out(&decision, &nats, &mut outcome).await? {
-                if let Some(nat) = decision.nat_gateway_id() {
-                    per_nat.entry(nat.to_string()).or_default().push(line);
-                }
+            if let Some(line) = self.carry_out(&decision, &nats, &mut outcome).await?
+                && let Some(nat) = decision.nat_gateway_id()
+            {
+                per_nat.entry(nat.to_string()).or_default().push(line);
             }
             outcome.decisions.push(decision);
         }
@@ -258,10 +258,10 @@ impl<C: Cloud> Job<'_, C> {
             return Err(JobError::UnknownNat(nat_gateway_id.to_string()));
         }
         let decision = Decision::Record(decide_budget_reset(nat_gateway_id));
-        if !self.dry_run {
-            if let Some(event) = decision.completed_event() {
-                self.log.append(vec![event], self.now).await?;
-            }
+        if !self.dry_run
+            && let Some(event) = decision.completed_event()
+        {
+            self.log.append(vec![event], self.now).await?;
         }
         Ok(Outcome {
             dry_run: self.dry_run,

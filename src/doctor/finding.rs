@@ -131,7 +131,7 @@ impl fmt::Display for Diagnosis {
             .iter()
             .filter(|x| x.severity > Severity::Ok)
             .collect();
-        shown.sort_by(|a, b| b.severity.cmp(&a.severity));
+        shown.sort_by_key(|f| std::cmp::Reverse(f.severity));
         for x in shown {
             writeln!(
                 f,
