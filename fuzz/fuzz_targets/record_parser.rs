@@ -3,25 +3,8 @@
 //! panics; a record renders back to a line that parses to the same record.
 #![no_main]
 
-use std::sync::OnceLock;
-
 use libfuzzer_sys::fuzz_target;
-use nat_flowrec_parsers::{Field, LogFormat};
-
-fn formats() -> &'static [LogFormat; 3] {
-    static FORMATS: OnceLock<[LogFormat; 3]> = OnceLock::new();
-    FORMATS.get_or_init(|| {
-        let every: Vec<String> = nat_flowrec_parsers::KNOWN_FIELDS
-            .iter()
-            .map(|f: &Field| format!("${{{}}}", f.name()))
-            .collect();
-        [
-            LogFormat::default(),
-            LogFormat::aws_default_v2(),
-            LogFormat::parse(&every.join(" ")).expect("every known field is a valid format"),
-        ]
-    })
-}
+use nat_flowrec_fuzz::formats;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(line) = std::str::from_utf8(data) else {
