@@ -10,26 +10,14 @@ use std::path::{Path, PathBuf};
 
 use nat_flowrec_parsers::{Field, LogFormat, RecordErrorKind};
 
+#[path = "../../fuzz/regression_inputs.rs"]
+mod regression_inputs;
+
 fn regressions(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../fuzz/regressions")
-        .join(target);
-    let mut inputs: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .map(|entry| {
-            let path = entry.expect("directory entry").path();
-            let bytes =
-                std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
-            (path, bytes)
-        })
-        .collect();
-    inputs.sort();
-    assert!(
-        !inputs.is_empty(),
-        "no regression inputs in {}",
-        dir.display()
-    );
-    inputs
+    regression_inputs::all(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions"),
+        target,
+    )
 }
 
 fn regression(target: &str, name: &str) -> String {

@@ -18,7 +18,9 @@ use nat_flowrec_parsers::{DEFAULT_FORMAT, LogFormat};
 use nat_flowrec_reports::{ReportOptions, build_report};
 
 use crate::job::{Setup, minute_now, text};
-use crate::moto::{Moto, SeededNat, moto, put_log_events, put_nat_metric, seed_nat};
+use crate::moto::{
+    Moto, SeededNat, create_topic, moto, put_log_events, put_nat_metric, seed_nat, sqs,
+};
 
 const SPIKE: f64 = 500_000_000.0;
 /// The seeded S3 talker, per minute: host -> S3 and S3 -> host.
@@ -101,17 +103,6 @@ fn http_get(url: &str) -> (u16, String) {
     (status, body)
 }
 
-async fn create_topic(sns: &aws_sdk_sns::Client, name: &str) -> String {
-    sns.create_topic()
-        .name(name)
-        .send()
-        .await
-        .expect("moto CreateTopic")
-        .topic_arn()
-        .expect("topic arn")
-        .to_owned()
-}
-
 /// An HTTP endpoint subscribed to a topic: moto POSTs each message there as SNS does, the
 /// `default` text in SNS's envelope (what an e-mail subscriber reads). Accepts a bounded number
 /// of deliveries, on 127.0.0.1 only.
@@ -187,24 +178,6 @@ fn read_request_body(stream: &mut TcpStream) -> Option<String> {
             }
         }
     }
-}
-
-/// One call of SQS's JSON protocol on moto (the tree has no SQS SDK; moto does not check the
-/// signature, only the service in the credential scope).
-fn sqs(moto: &Moto, action: &str, body: serde_json::Value) -> serde_json::Value {
-    let host = moto.endpoint.strip_prefix("http://").unwrap();
-    let body = body.to_string();
-    let mut stream = TcpStream::connect(host).expect("connect to moto");
-    write!(
-        stream,
-        "POST / HTTP/1.0\r\nHost: {host}\r\nX-Amz-Target: AmazonSQS.{action}\r\nContent-Type: application/x-amz-json-1.0\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (_, json) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    serde_json::from_str(json).unwrap_or_else(|e| panic!("SQS {action}: {e}: {response}"))
 }
 
 /// The topic's subscribers: an HTTP endpoint (the text) and an SQS queue (the report JSON).

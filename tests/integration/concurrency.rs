@@ -3,6 +3,7 @@
 //! waits for it, or gives up with a message saying so. Either way AWS and the log agree after,
 //! and nothing is started, stopped or counted twice.
 
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
@@ -21,14 +22,14 @@ fn kinds(w: &World, kind: &str) -> usize {
     w.state().1.iter().filter(|e| e["type"] == kind).count()
 }
 
-fn stdout(o: &std::process::Output) -> String {
+fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// The runner-up's part, a `check`: it waited and then found nothing left to do, or it stopped
 /// waiting and said another run holds the lock; either way it exits 0 (the other run does the
 /// tick's work) and does not act.
-fn assert_stood_aside(o: &std::process::Output, transcript: &str) {
+fn assert_stood_aside(o: &Output, transcript: &str) {
     let said = text(o);
     assert_eq!(
         o.status.code(),
@@ -41,13 +42,12 @@ fn assert_stood_aside(o: &std::process::Output, transcript: &str) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn two_checks_started_together_record_once() {
-    let w = World::new(53).await;
-    w.seed_spike_then_calm().await;
+/// Starts two `check` runs at once and waits for both: the one that started the recording,
+/// the other, and both runs' output for assertion messages.
+fn two_checks_at_once(w: &World) -> (Output, Output, String) {
     let (mut a, a_out, a_err) = w.spawn(&["check"], 0, "a");
     let (mut b, b_out, b_err) = w.spawn(&["check"], 0, "b");
-    let collect = |child: &mut std::process::Child, out, err| std::process::Output {
+    let collect = |child: &mut std::process::Child, out, err| Output {
         status: child.wait().unwrap(),
         stdout: std::fs::read(out).unwrap_or_default(),
         stderr: std::fs::read(err).unwrap_or_default(),
@@ -55,12 +55,20 @@ async fn two_checks_started_together_record_once() {
     let a = collect(&mut a, a_out, a_err);
     let b = collect(&mut b, b_out, b_err);
     let transcript = format!("\n=== a\n{}\n=== b\n{}", text(&a), text(&b));
-
-    let (winner, other) = if stdout(&a).contains("started recording") {
-        (&a, &b)
+    if stdout(&a).contains("started recording") {
+        (a, b, transcript)
     } else {
-        (&b, &a)
-    };
+        (b, a, transcript)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_checks_started_together_record_once() {
+    let w = World::new(53).await;
+    w.seed_spike_then_calm().await;
+    let (winner, other, transcript) = two_checks_at_once(&w);
+    let (winner, other) = (&winner, &other);
+
     assert!(
         winner.status.success() && stdout(winner).contains("started recording"),
         "one run records:{transcript}"
@@ -88,21 +96,8 @@ async fn a_check_that_cannot_wait_out_the_other_leaves_the_work_to_it() {
     // Longer than the lock wait (`commands::setup::LOCK_WAIT`, 5 s).
     w.proxy
         .inject("DescribeFlowLogs", Fault::Delay(Duration::from_secs(8)), 1);
-    let (mut a, a_out, a_err) = w.spawn(&["check"], 0, "a");
-    let (mut b, b_out, b_err) = w.spawn(&["check"], 0, "b");
-    let collect = |child: &mut std::process::Child, out, err| std::process::Output {
-        status: child.wait().unwrap(),
-        stdout: std::fs::read(out).unwrap_or_default(),
-        stderr: std::fs::read(err).unwrap_or_default(),
-    };
-    let a = collect(&mut a, a_out, a_err);
-    let b = collect(&mut b, b_out, b_err);
-    let transcript = format!("\n=== a\n{}\n=== b\n{}", text(&a), text(&b));
-    let (winner, other) = if stdout(&a).contains("started recording") {
-        (&a, &b)
-    } else {
-        (&b, &a)
-    };
+    let (winner, other, transcript) = two_checks_at_once(&w);
+    let (winner, other) = (&winner, &other);
     assert!(winner.status.success(), "{transcript}");
     assert_eq!(
         other.status.code(),

@@ -27,7 +27,9 @@ use nat_flowrec::ports::TAG_RECORDING;
 use nat_flowrec::store::EventLog;
 
 use crate::job::{minute_now, nat_flowrec, text};
-use crate::moto::{Moto, SeededNat, moto, put_log_events, put_nat_metric, seed_nat};
+use crate::moto::{
+    Moto, SeededNat, create_topic, moto, put_log_events, put_nat_metric, seed_nat, sqs,
+};
 use crate::proxy::{Fault, Proxy};
 
 const SPIKE: f64 = 500_000_000.0;
@@ -115,25 +117,6 @@ impl Hit {
     }
 }
 
-/// An SQS call on moto (JSON protocol; the tree has no SQS SDK and moto does not check the
-/// signature, only the service in the credential scope).
-pub fn sqs(moto: &Moto, action: &str, body: serde_json::Value) -> serde_json::Value {
-    use std::io::{Read, Write};
-    let host = moto.endpoint.strip_prefix("http://").unwrap();
-    let body = body.to_string();
-    let mut stream = std::net::TcpStream::connect(host).expect("connect to moto");
-    write!(
-        stream,
-        "POST / HTTP/1.0\r\nHost: {host}\r\nX-Amz-Target: AmazonSQS.{action}\r\nContent-Type: application/x-amz-json-1.0\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (_, json) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    serde_json::from_str(json).unwrap_or_else(|e| panic!("SQS {action}: {e}: {response}"))
-}
-
 /// One NAT gateway with everything the job touches, seeded in moto, and a folder whose
 /// configuration records it, exports after the settle delay, uploads the report to S3 and
 /// publishes to a topic an SQS queue listens to. The binary talks to moto through `proxy`.
@@ -164,15 +147,7 @@ impl World {
         let nat = seed_nat(&ec2, octet).await;
         let id = &nat.nat_gateway_id;
         let group = format!("/nat-flowrec/crash-{id}");
-        let topic = sns
-            .create_topic()
-            .name(format!("crash-{id}"))
-            .send()
-            .await
-            .expect("moto CreateTopic")
-            .topic_arn()
-            .expect("topic arn")
-            .to_owned();
+        let topic = create_topic(&sns, &format!("crash-{id}")).await;
         let queue = format!("crash-{id}");
         let queue_url = sqs(
             moto,

@@ -337,3 +337,34 @@ pub async fn put_log_events(
             .expect("moto PutLogEvents");
     }
 }
+
+/// A new SNS topic on moto; its ARN.
+pub async fn create_topic(sns: &aws_sdk_sns::Client, name: &str) -> String {
+    sns.create_topic()
+        .name(name)
+        .send()
+        .await
+        .expect("moto CreateTopic")
+        .topic_arn()
+        .expect("topic arn")
+        .to_owned()
+}
+
+/// One call of SQS's JSON protocol on moto (the tree has no SQS SDK; moto does not check the
+/// signature, only the service in the credential scope).
+pub fn sqs(moto: &Moto, action: &str, body: serde_json::Value) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let host = moto.endpoint.strip_prefix("http://").unwrap();
+    let body = body.to_string();
+    let mut stream = std::net::TcpStream::connect(host).expect("connect to moto");
+    write!(
+        stream,
+        "POST / HTTP/1.0\r\nHost: {host}\r\nX-Amz-Target: AmazonSQS.{action}\r\nContent-Type: application/x-amz-json-1.0\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (_, json) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    serde_json::from_str(json).unwrap_or_else(|e| panic!("SQS {action}: {e}: {response}"))
+}

@@ -24,7 +24,7 @@ use nat_flowrec::ports::{AwsErrorKind, Notification, Notifier};
 use serde_json::Value;
 
 use crate::job::{minute_now, nat_flowrec, text};
-use crate::moto::{Moto, moto, put_log_events, put_nat_metric, seed_nat};
+use crate::moto::{Moto, create_topic, moto, put_log_events, put_nat_metric, seed_nat};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 const SECRET_CANARY: &str = "SECRETCANARYdoNotLogThis0123456789abcdef";
@@ -137,15 +137,7 @@ async fn the_job_policy_grants_exactly_what_a_cycle_calls_and_no_secret_reaches_
     let s3 = nat_flowrec::aws::s3_client_from(&sdk, true);
     let nat = seed_nat(&ec2, 86).await;
     let id = nat.nat_gateway_id.clone();
-    let topic = sns
-        .create_topic()
-        .name(format!("sec-{id}"))
-        .send()
-        .await
-        .expect("moto CreateTopic")
-        .topic_arn()
-        .expect("topic arn")
-        .to_owned();
+    let topic = create_topic(&sns, &format!("sec-{id}")).await;
     let reports = format!("sec-reports-{id}");
     let state = format!("sec-state-{id}");
     for bucket in [&reports, &state] {
