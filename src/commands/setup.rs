@@ -2,6 +2,7 @@
 //! configuration (with `--region` over the file), the AWS clients, the locked (file) or leased
 //! (S3) event log, logging.
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -10,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::aws::{AwsCloud, AwsSettings};
 use crate::cli::{GlobalArgs, LogFormat};
 use crate::config::Config;
+use crate::controller::{Job, JobError};
 use crate::store::{StateLocation, Store};
 
 /// How long a run waits for another run's lock before it leaves the work to that run.
@@ -106,6 +108,35 @@ pub async fn locked_log_waiting(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+/// A step of one recording's pipeline run by hand (`export`, `notify`): with the event log
+/// locked (exit 3 when another run holds it), prints the step's line; the log is given back
+/// whatever happened.
+pub fn recording_step(
+    global: &GlobalArgs,
+    step: impl AsyncFnOnce(&mut Job<'_, AwsCloud>) -> Result<String, JobError>,
+) -> anyhow::Result<ExitCode> {
+    let now = clock(global)?;
+    runtime()?.block_on(async {
+        let cfg = config(global)?;
+        let Some(mut log) = locked_log(global, &cfg).await? else {
+            return Ok(super::exit::locked());
+        };
+        let cloud = cloud(global, &cfg).await;
+        let mut job = Job {
+            cloud: &cloud,
+            cfg: &cfg,
+            log: &mut log,
+            now,
+            dry_run: false,
+        };
+        let line = step(&mut job).await;
+        // The S3 lease is given back whatever happened (a file lock goes with the handle).
+        release(log).await;
+        println!("{}", line?);
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 /// Ends this run's hold on the event log. A lease that cannot be cleared lapses by itself, so a
