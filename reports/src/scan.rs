@@ -142,10 +142,13 @@ fn read_file(index: usize, path: &Path, opts: &ReportOptions) -> (Tally, Option<
             || (Tally::default(), None),
             |(mut tally, mut error), chunk| {
                 match chunk {
-                    Ok(chunk) => chunk.for_each_flow(&format, |flow| match flow {
-                        Ok(flow) => tally.count(flow, &rule, flow.timestamp_ms),
-                        Err(e) => tally.add_malformed(index, &name, e.line, &e),
-                    }),
+                    Ok(chunk) => {
+                        chunk.for_each_flow(&format, |flow| match flow {
+                            Ok(flow) => tally.count(flow, &rule, flow.timestamp_ms),
+                            Err(e) => tally.add_malformed(index, &name, e.line, &e),
+                        });
+                        tally.flush();
+                    }
                     Err(e) => error = Some(e.to_string()),
                 }
                 (tally, error)

@@ -14,8 +14,10 @@ use nat_flowrec_parsers::Record;
 
 use crate::legs::{FileRule, Leg, Side, classify};
 
+mod batch;
 mod packed;
 
+use batch::Update;
 use packed::Packed;
 
 /// How many malformed lines are kept as examples.
@@ -104,26 +106,36 @@ impl Flows {
     #[inline]
     fn add(&mut self, side: Side, rec: &Flow<'_>, services: &mut Services, minute: Option<i64>) {
         let bytes = rec.bytes.unwrap_or(0);
-        let conv = match packed::conversation(side.internal, side.remote) {
-            Some(key) => self.packed.conversations.entry(key).or_default(),
-            None => self
-                .conversations
-                .entry((side.internal, side.remote))
-                .or_default(),
-        };
-        conv.bytes.add(side.outbound, bytes);
-        if conv.service.is_none() {
-            conv.service = services.of_remote(rec, side);
+        let destination = side
+            .remote
+            .map(|remote| (remote, side.remote_port, rec.protocol));
+        let packed_destination = destination
+            .and_then(|(remote, port, protocol)| packed::destination(remote, port, protocol));
+        match packed::conversation(side.internal, side.remote) {
+            Some(conversation) => self.packed.add(Update {
+                conversation,
+                destination: packed_destination.unwrap_or(0),
+                bytes,
+                service: services.of_remote(rec, side),
+                outbound: side.outbound,
+                has_destination: packed_destination.is_some(),
+            }),
+            None => {
+                let conv = self
+                    .conversations
+                    .entry((side.internal, side.remote))
+                    .or_default();
+                conv.bytes.add(side.outbound, bytes);
+                if conv.service.is_none() {
+                    conv.service = services.of_remote(rec, side);
+                }
+            }
         }
-        if let Some(remote) = side.remote {
-            let destination = match packed::destination(remote, side.remote_port, rec.protocol) {
-                Some(key) => self.packed.destinations.entry(key).or_default(),
-                None => self
-                    .destinations
-                    .entry((remote, side.remote_port, rec.protocol))
-                    .or_default(),
-            };
-            destination.add(side.outbound, bytes);
+        if let Some(key) = destination.filter(|_| packed_destination.is_none()) {
+            self.destinations
+                .entry(key)
+                .or_default()
+                .add(side.outbound, bytes);
         }
         if let Some(minute) = minute {
             self.timeline
@@ -133,8 +145,15 @@ impl Flows {
         }
     }
 
+    /// Folds the pending updates into the maps: the tables below read the maps only.
+    fn flush(&mut self) {
+        self.packed.flush();
+    }
+
     /// Merges `other`, whose service ids are mapped through `ids`.
-    fn merge(&mut self, other: Flows, ids: &[ServiceId]) {
+    fn merge(&mut self, mut other: Flows, ids: &[ServiceId]) {
+        self.flush();
+        other.flush();
         for (key, conv) in other.packed.conversations {
             let mine = self.packed.conversations.entry(key).or_default();
             mine.merge(conv, ids);
@@ -159,6 +178,7 @@ impl Flows {
 
     /// Every conversation, packed or not.
     pub fn each_conversation(&self) -> impl Iterator<Item = (ConversationKey, &Conversation)> {
+        debug_assert!(self.packed.is_flushed(), "read before flush");
         let general = self.conversations.iter().map(|(key, conv)| (*key, conv));
         let packed = self
             .packed
@@ -170,11 +190,13 @@ impl Flows {
 
     /// How many conversations there are.
     pub fn conversation_count(&self) -> usize {
+        debug_assert!(self.packed.is_flushed(), "read before flush");
         self.conversations.len() + self.packed.conversations.len()
     }
 
     /// Every destination, packed or not.
     pub fn each_destination(&self) -> impl Iterator<Item = (DestinationKey, &InOut)> {
+        debug_assert!(self.packed.is_flushed(), "read before flush");
         let general = self.destinations.iter().map(|(key, bytes)| (*key, bytes));
         let packed = self
             .packed
@@ -187,6 +209,7 @@ impl Flows {
     /// Moves the packed keys into the general maps (see the type's comment).
     #[cfg(test)]
     fn settle(&mut self) {
+        self.flush();
         if self.packed.is_empty() {
             return;
         }
@@ -212,6 +235,7 @@ impl Flows {
 
     /// Bytes out and in over all conversations.
     pub fn totals(&self) -> InOut {
+        debug_assert!(self.packed.is_flushed(), "read before flush");
         let mut t = InOut::default();
         for conv in self
             .conversations
@@ -432,8 +456,16 @@ impl Tally {
         insert_example(examples, example);
     }
 
+    /// Folds every pending update into the maps; a reader calls it after each chunk it counted
+    /// (merging does it too), so a tally is never read half folded.
+    pub fn flush(&mut self) {
+        self.counted.flush();
+        self.untranslated.flush();
+    }
+
     /// Merges another tally into this one.
-    pub fn merge(&mut self, other: Tally) {
+    pub fn merge(&mut self, mut other: Tally) {
+        other.flush();
         // Each file's tally lands in an empty one first: take it whole rather than re-insert
         // every key (merging into nothing gives the other tally, unchanged).
         if self.is_empty() {

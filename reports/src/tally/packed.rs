@@ -9,18 +9,38 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use hashbrown::HashMap;
 
+use super::batch::{Batch, Update};
 use super::{Conversation, ConversationKey, DestinationKey, InOut};
 
-/// Packed conversations and destinations (see the module comment).
+/// Packed conversations and destinations (see the module comment), updated in batches (see
+/// `batch`): the maps hold every update once [`Packed::flush`] ran.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Packed {
     pub conversations: HashMap<u64, Conversation>,
     pub destinations: HashMap<u64, InOut>,
+    batch: Batch,
 }
 
 impl Packed {
+    #[inline(always)]
+    pub fn add(&mut self, update: Update) {
+        self.batch
+            .push(update, &mut self.conversations, &mut self.destinations);
+    }
+
+    /// Folds the pending updates into the maps.
+    pub fn flush(&mut self) {
+        self.batch
+            .fold(&mut self.conversations, &mut self.destinations);
+    }
+
+    /// Whether every update is in the maps.
+    pub fn is_flushed(&self) -> bool {
+        self.batch.is_empty()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.conversations.is_empty() && self.destinations.is_empty()
+        self.conversations.is_empty() && self.destinations.is_empty() && self.is_flushed()
     }
 }
 
