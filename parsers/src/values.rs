@@ -256,6 +256,35 @@ impl<'a> AwsService<'a> {
             .map(|(_, _, _, service)| *service)
     }
 
+    /// The position of a named service in [`AwsService::KNOWN`]; `None` for
+    /// [`AwsService::Other`]. Lets a counter keep a named service's totals in an array.
+    pub fn known_index(&self) -> Option<usize> {
+        Some(match self {
+            AwsService::Amazon => 0,
+            AwsService::AmazonAppflow => 1,
+            AwsService::AmazonConnect => 2,
+            AwsService::ApiGateway => 3,
+            AwsService::ChimeMeetings => 4,
+            AwsService::ChimeVoiceconnector => 5,
+            AwsService::Cloud9 => 6,
+            AwsService::Cloudfront => 7,
+            AwsService::Codebuild => 8,
+            AwsService::Dynamodb => 9,
+            AwsService::Ebs => 10,
+            AwsService::Ec2 => 11,
+            AwsService::Ec2InstanceConnect => 12,
+            AwsService::Globalaccelerator => 13,
+            AwsService::KinesisVideoStreams => 14,
+            AwsService::Route53 => 15,
+            AwsService::Route53Healthchecks => 16,
+            AwsService::Route53HealthchecksPublishing => 17,
+            AwsService::Route53Resolver => 18,
+            AwsService::S3 => 19,
+            AwsService::WorkspacesGateways => 20,
+            AwsService::Other(_) => return None,
+        })
+    }
+
     /// The text AWS writes for this service (`"S3"`, `"DYNAMODB"`, ...).
     pub fn as_str(&self) -> &'a str {
         match self {
@@ -335,7 +364,11 @@ mod tests {
         for svc in AwsService::KNOWN {
             assert_eq!(AwsService::from_text(svc.as_str()), *svc);
         }
+        for (i, svc) in AwsService::KNOWN.iter().enumerate() {
+            assert_eq!(svc.known_index(), Some(i), "{svc}");
+        }
         let other = AwsService::from_text("BEDROCK");
+        assert_eq!(other.known_index(), None);
         assert_eq!(other, AwsService::Other("BEDROCK"));
         assert_eq!(other.to_string(), "BEDROCK");
     }

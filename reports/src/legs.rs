@@ -125,8 +125,10 @@ pub(crate) enum Leg {
     /// Internet side of a NAT connection: a duplicate of a VPC-side record, does not count.
     Internet,
     /// No translation visible and no NAT known yet: internet side if the input turns out to be
-    /// NAT traffic, else a plain conversation. Decided once the whole input is read.
-    Untranslated(Side),
+    /// NAT traffic, else a plain conversation. Decided once the whole input is read; its side
+    /// ([`untranslated_side`]) is only worked out while that is open, as a NAT's file holds as
+    /// many of these as VPC-side records.
+    Untranslated,
     /// Counted as seen (all-records rule).
     Direct(Side),
     /// No addresses, or a shape no rule explains.
@@ -160,7 +162,7 @@ pub(crate) fn classify<'r>(rec: impl Into<Flow<'r>>, rule: &FileRule) -> Leg {
                 }),
                 (true, true) => Leg::Unattributed,
                 (false, false) if *nat_known => Leg::Internet,
-                (false, false) => Leg::Untranslated(plain_side(&rec, src, dst)),
+                (false, false) => Leg::Untranslated,
             }
         }
         FileRule::NatIps(nat_ips) => {
@@ -185,6 +187,11 @@ pub(crate) fn classify<'r>(rec: impl Into<Flow<'r>>, rule: &FileRule) -> Leg {
         }
         FileRule::AllRecords => Leg::Direct(plain_side(&rec, src, dst)),
     }
+}
+
+/// The side of a [`Leg::Untranslated`] record, counted as seen.
+pub(crate) fn untranslated_side(rec: &Flow<'_>) -> Option<Side> {
+    Some(plain_side(rec, rec.srcaddr?, rec.dstaddr?))
 }
 
 /// The side of a record counted as seen: the private address is the internal host.
@@ -285,7 +292,7 @@ mod tests {
             rec("10.0.0.220", "203.0.113.5", "10.0.0.220", "203.0.113.5"),
             rec("203.0.113.5", "10.0.0.220", "203.0.113.5", "10.0.0.220"),
         ] {
-            assert!(matches!(classify(&r, &PKT), Leg::Untranslated(_)));
+            assert!(matches!(classify(&r, &PKT), Leg::Untranslated));
             assert_eq!(
                 classify(&r, &FileRule::PktFields { nat_known: true }),
                 Leg::Internet
@@ -308,7 +315,7 @@ mod tests {
         let mut r = rec("10.0.1.5", "203.0.113.5", "10.0.1.5", "203.0.113.5");
         r.pkt_srcaddr = None;
         r.pkt_dstaddr = None;
-        assert!(matches!(classify(&r, &PKT), Leg::Untranslated(_)));
+        assert!(matches!(classify(&r, &PKT), Leg::Untranslated));
     }
 
     #[test]

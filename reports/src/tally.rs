@@ -7,12 +7,12 @@
 use std::net::IpAddr;
 
 use hashbrown::HashMap;
-use nat_flowrec_parsers::{Action, Flow, LogStatus};
+use nat_flowrec_parsers::{Action, AwsService, Flow, LogStatus};
 // The tests build full records by hand; `add_record` takes them as well as flows.
 #[cfg(test)]
 use nat_flowrec_parsers::Record;
 
-use crate::legs::{FileRule, Leg, Side, classify};
+use crate::legs::{FileRule, Leg, Side, classify, untranslated_side};
 
 mod batch;
 mod packed;
@@ -253,9 +253,32 @@ impl Flows {
 pub(crate) struct Services {
     names: Vec<Box<str>>,
     ids: HashMap<Box<str>, ServiceId>,
+    /// The ids of named services by [`AwsService::known_index`]: a third of the records
+    /// name one, and an array index is cheaper than hashing and comparing the name.
+    known: [Option<ServiceId>; KNOWN_SERVICES],
 }
 
+/// How many services [`AwsService::KNOWN`] names.
+const KNOWN_SERVICES: usize = AwsService::KNOWN.len();
+
 impl Services {
+    #[inline]
+    fn id(&mut self, service: &AwsService<'_>) -> ServiceId {
+        match service.known_index() {
+            Some(i) => match self.known.get(i).copied().flatten() {
+                Some(id) => id,
+                None => {
+                    let id = self.intern(service.as_str());
+                    if let Some(slot) = self.known.get_mut(i) {
+                        *slot = Some(id);
+                    }
+                    id
+                }
+            },
+            None => self.intern(service.as_str()),
+        }
+    }
+
     fn intern(&mut self, name: &str) -> ServiceId {
         if let Some(id) = self.ids.get(name) {
             return *id;
@@ -277,7 +300,7 @@ impl Services {
         } else {
             &rec.pkt_src_aws_service
         };
-        service.as_ref().map(|s| self.intern(s.as_str()))
+        service.as_ref().map(|s| self.id(s))
     }
 }
 
@@ -412,11 +435,13 @@ impl Tally {
                 self.counted.add(side, rec, &mut self.services, minute);
             }
             Leg::Internet => s.legs.internet += 1,
-            Leg::Untranslated(side) => {
+            Leg::Untranslated => {
                 s.legs.untranslated += 1;
                 // Once a translation was seen, such a record is an internet-side duplicate
                 // whatever else the input holds: counted, not kept.
-                if !s.translation_seen {
+                if !s.translation_seen
+                    && let Some(side) = untranslated_side(rec)
+                {
                     self.untranslated.add(side, rec, &mut self.services, minute);
                 }
             }
