@@ -154,26 +154,37 @@ impl Flows {
     fn merge(&mut self, mut other: Flows, ids: &[ServiceId]) {
         self.flush();
         other.flush();
-        for (key, conv) in other.packed.conversations {
-            let mine = self.packed.conversations.entry(key).or_default();
-            mine.merge(conv, ids);
-        }
-        for (key, bytes) in other.packed.destinations {
-            self.packed
-                .destinations
-                .entry(key)
-                .or_default()
-                .merge(bytes);
-        }
-        for (key, conv) in other.conversations {
-            self.conversations.entry(key).or_default().merge(conv, ids);
-        }
-        for (key, bytes) in other.destinations {
-            self.destinations.entry(key).or_default().merge(bytes);
-        }
-        for (key, bytes) in other.timeline {
-            self.timeline.entry(key).or_default().merge(bytes);
-        }
+        // The conversations and the destinations are merged side by side: the merge of two
+        // workers' tallies runs after all reading, on one core unless split.
+        let Packed {
+            conversations: packed_conversations,
+            destinations: packed_destinations,
+            ..
+        } = &mut self.packed;
+        let (conversations, destinations, timeline) =
+            (&mut self.conversations, &mut self.destinations, &mut self.timeline);
+        let theirs = other.packed;
+        rayon::join(
+            || {
+                for (key, conv) in theirs.conversations {
+                    packed_conversations.entry(key).or_default().merge(conv, ids);
+                }
+                for (key, conv) in other.conversations {
+                    conversations.entry(key).or_default().merge(conv, ids);
+                }
+            },
+            || {
+                for (key, bytes) in theirs.destinations {
+                    packed_destinations.entry(key).or_default().merge(bytes);
+                }
+                for (key, bytes) in other.destinations {
+                    destinations.entry(key).or_default().merge(bytes);
+                }
+                for (key, bytes) in other.timeline {
+                    timeline.entry(key).or_default().merge(bytes);
+                }
+            },
+        );
     }
 
     /// Every conversation, packed or not.
