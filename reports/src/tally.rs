@@ -161,13 +161,19 @@ impl Flows {
             destinations: packed_destinations,
             ..
         } = &mut self.packed;
-        let (conversations, destinations, timeline) =
-            (&mut self.conversations, &mut self.destinations, &mut self.timeline);
+        let (conversations, destinations, timeline) = (
+            &mut self.conversations,
+            &mut self.destinations,
+            &mut self.timeline,
+        );
         let theirs = other.packed;
         rayon::join(
             || {
                 for (key, conv) in theirs.conversations {
-                    packed_conversations.entry(key).or_default().merge(conv, ids);
+                    packed_conversations
+                        .entry(key)
+                        .or_default()
+                        .merge(conv, ids);
                 }
                 for (key, conv) in other.conversations {
                     conversations.entry(key).or_default().merge(conv, ids);
@@ -713,6 +719,67 @@ mod tests {
             }
         );
         assert_eq!(a.stats.legs.internet, 2);
+    }
+
+    #[test]
+    fn batched_counting_equals_counting_one_record_at_a_time() {
+        // Far more VPC-side records than one batch holds, over keys that repeat near and far,
+        // some naming a service only after their first record, an IPv6 conversation (general
+        // key) among them; counted in batches by two workers and merged, against one record
+        // at a time.
+        let mut records = Vec::new();
+        for i in 0..6_000u32 {
+            let host = format!("10.0.{}.{}", i % 3, i % 200);
+            let remote = format!("203.0.{}.{}", i % 7, i % 150);
+            let mut out = leg(&host, "10.0.0.220", &host, &remote, u64::from(i));
+            if i % 5 == 0 && i > 1_000 {
+                out.pkt_dst_aws_service = Some(AwsService::S3);
+            }
+            let mut reply = back("10.0.0.220", &host, &remote, &host, u64::from(i) * 3);
+            reply.dstport = (i % 11 != 0).then_some(40000);
+            reply.srcport = (i % 13 != 0).then_some(443);
+            records.push(out);
+            records.push(reply);
+        }
+        records.push(leg("fd00::5", "fd00::1", "fd00::5", "2001:db8::9", 77));
+
+        let mut one_by_one = Tally::default();
+        for rec in &records {
+            one_by_one.add_record(rec, &PKT, None);
+        }
+        let (first, second) = records.split_at(records.len() / 3);
+        let mut a = Tally::default();
+        let mut b = Tally::default();
+        for rec in first {
+            a.count(&Flow::from(rec), &PKT, None);
+        }
+        for rec in second {
+            b.count(&Flow::from(rec), &PKT, None);
+        }
+        a.merge(b);
+        a.flush();
+
+        let named = |t: &Tally| {
+            let mut all: Vec<_> = t
+                .counted
+                .each_conversation()
+                .map(|(key, conv)| {
+                    let service = conv.service.and_then(|id| t.services.name(id));
+                    (key, conv.bytes, service.map(str::to_string))
+                })
+                .collect();
+            all.sort_by_key(|(key, ..)| *key);
+            all
+        };
+        let destinations = |t: &Tally| {
+            let mut all: Vec<_> = t.counted.each_destination().map(|(k, b)| (k, *b)).collect();
+            all.sort_by_key(|(key, _)| *key);
+            all
+        };
+        assert_eq!(named(&a), named(&one_by_one));
+        assert_eq!(destinations(&a), destinations(&one_by_one));
+        assert_eq!(a.counted.totals(), one_by_one.counted.totals());
+        assert!(named(&a).iter().any(|(_, _, s)| s.as_deref() == Some("S3")));
     }
 
     #[test]
