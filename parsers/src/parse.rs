@@ -4,7 +4,7 @@
 //! is malformed. It is also the reference: the report's faster parser of the same lines (`flow`,
 //! on `classes` and `swar`) hands every line it does not take whole to this one.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use nom::{IResult, character::complete as num};
 
@@ -16,6 +16,7 @@ use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, Traffi
 
 mod classes;
 mod flow;
+mod ipv6;
 mod recent;
 mod swar;
 
@@ -154,7 +155,7 @@ fn parse_ipv4(token: &[u8]) -> Option<Ipv4Addr> {
 fn parse_ip(token: &str) -> Option<IpAddr> {
     match parse_ipv4(token.as_bytes()) {
         Some(v4) => Some(IpAddr::V4(v4)),
-        None => token.parse::<Ipv6Addr>().ok().map(IpAddr::V6),
+        None => ipv6::parse(token).map(IpAddr::V6),
     }
 }
 

@@ -96,7 +96,7 @@ impl RecentAddresses {
     pub(super) fn ipv6(&self, line: &Padded, text: &str, start: usize) -> Option<Ipv6Addr> {
         let len = text.len();
         if len == 0 || len > TEXT6 {
-            return text.parse().ok();
+            return super::ipv6::parse(text);
         }
         let words: [u64; TEXT6 / 8] =
             std::array::from_fn(|k| swar::word_at(line, start + 8 * k, len.saturating_sub(8 * k)));
@@ -109,7 +109,7 @@ impl RecentAddresses {
         if seen.words == words && usize::from(seen.len) == len {
             return Some(seen.addr);
         }
-        let addr = text.parse().ok()?;
+        let addr = super::ipv6::parse(text)?;
         slot.set(Slot6 {
             words,
             len: len as u8,

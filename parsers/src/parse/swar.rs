@@ -52,7 +52,7 @@ pub(super) trait Window {
     #[inline(always)]
     fn ipv6(&self, text: &str, start: usize) -> Option<std::net::Ipv6Addr> {
         let _ = start;
-        text.parse().ok()
+        super::ipv6::parse(text)
     }
 }
 
