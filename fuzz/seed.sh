@@ -50,3 +50,13 @@ sed -n 's/.*r#"\({"v.*}\)"#.*/\1/p' ../src/core/event.rs | while IFS= read -r li
     n=$((n + 1))
     printf '%s\n' "$line" >"corpus/event_log_reader/seed-event-test-$n"
 done
+
+# Addresses in the forms flow logs and people write them, valid and nearly so.
+mkdir -p corpus/address_parser
+n=0
+for a in 10.0.1.5 255.255.255.255 010.0.0.1 1.2.3 :: ::1 1:: 2001:db8::1 2001:DB8:1234:a100::15 \
+    fe80:0000:0000:0000:0204:61ff:fe9d:f156 1:2:3:4:5:6:7:8 1:2:3:4:5:6:7:: ::2:3:4:5:6:7:8 \
+    ::ffff:10.0.0.1 64:ff9b::192.0.2.33 1:::2 1::2::3 12345:: fe80::1%eth0; do
+    n=$((n + 1))
+    printf '%s' "$a" >"corpus/address_parser/seed-$n"
+done
