@@ -29,11 +29,30 @@ pub(crate) fn assemble(
     let totals = flows.totals();
     let grand_total = totals.total();
 
-    let talkers = tables::talkers(flows, &tally.services, opts.top, grand_total)?;
-    let sources = tables::sources(flows, opts.top, grand_total)?;
-    let destinations = tables::destinations(flows, opts.top, grand_total)?;
-    let services = tables::services(flows, &tally.services, &opts.prices)?;
-    let timeline = tables::timeline(flows)?;
+    // The tables read the same maps and nothing else: built side by side, as this runs after
+    // all reading, on one core unless split.
+    let services_seen = &tally.services;
+    let ((talkers, sources), (destinations, (services, timeline))) = rayon::join(
+        || {
+            rayon::join(
+                || tables::talkers(flows, services_seen, opts.top, grand_total),
+                || tables::sources(flows, opts.top, grand_total),
+            )
+        },
+        || {
+            rayon::join(
+                || tables::destinations(flows, opts.top, grand_total),
+                || {
+                    rayon::join(
+                        || tables::services(flows, services_seen, &opts.prices),
+                        || tables::timeline(flows),
+                    )
+                },
+            )
+        },
+    );
+    let (talkers, sources, destinations) = (talkers?, sources?, destinations?);
+    let (services, timeline) = (services?, timeline?);
 
     let mut warnings = Vec::new();
     if !failures.is_empty() {
