@@ -16,6 +16,7 @@ use crate::legs::{FileRule, Leg, Side, classify, untranslated_side};
 
 mod batch;
 mod packed;
+mod sharded;
 
 use batch::Update;
 use packed::Packed;
@@ -154,43 +155,34 @@ impl Flows {
     fn merge(&mut self, mut other: Flows, ids: &[ServiceId]) {
         self.flush();
         other.flush();
-        // The conversations and the destinations are merged side by side: the merge of two
-        // workers' tallies runs after all reading, on one core unless split.
-        let Packed {
-            conversations: packed_conversations,
-            destinations: packed_destinations,
-            ..
-        } = &mut self.packed;
-        let (conversations, destinations, timeline) = (
-            &mut self.conversations,
-            &mut self.destinations,
-            &mut self.timeline,
-        );
+        // Shard by shard, the conversations beside the destinations: the merge of two workers'
+        // tallies runs after all reading, on one core unless split.
         let theirs = other.packed;
+        let mine = &mut self.packed;
         rayon::join(
             || {
-                for (key, conv) in theirs.conversations {
-                    packed_conversations
-                        .entry(key)
-                        .or_default()
-                        .merge(conv, ids);
-                }
-                for (key, conv) in other.conversations {
-                    conversations.entry(key).or_default().merge(conv, ids);
-                }
+                mine.conversations
+                    .merge(theirs.conversations, |map, key, conv| {
+                        map.entry(key).or_default().merge(conv, ids);
+                    });
             },
             || {
-                for (key, bytes) in theirs.destinations {
-                    packed_destinations.entry(key).or_default().merge(bytes);
-                }
-                for (key, bytes) in other.destinations {
-                    destinations.entry(key).or_default().merge(bytes);
-                }
-                for (key, bytes) in other.timeline {
-                    timeline.entry(key).or_default().merge(bytes);
-                }
+                mine.destinations
+                    .merge(theirs.destinations, |map, key, bytes| {
+                        map.entry(key).or_default().merge(bytes);
+                    });
             },
         );
+        // The general keys are the rare shapes: few.
+        for (key, conv) in other.conversations {
+            self.conversations.entry(key).or_default().merge(conv, ids);
+        }
+        for (key, bytes) in other.destinations {
+            self.destinations.entry(key).or_default().merge(bytes);
+        }
+        for (key, bytes) in other.timeline {
+            self.timeline.entry(key).or_default().merge(bytes);
+        }
     }
 
     /// Every conversation, packed or not.

@@ -6,8 +6,7 @@
 //! instructions per update, the processor has the loads of many updates in flight at once.
 //! The sums and the first service of each conversation are as if folded one by one, in order.
 
-use hashbrown::HashMap;
-
+use super::sharded::Sharded;
 use super::{Conversation, InOut, ServiceId};
 
 /// Updates held before they are folded: large enough for the processor to overlap many,
@@ -39,8 +38,8 @@ impl Batch {
     pub fn push(
         &mut self,
         update: Update,
-        conversations: &mut HashMap<u64, Conversation>,
-        destinations: &mut HashMap<u64, InOut>,
+        conversations: &mut Sharded<Conversation>,
+        destinations: &mut Sharded<InOut>,
     ) {
         if self.updates.capacity() == 0 {
             self.updates.reserve_exact(CAPACITY);
@@ -55,22 +54,19 @@ impl Batch {
     #[inline(never)]
     pub fn fold(
         &mut self,
-        conversations: &mut HashMap<u64, Conversation>,
-        destinations: &mut HashMap<u64, InOut>,
+        conversations: &mut Sharded<Conversation>,
+        destinations: &mut Sharded<InOut>,
     ) {
         // One map per loop: each loop's body is short, so more of its loads are in flight.
         for u in &self.updates {
-            let conv = conversations.entry(u.conversation).or_default();
+            let conv = conversations.entry(u.conversation);
             conv.bytes.add(u.outbound, u.bytes);
             if conv.service.is_none() {
                 conv.service = u.service;
             }
         }
         for u in self.updates.iter().filter(|u| u.has_destination) {
-            destinations
-                .entry(u.destination)
-                .or_default()
-                .add(u.outbound, u.bytes);
+            destinations.entry(u.destination).add(u.outbound, u.bytes);
         }
         self.updates.clear();
     }

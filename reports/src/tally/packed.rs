@@ -7,17 +7,16 @@
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use hashbrown::HashMap;
-
 use super::batch::{Batch, Update};
+use super::sharded::Sharded;
 use super::{Conversation, ConversationKey, DestinationKey, InOut};
 
 /// Packed conversations and destinations (see the module comment), updated in batches (see
 /// `batch`): the maps hold every update once [`Packed::flush`] ran.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Packed {
-    pub conversations: HashMap<u64, Conversation>,
-    pub destinations: HashMap<u64, InOut>,
+    pub conversations: Sharded<Conversation>,
+    pub destinations: Sharded<InOut>,
     batch: Batch,
 }
 
