@@ -9,6 +9,8 @@
 use std::future::Future;
 
 use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::operation::describe_log_streams::DescribeLogStreamsError;
+use aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsError;
 
 use super::error::from_sdk_typed;
 use crate::ports::{AwsError, AwsErrorKind, LogEvent, LogEventsQuery, LogReader, LogStream};
@@ -34,19 +36,7 @@ impl LogReader for Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| {
-                        from_sdk_typed(OP_DESCRIBE_LOG_STREAMS, e, |e| {
-                            if e.is_resource_not_found_exception() {
-                                Some(AwsErrorKind::NotFound)
-                            } else if e.is_invalid_parameter_exception() {
-                                Some(AwsErrorKind::InvalidInput)
-                            } else if e.is_service_unavailable_exception() {
-                                Some(AwsErrorKind::Service)
-                            } else {
-                                None
-                            }
-                        })
-                    })?;
+                    .map_err(|e| from_sdk_typed(OP_DESCRIBE_LOG_STREAMS, e, read_error_kind))?;
                 let found: Vec<LogStream> = page
                     .log_streams()
                     .iter()
@@ -86,19 +76,7 @@ impl LogReader for Client {
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| {
-                        from_sdk_typed(OP_FILTER_LOG_EVENTS, e, |e| {
-                            if e.is_resource_not_found_exception() {
-                                Some(AwsErrorKind::NotFound)
-                            } else if e.is_invalid_parameter_exception() {
-                                Some(AwsErrorKind::InvalidInput)
-                            } else if e.is_service_unavailable_exception() {
-                                Some(AwsErrorKind::Service)
-                            } else {
-                                None
-                            }
-                        })
-                    })?;
+                    .map_err(|e| from_sdk_typed(OP_FILTER_LOG_EVENTS, e, read_error_kind))?;
                 let events: Vec<LogEvent> = page
                     .events()
                     .iter()
@@ -114,6 +92,44 @@ impl LogReader for Client {
             sink,
         )
         .await
+    }
+}
+
+/// The errors both reads name, by kind. The SDK gives every operation an error type of its own
+/// with the same `is_*` methods; this trait lets one function classify both.
+trait ReadError {
+    fn not_found(&self) -> bool;
+    fn invalid_parameter(&self) -> bool;
+    fn unavailable(&self) -> bool;
+}
+
+macro_rules! read_error {
+    ($($error:ty),*) => {$(
+        impl ReadError for $error {
+            fn not_found(&self) -> bool {
+                self.is_resource_not_found_exception()
+            }
+            fn invalid_parameter(&self) -> bool {
+                self.is_invalid_parameter_exception()
+            }
+            fn unavailable(&self) -> bool {
+                self.is_service_unavailable_exception()
+            }
+        }
+    )*};
+}
+
+read_error!(DescribeLogStreamsError, FilterLogEventsError);
+
+fn read_error_kind(e: &impl ReadError) -> Option<AwsErrorKind> {
+    if e.not_found() {
+        Some(AwsErrorKind::NotFound)
+    } else if e.invalid_parameter() {
+        Some(AwsErrorKind::InvalidInput)
+    } else if e.unavailable() {
+        Some(AwsErrorKind::Service)
+    } else {
+        None
     }
 }
 
