@@ -2,7 +2,7 @@
 
 use crate::model::Report;
 use crate::render::fixes;
-use crate::render::sections::{self, Target, rows_note};
+use crate::render::sections::{self, Target};
 use crate::render::text_table::{Align, TextTable};
 use crate::units::UNITS_NOTE;
 
@@ -30,35 +30,9 @@ pub fn markdown(report: &Report) -> String {
             out.push_str(&format!("- {w}\n"));
         }
     }
-    section(
-        &mut out,
-        &format!(
-            "Top talkers{}",
-            rows_note(report.talkers.len(), Some(s.conversations), s.top)
-        ),
-        &sections::talkers(report),
-    );
-    section(
-        &mut out,
-        &format!(
-            "Internal sources{}",
-            rows_note(report.sources.len(), None, s.top)
-        ),
-        &sections::sources(report),
-    );
-    section(
-        &mut out,
-        &format!(
-            "Remote destinations{}",
-            rows_note(report.destinations.len(), None, s.top)
-        ),
-        &sections::destinations(report),
-    );
-    section(
-        &mut out,
-        "AWS services reached through the NAT",
-        &sections::services(report),
-    );
+    for (title, table) in sections::traffic_tables(report) {
+        section(&mut out, &title, &table);
+    }
     if let Some(x) = &report.cross_az {
         out.push_str(&format!("\n## {}\n\n", fixes::cross_az_title(x)));
         for line in fixes::cross_az_lines(x) {

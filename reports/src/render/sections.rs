@@ -348,6 +348,38 @@ fn pct(share: f64) -> String {
     format!("{share:.2}%")
 }
 
+/// The four traffic tables every human-readable report shows, in order, with their titles.
+pub(crate) fn traffic_tables(report: &Report) -> [(String, TextTable); 4] {
+    let s = &report.summary;
+    [
+        (
+            format!(
+                "Top talkers{}",
+                rows_note(report.talkers.len(), Some(s.conversations), s.top)
+            ),
+            talkers(report),
+        ),
+        (
+            format!(
+                "Internal sources{}",
+                rows_note(report.sources.len(), None, s.top)
+            ),
+            sources(report),
+        ),
+        (
+            format!(
+                "Remote destinations{}",
+                rows_note(report.destinations.len(), None, s.top)
+            ),
+            destinations(report),
+        ),
+        (
+            "AWS services reached through the NAT".to_string(),
+            services(report),
+        ),
+    ]
+}
+
 /// "top 20 of 57" style subtitle for a cut table.
 pub(crate) fn rows_note(shown: usize, total: Option<u64>, top: usize) -> String {
     match total {
