@@ -33,129 +33,144 @@ fn share(v: f64) -> String {
 
 /// The talkers table, as `--csv` prints it.
 pub fn talkers_csv(report: &Report, w: impl Write) -> Result<(), ReportError> {
-    let mut csv = csv::Writer::from_writer(w);
-    csv.write_record(TALKERS_HEADER)?;
-    for r in &report.talkers {
-        csv.write_record([
-            r.rank.to_string(),
-            r.internal_addr.clone(),
-            opt(&r.remote_addr),
-            opt(&r.remote_aws_service),
-            r.bytes_out.to_string(),
-            r.bytes_in.to_string(),
-            r.bytes_total.to_string(),
-            share(r.share_pct),
-            opt(&r.owner),
-            opt(&r.az),
-        ])?;
-    }
-    csv.flush().map_err(csv::Error::from)?;
-    Ok(())
+    write_table(
+        w,
+        TALKERS_HEADER,
+        report.talkers.iter().map(|r| {
+            [
+                r.rank.to_string(),
+                r.internal_addr.clone(),
+                opt(&r.remote_addr),
+                opt(&r.remote_aws_service),
+                r.bytes_out.to_string(),
+                r.bytes_in.to_string(),
+                r.bytes_total.to_string(),
+                share(r.share_pct),
+                opt(&r.owner),
+                opt(&r.az),
+            ]
+        }),
+    )
 }
 
 pub fn sources_csv(report: &Report, w: impl Write) -> Result<(), ReportError> {
-    let mut csv = csv::Writer::from_writer(w);
-    csv.write_record([
-        "rank",
-        "internal_addr",
-        "bytes_out",
-        "bytes_in",
-        "bytes_total",
-        "conversations",
-        "share_pct",
-        "owner",
-        "az",
-    ])?;
-    for r in &report.sources {
-        csv.write_record([
-            r.rank.to_string(),
-            r.internal_addr.clone(),
-            r.bytes_out.to_string(),
-            r.bytes_in.to_string(),
-            r.bytes_total.to_string(),
-            r.conversations.to_string(),
-            share(r.share_pct),
-            opt(&r.owner),
-            opt(&r.az),
-        ])?;
-    }
-    csv.flush().map_err(csv::Error::from)?;
-    Ok(())
+    write_table(
+        w,
+        [
+            "rank",
+            "internal_addr",
+            "bytes_out",
+            "bytes_in",
+            "bytes_total",
+            "conversations",
+            "share_pct",
+            "owner",
+            "az",
+        ],
+        report.sources.iter().map(|r| {
+            [
+                r.rank.to_string(),
+                r.internal_addr.clone(),
+                r.bytes_out.to_string(),
+                r.bytes_in.to_string(),
+                r.bytes_total.to_string(),
+                r.conversations.to_string(),
+                share(r.share_pct),
+                opt(&r.owner),
+                opt(&r.az),
+            ]
+        }),
+    )
 }
 
 pub fn destinations_csv(report: &Report, w: impl Write) -> Result<(), ReportError> {
-    let mut csv = csv::Writer::from_writer(w);
-    csv.write_record([
-        "rank",
-        "remote_addr",
-        "port",
-        "protocol",
-        "bytes_out",
-        "bytes_in",
-        "bytes_total",
-        "share_pct",
-    ])?;
-    for r in &report.destinations {
-        csv.write_record([
-            r.rank.to_string(),
-            r.remote_addr.clone(),
-            opt(&r.port),
-            opt(&r.protocol),
-            r.bytes_out.to_string(),
-            r.bytes_in.to_string(),
-            r.bytes_total.to_string(),
-            share(r.share_pct),
-        ])?;
-    }
-    csv.flush().map_err(csv::Error::from)?;
-    Ok(())
+    write_table(
+        w,
+        [
+            "rank",
+            "remote_addr",
+            "port",
+            "protocol",
+            "bytes_out",
+            "bytes_in",
+            "bytes_total",
+            "share_pct",
+        ],
+        report.destinations.iter().map(|r| {
+            [
+                r.rank.to_string(),
+                r.remote_addr.clone(),
+                opt(&r.port),
+                opt(&r.protocol),
+                r.bytes_out.to_string(),
+                r.bytes_in.to_string(),
+                r.bytes_total.to_string(),
+                share(r.share_pct),
+            ]
+        }),
+    )
 }
 
 pub fn services_csv(report: &Report, w: impl Write) -> Result<(), ReportError> {
-    let mut csv = csv::Writer::from_writer(w);
-    csv.write_record([
-        "service",
-        "bytes_out",
-        "bytes_in",
-        "bytes_total",
-        "endpoint",
-        "nat_cost_usd",
-        "endpoint_cost_usd",
-        "saving_usd",
-    ])?;
-    for r in &report.services {
-        csv.write_record([
-            r.service.clone(),
-            r.bytes_out.to_string(),
-            r.bytes_in.to_string(),
-            r.bytes_total.to_string(),
-            r.endpoint.as_str().to_string(),
-            r.nat_cost_usd.to_string(),
-            opt(&r.endpoint_cost_usd),
-            r.saving_usd.to_string(),
-        ])?;
-    }
-    csv.flush().map_err(csv::Error::from)?;
-    Ok(())
+    write_table(
+        w,
+        [
+            "service",
+            "bytes_out",
+            "bytes_in",
+            "bytes_total",
+            "endpoint",
+            "nat_cost_usd",
+            "endpoint_cost_usd",
+            "saving_usd",
+        ],
+        report.services.iter().map(|r| {
+            [
+                r.service.clone(),
+                r.bytes_out.to_string(),
+                r.bytes_in.to_string(),
+                r.bytes_total.to_string(),
+                r.endpoint.as_str().to_string(),
+                r.nat_cost_usd.to_string(),
+                opt(&r.endpoint_cost_usd),
+                r.saving_usd.to_string(),
+            ]
+        }),
+    )
 }
 
 pub fn timeline_csv(report: &Report, w: impl Write) -> Result<(), ReportError> {
+    write_table(
+        w,
+        [
+            "minute",
+            "minute_unix",
+            "bytes_out",
+            "bytes_in",
+            "bytes_total",
+        ],
+        report.timeline.iter().map(|r| {
+            [
+                r.minute.clone(),
+                r.minute_unix.to_string(),
+                r.bytes_out.to_string(),
+                r.bytes_in.to_string(),
+                r.bytes_total.to_string(),
+            ]
+        }),
+    )
+}
+
+/// Writes `header`, then one record per row.
+fn write_table<const N: usize>(
+    w: impl Write,
+    header: [&str; N],
+    rows: impl Iterator<Item = [String; N]>,
+) -> Result<(), ReportError> {
     let mut csv = csv::Writer::from_writer(w);
-    csv.write_record([
-        "minute",
-        "minute_unix",
-        "bytes_out",
-        "bytes_in",
-        "bytes_total",
-    ])?;
-    for r in &report.timeline {
-        csv.write_record([
-            r.minute.clone(),
-            r.minute_unix.to_string(),
-            r.bytes_out.to_string(),
-            r.bytes_in.to_string(),
-            r.bytes_total.to_string(),
-        ])?;
+    csv.write_record(header)?;
+    for row in rows {
+        csv.write_record(row)?;
     }
     csv.flush().map_err(csv::Error::from)?;
     Ok(())
