@@ -17,12 +17,12 @@ use nat_flowrec::ports::{InsightsQuery, LogQueries};
 use nat_flowrec_parsers::{DEFAULT_FORMAT, LogFormat};
 use nat_flowrec_reports::{ReportOptions, build_report};
 
-use crate::job::{Setup, minute_now, text};
+use crate::job::{Setup, assert_started, minute_now, text};
 use crate::moto::{
-    Moto, SeededNat, create_topic, moto, put_log_events, put_nat_metric, seed_nat, sqs,
+    Moto, SPIKE, SeededNat, create_topic, moto, put_log_events, put_nat_metric, put_spike,
+    seed_nat, sqs,
 };
 
-const SPIKE: f64 = 500_000_000.0;
 /// The seeded S3 talker, per minute: host -> S3 and S3 -> host.
 const S3_OUT: u64 = 1_000_000;
 const S3_IN: u64 = 20_000_000;
@@ -296,20 +296,9 @@ async fn check_exports_reports_and_publishes_a_settled_recording() {
 
     // Given a spike, check starts a recording.
     let t = minute_now() - TimeDelta::minutes(30);
-    put_nat_metric(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        &[(t - TimeDelta::minutes(2), SPIKE)],
-    )
-    .await;
+    put_spike(&cw, &nat.nat_gateway_id, t - TimeDelta::minutes(2)).await;
     let o = setup.run(&["check"], t);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("started recording"),
-        "{}",
-        text(&o)
-    );
+    assert_started(&o);
 
     // The flow log delivers six minutes of both legs of two conversations (one to S3), and
     // records outside the recording's window that the export must leave out.

@@ -9,21 +9,16 @@ use std::time::{Duration, Instant};
 use chrono::{TimeDelta, Utc};
 
 use crate::crash::World;
-use crate::job::text;
-use crate::moto::put_nat_metric;
+use crate::job::{stdout, text};
+use crate::moto::{SPIKE, put_nat_metric};
 use crate::proxy::Fault;
 
-const SPIKE: f64 = 500_000_000.0;
 /// Bounds the waits for a background run to reach a point (never a timed assertion: a slow
 /// machine only waits longer; this only keeps a broken run from hanging the test binary).
 const WAIT_LIMIT: Duration = Duration::from_secs(180);
 
 fn kinds(w: &World, kind: &str) -> usize {
     w.state().1.iter().filter(|e| e["type"] == kind).count()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 /// The runner-up's part, a `check`: it waited and then found nothing left to do, or it stopped

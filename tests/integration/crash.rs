@@ -28,11 +28,10 @@ use nat_flowrec::store::EventLog;
 
 use crate::job::{minute_now, nat_flowrec, text};
 use crate::moto::{
-    Moto, SeededNat, create_topic, moto, put_log_events, put_nat_metric, seed_nat, sqs,
+    Moto, SPIKE, SeededNat, create_topic, moto, put_log_events, put_nat_metric, seed_nat, sqs,
 };
 use crate::proxy::{Fault, Proxy};
 
-const SPIKE: f64 = 500_000_000.0;
 const CALM: f64 = 1_000.0;
 /// The attempt timeout the runs get (`NAT_FLOWREC_AWS_ATTEMPT_TIMEOUT_SECS`), and the delay of a
 /// `Delay` fault: past it, so the client gives up on an attempt that AWS still carries out.

@@ -12,13 +12,13 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::TimeDelta;
 use nat_flowrec::aws::AwsSettings;
 use nat_flowrec::store::EventLog;
 use serde_json::Value;
 
-use crate::job::text;
-use crate::moto::{Moto, moto, put_nat_metric, seed_nat};
+use crate::job::{assert_started, minute_now, text};
+use crate::moto::{Moto, SeededNat, moto, put_spike, seed_nat};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 /// The deploy files the README shows verbatim (each block starts with a comment naming its file).
@@ -288,27 +288,16 @@ pub async fn sdk_in(moto: &Moto, region: &str) -> SdkConfig {
     .await
 }
 
-fn minute_now() -> DateTime<Utc> {
-    Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap()
-}
-
-/// A NAT in moto whose traffic spiked in the last two complete minutes.
-async fn spiking_nat(moto: &Moto, region: &str, second_octet: u8) -> String {
+/// A NAT in moto, in a region of its own, whose traffic spiked in the last two complete minutes.
+pub async fn spiking_nat(moto: &Moto, region: &str, second_octet: u8) -> SeededNat {
     let sdk = sdk_in(moto, region).await;
     let nat = seed_nat(&aws_sdk_ec2::Client::new(&sdk), second_octet).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
     let t = minute_now();
-    let points = [
-        (t - TimeDelta::minutes(2), 5e8),
-        (t - TimeDelta::minutes(1), 5e8),
-    ];
-    put_nat_metric(
-        &aws_sdk_cloudwatch::Client::new(&sdk),
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        &points,
-    )
-    .await;
-    nat.nat_gateway_id
+    for minute in [t - TimeDelta::minutes(2), t - TimeDelta::minutes(1)] {
+        put_spike(&cw, &nat.nat_gateway_id, minute).await;
+    }
+    nat
 }
 
 /// A cron field: `*`, `*/n`, `a`, `a-b`, lists of those, within `min..=max`.
@@ -331,7 +320,7 @@ fn valid_cron_field(field: &str, min: u32, max: u32) -> bool {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_cron_line_runs_a_tick_against_moto() {
     let moto = moto();
-    let nat = spiking_nat(moto, "eu-west-2", 72).await;
+    let nat = spiking_nat(moto, "eu-west-2", 72).await.nat_gateway_id;
     let host = Host::new(&nat, "eu-west-2");
     let crontab = read("deploy/cron/nat-flowrec");
 
@@ -442,15 +431,10 @@ async fn the_systemd_timer_and_check_unit_run_a_tick_against_moto() {
     );
 
     let moto = moto();
-    let nat = spiking_nat(moto, "eu-west-3", 73).await;
+    let nat = spiking_nat(moto, "eu-west-3", 73).await.nat_gateway_id;
     let host = Host::new(&nat, "eu-west-3");
     let o = systemd_command(&host, &unit, moto).output().unwrap();
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("started recording"),
-        "{}",
-        text(&o)
-    );
+    assert_started(&o);
     assert!(host.events().contains(&"RecordingStarted".to_string()));
 
     // A second tick at once: already recording, nothing new.
@@ -499,7 +483,7 @@ async fn the_watch_service_stops_on_sigterm_with_exit_0_and_a_complete_event_log
     assert!(one(&unit, "Service", "ExecStart").contains(" watch"));
 
     let moto = moto();
-    let nat = spiking_nat(moto, "eu-central-1", 74).await;
+    let nat = spiking_nat(moto, "eu-central-1", 74).await.nat_gateway_id;
     let host = Host::new(&nat, "eu-central-1");
     let stderr_path = host.root.path().join("watch.stderr");
     let mut child = systemd_command(&host, &unit, moto)

@@ -12,9 +12,8 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use nat_flowrec::ports::{TAG_DEADLINE, TAG_NAT_GATEWAY, TAG_RECORDING};
 use nat_flowrec_parsers::DEFAULT_FORMAT;
 
-use crate::moto::{Moto, moto, put_nat_metric, seed_foreign_flow_log, seed_nat};
+use crate::moto::{Moto, SPIKE, moto, put_nat_metric, put_spike, seed_foreign_flow_log, seed_nat};
 
-const SPIKE: f64 = 500_000_000.0;
 const CALM: f64 = 1_000.0;
 
 /// The binary with a clean AWS environment: dummy credentials, no profile files, no instance
@@ -35,6 +34,16 @@ pub fn nat_flowrec(dir: &Path) -> Command {
         )
         .env("AWS_EC2_METADATA_DISABLED", "true");
     cmd
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The run succeeded and said it started a recording.
+pub fn assert_started(o: &Output) {
+    assert!(o.status.success(), "{}", text(o));
+    assert!(stdout(o).contains("started recording"), "{}", text(o));
 }
 
 pub fn text(o: &Output) -> String {
@@ -164,20 +173,9 @@ async fn check_records_a_spike_on_every_eni_stops_when_ok_and_keeps_to_its_budge
 
     // Given a spike two minutes ago, when check runs, then every ENI gets a tagged flow log.
     let t = minute_now();
-    put_nat_metric(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        &[(t - TimeDelta::minutes(2), SPIKE)],
-    )
-    .await;
+    put_spike(&cw, &nat.nat_gateway_id, t - TimeDelta::minutes(2)).await;
     let o = setup.run(&["check"], t);
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("started recording"),
-        "{}",
-        text(&o)
-    );
+    assert_started(&o);
 
     let logs = flow_logs_on(&ec2, &nat.eni).await;
     let ours: Vec<&FlowLogView> = logs
@@ -240,13 +238,7 @@ async fn check_records_a_spike_on_every_eni_stops_when_ok_and_keeps_to_its_budge
     );
 
     // A second spike with max_recordings = 1: nothing recorded, and history says why, once.
-    put_nat_metric(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        &[(t + TimeDelta::minutes(8), SPIKE)],
-    )
-    .await;
+    put_spike(&cw, &nat.nat_gateway_id, t + TimeDelta::minutes(8)).await;
     for m in [9, 10] {
         let o = setup.run(&["check"], t + TimeDelta::minutes(m));
         assert!(o.status.success(), "{}", text(&o));

@@ -6,13 +6,13 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use nat_flowrec::core::event::{Event, EventEnvelope};
 use nat_flowrec::store::EventLog;
 use serde_json::Value;
 
 use crate::deploy::sdk_in;
-use crate::job::{nat_flowrec, text};
+use crate::job::{minute_now, nat_flowrec, stdout, text};
 use crate::moto::{moto, put_nat_metric, seed_nat};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
@@ -23,14 +23,6 @@ fn write_config(dir: &Path, region: &str, nat: &str, log_group: &str) {
          [recording]\nlog_group = \"{log_group}\"\ndeliver_logs_role_arn = \"{ROLE}\"\n"
     );
     std::fs::write(dir.join("nat-flowrec.toml"), config).unwrap();
-}
-
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn minute_now() -> DateTime<Utc> {
-    Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap()
 }
 
 fn at(t: DateTime<Utc>) -> String {

@@ -1,6 +1,7 @@
 //! `nat-flowrec report` driven as a user runs it: the real binary, in a fresh temporary folder
 //! holding copies of the report fixtures, checking stdout, stderr, written files and exit codes.
 
+use crate::job::stdout;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -37,10 +38,6 @@ impl Workspace {
             .output()
             .unwrap()
     }
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
 fn stderr(o: &Output) -> String {

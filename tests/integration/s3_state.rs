@@ -8,7 +8,7 @@ use std::process::Output;
 use std::time::Duration;
 
 use aws_sdk_ec2::types::Filter;
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::Utc;
 use nat_flowrec::core::event::Event;
 use nat_flowrec::lambda::{ConfigSource, LambdaEnv, LambdaError, handle};
 use nat_flowrec::ports::TAG_RECORDING;
@@ -16,9 +16,9 @@ use nat_flowrec::store::s3::{META_LEASE_HOLDER, Precondition, Written};
 use nat_flowrec::store::{ObjectStore, S3Location, S3Log, StoreError};
 use serde_json::{Value, json};
 
-use crate::deploy::sdk_in;
+use crate::deploy::{sdk_in, spiking_nat};
 use crate::job::{nat_flowrec, text};
-use crate::moto::{Moto, moto, put_nat_metric, seed_nat};
+use crate::moto::{Moto, SeededNat, moto};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 
@@ -46,10 +46,6 @@ fn reset(nat: &str) -> Event {
     Event::BudgetReset {
         nat_gateway_id: nat.into(),
     }
-}
-
-fn minute_now() -> DateTime<Utc> {
-    Utc::now().duration_trunc(TimeDelta::minutes(1)).unwrap()
 }
 
 async fn our_flow_logs(ec2: &aws_sdk_ec2::Client, eni: &str) -> usize {
@@ -187,32 +183,17 @@ async fn the_s3_event_log_is_leased_appended_and_released_in_moto() {
     assert_eq!(S3Log::read(client, at).await.unwrap().events().len(), 4);
 }
 
-/// A NAT whose traffic spiked in the last complete minutes, and its ENI.
-async fn spiking_nat(moto: &Moto, region: &str, second_octet: u8) -> (String, String) {
-    let sdk = sdk_in(moto, region).await;
-    let nat = seed_nat(&aws_sdk_ec2::Client::new(&sdk), second_octet).await;
-    let t = minute_now();
-    let points = [
-        (t - TimeDelta::minutes(2), 5e8),
-        (t - TimeDelta::minutes(1), 5e8),
-    ];
-    put_nat_metric(
-        &aws_sdk_cloudwatch::Client::new(&sdk),
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        &points,
-    )
-    .await;
-    (nat.nat_gateway_id, nat.eni)
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_checks_on_one_s3_log_create_exactly_one_set_of_flow_logs() {
     let moto = moto();
     let client = s3(moto).await;
     bucket(&client, "nat-flowrec-race").await;
     let region = "ap-southeast-1";
-    let (nat, eni) = spiking_nat(moto, region, 81).await;
+    let SeededNat {
+        nat_gateway_id: nat,
+        eni,
+        ..
+    } = spiking_nat(moto, region, 81).await;
     let dir = tempfile::tempdir().unwrap();
     let state = location("nat-flowrec-race").uri();
     std::fs::write(
@@ -305,7 +286,11 @@ async fn the_lambda_handler_runs_a_check_against_moto_with_config_and_state_in_s
     let client = s3(moto).await;
     bucket(&client, "nat-flowrec-lambda").await;
     let region = "ap-southeast-2";
-    let (nat, eni) = spiking_nat(moto, region, 82).await;
+    let SeededNat {
+        nat_gateway_id: nat,
+        eni,
+        ..
+    } = spiking_nat(moto, region, 82).await;
     let state = location("nat-flowrec-lambda");
     let toml = config(
         region,

@@ -23,13 +23,12 @@ use nat_flowrec::iam_policy::{AUTHORIZATION_ONLY, granted_actions};
 use nat_flowrec::ports::{AwsErrorKind, Notification, Notifier};
 use serde_json::Value;
 
-use crate::job::{minute_now, nat_flowrec, text};
-use crate::moto::{Moto, create_topic, moto, put_log_events, put_nat_metric, seed_nat};
+use crate::job::{assert_started, minute_now, nat_flowrec, text};
+use crate::moto::{Moto, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 const SECRET_CANARY: &str = "SECRETCANARYdoNotLogThis0123456789abcdef";
 const TOKEN_CANARY: &str = "TOKENCANARYdoNotLogThisEither0123456789";
-const SPIKE: f64 = 500_000_000.0;
 
 /// The binary in `dir` against `endpoint`, at `now`, with the canary credentials.
 fn run(
@@ -180,19 +179,9 @@ out_dir = "reports"
     // A spike starts a recording; the flow log "delivers"; calm metrics stop it; after the
     // settle delay the recording is exported, reported, uploaded and notified.
     let t = minute_now() - TimeDelta::minutes(30);
-    put_nat_metric(
-        &cw,
-        &id,
-        "BytesInFromSource",
-        &[(t - TimeDelta::minutes(2), SPIKE)],
-    )
-    .await;
+    put_spike(&cw, &id, t - TimeDelta::minutes(2)).await;
     let o = run(dir.path(), &moto.endpoint, &["check"], t, &env);
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("started recording"),
-        "{}",
-        text(&o)
-    );
+    assert_started(&o);
     outputs.push(o);
     let nat_ip = nat.private_ip.to_string();
     let mut events = Vec::new();
@@ -405,13 +394,7 @@ async fn access_denied_names_the_missing_action_and_the_policy_command() {
     let iam = aws_sdk_iam::Client::new(&sdk);
     let nat = seed_nat(&ec2, 87).await;
     let t = minute_now() - TimeDelta::minutes(10);
-    put_nat_metric(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        &[(t - TimeDelta::minutes(2), SPIKE)],
-    )
-    .await;
+    put_spike(&cw, &nat.nat_gateway_id, t - TimeDelta::minutes(2)).await;
     // A user allowed what `check` calls before it starts a recording, except DescribeFlowLogs
     // (reconcile's first call). Not CreateFlowLogs: moto's signature check recomputes that
     // request's signature differently (its `${field}` log format) and answers AuthFailure.
