@@ -5,30 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
 
 use crate::attribution::{Attribution, NatSite, Owner};
+use crate::golden::{fixture, golden};
 use crate::model::Report;
 use crate::options::ReportOptions;
 use crate::prices::EndpointKind;
 use crate::{build_report, render};
-
-const FIXTURES: &str = "../fixtures/reports";
-
-fn golden(name: &str, actual: &str) {
-    let path = Path::new(FIXTURES).join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (create it with UPDATE_GOLDEN=1)", path.display()));
-    assert!(
-        expected == actual,
-        "{} differs from the output (UPDATE_GOLDEN=1 rewrites it after an intended change)\n--- expected\n{expected}\n--- actual\n{actual}",
-        path.display()
-    );
-}
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -79,7 +62,7 @@ fn cloudwatch(top: usize) -> Report {
         top,
         ..ReportOptions::default()
     };
-    build_report(&[PathBuf::from(FIXTURES).join("nat-cloudwatch.log")], &opts).unwrap()
+    build_report(&[fixture("nat-cloudwatch.log")], &opts).unwrap()
 }
 
 fn attributed() -> Report {

@@ -20,7 +20,7 @@ use crate::{ReportError, build_report};
 /// Relative to the crate, where `cargo test` runs, so paths in goldens are machine-independent.
 const FIXTURES: &str = "../fixtures/reports";
 
-fn fixture(name: &str) -> PathBuf {
+pub(crate) fn fixture(name: &str) -> PathBuf {
     Path::new(FIXTURES).join(name)
 }
 
@@ -34,7 +34,7 @@ fn ip(s: &str) -> IpAddr {
 }
 
 /// Compares `actual` with `fixtures/reports/<name>`, or rewrites it under `UPDATE_GOLDEN=1`.
-fn golden(name: &str, actual: &str) {
+pub(crate) fn golden(name: &str, actual: &str) {
     let path = fixture(name);
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, actual).unwrap();
