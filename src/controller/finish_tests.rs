@@ -92,6 +92,16 @@ impl World {
     fn kinds(&self) -> Vec<&'static str> {
         self.log.events().iter().map(|e| e.event.kind()).collect()
     }
+
+    /// How many times each step after a recording was logged: (exported, reported, notified).
+    fn steps_done(&self) -> (usize, usize, usize) {
+        let kinds = self.kinds();
+        (
+            count(&kinds, "Exported"),
+            count(&kinds, "Reported"),
+            count(&kinds, "Notified"),
+        )
+    }
 }
 
 fn count(kinds: &[&str], kind: &str) -> usize {
@@ -182,29 +192,13 @@ async fn a_failed_step_appends_nothing_and_the_next_run_resumes_where_it_stopped
         .fail_next(SimOperation::Publish, AwsErrorKind::Service);
     let outcome = w.check_at(settle_minute + 1, false).await;
     assert!(outcome.failures[0].contains("notify failed"), "{outcome}");
-    let kinds = w.kinds();
-    assert_eq!(
-        (
-            count(&kinds, "Exported"),
-            count(&kinds, "Reported"),
-            count(&kinds, "Notified")
-        ),
-        (1, 1, 0)
-    );
+    assert_eq!(w.steps_done(), (1, 1, 0));
 
     // Next run: only the notification is left, and only it is done.
     w.sim.take_calls();
     let outcome = w.check_at(settle_minute + 2, false).await;
     assert!(outcome.ok(), "{outcome}");
-    let kinds = w.kinds();
-    assert_eq!(
-        (
-            count(&kinds, "Exported"),
-            count(&kinds, "Reported"),
-            count(&kinds, "Notified")
-        ),
-        (1, 1, 1)
-    );
+    assert_eq!(w.steps_done(), (1, 1, 1));
     let calls = w.sim.take_calls();
     assert!(
         !calls.iter().any(|c| matches!(c, SimCall::LogEvents(_))),
