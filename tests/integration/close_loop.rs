@@ -17,7 +17,7 @@ use nat_flowrec::ports::{InsightsQuery, LogQueries};
 use nat_flowrec_parsers::{DEFAULT_FORMAT, LogFormat};
 use nat_flowrec_reports::{ReportOptions, build_report};
 
-use crate::job::{Setup, assert_started, minute_now, text};
+use crate::job::{Setup, assert_started, minute_now, notifying_config, text};
 use crate::moto::{
     Moto, SPIKE, SeededNat, create_topic, moto, put_log_events, put_nat_metric, put_spike,
     seed_nat, sqs,
@@ -34,26 +34,7 @@ const WEB_REMOTE: &str = "203.0.113.5";
 
 /// A folder with a configuration for one NAT, notifying `topic`.
 fn setup(moto: &Moto, nat: &str, log_group: &str, topic: &str, notify_extra: &str) -> Setup {
-    let config = format!(
-        r#"region = "us-east-1"
-nat_gateway_ids = ["{nat}"]
-state = "state/events.jsonl"
-
-[recording]
-log_group = "{log_group}"
-deliver_logs_role_arn = "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
-recording_seconds = 0
-settle_seconds = 300
-
-[notify]
-sns_topic_arn = "{topic}"
-{notify_extra}
-
-[report]
-out_dir = "reports"
-"#
-    );
-    Setup::with_config(moto, &config)
+    Setup::with_config(moto, &notifying_config(nat, log_group, topic, notify_extra))
 }
 
 /// The four records one conversation leaves on the NAT's ENI in one minute (DESIGN.md §5), in

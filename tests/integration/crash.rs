@@ -26,7 +26,7 @@ use nat_flowrec::core::State;
 use nat_flowrec::ports::TAG_RECORDING;
 use nat_flowrec::store::EventLog;
 
-use crate::job::{minute_now, nat_flowrec, text};
+use crate::job::{minute_now, nat_flowrec, notifying_config, text};
 use crate::moto::{
     Moto, SPIKE, SeededNat, create_topic, moto, put_log_events, put_nat_metric, seed_nat, sqs,
 };
@@ -173,24 +173,11 @@ impl World {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join("nat-flowrec.toml"),
-            format!(
-                r#"region = "us-east-1"
-nat_gateway_ids = ["{id}"]
-state = "state/events.jsonl"
-
-[recording]
-log_group = "{group}"
-deliver_logs_role_arn = "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
-recording_seconds = 0
-settle_seconds = 300
-
-[notify]
-sns_topic_arn = "{topic}"
-report_s3_uri = "s3://{bucket}/flowrec"
-
-[report]
-out_dir = "reports"
-"#
+            notifying_config(
+                &id,
+                &group,
+                &topic,
+                &format!(r#"report_s3_uri = "s3://{bucket}/flowrec""#),
             ),
         )
         .unwrap();

@@ -64,19 +64,7 @@ pub struct Setup {
 impl Setup {
     /// A folder with a configuration for one NAT gateway recorded into `log_group`.
     fn new(moto: &Moto, nat: &str, log_group: &str, extra_recording: &str) -> Setup {
-        let config = format!(
-            r#"region = "us-east-1"
-nat_gateway_ids = ["{nat}"]
-state = "state/events.jsonl"
-
-[recording]
-log_group = "{log_group}"
-deliver_logs_role_arn = "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
-recording_seconds = 0
-{extra_recording}
-"#
-        );
-        Setup::with_config(moto, &config)
+        Setup::with_config(moto, &config(nat, log_group, extra_recording))
     }
 
     /// A folder whose `nat-flowrec.toml` is `config`.
@@ -109,6 +97,42 @@ recording_seconds = 0
             .map(|l| serde_json::from_str(l).unwrap())
             .collect()
     }
+}
+
+/// A configuration for one NAT gateway recorded into `log_group` (flow logs end at once:
+/// `recording_seconds = 0`); `rest` goes on in the `[recording]` table.
+pub fn config(nat: &str, log_group: &str, rest: &str) -> String {
+    format!(
+        r#"region = "us-east-1"
+nat_gateway_ids = ["{nat}"]
+state = "state/events.jsonl"
+
+[recording]
+log_group = "{log_group}"
+deliver_logs_role_arn = "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
+recording_seconds = 0
+{rest}
+"#
+    )
+}
+
+/// The same, exported and reported 5 minutes after a recording ends, notifying `topic`
+/// (`notify_extra` goes on in the `[notify]` table), reports under `reports/`.
+pub fn notifying_config(nat: &str, log_group: &str, topic: &str, notify_extra: &str) -> String {
+    config(
+        nat,
+        log_group,
+        &format!(
+            r#"settle_seconds = 300
+
+[notify]
+sns_topic_arn = "{topic}"
+{notify_extra}
+
+[report]
+out_dir = "reports""#
+        ),
+    )
 }
 
 /// A minute boundary near the real clock (moto keeps metrics for any time, but stay realistic).
