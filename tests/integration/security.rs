@@ -30,6 +30,21 @@ const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 const SECRET_CANARY: &str = "SECRETCANARYdoNotLogThis0123456789abcdef";
 const TOKEN_CANARY: &str = "TOKENCANARYdoNotLogThisEither0123456789";
 
+/// The run failed with exit 1, and its output (stdout and stderr, returned) names each of
+/// `needed`.
+fn assert_fails_saying(o: &Output, needed: &[&str]) -> String {
+    assert_eq!(o.status.code(), Some(1), "{}", text(o));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for needed in needed {
+        assert!(all.contains(needed), "`{needed}` missing:\n{}", text(o));
+    }
+    all
+}
+
 /// The binary in `dir` against `endpoint`, at `now`, with the canary credentials.
 fn run(
     dir: &Path,
@@ -331,20 +346,15 @@ fn an_unknown_nat_gateway_is_named_with_its_region_and_key() {
         ),
     );
     let o = run(dir.path(), &moto.endpoint, &["check"], minute_now(), &[]);
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+    assert_fails_saying(
+        &o,
+        &[
+            "nat-0000000000000dead",
+            "us-east-1",
+            "nat_gateway_ids",
+            "does not exist",
+        ],
     );
-    for needed in [
-        "nat-0000000000000dead",
-        "us-east-1",
-        "nat_gateway_ids",
-        "does not exist",
-    ] {
-        assert!(all.contains(needed), "`{needed}` missing:\n{}", text(&o));
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -456,19 +466,14 @@ async fn access_denied_names_the_missing_action_and_the_policy_command() {
         .env_remove("AWS_SESSION_TOKEN")
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let all = format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+    let all = assert_fails_saying(
+        &o,
+        &[
+            "ec2:DescribeFlowLogs: AccessDenied",
+            "not allowed `ec2:DescribeFlowLogs`",
+            "nat-flowrec iam-policy",
+        ],
     );
-    for needed in [
-        "ec2:DescribeFlowLogs: AccessDenied",
-        "not allowed `ec2:DescribeFlowLogs`",
-        "nat-flowrec iam-policy",
-    ] {
-        assert!(all.contains(needed), "`{needed}` missing:\n{}", text(&o));
-    }
     assert!(!all.contains(key.secret_access_key()), "{}", text(&o));
 }
 
