@@ -73,6 +73,14 @@ impl World {
     }
 
     /// `check` every minute from `from` to `to` inclusive; the events each appended.
+    /// Runs the spike's first 25 minutes: one recording, started and stopped. Returns the
+    /// minute (from `t0`) it stopped.
+    async fn record_one(&mut self) -> i64 {
+        self.run(0, 25).await;
+        let stopped = self.state().recordings[0].stopped.as_ref().unwrap().at;
+        (stopped - t0()).num_minutes()
+    }
+
     async fn run(&mut self, from: i64, to: i64) -> Vec<Event> {
         let before = self.log.events().len();
         for minute in from..=to {
@@ -175,9 +183,7 @@ async fn a_settled_recording_is_exported_reported_and_notified_exactly_once() {
 #[tokio::test]
 async fn a_failed_step_appends_nothing_and_the_next_run_resumes_where_it_stopped() {
     let mut w = World::new(sim());
-    w.run(0, 25).await;
-    let stopped_at = w.state().recordings[0].stopped.as_ref().unwrap().at;
-    let settle_minute = (stopped_at - t0()).num_minutes() + 5;
+    let settle_minute = w.record_one().await + 5;
 
     // The export's first read is throttled: nothing appended, the failure listed.
     w.sim
@@ -216,9 +222,7 @@ async fn a_failed_step_appends_nothing_and_the_next_run_resumes_where_it_stopped
 #[tokio::test]
 async fn a_dry_run_lists_the_due_step_and_does_nothing() {
     let mut w = World::new(sim());
-    w.run(0, 25).await;
-    let stopped_at = w.state().recordings[0].stopped.as_ref().unwrap().at;
-    let minute = (stopped_at - t0()).num_minutes() + 6;
+    let minute = w.record_one().await + 6;
     let before = w.log.events().len();
     w.sim.take_calls();
     let outcome = w.check_at(minute, true).await;
@@ -366,9 +370,7 @@ async fn export_by_hand_writes_where_asked_and_notify_by_hand_sends_again() {
 #[tokio::test]
 async fn a_publish_that_may_have_gone_out_is_not_repeated_and_one_sns_refused_is() {
     let mut w = World::new(sim());
-    w.run(0, 25).await;
-    let stopped_at = w.state().recordings[0].stopped.as_ref().unwrap().at;
-    let settle_minute = (stopped_at - t0()).num_minutes() + 5;
+    let settle_minute = w.record_one().await + 5;
     let id = w.state().recordings[0].recording_id.clone();
 
     // SNS refused it (it answered with an error): nothing went out, the next run sends it.
