@@ -19,8 +19,7 @@ use nat_flowrec_reports::{ReportOptions, build_report};
 
 use crate::job::{Setup, assert_started, minute_now, notifying_config, text};
 use crate::moto::{
-    Moto, SPIKE, SeededNat, create_topic, moto, put_log_events, put_nat_metric, put_spike,
-    seed_nat, sqs,
+    Moto, SeededNat, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat, sqs,
 };
 
 /// The seeded S3 talker, per minute: host -> S3 and S3 -> host.
@@ -277,7 +276,13 @@ async fn check_exports_reports_and_publishes_a_settled_recording() {
 
     // Given a spike, check starts a recording.
     let t = minute_now() - TimeDelta::minutes(30);
-    put_spike(&cw, &nat.nat_gateway_id, t - TimeDelta::minutes(2)).await;
+    put_spike(
+        &cw,
+        &nat.nat_gateway_id,
+        "BytesInFromSource",
+        t - TimeDelta::minutes(2),
+    )
+    .await;
     let o = setup.run(&["check"], t);
     assert_started(&o);
 
@@ -513,11 +518,11 @@ async fn a_recording_that_captured_nothing_says_so_in_report_and_message() {
     .await;
     let setup = setup(moto, &nat.nat_gateway_id, &group, &topic, "");
     let t = minute_now() - TimeDelta::minutes(40);
-    put_nat_metric(
+    put_spike(
         &cw,
         &nat.nat_gateway_id,
         "BytesInFromDestination",
-        &[(t - TimeDelta::minutes(1), SPIKE)],
+        t - TimeDelta::minutes(1),
     )
     .await;
     assert!(setup.run(&["check"], t).status.success());

@@ -295,7 +295,7 @@ pub async fn spiking_nat(moto: &Moto, region: &str, second_octet: u8) -> SeededN
     let cw = aws_sdk_cloudwatch::Client::new(&sdk);
     let t = minute_now();
     for minute in [t - TimeDelta::minutes(2), t - TimeDelta::minutes(1)] {
-        put_spike(&cw, &nat.nat_gateway_id, minute).await;
+        put_spike(&cw, &nat.nat_gateway_id, "BytesInFromSource", minute).await;
     }
     nat
 }

@@ -12,7 +12,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use nat_flowrec::ports::{TAG_DEADLINE, TAG_NAT_GATEWAY, TAG_RECORDING};
 use nat_flowrec_parsers::DEFAULT_FORMAT;
 
-use crate::moto::{Moto, SPIKE, moto, put_nat_metric, put_spike, seed_foreign_flow_log, seed_nat};
+use crate::moto::{Moto, moto, put_nat_metric, put_spike, seed_foreign_flow_log, seed_nat};
 
 const CALM: f64 = 1_000.0;
 
@@ -197,7 +197,13 @@ async fn check_records_a_spike_on_every_eni_stops_when_ok_and_keeps_to_its_budge
 
     // Given a spike two minutes ago, when check runs, then every ENI gets a tagged flow log.
     let t = minute_now();
-    put_spike(&cw, &nat.nat_gateway_id, t - TimeDelta::minutes(2)).await;
+    put_spike(
+        &cw,
+        &nat.nat_gateway_id,
+        "BytesInFromSource",
+        t - TimeDelta::minutes(2),
+    )
+    .await;
     let o = setup.run(&["check"], t);
     assert_started(&o);
 
@@ -262,7 +268,13 @@ async fn check_records_a_spike_on_every_eni_stops_when_ok_and_keeps_to_its_budge
     );
 
     // A second spike with max_recordings = 1: nothing recorded, and history says why, once.
-    put_spike(&cw, &nat.nat_gateway_id, t + TimeDelta::minutes(8)).await;
+    put_spike(
+        &cw,
+        &nat.nat_gateway_id,
+        "BytesInFromSource",
+        t + TimeDelta::minutes(8),
+    )
+    .await;
     for m in [9, 10] {
         let o = setup.run(&["check"], t + TimeDelta::minutes(m));
         assert!(o.status.success(), "{}", text(&o));
@@ -318,11 +330,11 @@ async fn check_dry_run_changes_nothing_in_aws_or_in_the_log() {
     let group = format!("/nat-flowrec/dry-{}", nat.nat_gateway_id);
     let setup = Setup::new(moto, &nat.nat_gateway_id, &group, "");
     let t = minute_now();
-    put_nat_metric(
+    put_spike(
         &cw,
         &nat.nat_gateway_id,
         "BytesInFromDestination",
-        &[(t - TimeDelta::minutes(1), SPIKE)],
+        t - TimeDelta::minutes(1),
     )
     .await;
 

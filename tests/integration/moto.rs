@@ -293,15 +293,15 @@ pub async fn put_nat_metric(
 /// Bytes in one minute far above any configured trigger threshold.
 pub const SPIKE: f64 = 500_000_000.0;
 
-/// A spike of `BytesInFromSource` for one NAT in the minute starting at `minute`.
+/// A spike of `metric` (`BytesInFromSource`, ...) for one NAT in the minute starting at `minute`.
 pub async fn put_spike(
     cw: &aws_sdk_cloudwatch::Client,
     nat_gateway_id: &str,
+    metric: &str,
     minute: DateTime<Utc>,
 ) {
-    put_nat_metric(cw, nat_gateway_id, "BytesInFromSource", &[(minute, SPIKE)]).await;
+    put_nat_metric(cw, nat_gateway_id, metric, &[(minute, SPIKE)]).await;
 }
-
 /// Flow-log records as CloudWatch Logs events (timestamp = the record's start, in ms), into a
 /// stream created for them, as the flow-logs service would deliver them.
 pub async fn put_log_events(

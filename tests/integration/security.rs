@@ -194,7 +194,7 @@ out_dir = "reports"
     // A spike starts a recording; the flow log "delivers"; calm metrics stop it; after the
     // settle delay the recording is exported, reported, uploaded and notified.
     let t = minute_now() - TimeDelta::minutes(30);
-    put_spike(&cw, &id, t - TimeDelta::minutes(2)).await;
+    put_spike(&cw, &id, "BytesInFromSource", t - TimeDelta::minutes(2)).await;
     let o = run(dir.path(), &moto.endpoint, &["check"], t, &env);
     assert_started(&o);
     outputs.push(o);
@@ -404,7 +404,13 @@ async fn access_denied_names_the_missing_action_and_the_policy_command() {
     let iam = aws_sdk_iam::Client::new(&sdk);
     let nat = seed_nat(&ec2, 87).await;
     let t = minute_now() - TimeDelta::minutes(10);
-    put_spike(&cw, &nat.nat_gateway_id, t - TimeDelta::minutes(2)).await;
+    put_spike(
+        &cw,
+        &nat.nat_gateway_id,
+        "BytesInFromSource",
+        t - TimeDelta::minutes(2),
+    )
+    .await;
     // A user allowed what `check` calls before it starts a recording, except DescribeFlowLogs
     // (reconcile's first call). Not CreateFlowLogs: moto's signature check recomputes that
     // request's signature differently (its `${field}` log format) and answers AuthFailure.
