@@ -16,11 +16,12 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use nat_flowrec_parsers::synth::{Generator, Options};
 use nat_flowrec_parsers::{Flow, FlowLogFile, LogFormat};
 
-const LINES: usize = 1_000_000;
-const SEED: u64 = 42;
+#[path = "input.rs"]
+mod input;
+
+use input::LINES;
 
 /// What a consumer folds: byte total, records, malformed lines (keeps the work observable).
 #[derive(Default)]
@@ -105,13 +106,7 @@ fn read_file(path: &Path, threads: usize) -> Totals {
 }
 
 fn bench(c: &mut Criterion) {
-    let mut text = Vec::new();
-    Generator::new(SEED, Options::default())
-        .write_lines(&mut text, LINES)
-        .expect("generate into memory");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("flowlogs-1m.log");
-    std::fs::write(&path, &text).expect("write benchmark input");
+    let (text, _dir, path) = input::generated();
     let text = String::from_utf8(text).expect("the generator writes UTF-8");
     let format = LogFormat::default();
 

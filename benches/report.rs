@@ -13,11 +13,12 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use nat_flowrec_parsers::synth::{Generator, Options};
 use nat_flowrec_reports::{Report, ReportOptions, build_report};
 
-const LINES: usize = 1_000_000;
-const SEED: u64 = 42;
+#[path = "input.rs"]
+mod input;
+
+use input::LINES;
 
 /// The report of `path` computed on a pool of `threads` workers.
 fn report(path: &Path, threads: usize) -> Report {
@@ -31,13 +32,7 @@ fn report(path: &Path, threads: usize) -> Report {
 }
 
 fn bench(c: &mut Criterion) {
-    let mut text = Vec::new();
-    Generator::new(SEED, Options::default())
-        .write_lines(&mut text, LINES)
-        .expect("generate into memory");
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join("flowlogs-1m.log");
-    std::fs::write(&path, &text).expect("write benchmark input");
+    let (text, _dir, path) = input::generated();
 
     // Sanity: every line is read, none malformed, and one or two workers agree.
     let one = report(&path, 1);
