@@ -174,7 +174,7 @@ impl World {
         std::fs::write(
             dir.path().join("nat-flowrec.toml"),
             notifying_config(
-                &id,
+                id,
                 &group,
                 &topic,
                 &format!(r#"report_s3_uri = "s3://{bucket}/flowrec""#),
