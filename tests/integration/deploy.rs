@@ -1,4 +1,4 @@
-//! The ways users run the job (issue 7): the README's cron and systemd snippets are the files
+//! The ways users run the job: the README's cron and systemd snippets are the files
 //! under deploy/, parse, and their exact command lines run against moto (only the install paths
 //! are swapped for temporary ones); `watch` as the service runs it stops on SIGTERM with exit 0
 //! and a complete event log; the CloudFormation template passes cfn-lint and grants every AWS
@@ -21,7 +21,8 @@ use crate::job::{assert_started, minute_now, text};
 use crate::moto::{Moto, SeededNat, moto, put_spike, seed_nat};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
-/// The deploy files the README shows verbatim (each block starts with a comment naming its file).
+/// The deploy files the README names; a block that shows one (it starts with a comment naming its
+/// file) shows it verbatim.
 const DEPLOY_FILES: &[&str] = &[
     "deploy/cron/nat-flowrec",
     "deploy/systemd/nat-flowrec-check.service",
@@ -59,20 +60,21 @@ fn fenced_blocks(markdown: &str) -> Vec<(String, String)> {
 }
 
 #[test]
-fn the_readme_shows_the_deploy_files_verbatim() {
+fn the_readme_names_the_deploy_files_and_shows_them_verbatim() {
     let readme = read("README.md");
     let blocks = fenced_blocks(&readme);
     for file in DEPLOY_FILES {
+        assert!(readme.contains(file), "README.md does not name {file}");
         let content = read(file);
-        let shown: Vec<&(String, String)> = blocks
+        for (_, shown) in blocks
             .iter()
             .filter(|(_, body)| body.starts_with(&format!("# {file}")))
-            .collect();
-        assert_eq!(shown.len(), 1, "README.md shows {file} once");
-        assert_eq!(
-            shown[0].1, content,
-            "README.md's copy of {file} differs from the file"
-        );
+        {
+            assert_eq!(
+                shown, &content,
+                "README.md's copy of {file} differs from the file"
+            );
+        }
     }
     for heading in [
         "### Run from cron",
