@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The baseline `nat-flowrec report` is measured against (issue 9): polars' lazy CSV reader over
-the same flow-log file, computing what a user with polars at hand would ask for first:
+"""The baseline `nat-flowrec report` is measured against (benches/README.md): polars' lazy CSV
+reader over the same flow-log file, computing what a user with polars at hand would ask for first:
 
 * bytes per (srcaddr, dstaddr) pair, top 20;
 * bytes per pkt-dst-aws-service.
@@ -18,7 +18,7 @@ import sys
 
 import polars as pl
 
-# The default 14-field format (DESIGN.md section 4); `-` is an absent value.
+# The default 14-field format (`nat_flowrec_parsers::DEFAULT_FORMAT`); `-` is an absent value.
 COLUMNS = [
     "action",
     "flow-direction",
@@ -51,7 +51,7 @@ def main(argv):
         schema_overrides={"bytes": pl.UInt64, "srcport": pl.UInt16, "dstport": pl.UInt16},
     )
     if nat_aware:
-        # VPC-side records only: a translation is visible (DESIGN.md section 5).
+        # VPC-side records only: a translation is visible (docs/DESIGN.md, "The leg rule").
         records = records.filter(
             (pl.col("srcaddr") != pl.col("pkt-srcaddr"))
             | (pl.col("dstaddr") != pl.col("pkt-dstaddr"))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Whole-process benchmark of `nat-flowrec report FILE --csv` (issue 9), side by side with the
-# baseline a user would reach for first: polars' lazy CSV reader (benches/polars_baseline.py), and
-# with the floor of any reader: `cat FILE > /dev/null` (and `gzip -dc` for the gzip file).
+# Whole-process benchmark of `nat-flowrec report FILE --csv` (benches/README.md), side by side with
+# the baseline a user would reach for first: polars' lazy CSV reader (benches/polars_baseline.py),
+# and with the floor of any reader: `cat FILE > /dev/null` (and `gzip -dc` for the gzip file).
 #
 # It regenerates the seeded 10,000,000-line input if missing (`nat-flowrec generate`, the default
 # 14-field format, seed 42: the same bytes on every machine), warms the page cache, and times each

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-/// The seed's 14 fields: both NAT legs (`pkt-*`) and the AWS service of each end.
+/// The default 14 fields: both NAT legs (`pkt-*`) and the AWS service of each end.
 pub const DEFAULT_LOG_FORMAT: &str = nat_flowrec_parsers::DEFAULT_FORMAT;
 
 /// The NAT gateway the commented example (and `Config::default()`) names; users replace it.
@@ -136,7 +136,7 @@ pub enum TriggerMode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Combine {
-    /// A period breaches when any chosen metric's Sum exceeds the threshold (the seed's rule).
+    /// A period breaches when any chosen metric's Sum exceeds the threshold.
     #[default]
     Any,
     /// A period breaches when the chosen metrics' Sums added together exceed the threshold.
@@ -800,7 +800,7 @@ alarm_names = []
 # Any of BytesInFromSource, BytesInFromDestination, BytesOutToSource, BytesOutToDestination,
 # PacketsInFromSource, PacketsInFromDestination, PacketsOutToSource, PacketsOutToDestination.
 metrics = ["BytesInFromSource", "BytesInFromDestination"]
-# any: a period breaches when any metric's Sum > threshold (the seed's rule) | sum: their total.
+# any: a period breaches when any metric's Sum > threshold | sum: when their total does.
 combine = "any"
 threshold_bytes = 100000000
 # 60 or a multiple of 60.
@@ -870,7 +870,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_the_issues_values() {
+    fn defaults_are_the_documented_values() {
         let c = Config::from_toml_str(MINIMAL, "t").unwrap();
         assert_eq!(c.region, None);
         assert_eq!(c.state, PathBuf::from("nat-flowrec-state/events.jsonl"));

@@ -15,7 +15,7 @@ use nom::{
 
 use crate::field::Field;
 
-/// nat-flowrec's default recording format (the seed's 14 fields): enough to tell the two NAT legs
+/// nat-flowrec's default recording format (14 fields): enough to tell the two NAT legs
 /// apart (`pkt-*` addresses) and to name AWS services reached through the NAT.
 pub const DEFAULT_FORMAT: &str = "${action} ${flow-direction} ${traffic-path} ${srcaddr} ${srcport} ${dstaddr} ${dstport} ${protocol} ${bytes} ${type} ${pkt-srcaddr} ${pkt-src-aws-service} ${pkt-dstaddr} ${pkt-dst-aws-service}";
 

@@ -4,10 +4,11 @@
 //! across platforms and versions.
 //!
 //! The mix: NAT connections written as AWS writes them on a NAT gateway's interface (four lines,
-//! both legs, DESIGN.md section 5) between a few hundred internal hosts and a few thousand
-//! remotes with a heavy-headed (few big talkers) popularity; remotes in AWS service ranges named
-//! in `pkt-*-aws-service` (S3, DYNAMODB, AMAZON, EC2, CLOUDFRONT, ...) or `-`; rejected inbound
-//! probes; a share of IPv6 conversations (no translation visible); and NODATA lines (all `-`).
+//! both legs: docs/DESIGN.md, "The leg rule") between a few hundred internal hosts and a few
+//! thousand remotes with a heavy-headed (few big talkers) popularity; remotes in AWS service ranges
+//! named in `pkt-*-aws-service` (S3, DYNAMODB, AMAZON, EC2, CLOUDFRONT, ...) or `-`; rejected
+//! inbound probes; a share of IPv6 conversations (no translation visible); and NODATA lines (all
+//! `-`).
 
 use std::io::{self, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

@@ -1,6 +1,7 @@
 //! Which leg of a NAT connection a record is, and so whether (and to whom) its bytes count.
 //!
-//! Every connection through a NAT gateway appears twice on the NAT's interface (DESIGN.md §5):
+//! Every connection through a NAT gateway appears twice on the NAT's interface (docs/DESIGN.md,
+//! "The leg rule"):
 //! once on the VPC side (instance <-> NAT) and once on the internet side (NAT <-> remote).
 //! Counting both doubles every byte and names the NAT instead of the instance, so only one leg
 //! may count. The rule depends on what the input lets us see:
@@ -237,7 +238,7 @@ mod tests {
         s.parse().unwrap()
     }
 
-    /// A record with the four address fields of AWS's NAT example (DESIGN.md §5).
+    /// A record with the four address fields of AWS's NAT example (docs/DESIGN.md, "The leg rule").
     fn rec(src: &str, dst: &str, psrc: &str, pdst: &str) -> Record<'static> {
         Record {
             srcaddr: Some(ip(src)),

@@ -637,7 +637,8 @@ mod tests {
         }
     }
 
-    /// AWS's four NAT legs of one connection (DESIGN.md §5): 100 bytes out, 5000 back.
+    /// AWS's four NAT legs of one connection (docs/DESIGN.md, "The leg rule"): 100 bytes out,
+    /// 5000 back.
     fn four_legs() -> [Record<'static>; 4] {
         [
             leg("10.0.1.5", "10.0.0.220", "10.0.1.5", "203.0.113.5", 100),

@@ -163,7 +163,7 @@ mod tests {
             .vpc_id("vpc-1")
             .subnet_id("subnet-1")
             .nat_gateway_addresses(address("eni-a", "10.0.0.220", Some("198.51.100.7")))
-            // a secondary address on the same ENI (the seed took only the first address)
+            // a secondary address on the same ENI: every address counts, not only the first
             .nat_gateway_addresses(address("eni-a", "10.0.0.221", Some("198.51.100.8")))
             .nat_gateway_addresses(address("eni-b", "10.0.16.9", None))
             .build();

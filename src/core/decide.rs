@@ -94,7 +94,7 @@ fn decide_nat(
         return;
     }
 
-    // Idle: record on the spike's edge only, as the seed's alarm transition did.
+    // Idle: record on the spike's edge only, as an alarm's transition to ALARM would.
     if verdict.state != TriggerState::Breaching || ns.spike_recorded {
         return;
     }

@@ -1,4 +1,4 @@
-//! Is a NAT gateway's traffic spiking? The seed's CloudWatch alarm ("M out of N periods breach"),
+//! Is a NAT gateway's traffic spiking? A CloudWatch alarm's rule ("M out of N periods breach"),
 //! evaluated here from GetMetricData datapoints so the rule, the metrics and the missing-data
 //! treatment are ours to choose and to test. Pure: datapoints and a clock in, a verdict out.
 //!
@@ -630,7 +630,7 @@ mod tests {
                 m2: HI,
                 want: Breaching,
             },
-            // Exactly the threshold does not breach (the seed's `m1 > T`).
+            // Exactly the threshold does not breach (GreaterThanThreshold: `m1 > T`).
             Case {
                 combine: Combine::Any,
                 m1: Some(T as f64),

@@ -1,7 +1,8 @@
 //! CloudWatch Logs Insights queries over a recording's log streams, with the report's leg rule
 //! written into the query: on a NAT's ENI every connection is logged on the VPC side and on the
-//! internet side (DESIGN.md §5), so the query keeps VPC-side records only (`srcaddr` differs
-//! from `pkt-srcaddr`, or `dstaddr` from `pkt-dstaddr`) and counts each connection once.
+//! internet side (docs/DESIGN.md, "The leg rule"), so the query keeps VPC-side records only
+//! (`srcaddr` differs from `pkt-srcaddr`, or `dstaddr` from `pkt-dstaddr`) and counts each
+//! connection once.
 //! Records are parsed from `@message` in the recording's own format (Insights discovers fields
 //! only for the default format). A notification offers the query for a closer look.
 //!

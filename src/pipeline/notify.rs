@@ -1,4 +1,4 @@
-//! The notification of a reported recording (DESIGN.md §7): an SNS message with
+//! The notification of a reported recording: an SNS message with
 //! `MessageStructure=json`, so e-mail subscribers read a plain-text summary and machine
 //! subscribers (`email-json`, `sqs`, `lambda`) get the report as JSON.
 //!

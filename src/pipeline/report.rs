@@ -1,5 +1,5 @@
 //! Report: a recording's export files through the reports crate (the legs, talkers, services
-//! and savings of DESIGN.md §6), with its coverage: the bytes the flow logs captured against
+//! and savings), with its coverage: the bytes the flow logs captured against
 //! the NAT's own CloudWatch byte metrics over the same minutes. A recording that captured
 //! nothing, or too little, gets the likely causes in plain words. Written under
 //! `<out_dir>/<recording-id>/report/`.

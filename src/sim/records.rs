@@ -1,7 +1,7 @@
 //! Flow-log records as the NAT's ENI would log them: each conversation leaves four records per
-//! aggregation interval (DESIGN.md §5), two on the VPC side and two on the internet side, with
-//! the `pkt-*` fields showing the translation. Rendered in any log format, so the demo and tests
-//! can feed the real parser exactly what a recording would have captured.
+//! aggregation interval (docs/DESIGN.md, "The leg rule"), two on the VPC side and two on the
+//! internet side, with the `pkt-*` fields showing the translation. Rendered in any log format, so
+//! the demo and tests can feed the real parser exactly what a recording would have captured.
 
 use std::net::Ipv4Addr;
 
@@ -154,7 +154,7 @@ mod tests {
         let nat = SimNat::new("nat-1", 0);
         let format = LogFormat::parse(DEFAULT_FORMAT).unwrap();
         let lines = records(&format, &nat, &conv(), 1_740_830_400);
-        // DESIGN.md §5, with the NAT's second ENI at 10.0.0.221
+        // AWS's example (docs/DESIGN.md, "The leg rule") on the NAT's second ENI, 10.0.0.221
         assert_eq!(
             lines,
             [

@@ -1,4 +1,4 @@
-//! Issue 8 against moto, with the real binary: a recording's hosts are named after their
+//! Attribution against moto, with the real binary: a recording's hosts are named after their
 //! instance and its `Name` tag (and the names survive offline through the recording's cache),
 //! the endpoint commands name the NAT's VPC and route tables, and `doctor` finds a missing S3
 //! gateway endpoint in a seeded VPC and stays quiet once one is created and associated.

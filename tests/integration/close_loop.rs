@@ -1,4 +1,4 @@
-//! Issue 5 end to end against moto: a spike becomes a report and an SNS message. The real binary
+//! The whole loop against moto: a spike becomes a report and an SNS message. The real binary
 //! runs `check` on a moto account seeded with NAT metrics (moto never makes them) and with the
 //! flow-log records the recording's flow log would have delivered (PutLogEvents into the ENI's
 //! stream, both NAT legs, S3 traffic), then exports, reports and publishes; the message is read
@@ -36,8 +36,8 @@ fn setup(moto: &Moto, nat: &str, log_group: &str, topic: &str, notify_extra: &st
     Setup::with_config(moto, &notifying_config(nat, log_group, topic, notify_extra))
 }
 
-/// The four records one conversation leaves on the NAT's ENI in one minute (DESIGN.md §5), in
-/// the default format: VPC side outbound and reply, internet side both ways.
+/// The four records one conversation leaves on the NAT's ENI in one minute (docs/DESIGN.md, "The
+/// leg rule"), in the default format: VPC side outbound and reply, internet side both ways.
 fn four_legs(
     nat_ip: &str,
     host: &str,

@@ -1,4 +1,4 @@
-//! Two runs at once on one event log (issue 6, part 3): cron's `check` and a hand-started one,
+//! Two runs at once on one event log: cron's `check` and a hand-started one,
 //! or `watch` and an operator's `stop`. The lock on the log lets exactly one act; the other
 //! waits for it, or gives up with a message saying so. Either way AWS and the log agree after,
 //! and nothing is started, stopped or counted twice.

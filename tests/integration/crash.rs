@@ -1,9 +1,10 @@
-//! The crash matrix of issue 6: for every AWS call `check` makes on the way from a spike to a
-//! notification (create log group, create flow logs, delete flow logs, each export page, the
-//! report upload, the SNS publish), a run where that call fails one way (throttled, HTTP 500,
-//! HTTP 503, answered past the client's attempt timeout, answered never although AWS acted, or
-//! the process SIGKILLed right after AWS acted), followed by the normal schedule of `check` runs
-//! without faults. Then the promises a scheduled job makes in a production account must hold:
+//! The crash matrix (docs/DESIGN.md, "Crash safety"): for every AWS call `check` makes on the way
+//! from a spike to a notification (create log group, create flow logs, delete flow logs, each
+//! export page, the report upload, the SNS publish), a run where that call fails one way
+//! (throttled, HTTP 500, HTTP 503, answered past the client's attempt timeout, answered never
+//! although AWS acted, or the process SIGKILLed right after AWS acted), followed by the normal
+//! schedule of `check` runs without faults. Then the promises a scheduled job makes in a production
+//! account must hold:
 //!
 //! * no flow log of ours is active past its deadline plus one tick;
 //! * the recording is counted once against the budget and is in the history;
@@ -13,7 +14,7 @@
 //!
 //! The real binary runs against moto through the fault-injecting proxy (`proxy.rs`). One helper
 //! runs a case; a macro makes each case its own test, so a failure names the call and the fault.
-//! Also here: a run whose throttling outlasts every retry (issue 6, part 4).
+//! Also here: a run whose throttling outlasts every retry.
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -640,7 +641,7 @@ cases! {
     publish_then_killed: 49, Publish, Kill;
 }
 
-/// Issue 6, part 4: AWS throttles a call through every attempt the SDK makes. The run fails
+/// AWS throttles a call through every attempt the SDK makes. The run fails
 /// with AWS's code, the operation and what to do, appends nothing it did not do, and the next
 /// run (AWS calm again) does the work; nothing is left half-done in between.
 async fn throttled_past_every_retry(octet: u8, action: &str, operation: &str, code: &str) {

@@ -1,5 +1,5 @@
 //! The scheduled job as a user runs it: the real binary against moto (check, history, --dry-run),
-//! and `demo` on a fresh folder with no AWS at all. These pin the promises of issue 4: flow logs
+//! and `demo` on a fresh folder with no AWS at all. These pin its promises: flow logs
 //! appear on every ENI of a spiking NAT with our tags, format and interval; they go when the
 //! trigger is OK; the budget holds; a dry run changes nothing; a flow log we did not create is
 //! never touched.

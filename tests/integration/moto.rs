@@ -1,5 +1,5 @@
-//! The moto server (the AWS emulator, DESIGN.md §9) that adapter and end-to-end tests run
-//! against: started once per test binary on a free 127.0.0.1 port from `.venv/bin/moto_server`
+//! The moto server (the AWS emulator, docs/DESIGN.md "Testing") that adapter and end-to-end tests
+//! run against: started once per test binary on a free 127.0.0.1 port from `.venv/bin/moto_server`
 //! (scripts/test creates it), and dying with the test binary. Tests share it, so each test
 //! creates its own resources (VPC, NAT, log group) and asserts on those, instead of resetting.
 //!
@@ -22,7 +22,8 @@ use aws_sdk_ec2::types::{DomainType, Tag, TagSpecification};
 use chrono::{DateTime, Utc};
 use nat_flowrec::aws::{AwsCloud, AwsSettings, config_loader};
 
-/// The version tests/requirements.txt pins; the adapters' moto facts (DESIGN.md §9) are about it.
+/// The version tests/requirements.txt pins; the adapters' moto facts (docs/DESIGN.md, "Testing")
+/// are about it.
 pub const MOTO_REQUIREMENT: &str = "moto[server]==5.2.5";
 /// How long a cold moto may take to import and bind (a slow CI machine, a cold disk).
 const STARTUP_LIMIT: Duration = Duration::from_secs(90);

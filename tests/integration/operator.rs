@@ -1,4 +1,4 @@
-//! Operator comfort (issue 7, item 5) through the real binary: exit codes a scheduler acts on
+//! Operator comfort through the real binary: exit codes a scheduler acts on
 //! (3 when another run holds the lock), `--log-format json` for CloudWatch Logs and journald,
 //! `--output json` on every command that prints state (the old `--json` still works), shell
 //! completions and the man page.

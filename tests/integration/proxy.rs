@@ -5,7 +5,7 @@
 //! took effect in AWS but the client never heard), or forwarding it and holding the answer back
 //! until the test has killed the client (a crash right after AWS acted). S3's REST calls are
 //! named `s3:<Operation>` (the SDK's `x-id` query parameter). moto has no fault injection
-//! (DESIGN.md §9).
+//! (docs/DESIGN.md, "Testing").
 //!
 //! Plain std threads and blocking sockets: the proxy must not share the tests' tokio runtimes,
 //! and its request loops are bounded by the tests that drive it.

@@ -1,4 +1,4 @@
-//! Issue 6, security: the job reaches no further than its own resources, and says so clearly
+//! Security: the job reaches no further than its own resources, and says so clearly
 //! when AWS refuses it.
 //!
 //! * `iam-policy` prints valid least-privilege JSON, and the job policy grants exactly the AWS
@@ -130,7 +130,8 @@ fn iam_policy_prints_every_part_as_json_narrowed_to_the_configuration() {
     assert!(stderr.contains("210987654321"), "{}", text(&o));
 }
 
-/// The four records one conversation leaves on the NAT's ENI in one minute (DESIGN.md §5).
+/// The four records one conversation leaves on the NAT's ENI in one minute (docs/DESIGN.md, "The
+/// leg rule").
 fn legs(nat_ip: &str, host: &str, remote: &str) -> [String; 4] {
     [
         format!("ACCEPT ingress - {host} 41000 {nat_ip} 443 6 1000 IPv4 {host} - {remote} S3"),

@@ -104,7 +104,7 @@ impl Kind {
     }
 }
 
-/// Calls `$then!` with the plan of the default format (DESIGN.md section 4), the format of
+/// Calls `$then!` with the plan of the default format (`DEFAULT_FORMAT`), the format of
 /// nat-flowrec's own recordings: one list for the plan and for its spelled-out reading.
 macro_rules! default_plan {
     ($then:ident) => {

@@ -89,7 +89,8 @@ fn read_text(text: &[u8], default: &LogFormat) -> Result<Read_, ReadError> {
     )?)
 }
 
-/// A record is on the VPC side of a NAT when translation is visible (DESIGN.md section 5).
+/// A record is on the VPC side of a NAT when translation is visible (docs/DESIGN.md, "The leg
+/// rule").
 fn vpc_side(seen: &Seen) -> bool {
     seen.srcaddr != seen.pkt_srcaddr || seen.dstaddr != seen.pkt_dstaddr
 }
