@@ -2,6 +2,8 @@
 //! fold), the ports to AWS and their adapters. `main.rs` and the Lambda `bootstrap`
 //! (`lambda::handle`) are thin entry points over the commands.
 
+#![forbid(unsafe_code)]
+
 pub mod attribution;
 pub mod aws;
 pub mod cli;

@@ -1,6 +1,8 @@
 //! The `nat-flowrec` binary: parse the command line, run one command, turn its outcome into an
 //! exit code. Everything else lives in the library (ripgrep's thin binary).
 
+#![forbid(unsafe_code)]
+
 use std::process::ExitCode;
 
 use clap::Parser;

@@ -15,6 +15,8 @@
 //! assert_eq!(rec.bytes, Some(5000));
 //! ```
 
+#![deny(unsafe_code)]
+
 mod error;
 pub mod export;
 mod field;

@@ -15,6 +15,8 @@
 //! # Ok::<(), nat_flowrec_reports::ReportError>(())
 //! ```
 
+#![forbid(unsafe_code)]
+
 mod assemble;
 #[cfg(test)]
 mod attributed_golden;

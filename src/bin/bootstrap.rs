@@ -3,6 +3,8 @@
 //! `nat_flowrec::lambda::handle`, the plain function the tests call; the environment is read
 //! once per cold start.
 
+#![forbid(unsafe_code)]
+
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use nat_flowrec::lambda::{LambdaEnv, handle};
 use serde_json::Value;
