@@ -15,7 +15,8 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nat_flowrec_reports::{Report, ReportOptions, build_report};
 
-#[path = "input.rs"]
+// The input is the parse benchmark's: one generator, one seed, the same bytes for both.
+#[path = "../../parsers/benches/input/mod.rs"]
 mod input;
 
 use input::LINES;

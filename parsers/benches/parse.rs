@@ -18,7 +18,6 @@ use std::time::Duration;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use nat_flowrec_parsers::{Flow, FlowLogFile, LogFormat};
 
-#[path = "input.rs"]
 mod input;
 
 use input::LINES;
