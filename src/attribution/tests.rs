@@ -33,6 +33,7 @@ fn recording(dir: &Path) -> PathBuf {
         format: LogFormat::default(),
         recording_id: Some("rec-1".into()),
         nat_gateway_id: Some("nat-0sim".into()),
+        region: None,
         interface_id: Some("eni-a".into()),
         nat_ips: vec![ip("10.0.0.220")],
         window_start: Some(1_714_557_600),

@@ -98,6 +98,7 @@ fn recording_folder(dir: &Path, nat: &SeededNat, host: &str) -> PathBuf {
         format: LogFormat::default(),
         recording_id: Some("rec-attribution".into()),
         nat_gateway_id: Some(nat.nat_gateway_id.clone()),
+        region: None,
         interface_id: Some(nat.eni.clone()),
         nat_ips: vec![nat.private_ip],
         window_start: Some(1_767_225_600),

@@ -681,6 +681,7 @@ async fn an_export_of_more_than_25000_events_over_several_streams_loses_none() {
     let plan = ExportPlan {
         recording_id: "rec-pages".into(),
         nat_gateway_id: "nat-0aaa0000000000001".into(),
+        region: None,
         enis: enis.iter().map(|e| e.to_string()).collect(),
         nat_ips: vec!["10.9.0.220".parse().unwrap()],
         log_group: group.clone(),

@@ -248,9 +248,19 @@ fn report_bad_format_and_prices_are_rejected_with_a_clear_message() {
     let o = ws.run(&["--format", "${srcaddr} dstaddr", "nat-four-legs.log"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--format"), "{}", stderr(&o));
+    // A region without built-in prices is priced as us-east-1, and the report says so.
     let o = ws.run(&["--price-region", "xx-nowhere-1", "nat-four-legs.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "prices for xx-nowhere-1 unknown: using us-east-1's; set report.nat_price_per_gb"
+        ),
+        "{out}"
+    );
+    let o = ws.run(&["--nat-price-per-gb", "-1", "nat-four-legs.log"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("xx-nowhere-1"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("price"), "{}", stderr(&o));
     let o = ws.run(&["--json", "--nat-price-per-gb", "0.09", "nat-four-legs.log"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
