@@ -38,7 +38,7 @@ fn setup(moto: &Moto, nat: &str, log_group: &str, topic: &str, notify_extra: &st
 
 /// The four records one conversation leaves on the NAT's ENI in one minute (docs/DESIGN.md, "The
 /// leg rule"), in the default format: VPC side outbound and reply, internet side both ways.
-fn four_legs(
+pub(crate) fn four_legs(
     nat_ip: &str,
     host: &str,
     remote: &str,
@@ -86,7 +86,7 @@ fn http_get(url: &str) -> (u16, String) {
 /// An HTTP endpoint subscribed to a topic: moto POSTs each message there as SNS does, the
 /// `default` text in SNS's envelope (what an e-mail subscriber reads). Accepts a bounded number
 /// of deliveries, on 127.0.0.1 only.
-struct Catcher {
+pub(crate) struct Catcher {
     url: String,
     bodies: Arc<Mutex<Vec<String>>>,
 }
@@ -114,7 +114,7 @@ impl Catcher {
     }
 
     /// The notifications delivered so far: (subject, message text), oldest first.
-    fn notifications(&self) -> Vec<(String, String)> {
+    pub(crate) fn notifications(&self) -> Vec<(String, String)> {
         self.bodies
             .lock()
             .unwrap()
@@ -161,12 +161,17 @@ fn read_request_body(stream: &mut TcpStream) -> Option<String> {
 }
 
 /// The topic's subscribers: an HTTP endpoint (the text) and an SQS queue (the report JSON).
-struct Subscribers {
-    http: Catcher,
+pub(crate) struct Subscribers {
+    pub(crate) http: Catcher,
     queue_url: String,
 }
 
-async fn subscribe(moto: &Moto, sns: &aws_sdk_sns::Client, topic: &str, name: &str) -> Subscribers {
+pub(crate) async fn subscribe(
+    moto: &Moto,
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    name: &str,
+) -> Subscribers {
     let http = Catcher::start();
     sns.subscribe()
         .topic_arn(topic)
@@ -195,7 +200,7 @@ async fn subscribe(moto: &Moto, sns: &aws_sdk_sns::Client, topic: &str, name: &s
 
 impl Subscribers {
     /// The SQS messages not received yet: SNS envelopes whose `Message` is the `sqs` variant.
-    fn queued(&self, moto: &Moto) -> Vec<serde_json::Value> {
+    pub(crate) fn queued(&self, moto: &Moto) -> Vec<serde_json::Value> {
         let out = sqs(
             moto,
             "ReceiveMessage",
@@ -211,7 +216,7 @@ impl Subscribers {
     }
 }
 
-fn rec_dir(setup: &Setup) -> PathBuf {
+pub(crate) fn rec_dir(setup: &Setup) -> PathBuf {
     let reports = setup.dir.path().join("reports");
     std::fs::read_dir(&reports)
         .unwrap_or_else(|e| panic!("{}: {e}", reports.display()))
