@@ -220,7 +220,11 @@ pub fn build(
         causes,
     );
     if stopped_before_delivery(rec, s.records_read) {
-        coverage.statement = stopped_before_delivery_statement(rec);
+        coverage.statement = format!(
+            "{} ({})",
+            stopped_before_delivery_statement(rec),
+            coverage.statement
+        );
     }
     report.coverage = Some(coverage);
     Ok(report)

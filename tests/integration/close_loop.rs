@@ -416,7 +416,8 @@ async fn check_exports_reports_and_publishes_a_settled_recording() {
         "{email}"
     );
     assert!(
-        email.contains("S3: ") && email.contains("a gateway endpoint saves"),
+        email.contains(&format!("S3: gateway endpoint in {} saves", nat.vpc_id))
+            && email.contains("aws ec2 create-vpc-endpoint --region us-east-1 "),
         "{email}"
     );
     assert!(
@@ -548,7 +549,12 @@ async fn a_recording_that_captured_nothing_says_so_in_report_and_message() {
         "{}",
         text(&o)
     );
-    assert!(stdout.contains("captured nothing"), "{}", text(&o));
+    // It ran 4 minutes: less than flow logs need to deliver anything, and the report says so.
+    assert!(
+        stdout.contains("stopped before flow logs could deliver: it ran 4 min"),
+        "{}",
+        text(&o)
+    );
     let report: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(rec_dir(&setup).join("report/report.json")).unwrap(),
     )
@@ -577,11 +583,14 @@ async fn a_recording_that_captured_nothing_says_so_in_report_and_message() {
     assert_eq!(
         subject,
         &format!(
-            "nat-flowrec: {} recording captured nothing",
+            "nat-flowrec: {} recording stopped before flow logs could deliver",
             nat.nat_gateway_id
         )
     );
-    assert!(email.contains("the recording captured nothing"), "{email}");
+    assert!(
+        email.contains("the recording stopped before flow logs could deliver"),
+        "{email}"
+    );
     assert!(
         email.contains("although CloudWatch counted 40.00 MB"),
         "{email}"

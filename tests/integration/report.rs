@@ -258,7 +258,7 @@ fn report_bad_format_and_prices_are_rejected_with_a_clear_message() {
         ),
         "{out}"
     );
-    let o = ws.run(&["--nat-price-per-gb", "-1", "nat-four-legs.log"]);
+    let o = ws.run(&["--nat-price-per-gb=-1", "nat-four-legs.log"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("price"), "{}", stderr(&o));
     let o = ws.run(&["--json", "--nat-price-per-gb", "0.09", "nat-four-legs.log"]);
