@@ -195,6 +195,24 @@ fn fit(lines: Vec<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{PriceOverrides, Prices, ReportOptions, build_report};
+
+    #[test]
+    fn a_region_without_prices_is_a_warning_in_the_email() {
+        let opts = ReportOptions {
+            prices: Prices::resolve(Some("ap-east-1"), &PriceOverrides::default()).unwrap(),
+            ..ReportOptions::default()
+        };
+        let path = std::path::PathBuf::from("../fixtures/reports/nat-four-legs.log");
+        let report = build_report(&[path], &opts).unwrap();
+        let text = email_summary(&report);
+        assert!(
+            text.contains(
+                "prices for ap-east-1 unknown: using us-east-1's; set report.nat_price_per_gb"
+            ),
+            "{text}"
+        );
+    }
 
     #[test]
     fn fit_keeps_whole_lines_and_names_what_it_left_out() {
