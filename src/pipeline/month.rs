@@ -11,9 +11,9 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use nat_flowrec_reports::NatMonth;
 use nat_flowrec_reports::render::write_atomically;
 
-use super::report::COVERAGE_METRICS;
+use super::report::nat_bytes;
 use crate::core::Recording;
-use crate::ports::{MetricQuery, Metrics};
+use crate::ports::Metrics;
 
 /// The file in a recording folder.
 pub const MONTH_FILE: &str = ".nat-30-days.json";
@@ -50,23 +50,9 @@ pub async fn for_recording<M: Metrics>(
         return Ok(Some(month));
     }
     let (start, end) = days_before(rec);
-    let query = MetricQuery {
-        nat_gateway_ids: vec![rec.nat_gateway_id.clone()],
-        metrics: COVERAGE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
-        statistic: "Sum".to_owned(),
-        period_seconds: 86_400,
-        start,
-        end,
-    };
-    let series = metrics
-        .metric_data(&query)
+    let points = nat_bytes(metrics, &rec.nat_gateway_id, 86_400, start, end)
         .await
         .map_err(|e| format!("the NAT's last 30 days could not be measured ({e}); the monthly figures are the spike extrapolation only"))?;
-    let points: Vec<(DateTime<Utc>, f64)> = series
-        .iter()
-        .flat_map(|s| s.points.iter().copied())
-        .filter(|(t, _)| *t >= start && *t < end)
-        .collect();
     let days: BTreeSet<_> = points.iter().map(|(t, _)| t.date_naive()).collect();
     let (Some(first), Some(last)) = (days.first(), days.last()) else {
         return Ok(None);

@@ -85,27 +85,38 @@ pub async fn measure<M: Metrics>(
     rec: &Recording,
 ) -> Result<CoverageMetrics, AwsError> {
     let (start, end) = metric_window(rec);
+    let points = nat_bytes(metrics, &rec.nat_gateway_id, 60, start, end).await?;
+    let metric_bytes = (!points.is_empty())
+        .then(|| points.iter().map(|(_, v)| v).sum::<f64>().max(0.0).round() as u64);
+    Ok(CoverageMetrics {
+        metric_bytes,
+        metrics: COVERAGE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
+    })
+}
+
+/// The Sum of the NAT's `COVERAGE_METRICS` per `period_seconds` from `start` to `end` (both
+/// metrics' datapoints, in that window only).
+pub async fn nat_bytes<M: Metrics>(
+    metrics: &M,
+    nat_gateway_id: &str,
+    period_seconds: i32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, f64)>, AwsError> {
     let query = MetricQuery {
-        nat_gateway_ids: vec![rec.nat_gateway_id.clone()],
+        nat_gateway_ids: vec![nat_gateway_id.to_owned()],
         metrics: COVERAGE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
         statistic: "Sum".to_owned(),
-        period_seconds: 60,
+        period_seconds,
         start,
         end,
     };
     let series = metrics.metric_data(&query).await?;
-    let points: Vec<f64> = series
+    Ok(series
         .iter()
-        .flat_map(|s| s.points.iter())
+        .flat_map(|s| s.points.iter().copied())
         .filter(|(t, _)| *t >= start && *t < end)
-        .map(|(_, v)| *v)
-        .collect();
-    let metric_bytes =
-        (!points.is_empty()).then(|| points.iter().sum::<f64>().max(0.0).round() as u64);
-    Ok(CoverageMetrics {
-        metric_bytes,
-        metrics: query.metrics,
-    })
+        .collect())
 }
 
 /// Why a recording may have captured nothing or too little, most likely first. Empty when the

@@ -267,11 +267,6 @@ async fn chat_gets_the_custom_notification_format_and_a_spent_budget_is_told_onc
     };
     let setup = Setup::with_config(moto, &config(true));
     let t = minute_now() - TimeDelta::minutes(60);
-    let calm = |from: i64, to: i64| -> Vec<(DateTime<Utc>, f64)> {
-        (from..to)
-            .map(|m| (t + TimeDelta::minutes(m), 1_000.0))
-            .collect()
-    };
 
     put_spike(
         &cw,
@@ -321,16 +316,19 @@ async fn chat_gets_the_custom_notification_format_and_a_spent_budget_is_told_onc
     let email = std::fs::read_to_string(rec_dir(&setup).join("report/email.txt")).unwrap();
     assert!(email.starts_with("Through the NAT: "), "{email}");
 
+    // Calm minutes `from..spike` (a check sees the trigger OK again), then a spike at `spike`.
+    let calm_then_spike = async |setup: &Setup, from: i64, spike: i64| {
+        let calm: Vec<(DateTime<Utc>, f64)> = (from..spike)
+            .map(|m| (t + TimeDelta::minutes(m), 1_000.0))
+            .collect();
+        put_nat_metric(&cw, &nat.nat_gateway_id, "BytesInFromSource", &calm).await;
+        run(setup, &["check"], t + TimeDelta::minutes(spike - 1));
+        let minute = t + TimeDelta::minutes(spike);
+        put_spike(&cw, &nat.nat_gateway_id, "BytesInFromSource", minute).await;
+    };
+
     // A second spike: the budget (1) is spent; told once for the spike, however many checks.
-    put_nat_metric(&cw, &nat.nat_gateway_id, "BytesInFromSource", &calm(6, 20)).await;
-    run(&setup, &["check"], t + TimeDelta::minutes(19));
-    put_spike(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        t + TimeDelta::minutes(20),
-    )
-    .await;
+    calm_then_spike(&setup, 6, 20).await;
     for m in [21, 22] {
         let o = run(&setup, &["check"], t + TimeDelta::minutes(m));
         assert!(o.status.success(), "{}", text(&o));
@@ -356,15 +354,7 @@ async fn chat_gets_the_custom_notification_format_and_a_spent_budget_is_told_onc
 
     // Switched off: the next spike is noted in the log but not told.
     std::fs::write(setup.dir.path().join("nat-flowrec.toml"), config(false)).unwrap();
-    put_nat_metric(&cw, &nat.nat_gateway_id, "BytesInFromSource", &calm(21, 35)).await;
-    run(&setup, &["check"], t + TimeDelta::minutes(34));
-    put_spike(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        t + TimeDelta::minutes(35),
-    )
-    .await;
+    calm_then_spike(&setup, 21, 35).await;
     let o = run(&setup, &["check"], t + TimeDelta::minutes(36));
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(kinds(&setup), 2);
