@@ -10,9 +10,11 @@
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::attribution::{instance, private_subnet};
-use crate::close_loop::{four_legs, rec_dir, subscribe};
+use crate::close_loop::{Subscribers, four_legs, rec_dir, subscribe};
 use crate::job::{Setup, assert_started, minute_now, notifying_config, text};
-use crate::moto::{Moto, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat};
+use crate::moto::{
+    Moto, SeededNat, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat,
+};
 
 const REGION: &str = "eu-west-1";
 const S3_REMOTE: &str = "52.218.1.10";
@@ -20,11 +22,6 @@ const DDB_REMOTE: &str = "52.94.5.20";
 /// The NAT's daily bytes over the 30 days before the recording: 100 GB a day.
 const DAILY_IN_FROM_SOURCE: f64 = 40e9;
 const DAILY_IN_FROM_DESTINATION: f64 = 60e9;
-
-/// A configuration without `region`: the binary takes it from `AWS_REGION`.
-fn config_without_region(nat: &str, group: &str, topic: &str, notify: &str) -> String {
-    notifying_config(nat, group, topic, notify).replacen("region = \"us-east-1\"\n", "", 1)
-}
 
 fn run(setup: &Setup, args: &[&str], now: DateTime<Utc>) -> std::process::Output {
     setup.run_with_env(args, now, &[("AWS_REGION", REGION)])
@@ -37,69 +34,99 @@ fn has_exponent_number(text: &str) -> bool {
         .any(|w| w.contains(['e', 'E']) && w.parse::<f64>().is_ok_and(f64::is_finite))
 }
 
-/// Six minutes of both legs of two conversations (S3 and DynamoDB) on the NAT's ENI, and calm
-/// metrics for those minutes, from `t`.
-async fn deliver(
-    sdk: &aws_config::SdkConfig,
-    nat: &crate::moto::SeededNat,
-    group: &str,
-    hosts: (&str, &str),
-    t: DateTime<Utc>,
-) {
-    let logs = aws_sdk_cloudwatchlogs::Client::new(sdk);
-    let cw = aws_sdk_cloudwatch::Client::new(sdk);
-    let nat_ip = nat.private_ip.to_string();
-    let mut events = Vec::new();
-    for m in 0..6 {
-        let ts = (t + TimeDelta::minutes(m)).timestamp_millis();
-        for line in four_legs(&nat_ip, hosts.0, S3_REMOTE, "S3", 1_000_000, 30_000_000) {
-            events.push((ts, line));
-        }
-        for line in four_legs(&nat_ip, hosts.1, DDB_REMOTE, "DYNAMODB", 500_000, 4_000_000) {
-            events.push((ts + 1, line));
-        }
+/// A NAT in eu-west-1 with its clients, a log group and a topic with its subscribers.
+struct EuNat {
+    sdk: aws_config::SdkConfig,
+    ec2: aws_sdk_ec2::Client,
+    cw: aws_sdk_cloudwatch::Client,
+    nat: SeededNat,
+    group: String,
+    topic: String,
+    subscribers: Subscribers,
+}
+
+async fn eu_nat(moto: &Moto, octet: u8, name: &str) -> EuNat {
+    let sdk = moto.sdk_config_in(REGION).await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let sns = aws_sdk_sns::Client::new(&sdk);
+    let nat = seed_nat(&ec2, octet).await;
+    let id = &nat.nat_gateway_id;
+    let topic = create_topic(&sns, &format!("{name}-{id}")).await;
+    assert!(topic.contains(":eu-west-1:"), "{topic}");
+    let subscribers = subscribe(moto, &sns, &topic, &format!("{name}-{id}")).await;
+    EuNat {
+        cw: aws_sdk_cloudwatch::Client::new(&sdk),
+        group: format!("/nat-flowrec/{name}-{id}"),
+        sdk,
+        ec2,
+        nat,
+        topic,
+        subscribers,
     }
-    put_log_events(&logs, group, &format!("{}-all", nat.eni), &events).await;
-    let calm = |v: f64| -> Vec<(DateTime<Utc>, f64)> {
-        (0..6).map(|m| (t + TimeDelta::minutes(m), v)).collect()
-    };
-    put_nat_metric(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        &calm(1_500_000.0),
-    )
-    .await;
-    put_nat_metric(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromDestination",
-        &calm(34_000_000.0),
-    )
-    .await;
+}
+
+impl EuNat {
+    fn setup(&self, moto: &Moto, notify: &str) -> Setup {
+        Setup::with_config(moto, &self.config(notify))
+    }
+
+    /// A configuration without `region`: the binary takes it from `AWS_REGION`.
+    fn config(&self, notify: &str) -> String {
+        notifying_config(&self.nat.nat_gateway_id, &self.group, &self.topic, notify).replacen(
+            "region = \"us-east-1\"\n",
+            "",
+            1,
+        )
+    }
+
+    /// A spike before `t` starts a recording; the flow log delivers six minutes of both legs of
+    /// two conversations (`hosts.0` to S3, `hosts.1` to DynamoDB) with calm metrics, which stop
+    /// it; after the settle delay one check exports, reports and notifies.
+    async fn record(&self, setup: &Setup, hosts: (&str, &str), t: DateTime<Utc>) {
+        let id = &self.nat.nat_gateway_id;
+        put_spike(&self.cw, id, "BytesInFromSource", t - TimeDelta::minutes(2)).await;
+        assert_started(&run(setup, &["check"], t));
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&self.sdk);
+        let nat_ip = self.nat.private_ip.to_string();
+        let mut events = Vec::new();
+        for m in 0..6 {
+            let ts = (t + TimeDelta::minutes(m)).timestamp_millis();
+            for line in four_legs(&nat_ip, hosts.0, S3_REMOTE, "S3", 1_000_000, 30_000_000) {
+                events.push((ts, line));
+            }
+            for line in four_legs(&nat_ip, hosts.1, DDB_REMOTE, "DYNAMODB", 500_000, 4_000_000) {
+                events.push((ts + 1, line));
+            }
+        }
+        let stream = format!("{}-all", self.nat.eni);
+        put_log_events(&logs, &self.group, &stream, &events).await;
+        let calm = |v: f64| -> Vec<(DateTime<Utc>, f64)> {
+            (0..6).map(|m| (t + TimeDelta::minutes(m), v)).collect()
+        };
+        put_nat_metric(&self.cw, id, "BytesInFromSource", &calm(1_500_000.0)).await;
+        put_nat_metric(&self.cw, id, "BytesInFromDestination", &calm(34_000_000.0)).await;
+        let o = run(setup, &["check"], t + TimeDelta::minutes(6));
+        assert!(o.status.success(), "{}", text(&o));
+        let o = run(setup, &["check"], t + TimeDelta::minutes(12));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("notified recording"),
+            "{}",
+            text(&o)
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_jobs_report_and_email_are_right_for_a_nat_in_eu_west_1() {
     let moto: &Moto = moto();
-    let sdk = moto.sdk_config_in(REGION).await;
-    let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
-    let sns = aws_sdk_sns::Client::new(&sdk);
-    let nat = seed_nat(&ec2, 83).await;
-    let private = private_subnet(&ec2, &nat, 83).await;
+    let eu = eu_nat(moto, 83, "eu").await;
+    let (ec2, cw, nat, subscribers) = (&eu.ec2, &eu.cw, &eu.nat, &eu.subscribers);
+    let private = private_subnet(ec2, nat, 83).await;
     let web = "10.83.1.10";
     let batch = "10.83.1.11";
-    instance(&ec2, &private.subnet_id, web, "web-1").await;
-    instance(&ec2, &private.subnet_id, batch, "batch-2").await;
-    let group = format!("/nat-flowrec/eu-{}", nat.nat_gateway_id);
-    let topic = create_topic(&sns, &format!("eu-alerts-{}", nat.nat_gateway_id)).await;
-    assert!(topic.contains(":eu-west-1:"), "{topic}");
-    let subscribers = subscribe(moto, &sns, &topic, &format!("eu-{}", nat.nat_gateway_id)).await;
-    let setup = Setup::with_config(
-        moto,
-        &config_without_region(&nat.nat_gateway_id, &group, &topic, ""),
-    );
+    instance(ec2, &private.subnet_id, web, "web-1").await;
+    instance(ec2, &private.subnet_id, batch, "batch-2").await;
+    let setup = eu.setup(moto, "");
 
     let t = minute_now() - TimeDelta::minutes(30);
     // The NAT's 30 whole days before the day the recording stops: 100 GB a day.
@@ -112,38 +139,21 @@ async fn the_jobs_report_and_email_are_right_for_a_nat_in_eu_west_1() {
             .collect()
     };
     put_nat_metric(
-        &cw,
+        cw,
         &nat.nat_gateway_id,
         "BytesInFromSource",
         &days(DAILY_IN_FROM_SOURCE),
     )
     .await;
     put_nat_metric(
-        &cw,
+        cw,
         &nat.nat_gateway_id,
         "BytesInFromDestination",
         &days(DAILY_IN_FROM_DESTINATION),
     )
     .await;
 
-    put_spike(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        t - TimeDelta::minutes(2),
-    )
-    .await;
-    assert_started(&run(&setup, &["check"], t));
-    deliver(&sdk, &nat, &group, (web, batch), t).await;
-    let o = run(&setup, &["check"], t + TimeDelta::minutes(6));
-    assert!(o.status.success(), "{}", text(&o));
-    let o = run(&setup, &["check"], t + TimeDelta::minutes(12));
-    assert!(o.status.success(), "{}", text(&o));
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("notified recording"),
-        "{}",
-        text(&o)
-    );
+    eu.record(&setup, (web, batch), t).await;
 
     // The job's own report: eu-west-1's prices, the owners, the 30 days.
     let dir = rec_dir(&setup);
@@ -244,21 +254,12 @@ async fn the_jobs_report_and_email_are_right_for_a_nat_in_eu_west_1() {
 #[tokio::test(flavor = "multi_thread")]
 async fn chat_gets_the_custom_notification_format_and_a_spent_budget_is_told_once() {
     let moto: &Moto = moto();
-    let sdk = moto.sdk_config_in(REGION).await;
-    let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
-    let sns = aws_sdk_sns::Client::new(&sdk);
-    let nat = seed_nat(&ec2, 84).await;
-    let group = format!("/nat-flowrec/chat-{}", nat.nat_gateway_id);
-    let topic = create_topic(&sns, &format!("chat-{}", nat.nat_gateway_id)).await;
-    let subscribers = subscribe(moto, &sns, &topic, &format!("chat-{}", nat.nat_gateway_id)).await;
+    let eu = eu_nat(moto, 84, "chat").await;
+    let (cw, nat, subscribers) = (&eu.cw, &eu.nat, &eu.subscribers);
     let config = |budget_notice: bool| {
-        config_without_region(
-            &nat.nat_gateway_id,
-            &group,
-            &topic,
-            &format!("chat = true\non_budget_exhausted = {budget_notice}"),
-        )
+        eu.config(&format!(
+            "chat = true\non_budget_exhausted = {budget_notice}"
+        ))
         .replacen(
             "settle_seconds = 300",
             "settle_seconds = 300\nmax_recordings = 1",
@@ -268,22 +269,7 @@ async fn chat_gets_the_custom_notification_format_and_a_spent_budget_is_told_onc
     let setup = Setup::with_config(moto, &config(true));
     let t = minute_now() - TimeDelta::minutes(60);
 
-    put_spike(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        t - TimeDelta::minutes(2),
-    )
-    .await;
-    assert_started(&run(&setup, &["check"], t));
-    deliver(&sdk, &nat, &group, ("10.84.0.10", "10.84.0.11"), t).await;
-    run(&setup, &["check"], t + TimeDelta::minutes(6));
-    let o = run(&setup, &["check"], t + TimeDelta::minutes(12));
-    assert!(
-        String::from_utf8_lossy(&o.stdout).contains("notified recording"),
-        "{}",
-        text(&o)
-    );
+    eu.record(&setup, ("10.84.0.10", "10.84.0.11"), t).await;
 
     // The queue reads the chat format, with the schema's required fields.
     let queued = subscribers.queued(moto);
@@ -321,10 +307,10 @@ async fn chat_gets_the_custom_notification_format_and_a_spent_budget_is_told_onc
         let calm: Vec<(DateTime<Utc>, f64)> = (from..spike)
             .map(|m| (t + TimeDelta::minutes(m), 1_000.0))
             .collect();
-        put_nat_metric(&cw, &nat.nat_gateway_id, "BytesInFromSource", &calm).await;
+        put_nat_metric(cw, &nat.nat_gateway_id, "BytesInFromSource", &calm).await;
         run(setup, &["check"], t + TimeDelta::minutes(spike - 1));
         let minute = t + TimeDelta::minutes(spike);
-        put_spike(&cw, &nat.nat_gateway_id, "BytesInFromSource", minute).await;
+        put_spike(cw, &nat.nat_gateway_id, "BytesInFromSource", minute).await;
     };
 
     // A second spike: the budget (1) is spent; told once for the spike, however many checks.
@@ -334,7 +320,7 @@ async fn chat_gets_the_custom_notification_format_and_a_spent_budget_is_told_onc
         assert!(o.status.success(), "{}", text(&o));
     }
     // Every delivery so far, to the HTTP endpoint (what an e-mail subscriber gets).
-    let told = |subscribers: &crate::close_loop::Subscribers| -> usize {
+    let told = |subscribers: &Subscribers| -> usize {
         subscribers
             .http
             .notifications()
@@ -342,7 +328,7 @@ async fn chat_gets_the_custom_notification_format_and_a_spent_budget_is_told_onc
             .filter(|(subject, _)| subject.contains("NOT recorded: budget spent"))
             .count()
     };
-    assert_eq!(told(&subscribers), 1);
+    assert_eq!(told(subscribers), 1);
     let kinds = |setup: &Setup| {
         setup
             .events()
@@ -358,5 +344,5 @@ async fn chat_gets_the_custom_notification_format_and_a_spent_budget_is_told_onc
     let o = run(&setup, &["check"], t + TimeDelta::minutes(36));
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(kinds(&setup), 2);
-    assert_eq!(told(&subscribers), 1);
+    assert_eq!(told(subscribers), 1);
 }
