@@ -498,4 +498,76 @@ mod tests {
             "nat-flowrec: nat-0abc recording captured nothing"
         );
     }
+
+    #[test]
+    fn a_recording_shorter_than_the_delivery_delay_says_it_stopped_before_delivery() {
+        let mut r = report();
+        r.summary.records_read = 0;
+        let mut short = rec();
+        short.stopped.as_mut().unwrap().at = short.started_at + chrono::TimeDelta::minutes(4);
+        assert_eq!(
+            subject(&short, &r),
+            "nat-flowrec: nat-0abc recording stopped before flow logs could deliver"
+        );
+    }
+
+    #[test]
+    fn a_spent_budget_is_told_with_its_numbers_and_the_reset_command() {
+        let event = crate::core::Event::BudgetExhausted {
+            nat_gateway_id: "nat-0abc".into(),
+            used: 3,
+            max: 3,
+            window_seconds: 0,
+        };
+        let n = budget_exhausted("arn:aws:sns:eu-west-1:123456789012:t", &event, None).unwrap();
+        assert_eq!(
+            n.subject,
+            "nat-flowrec: nat-0abc spike NOT recorded: budget spent"
+        );
+        let v: serde_json::Value = serde_json::from_str(&n.message).unwrap();
+        let text = v["email"].as_str().unwrap();
+        assert!(
+            text.contains("(3 of 3 recordings since the last budget reset"),
+            "{text}"
+        );
+        assert!(
+            text.contains("nat-flowrec budget reset --nat nat-0abc"),
+            "{text}"
+        );
+        assert!(
+            text.contains("notify.on_budget_exhausted = false"),
+            "{text}"
+        );
+        let other = crate::core::Event::BudgetReset {
+            nat_gateway_id: "nat-0abc".into(),
+        };
+        assert!(budget_exhausted("arn:aws:sns:eu-west-1:123456789012:t", &other, None).is_none());
+    }
+
+    #[test]
+    fn with_chat_the_default_message_is_a_custom_notification_and_email_keeps_the_text() {
+        let r = report();
+        let rec = rec();
+        let mut c = ctx(&rec);
+        c.chat = true;
+        let n = notification("arn:aws:sns:us-east-1:123456789012:t", &c, &r).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&n.message).unwrap();
+        for protocol in ["default", "https", "sqs"] {
+            let chat: serde_json::Value =
+                serde_json::from_str(v[protocol].as_str().unwrap()).unwrap();
+            assert_eq!(chat["version"], "1.0");
+            assert_eq!(chat["source"], "custom");
+            assert_eq!(chat["content"]["textType"], "client-markdown");
+            assert!(!chat["content"]["description"].as_str().unwrap().is_empty());
+        }
+        assert!(
+            v["email"]
+                .as_str()
+                .unwrap()
+                .starts_with("NAT gateway nat-0abc")
+        );
+        let payload: serde_json::Value =
+            serde_json::from_str(v["lambda"].as_str().unwrap()).unwrap();
+        assert_eq!(payload["recording_id"], "rec-0abc-20260115T101300Z");
+    }
 }
