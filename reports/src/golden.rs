@@ -581,3 +581,22 @@ fn a_long_timeline_is_bucketed_on_a_terminal_but_complete_in_markdown() {
         150
     );
 }
+
+#[test]
+fn tables_cut_by_top_end_with_an_others_row_carrying_the_rest() {
+    let opts = ReportOptions {
+        top: 2,
+        ..ReportOptions::default()
+    };
+    let r = report(&["nat-cloudwatch.log"], &opts);
+    let text = render::terminal(&r);
+    let shown: u64 = r.talkers.iter().map(|t| t.bytes_total).sum();
+    let rest = crate::human_bytes(r.summary.bytes_total - shown);
+    let others = text
+        .lines()
+        .find(|l| l.contains("Others"))
+        .unwrap_or_else(|| panic!("no Others row:\n{text}"));
+    assert!(others.contains(&rest), "{others} lacks {rest}");
+    let all = report(&["nat-cloudwatch.log"], &ReportOptions::default());
+    assert!(!render::terminal(&all).contains("Others"));
+}

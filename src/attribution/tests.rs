@@ -153,6 +153,18 @@ async fn enrich_always_asks_again_and_a_failed_lookup_falls_back_with_a_warning(
         "{:?}",
         r.summary.warnings
     );
+    // One line, naming the call that was denied.
+    let denied: Vec<&String> = r
+        .summary
+        .warnings
+        .iter()
+        .filter(|w| w.contains("could not look the hosts up"))
+        .collect();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert!(
+        denied[0].contains("ec2:Describe") && denied[0].contains("was denied"),
+        "{denied:?}"
+    );
 }
 
 #[tokio::test]
