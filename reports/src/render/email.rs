@@ -134,10 +134,8 @@ pub fn email_summary(report: &Report) -> String {
 /// then the endpoints that would cost more than they save, and the services no endpoint serves.
 fn fix_lines(report: &Report) -> Vec<String> {
     let actions = &report.remediation.actions;
-    let (worth, loss): (Vec<_>, Vec<_>) = actions
-        .iter()
-        .filter(|a| a.command.is_some())
-        .partition(|a| !fixes::is_net_loss(a));
+    let (worth, rest) = fixes::split_actions(report);
+    let (loss, none): (Vec<_>, Vec<_>) = rest.into_iter().partition(|a| a.command.is_some());
     let mut lines = vec![String::new()];
     if worth.is_empty() {
         lines.push("What to fix: no VPC endpoint would pay for itself at this rate.".to_string());
@@ -156,11 +154,7 @@ fn fix_lines(report: &Report) -> Vec<String> {
             lines.push(format!("  - {}", fixes::action_heading(a)));
         }
     }
-    let none: Vec<&str> = actions
-        .iter()
-        .filter(|a| a.command.is_none())
-        .map(|a| service_name(&a.service))
-        .collect();
+    let none: Vec<&str> = none.iter().map(|a| service_name(&a.service)).collect();
     if !none.is_empty() {
         lines.push(format!(
             "No VPC endpoint carries: {} (see the report's services section).",

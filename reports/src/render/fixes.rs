@@ -65,6 +65,19 @@ pub(crate) fn cross_az_table(x: &CrossAz) -> TextTable {
 
 pub(crate) const REMEDIATION_TITLE: &str =
     "What to fix: VPC endpoints for the AWS services seen through the NAT";
+/// Title of the endpoints that would cost more than they save (and of services no endpoint
+/// serves): shown, but not as fixes.
+pub(crate) const NOT_FIXES_TITLE: &str = "Not worth an endpoint at this rate, or no endpoint";
+
+/// The report's actions as (fixes, the rest): an endpoint that would cost more a month than it
+/// saves, and a service no endpoint serves, are not fixes.
+pub(crate) fn split_actions(report: &Report) -> (Vec<&Remediation>, Vec<&Remediation>) {
+    report
+        .remediation
+        .actions
+        .iter()
+        .partition(|a| a.command.is_some() && !is_net_loss(a))
+}
 
 /// An endpoint whose hours would cost more a month than it saves: at the NAT's 30-day volume
 /// when measured, else at the recorded rate.
