@@ -69,6 +69,15 @@ pub(crate) const REMEDIATION_TITLE: &str =
 /// serves): shown, but not as fixes.
 pub(crate) const NOT_FIXES_TITLE: &str = "Not worth an endpoint at this rate, or no endpoint";
 
+/// The titled groups of actions a report shows: the fixes, then the rest; empty groups left out.
+pub(crate) fn action_groups(report: &Report) -> Vec<(&'static str, Vec<&Remediation>)> {
+    let (worth, rest) = split_actions(report);
+    [(REMEDIATION_TITLE, worth), (NOT_FIXES_TITLE, rest)]
+        .into_iter()
+        .filter(|(_, actions)| !actions.is_empty())
+        .collect()
+}
+
 /// The report's actions as (fixes, the rest): an endpoint that would cost more a month than it
 /// saves, and a service no endpoint serves, are not fixes.
 pub(crate) fn split_actions(report: &Report) -> (Vec<&Remediation>, Vec<&Remediation>) {

@@ -46,14 +46,7 @@ pub fn terminal(report: &Report) -> String {
         }
     }
     if !report.remediation.actions.is_empty() {
-        let (worth, rest) = fixes::split_actions(report);
-        for (title, actions) in [
-            (fixes::REMEDIATION_TITLE, worth),
-            (fixes::NOT_FIXES_TITLE, rest),
-        ] {
-            if actions.is_empty() {
-                continue;
-            }
+        for (title, actions) in fixes::action_groups(report) {
             out.push('\n');
             out.push_str(title);
             out.push('\n');
