@@ -100,6 +100,11 @@ pub struct NotifyConfig {
     pub report_s3_uri: String,
     /// How long the pre-signed link to the uploaded report works (S3 allows at most 7 days).
     pub presign_seconds: u64,
+    /// The `default` and `https` text is in the custom-notification format of Amazon Q
+    /// Developer in chat applications (AWS Chatbot), for topics wired to Slack or Teams.
+    pub chat: bool,
+    /// Notify once per spike that the recording budget kept it from being recorded.
+    pub on_budget_exhausted: bool,
 }
 
 /// The longest a pre-signed S3 link may work (SigV4's limit: 7 days).
@@ -111,16 +116,84 @@ impl Default for NotifyConfig {
             sns_topic_arn: String::new(),
             report_s3_uri: String::new(),
             presign_seconds: MAX_PRESIGN_SECONDS,
+            chat: false,
+            on_budget_exhausted: true,
         }
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReportConfig {
     pub out_dir: PathBuf,
     /// Rows per table; 0 = all.
     pub top: usize,
+    /// Prices in USD that win over the built-in table of the NAT's region (`None`: the table's;
+    /// a region the table lacks uses us-east-1's, with a warning in the report).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_price_per_gb: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_price_per_hour: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_endpoint_price_per_gb: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interface_endpoint_price_per_az_hour: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cross_az_price_per_gb: Option<f64>,
+}
+
+impl ReportConfig {
+    /// The price keys, as the reports crate takes them.
+    pub fn price_overrides(&self) -> nat_flowrec_reports::PriceOverrides {
+        nat_flowrec_reports::PriceOverrides {
+            nat_per_gb: self.nat_price_per_gb,
+            nat_per_hour: self.nat_price_per_hour,
+            interface_endpoint_per_gb: self.interface_endpoint_price_per_gb,
+            interface_endpoint_per_az_hour: self.interface_endpoint_price_per_az_hour,
+            cross_az_per_gb: self.cross_az_price_per_gb,
+        }
+    }
+
+    /// The prices of `region` with these overrides (checked by `validate`, so no error here
+    /// for a loaded configuration).
+    pub fn prices(
+        &self,
+        region: Option<&str>,
+    ) -> Result<nat_flowrec_reports::Prices, nat_flowrec_reports::ReportError> {
+        nat_flowrec_reports::Prices::resolve(region, &self.price_overrides())
+    }
+
+    fn validate(&self) -> Result<(), Invalid> {
+        check(
+            !self.out_dir.as_os_str().is_empty(),
+            "report.out_dir",
+            "\"\"".to_string(),
+            "a folder for exports and reports, e.g. \"nat-flowrec-reports\"",
+        )?;
+        for (key, value) in [
+            ("report.nat_price_per_gb", self.nat_price_per_gb),
+            ("report.nat_price_per_hour", self.nat_price_per_hour),
+            (
+                "report.interface_endpoint_price_per_gb",
+                self.interface_endpoint_price_per_gb,
+            ),
+            (
+                "report.interface_endpoint_price_per_az_hour",
+                self.interface_endpoint_price_per_az_hour,
+            ),
+            ("report.cross_az_price_per_gb", self.cross_az_price_per_gb),
+        ] {
+            if let Some(v) = value {
+                check(
+                    v.is_finite() && v >= 0.0,
+                    key,
+                    v.to_string(),
+                    "a price in USD, 0 or more (e.g. 0.048)",
+                )?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -371,12 +444,7 @@ impl Config {
         self.trigger.validate(self.nat_gateway_ids.len())?;
         self.recording.validate()?;
         self.notify.validate()?;
-        check(
-            !self.report.out_dir.as_os_str().is_empty(),
-            "report.out_dir",
-            "\"\"".to_string(),
-            "a folder for exports and reports, e.g. \"nat-flowrec-reports\"",
-        )
+        self.report.validate()
     }
 }
 
@@ -776,6 +844,11 @@ impl Default for ReportConfig {
         ReportConfig {
             out_dir: PathBuf::from("nat-flowrec-reports"),
             top: 20,
+            nat_price_per_gb: None,
+            nat_price_per_hour: None,
+            interface_endpoint_price_per_gb: None,
+            interface_endpoint_price_per_az_hour: None,
+            cross_az_price_per_gb: None,
         }
     }
 }
@@ -839,11 +912,23 @@ sns_topic_arn = ""
 report_s3_uri = ""
 # How long that link works, in seconds (at most 604800, 7 days).
 presign_seconds = 604800
+# true: the message for chat (Slack, Teams through Amazon Q Developer in chat applications,
+# formerly AWS Chatbot) is in its custom-notification format; e-mail keeps the text.
+chat = false
+# Notify once per spike that the recording budget kept it from being recorded.
+on_budget_exhausted = true
 
 [report]
 # Exports and reports, one folder per recording.
 out_dir = "nat-flowrec-reports"
 top = 20
+# Prices in USD; the built-in table of the NAT's region applies when they are left out (a region
+# the table lacks uses us-east-1's, and every report warns). See aws.amazon.com/vpc/pricing.
+# nat_price_per_gb = 0.045
+# nat_price_per_hour = 0.045
+# interface_endpoint_price_per_gb = 0.01
+# interface_endpoint_price_per_az_hour = 0.01
+# cross_az_price_per_gb = 0.01
 "#;
 
 #[cfg(test)]

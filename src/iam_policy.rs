@@ -184,10 +184,17 @@ fn document(statements: Vec<Value>) -> Value {
 /// The scheduled job: `check` (reconcile, trigger, start, stop, export, report, notify) and the
 /// manual `start`, `stop`, `reconcile`, `export`, `notify`.
 pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
-    let mut unscoped = vec!["ec2:DescribeNatGateways", "ec2:DescribeFlowLogs"];
-    if cfg.trigger.mode == TriggerMode::Metrics {
-        unscoped.push("cloudwatch:GetMetricData");
-    }
+    // GetMetricData also measures each report's coverage (in alarm mode too); the network reads
+    // name the report's hosts and the NAT's VPC, route tables and subnets in its fixes.
+    let unscoped = vec![
+        "ec2:DescribeNatGateways",
+        "ec2:DescribeFlowLogs",
+        "cloudwatch:GetMetricData",
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeInstances",
+        "ec2:DescribeSubnets",
+        "ec2:DescribeRouteTables",
+    ];
     let flow_log = scope.arn("ec2", "vpc-flow-log/*");
     let mut recorded: Vec<String> = vec![scope.arn("ec2", "network-interface/*")];
     // A regional NAT gateway is recorded as itself (resource type RegionalNatGateway).
@@ -304,8 +311,8 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
 }
 
 /// What the manual read-only commands call beyond the job: `doctor` (the NAT's network, the
-/// delivery role, the log group, the topic), `report --enrich` (owners of internal addresses)
-/// and `report --engine insights`.
+/// delivery role, the log group, the topic), `report --enrich` of plain files and
+/// `report --engine insights`.
 pub fn operator_policy(scope: &Scope, cfg: &Config) -> Value {
     let role = &cfg.recording.deliver_logs_role_arn;
     let mut statements = vec![
@@ -575,7 +582,7 @@ mod tests {
     }
 
     #[test]
-    fn alarm_mode_reads_only_the_named_alarms_and_no_metrics() {
+    fn alarm_mode_reads_only_the_named_alarms() {
         let cfg = config("[trigger]\nmode = \"alarm\"\nalarm_names = [\"nat-spike\"]\n");
         let scope = Scope::new(&cfg, None, None).unwrap();
         let job = job_policy(&scope, &cfg);
@@ -583,7 +590,8 @@ mod tests {
             statement(&job, "ReadTheTriggerAlarms")["Resource"],
             json!(["arn:aws:cloudwatch:eu-west-1:123456789012:alarm:nat-spike"])
         );
-        assert!(!granted_actions(&job).contains("cloudwatch:GetMetricData"));
+        // The metrics still measure each report's coverage and the NAT's last 30 days.
+        assert!(granted_actions(&job).contains("cloudwatch:GetMetricData"));
     }
 
     #[test]

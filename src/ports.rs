@@ -260,9 +260,21 @@ pub trait ReportStore {
     ) -> impl Future<Output = Result<String, AwsError>>;
 }
 
-/// Everything the scheduled job needs.
-pub trait Cloud: Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore {}
-impl<T: Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore> Cloud for T {}
+/// The region the clients call: the NAT's, whose prices and endpoint names a report uses.
+pub trait Located {
+    /// `None` when no region was resolved (the simulator).
+    fn region(&self) -> Option<String>;
+}
+
+/// Everything the scheduled job needs (the inventory attributes its reports).
+pub trait Cloud:
+    Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore + Inventory + Located
+{
+}
+impl<T: Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore + Inventory + Located> Cloud
+    for T
+{
+}
 
 /// What kind of failure an AWS call had, decided by the SDK's typed predicates and error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,9 @@
 //! Keeping the format and the NAT's IPs beside the records is what lets a report read the legs
 //! right without asking AWS again.
 //!
-//! The writer never leaves a half-written file under the final name: it writes `<path>.tmp`,
-//! fsyncs it, and renames it into place in `finish`.
+//! The writer never leaves a half-written file under the final name: it writes the hidden
+//! `.<name>.tmp` beside it (which a folder's report skips, even when a killed export leaves it
+//! behind), fsyncs it, and renames it into place in `finish`.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -28,6 +29,8 @@ pub struct ExportMeta {
     pub format: LogFormat,
     pub recording_id: Option<String>,
     pub nat_gateway_id: Option<String>,
+    /// The AWS region of the NAT gateway: its prices and endpoint names are the region's.
+    pub region: Option<String>,
     /// The ENI whose flow log the events came from.
     pub interface_id: Option<String>,
     /// The NAT gateway's private addresses (they decide the leg when the format has no `pkt-*`).
@@ -50,6 +53,9 @@ impl ExportMeta {
         }
         if let Some(id) = &self.nat_gateway_id {
             lines.push(format!("#nat-gateway {id}"));
+        }
+        if let Some(region) = &self.region {
+            lines.push(format!("#region {region}"));
         }
         if let Some(id) = &self.interface_id {
             lines.push(format!("#interface {id}"));
@@ -87,6 +93,7 @@ impl ExportMeta {
             }
             "recording" => self.recording_id = one_word("recording id")?,
             "nat-gateway" => self.nat_gateway_id = one_word("NAT gateway id (nat-...)")?,
+            "region" => self.region = one_word("AWS region (e.g. eu-west-1)")?,
             "interface" => self.interface_id = one_word("network interface id (eni-...)")?,
             "nat-ip" => {
                 let ip = value.parse::<IpAddr>().map_err(|_| {
@@ -121,6 +128,14 @@ impl ExportMeta {
     }
 }
 
+/// `.<name>.tmp` in `path`'s folder: hidden, so readers of the folder pass it by.
+pub fn hidden_tmp(path: &Path) -> PathBuf {
+    let mut name = std::ffi::OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
 /// Writes one export file; see the module docs for the layout.
 pub struct ExportWriter {
     path: PathBuf,
@@ -144,15 +159,15 @@ fn check_word(what: &str, value: &Option<String>) -> io::Result<()> {
 }
 
 impl ExportWriter {
-    /// Starts `path` (written as `<path>.tmp` until [`ExportWriter::finish`]) with `meta`'s header.
+    /// Starts `path` (written as the hidden `.<name>.tmp` beside it until
+    /// [`ExportWriter::finish`]) with `meta`'s header.
     pub fn create(path: impl AsRef<Path>, meta: &ExportMeta) -> io::Result<ExportWriter> {
         check_word("recording id", &meta.recording_id)?;
         check_word("NAT gateway id", &meta.nat_gateway_id)?;
+        check_word("region", &meta.region)?;
         check_word("interface id", &meta.interface_id)?;
         let path = path.as_ref().to_path_buf();
-        let mut tmp = path.clone().into_os_string();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
+        let tmp = hidden_tmp(&path);
         let file = File::create(&tmp)?;
         let mut writer = ExportWriter {
             path,
@@ -238,6 +253,7 @@ mod tests {
             format: LogFormat::default(),
             recording_id: Some("rec-20240501T100000Z-nat-0a1b".into()),
             nat_gateway_id: Some("nat-0a1b2c3d4e5f67890".into()),
+            region: Some("eu-west-1".into()),
             interface_id: Some("eni-0123456789abcdef0".into()),
             nat_ips: vec![
                 "10.0.0.220".parse().expect("ip"),
@@ -289,7 +305,7 @@ mod tests {
         let err = m.apply_header_line("#recording two words").unwrap_err();
         assert!(err.contains("one recording id"), "{err}");
         // Keys a later version adds are ignored, not errors.
-        assert_eq!(m.apply_header_line("#region us-east-1"), Ok(()));
+        assert_eq!(m.apply_header_line("#compression zstd"), Ok(()));
     }
 
     #[test]
@@ -311,18 +327,18 @@ mod tests {
         assert_eq!(w.events(), 1);
         // Until finish, only the temporary file exists.
         assert!(!path.exists());
-        assert!(dir.join("b.log.gz.tmp").exists());
+        assert!(dir.join(".b.log.gz.tmp").exists());
         let done = w.finish().expect("finish");
         assert_eq!(done, path);
         assert!(path.exists());
-        assert!(!dir.join("b.log.gz.tmp").exists());
+        assert!(!dir.join(".b.log.gz.tmp").exists());
 
         // Dropped without finish: nothing is left behind.
         let path = dir.join("c.log.gz");
         let w = ExportWriter::create(&path, &meta()).expect("create");
         drop(w);
         assert!(!path.exists());
-        assert!(!dir.join("c.log.gz.tmp").exists());
+        assert!(!dir.join(".c.log.gz.tmp").exists());
         let _ = fs::remove_dir_all(&dir);
     }
 }

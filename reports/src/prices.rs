@@ -1,13 +1,23 @@
 //! What NAT and VPC-endpoint traffic costs, per region: the one place prices live.
 //!
-//! GB means 10^9 bytes here, as on AWS bills. Prices are the public on-demand list prices (USD)
-//! at the time of writing; they change, so every one of them can be overridden (`--region`,
-//! `--nat-price-per-gb`, config).
+//! GB means 10^9 bytes here, as on AWS bills. The built-in prices are the public on-demand list
+//! prices in USD, as of 2025-06 (source: the AWS VPC pricing page, aws.amazon.com/vpc/pricing,
+//! "NAT Gateway pricing"; the AWS PrivateLink pricing page, aws.amazon.com/privatelink/pricing,
+//! for interface endpoints; the EC2 on-demand pricing page, "Data Transfer within the same AWS
+//! Region", for cross-AZ traffic). They were not re-read online when this table was written, and
+//! AWS changes them: every price can be overridden (`report.nat_price_per_gb` and the other
+//! `report.*_price_*` keys, `--nat-price-per-gb`).
+//!
+//! A region is in the table only where all five of its prices were known with confidence;
+//! the others (ap-east-1, ap-northeast-2, ap-northeast-3, ap-southeast-2..7, ap-south-2,
+//! af-south-1, ca-west-1, eu-west-3, eu-north-1, eu-south-1, eu-south-2, eu-central-2,
+//! il-central-1, me-south-1, me-central-1, mx-central-1, sa-east-1, ...) fall back to us-east-1's
+//! prices with a warning in every report, so nobody reads a guess as a fact.
 //!
 //! The per-recording saving of an interface endpoint counts only its per-GB charge: its hourly
 //! charge (`interface_endpoint_per_az_hour`, per AZ the endpoint is placed in) is a standing cost
 //! that does not depend on how much traffic a recording saw, so the outputs state it beside the
-//! saving instead of folding a guessed AZ count and lifetime into it.
+//! saving (and net it out of the monthly figures when the AZs are known).
 
 use serde::Serialize;
 
@@ -22,47 +32,99 @@ pub struct Prices {
     pub region: String,
     /// NAT gateway data processing, per GB, charged in both directions.
     pub nat_per_gb: f64,
+    /// NAT gateway, per hour it exists (per AZ for a regional NAT).
+    pub nat_per_hour: f64,
     /// Interface endpoint (PrivateLink) data processing, per GB.
     pub interface_endpoint_per_gb: f64,
-    /// Interface endpoint, per AZ and hour (not included in savings, see the module docs).
+    /// Interface endpoint, per AZ and hour (netted out of monthly savings when the AZs are known).
     pub interface_endpoint_per_az_hour: f64,
     /// Gateway endpoints (S3, DynamoDB) are free.
     pub gateway_endpoint_per_gb: f64,
     /// Data transfer between AZs of a region, per GB in each direction: what a host pays on
     /// top of NAT processing when its NAT gateway sits in another AZ.
     pub cross_az_per_gb: f64,
+    /// The prices (config key names) that `region` has no built-in value for and that no
+    /// override gave: us-east-1's are used for them, and the report warns.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fallback: Vec<&'static str>,
 }
 
-/// region, NAT per GB, interface endpoint per GB, interface endpoint per AZ-hour.
-const TABLE: &[(&str, f64, f64, f64)] = &[
-    ("us-east-1", 0.045, 0.01, 0.01),
-    ("us-east-2", 0.045, 0.01, 0.01),
-    ("us-west-2", 0.045, 0.01, 0.01),
-    ("eu-west-1", 0.048, 0.01, 0.011),
-    ("eu-central-1", 0.052, 0.01, 0.012),
+/// Prices given by the user (config `report.*_price_*`, `--nat-price-per-gb`); each wins over
+/// the table.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PriceOverrides {
+    pub nat_per_gb: Option<f64>,
+    pub nat_per_hour: Option<f64>,
+    pub interface_endpoint_per_gb: Option<f64>,
+    pub interface_endpoint_per_az_hour: Option<f64>,
+    pub cross_az_per_gb: Option<f64>,
+}
+
+/// One region's built-in prices.
+struct Row {
+    region: &'static str,
+    nat_per_gb: f64,
+    nat_per_hour: f64,
+    interface_endpoint_per_gb: f64,
+    interface_endpoint_per_az_hour: f64,
+    cross_az_per_gb: f64,
+}
+
+const fn row(region: &'static str, nat: f64, ie_hour: f64) -> Row {
+    // NAT processing and NAT hours cost the same per unit in every region of the table;
+    // PrivateLink processing is $0.01/GB (first PB) and cross-AZ transfer $0.01/GB each way.
+    Row {
+        region,
+        nat_per_gb: nat,
+        nat_per_hour: nat,
+        interface_endpoint_per_gb: 0.01,
+        interface_endpoint_per_az_hour: ie_hour,
+        cross_az_per_gb: 0.01,
+    }
+}
+
+/// Built-in prices (see the module docs for the date and the source).
+const TABLE: &[Row] = &[
+    row("us-east-1", 0.045, 0.01),
+    row("us-east-2", 0.045, 0.01),
+    row("us-west-1", 0.048, 0.011),
+    row("us-west-2", 0.045, 0.01),
+    row("ca-central-1", 0.05, 0.011),
+    row("eu-west-1", 0.048, 0.011),
+    row("eu-west-2", 0.05, 0.011),
+    row("eu-central-1", 0.052, 0.012),
+    row("ap-northeast-1", 0.062, 0.014),
+    row("ap-southeast-1", 0.059, 0.013),
+    row("ap-south-1", 0.056, 0.011),
 ];
 
-/// Cross-AZ data transfer, per GB in each direction; the same in every region of `TABLE`.
-const CROSS_AZ_PER_GB: f64 = 0.01;
-
-/// The region used when none is given.
+/// The region used when none is given, and whose prices stand in for a region's unknown ones.
 pub const DEFAULT_REGION: &str = "us-east-1";
+
+/// The config key of each price, as warnings name them.
+const NAT_PER_GB_KEY: &str = "report.nat_price_per_gb";
+const NAT_PER_HOUR_KEY: &str = "report.nat_price_per_hour";
+const IE_PER_GB_KEY: &str = "report.interface_endpoint_price_per_gb";
+const IE_PER_AZ_HOUR_KEY: &str = "report.interface_endpoint_price_per_az_hour";
+const CROSS_AZ_KEY: &str = "report.cross_az_price_per_gb";
 
 impl Default for Prices {
     fn default() -> Self {
-        Prices::from_row(TABLE[0])
+        Prices::from_row(&TABLE[0])
     }
 }
 
 impl Prices {
-    fn from_row((region, nat, ie_gb, ie_hour): (&str, f64, f64, f64)) -> Self {
+    fn from_row(row: &Row) -> Self {
         Prices {
-            region: region.to_string(),
-            nat_per_gb: nat,
-            interface_endpoint_per_gb: ie_gb,
-            interface_endpoint_per_az_hour: ie_hour,
+            region: row.region.to_string(),
+            nat_per_gb: row.nat_per_gb,
+            nat_per_hour: row.nat_per_hour,
+            interface_endpoint_per_gb: row.interface_endpoint_per_gb,
+            interface_endpoint_per_az_hour: row.interface_endpoint_per_az_hour,
             gateway_endpoint_per_gb: 0.0,
-            cross_az_per_gb: CROSS_AZ_PER_GB,
+            cross_az_per_gb: row.cross_az_per_gb,
+            fallback: Vec::new(),
         }
     }
 
@@ -70,45 +132,92 @@ impl Prices {
     pub fn for_region(region: &str) -> Option<Prices> {
         TABLE
             .iter()
-            .find(|row| row.0 == region)
-            .map(|row| Prices::from_row(*row))
+            .find(|row| row.region == region)
+            .map(Prices::from_row)
     }
 
     /// The regions with built-in prices.
     pub fn known_regions() -> impl Iterator<Item = &'static str> {
-        TABLE.iter().map(|row| row.0)
+        TABLE.iter().map(|row| row.region)
     }
 
-    /// Prices for `region` with an optional NAT price override. A region without built-in
-    /// prices is accepted only with the NAT price given (the endpoint prices then default to
-    /// us-east-1's, which are the same in most regions).
-    pub fn resolve(region: Option<&str>, nat_per_gb: Option<f64>) -> Result<Prices, ReportError> {
+    /// Prices for `region` (us-east-1 when `None`) with the user's overrides. A region without
+    /// built-in prices takes us-east-1's for every price not overridden, and lists them in
+    /// `fallback` (see [`Prices::warning`]). Only a negative or non-finite override is an error.
+    pub fn resolve(
+        region: Option<&str>,
+        overrides: &PriceOverrides,
+    ) -> Result<Prices, ReportError> {
         let region = region.unwrap_or(DEFAULT_REGION);
-        let mut prices = match (Prices::for_region(region), nat_per_gb) {
-            (Some(p), _) => p,
-            (None, Some(_)) => Prices {
-                region: region.to_string(),
-                ..Prices::default()
-            },
-            (None, None) => {
-                return Err(ReportError::UnknownRegion {
+        let (mut prices, known) = match Prices::for_region(region) {
+            Some(p) => (p, true),
+            None => (
+                Prices {
                     region: region.to_string(),
-                    known: Prices::known_regions().collect::<Vec<_>>().join(", "),
-                });
-            }
+                    ..Prices::default()
+                },
+                false,
+            ),
         };
-        if let Some(nat) = nat_per_gb {
-            if !nat.is_finite() || nat < 0.0 {
-                return Err(ReportError::BadPrice {
-                    name: "nat-price-per-gb",
-                    value: nat,
-                });
+        let slots: [(&'static str, Option<f64>, &mut f64); 5] = [
+            (NAT_PER_GB_KEY, overrides.nat_per_gb, &mut prices.nat_per_gb),
+            (
+                NAT_PER_HOUR_KEY,
+                overrides.nat_per_hour,
+                &mut prices.nat_per_hour,
+            ),
+            (
+                IE_PER_GB_KEY,
+                overrides.interface_endpoint_per_gb,
+                &mut prices.interface_endpoint_per_gb,
+            ),
+            (
+                IE_PER_AZ_HOUR_KEY,
+                overrides.interface_endpoint_per_az_hour,
+                &mut prices.interface_endpoint_per_az_hour,
+            ),
+            (
+                CROSS_AZ_KEY,
+                overrides.cross_az_per_gb,
+                &mut prices.cross_az_per_gb,
+            ),
+        ];
+        let mut fallback = Vec::new();
+        for (key, given, slot) in slots {
+            match given {
+                Some(value) if !value.is_finite() || value < 0.0 => {
+                    return Err(ReportError::BadPrice { name: key, value });
+                }
+                Some(value) => *slot = value,
+                None if !known => fallback.push(key),
+                None => {}
             }
-            prices.nat_per_gb = nat;
         }
+        prices.fallback = fallback;
         Ok(prices)
     }
 
+    /// What the report must say when some prices are us-east-1's stand-ins; `None` when every
+    /// price is the region's own or the user's.
+    pub fn warning(&self) -> Option<String> {
+        let first = *self.fallback.first()?;
+        Some(if first == NAT_PER_GB_KEY {
+            let others = match &self.fallback[1..] {
+                [] => String::new(),
+                rest => format!(" (and {})", rest.join(", ")),
+            };
+            format!(
+                "prices for {} unknown: using us-east-1's; set {NAT_PER_GB_KEY}{others} to the region's prices from aws.amazon.com/vpc/pricing",
+                self.region
+            )
+        } else {
+            format!(
+                "some prices for {} unknown: using us-east-1's for {}; set them to the region's prices from aws.amazon.com/vpc/pricing",
+                self.region,
+                self.fallback.join(", ")
+            )
+        })
+    }
     /// NAT data-processing cost of `bytes`.
     pub fn nat_cost(&self, bytes: u64) -> f64 {
         gb(bytes) * self.nat_per_gb
@@ -200,7 +309,7 @@ mod tests {
 
     #[test]
     fn us_east_1_is_the_default_and_charges_nat_both_ways_at_0_045() {
-        let p = Prices::resolve(None, None).unwrap();
+        let p = Prices::resolve(None, &PriceOverrides::default()).unwrap();
         assert_eq!(p.region, "us-east-1");
         // 2 GB (10^9 bytes each) through the NAT.
         assert!((p.nat_cost(2_000_000_000) - 0.09).abs() < 1e-12);
@@ -229,24 +338,73 @@ mod tests {
     }
 
     #[test]
-    fn unknown_region_needs_a_nat_price_and_says_which_regions_are_known() {
-        let err = Prices::resolve(Some("xx-nowhere-1"), None).unwrap_err();
-        let msg = err.to_string();
-        assert!(
-            msg.contains("xx-nowhere-1") && msg.contains("us-east-1"),
-            "{msg}"
-        );
-        let p = Prices::resolve(Some("xx-nowhere-1"), Some(0.07)).unwrap();
+    fn an_unknown_region_uses_us_east_1s_prices_and_says_so() {
+        let p = Prices::resolve(Some("xx-nowhere-1"), &PriceOverrides::default()).unwrap();
         assert_eq!(p.region, "xx-nowhere-1");
+        assert_eq!(p.nat_per_gb, 0.045);
+        let warning = p.warning().unwrap();
+        assert!(
+            warning.starts_with(
+                "prices for xx-nowhere-1 unknown: using us-east-1's; set report.nat_price_per_gb"
+            ),
+            "{warning}"
+        );
+        let given = PriceOverrides {
+            nat_per_gb: Some(0.07),
+            ..PriceOverrides::default()
+        };
+        let p = Prices::resolve(Some("xx-nowhere-1"), &given).unwrap();
         assert_eq!(p.nat_per_gb, 0.07);
+        let warning = p.warning().unwrap();
+        assert!(
+            warning.contains("using us-east-1's for report.nat_price_per_hour"),
+            "{warning}"
+        );
+        assert_eq!(
+            Prices::resolve(Some("eu-west-1"), &PriceOverrides::default())
+                .unwrap()
+                .warning(),
+            None
+        );
     }
 
     #[test]
-    fn override_wins_over_the_table_and_rejects_negative_prices() {
-        let p = Prices::resolve(Some("eu-west-1"), Some(0.05)).unwrap();
+    fn every_region_of_the_table_has_all_its_prices() {
+        for region in Prices::known_regions() {
+            let p = Prices::for_region(region).unwrap();
+            for price in [
+                p.nat_per_gb,
+                p.nat_per_hour,
+                p.interface_endpoint_per_gb,
+                p.interface_endpoint_per_az_hour,
+                p.cross_az_per_gb,
+            ] {
+                assert!(price > 0.0 && price < 1.0, "{region}: {price}");
+            }
+        }
+        assert_eq!(Prices::for_region("eu-west-1").unwrap().nat_per_gb, 0.048);
+    }
+
+    #[test]
+    fn overrides_win_over_the_table_and_reject_negative_prices() {
+        let given = PriceOverrides {
+            nat_per_gb: Some(0.05),
+            cross_az_per_gb: Some(0.02),
+            ..PriceOverrides::default()
+        };
+        let p = Prices::resolve(Some("eu-west-1"), &given).unwrap();
         assert_eq!(p.nat_per_gb, 0.05);
+        assert_eq!(p.cross_az_per_gb, 0.02);
         assert_eq!(p.interface_endpoint_per_az_hour, 0.011);
-        assert!(Prices::resolve(None, Some(-1.0)).is_err());
-        assert!(Prices::resolve(None, Some(f64::NAN)).is_err());
+        let bad = |v| PriceOverrides {
+            interface_endpoint_per_gb: Some(v),
+            ..PriceOverrides::default()
+        };
+        let err = Prices::resolve(None, &bad(-1.0)).unwrap_err().to_string();
+        assert!(
+            err.contains("report.interface_endpoint_price_per_gb"),
+            "{err}"
+        );
+        assert!(Prices::resolve(None, &bad(f64::NAN)).is_err());
     }
 }

@@ -2,16 +2,18 @@
 //! service (and per VPC, when the binary found the NAT's VPC), the AWS CLI command that creates
 //! the VPC endpoint, with what it would save at the recorded rate over a month.
 //!
-//! The monthly figures extrapolate the report's window linearly to 730 hours. A recording is
-//! usually made during a spike, so they say what a month *at that rate* would cost, not what the
-//! next month will: the report says so beside them. Without an [`Attribution`] (no AWS at report
-//! time) the commands carry placeholders (`<vpc-id>`, ...) for the user to fill in.
+//! Two monthly figures: the spike extrapolation (the report's window stretched linearly to 730
+//! hours: what a month *at the recorded rate* would cost, which overstates a normal month since
+//! recordings are made during spikes), and, when the NAT's last 30 days were measured
+//! (`NatMonth`), the service's share of the recording applied to the NAT's own 30-day volume:
+//! the figure to defend, shown first. Without an [`Attribution`] (no AWS at report time) the
+//! commands carry placeholders (`<vpc-id>`, ...) for the user to fill in.
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::attribution::{Attribution, NatSite};
+use crate::attribution::NatSite;
 use crate::model::Report;
 use crate::prices::EndpointKind;
 use crate::tables::round_money;
@@ -32,6 +34,10 @@ pub struct RemediationPlan {
     pub months_factor: f64,
     /// The sentence that says how the monthly figures were made.
     pub extrapolation: String,
+    /// The NAT's 30-day volume (scaled to 730 hours) divided by the report's bytes: what the
+    /// window's figures are multiplied by for the 30-day monthly figures; `None` unmeasured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month_factor: Option<f64>,
     pub actions: Vec<Remediation>,
 }
 
@@ -56,6 +62,13 @@ pub struct Remediation {
     pub monthly_endpoint_hours_usd: Option<f64>,
     /// `monthly_saving_usd - monthly_endpoint_hours_usd`, when both are known.
     pub monthly_net_usd: Option<f64>,
+    /// The saving at the NAT's own last-30-days volume (the service's share of the recording
+    /// applied to it); `None` when the 30 days were not measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_saving_30d_usd: Option<f64>,
+    /// `monthly_saving_30d_usd - monthly_endpoint_hours_usd`, when both are known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_net_30d_usd: Option<f64>,
     /// What the command does and what it does not cover.
     pub advice: String,
 }
@@ -68,13 +81,15 @@ struct Target {
     subnet_ids: Vec<String>,
 }
 
-/// The endpoint commands for `report`'s services; `attribution` (when AWS was asked) supplies
-/// the VPCs, route tables and subnets, else the commands carry placeholders.
-pub(crate) fn plan(report: &Report, attribution: Option<&Attribution>) -> RemediationPlan {
+/// The endpoint commands for `report`'s services; its attribution (when AWS was asked)
+/// supplies the region, VPCs, route tables and subnets, else the commands carry placeholders.
+pub(crate) fn plan(report: &Report) -> RemediationPlan {
     let s = &report.summary;
+    let attribution = report.attribution.as_ref();
     let region = attribution
         .and_then(|a| a.region.clone())
         .unwrap_or_else(|| s.prices.region.clone());
+    let month_factor = report.month.as_ref().and_then(|m| m.factor(s.bytes_total));
     let window_seconds = s.window.as_ref().map_or(0, |w| {
         (w.end_unix - w.start_unix).max(0) + LAST_INTERVAL_SECONDS
     });
@@ -106,6 +121,7 @@ pub(crate) fn plan(report: &Report, attribution: Option<&Attribution>) -> Remedi
                 report,
                 window_seconds > 0,
                 months_factor,
+                month_factor,
             ));
         }
     }
@@ -113,6 +129,7 @@ pub(crate) fn plan(report: &Report, attribution: Option<&Attribution>) -> Remedi
         window_seconds: u64::try_from(window_seconds).unwrap_or(0),
         months_factor: (months_factor * 1000.0).round() / 1000.0,
         extrapolation,
+        month_factor: month_factor.map(|f| (f * 1000.0).round() / 1000.0),
         actions,
     }
 }
@@ -152,6 +169,7 @@ fn action(
     report: &Report,
     has_window: bool,
     months_factor: f64,
+    month_factor: Option<f64>,
 ) -> Remediation {
     let p = &report.summary.prices;
     let name =
@@ -210,6 +228,13 @@ fn action(
         (Some(m), Some(h)) => Some(round_money(m - h)),
         _ => None,
     };
+    let monthly_30d = month_factor
+        .filter(|_| command.is_some())
+        .map(|f| round_money(saving_usd * f));
+    let net_30d = match (monthly_30d, hours) {
+        (Some(m), Some(h)) => Some(round_money(m - h)),
+        _ => None,
+    };
     Remediation {
         service: service.to_string(),
         endpoint,
@@ -225,6 +250,8 @@ fn action(
         monthly_saving_usd: monthly,
         monthly_endpoint_hours_usd: hours.map(round_money),
         monthly_net_usd: net,
+        monthly_saving_30d_usd: monthly_30d,
+        monthly_net_30d_usd: net_30d,
         advice,
     }
 }

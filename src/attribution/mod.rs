@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use nat_flowrec_parsers::{FlowLogFile, LogFormat};
 use nat_flowrec_reports::{Attribution, Report};
 
-use crate::ports::Inventory;
+use crate::ports::{AwsErrorKind, Inventory};
 
 pub mod cache;
 mod lookup;
@@ -49,6 +49,8 @@ pub struct RecordingFolder {
     pub dir: PathBuf,
     pub nat_gateway_ids: Vec<String>,
     pub nat_ips: Vec<IpAddr>,
+    /// The NAT's region, as the export files name it.
+    pub region: Option<String>,
 }
 
 /// What attribution will do for one report.
@@ -67,11 +69,8 @@ impl Plan {
         default_format: &LogFormat,
         nat_ips: &[IpAddr],
     ) -> Plan {
-        let folders = if mode == EnrichMode::Never {
-            Vec::new()
-        } else {
-            recording_folders(paths, default_format)
-        };
+        // Read under --no-enrich too: the folders' region prices the report.
+        let folders = recording_folders(paths, default_format);
         Plan {
             mode,
             folders,
@@ -86,6 +85,11 @@ impl Plan {
             EnrichMode::Auto => !self.folders.is_empty(),
             EnrichMode::Always => true,
         }
+    }
+
+    /// The region the recording folders' export files name (the first one's).
+    pub fn region(&self) -> Option<&str> {
+        self.folders.iter().find_map(|f| f.region.as_deref())
     }
 
     fn nat_gateway_ids(&self) -> Vec<String> {
@@ -124,11 +128,15 @@ pub fn recording_folders(paths: &[PathBuf], default_format: &LogFormat) -> Vec<R
                     dir: dir.to_path_buf(),
                     nat_gateway_ids: Vec::new(),
                     nat_ips: Vec::new(),
+                    region: None,
                 });
                 folders.len() - 1
             }
         };
         if let Some(folder) = folders.get_mut(index) {
+            if folder.region.is_none() {
+                folder.region.clone_from(&meta.region);
+            }
             if let Some(id) = &meta.nat_gateway_id
                 && !folder.nat_gateway_ids.contains(id)
             {
@@ -235,9 +243,7 @@ pub async fn enrich<I: Inventory>(
                     }
                 }
             }
-            Ok(Err(e)) => warnings.push(format!(
-                "could not look the hosts up in AWS ({e}); the tables show addresses only (--no-enrich skips the lookup)"
-            )),
+            Ok(Err(e)) => warnings.push(lookup_failed(&e)),
             Err(_) => warnings.push(format!(
                 "looking the hosts up in AWS took longer than {}s and was given up; the tables show addresses only (--no-enrich skips the lookup)",
                 LOOKUP_TIMEOUT.as_secs()
@@ -256,6 +262,23 @@ pub async fn enrich<I: Inventory>(
     report.summary.notes.extend(notes);
     report.summary.warnings.extend(warnings);
     report.cut_to_top(top);
+}
+
+/// The one line a failed lookup leaves in the report: why, and for a refusal the permission.
+fn lookup_failed(e: &crate::ports::AwsError) -> String {
+    match e.kind {
+        AwsErrorKind::AccessDenied => format!(
+            "could not look the hosts up in AWS: {} was denied (grant it to the role nat-flowrec runs as; `nat-flowrec iam-policy` prints the policy); the tables show addresses only",
+            e.operation
+        ),
+        AwsErrorKind::Throttled => format!(
+            "could not look the hosts up in AWS: {} was throttled; the tables show addresses only (the next report of this recording tries again)",
+            e.operation
+        ),
+        _ => format!(
+            "could not look the hosts up in AWS ({e}); the tables show addresses only (--no-enrich skips the lookup)"
+        ),
+    }
 }
 
 #[cfg(test)]

@@ -33,6 +33,7 @@ fn recording(dir: &Path) -> PathBuf {
         format: LogFormat::default(),
         recording_id: Some("rec-1".into()),
         nat_gateway_id: Some("nat-0sim".into()),
+        region: None,
         interface_id: Some("eni-a".into()),
         nat_ips: vec![ip("10.0.0.220")],
         window_start: Some(1_714_557_600),
@@ -151,6 +152,18 @@ async fn enrich_always_asks_again_and_a_failed_lookup_falls_back_with_a_warning(
             .any(|w| w.contains("could not look the hosts up")),
         "{:?}",
         r.summary.warnings
+    );
+    // One line, naming the call that was denied.
+    let denied: Vec<&String> = r
+        .summary
+        .warnings
+        .iter()
+        .filter(|w| w.contains("could not look the hosts up"))
+        .collect();
+    assert_eq!(denied.len(), 1, "{denied:?}");
+    assert!(
+        denied[0].contains("ec2:Describe") && denied[0].contains("was denied"),
+        "{denied:?}"
     );
 }
 

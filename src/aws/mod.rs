@@ -177,6 +177,14 @@ impl AwsCloud {
     }
 }
 
+impl crate::ports::Located for AwsCloud {
+    /// The region the SDK resolved: `--region` or the config's, else the environment or the
+    /// profile.
+    fn region(&self) -> Option<String> {
+        self.ec2.config().region().map(|r| r.to_string())
+    }
+}
+
 impl Ec2 for AwsCloud {
     async fn nat_gateways(&self, ids: &[String]) -> Result<Vec<NatGateway>, AwsError> {
         Ec2::nat_gateways(&self.ec2, ids).await

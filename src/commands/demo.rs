@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
-use nat_flowrec_reports::render;
+use nat_flowrec_reports::{DEFAULT_REGION, render};
 
 use super::setup;
 use crate::cli::{DemoArgs, GlobalArgs};
@@ -91,7 +91,9 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     }
     for rec in finished {
         let measured = rt.block_on(report::measure(&sim, rec))?;
-        let built = report::build(rec, &cfg, &measured)?;
+        let region = cfg.region.as_deref().unwrap_or(DEFAULT_REGION);
+        let mut built = report::build(rec, &cfg, region, &measured)?;
+        built.cut_to_top(cfg.report.top);
         println!("\nThe report of recording {}:\n", rec.recording_id);
         print!("{}", render::terminal(&built));
     }

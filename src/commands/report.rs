@@ -20,23 +20,34 @@ use super::setup;
 use crate::attribution::{self, EnrichMode, Plan};
 use crate::aws::{AwsCloud, AwsSettings};
 use crate::cli::{GlobalArgs, ReportArgs};
+use crate::config::Config;
 
 pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     if args.recording.is_some() {
         return super::report_insights::run(global, args);
     }
-    let mut opts = options(global, args)?;
+    let default_format = match &args.format {
+        Some(text) => LogFormat::parse(text).with_context(|| format!("--format `{text}`"))?,
+        None => LogFormat::default(),
+    };
     let plan = Plan::new(
         enrich_mode(args),
         &args.paths,
-        &opts.default_format,
+        &default_format,
         &args.nat_ips,
     );
+    let mut opts = options(global, args, default_format, plan.region())?;
     // The cross-AZ total needs every host: build whole, attribute, then cut to --top.
     if plan.active() {
         opts.top = 0;
     }
     let mut report = build_report(&args.paths, &opts)?;
+    // A recording's folder keeps the NAT's last 30 days: its monthly figures, offline too.
+    if let [folder] = plan.folders.as_slice()
+        && let Some(month) = crate::pipeline::month::load(&folder.dir)
+    {
+        report.set_month(month);
+    }
     if plan.active() && report.summary.files_read > 0 {
         attribute(global, args, &plan, &mut report)?;
     } else if plan.active() {
@@ -96,8 +107,12 @@ fn attribute(
     report: &mut Report,
 ) -> anyhow::Result<()> {
     let now = setup::clock(global)?;
+    // The NAT's own region, as its export files name it, unless --region says otherwise.
     let settings = AwsSettings {
-        region: global.region.clone(),
+        region: global
+            .region
+            .clone()
+            .or_else(|| plan.region().map(str::to_owned)),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
     };
@@ -116,14 +131,32 @@ fn attribute(
     Ok(())
 }
 
-/// The flags, validated and resolved into what the library needs.
-fn options(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ReportOptions> {
-    let default_format = match &args.format {
-        Some(text) => LogFormat::parse(text).with_context(|| format!("--format `{text}`"))?,
-        None => LogFormat::default(),
+/// The flags, validated and resolved into what the library needs. The prices are those of
+/// `--price-region`, else `--region`, else the region a recording folder's export files name,
+/// else the configuration's (when its file exists); price flags win over the config's keys.
+fn options(
+    global: &GlobalArgs,
+    args: &ReportArgs,
+    default_format: LogFormat,
+    recorded_region: Option<&str>,
+) -> anyhow::Result<ReportOptions> {
+    let cfg = if global.config.is_file() {
+        Some(Config::load(&global.config)?)
+    } else {
+        None
     };
-    let region = args.price_region.as_deref().or(global.region.as_deref());
-    let prices = Prices::resolve(region, args.nat_price_per_gb)?;
+    let region = args
+        .price_region
+        .as_deref()
+        .or(global.region.as_deref())
+        .or(recorded_region)
+        .or(cfg.as_ref().and_then(|c| c.region.as_deref()));
+    let mut overrides = cfg
+        .as_ref()
+        .map(|c| c.report.price_overrides())
+        .unwrap_or_default();
+    overrides.nat_per_gb = args.nat_price_per_gb.or(overrides.nat_per_gb);
+    let prices = Prices::resolve(region, &overrides)?;
     Ok(ReportOptions {
         default_format,
         nat_ips: args.nat_ips.clone(),

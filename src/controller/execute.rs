@@ -12,6 +12,35 @@ use crate::core::event::rfc3339;
 use crate::ports::{Cloud, LogGroupSpec, NatGateway};
 
 impl<C: Cloud> Job<'_, C> {
+    /// After a `BudgetExhausted` event (appended once per spike), its notification, unless
+    /// `notify.on_budget_exhausted = false` or no topic is set. Sent after the event is in the
+    /// log, so a failed or lost Publish is never repeated: at most one message per spike.
+    async fn tell_budget_exhausted(
+        &self,
+        event: &crate::core::Event,
+        outcome: &mut Outcome,
+    ) -> Option<String> {
+        let topic = &self.cfg.notify.sns_topic_arn;
+        if topic.is_empty() || !self.cfg.notify.on_budget_exhausted {
+            return None;
+        }
+        let nat = event.nat_gateway_id()?;
+        let evidence = self
+            .state()
+            .nat(nat)
+            .and_then(|n| n.trigger_evidence.clone());
+        let message = crate::pipeline::notify::budget_exhausted(topic, event, evidence.as_deref())?;
+        match self.cloud.publish(&message).await {
+            Ok(id) => Some(format!(" (notified: SNS message {id})")),
+            Err(err) => {
+                outcome.failures.push(format!(
+                    "{nat}: the budget-exhausted notification could not be sent (it is not retried): {err}"
+                ));
+                None
+            }
+        }
+    }
+
     /// Returns a short line for the NAT's summary.
     pub(super) async fn carry_out(
         &mut self,
@@ -134,10 +163,14 @@ impl<C: Cloud> Job<'_, C> {
                 Ok(Some(line.replacen("delete stray", "deleted stray", 1)))
             }
             Decision::Record(event) => {
+                let mut line = format!("note {}", event.kind());
                 if !self.dry_run {
                     self.log.append(vec![event.clone()], self.now).await?;
+                    if let Some(sent) = self.tell_budget_exhausted(event, outcome).await {
+                        line.push_str(&sent);
+                    }
                 }
-                Ok(Some(format!("note {}", event.kind())))
+                Ok(Some(line))
             }
         }
     }

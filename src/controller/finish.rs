@@ -16,7 +16,7 @@ use super::{Job, JobError, Outcome};
 use crate::core::pipeline::{self, PipelinePolicy, Step};
 use crate::core::{Event, Recording};
 use crate::pipeline::notify::{self, MessageContext};
-use crate::pipeline::{ExportPlan, PipelineError, Progress, export, report, upload};
+use crate::pipeline::{ExportPlan, PipelineError, Progress, export, month, report, upload};
 use crate::ports::Cloud;
 use crate::store::StoreError;
 
@@ -79,14 +79,22 @@ impl<C: Cloud> Job<'_, C> {
     }
 
     /// `export --recording ID [--out DIR]`: exports a stopped recording again (or for the first
-    /// time) and appends `Exported`; returns what was done.
+    /// time) and appends `Exported`, then rebuilds its report from the new files (`Reported`);
+    /// returns what was done and, for a recording already notified, how to send it again.
     pub async fn export(
         &mut self,
         recording_id: &str,
         out_dir: Option<&Path>,
     ) -> Result<String, JobError> {
-        self.recording(recording_id)?;
-        Ok(self.run_step(recording_id, Step::Export, out_dir).await??)
+        let before = self.recording(recording_id)?;
+        let mut lines = vec![self.run_step(recording_id, Step::Export, out_dir).await??];
+        lines.push(self.run_step(recording_id, Step::Report, None).await??);
+        if before.notified.is_some() || before.reported.is_some() {
+            lines.push(format!(
+                "the notification was not sent again: `nat-flowrec notify --recording {recording_id}` sends this report"
+            ));
+        }
+        Ok(lines.join("\n"))
     }
 
     /// `notify --recording ID`: publishes the recording's notification (again) and appends
@@ -125,7 +133,8 @@ impl<C: Cloud> Job<'_, C> {
         rec: &Recording,
         out_dir: Option<&Path>,
     ) -> Result<(Event, String), PipelineError> {
-        let plan = ExportPlan::for_recording(rec, &self.cfg.recording)?;
+        let mut plan = ExportPlan::for_recording(rec, &self.cfg.recording)?;
+        plan.region = Some(self.region());
         let out_dir = out_dir.unwrap_or(&self.cfg.report.out_dir);
         let progress = Progress::auto(&format!("exporting {}", rec.recording_id));
         let result = export::export(self.cloud, &plan, out_dir, &progress).await;
@@ -164,18 +173,38 @@ impl<C: Cloud> Job<'_, C> {
         rec: &Recording,
     ) -> Result<nat_flowrec_reports::Report, PipelineError> {
         let measured = report::measure(self.cloud, rec).await?;
-        report::build(rec, self.cfg, &measured)
+        let region = self.region();
+        let mut built = report::build(rec, self.cfg, &region, &measured)?;
+        match month::for_recording(self.cloud, rec, &self.recording_folder(rec)).await {
+            Ok(Some(m)) => built.set_month(m),
+            Ok(None) => {}
+            Err(warning) => built.summary.warnings.push(warning),
+        }
+        report::attribute(
+            self.cloud,
+            &region,
+            rec,
+            &self.recording_folder(rec),
+            &mut built,
+            self.cfg.report.top,
+            self.now,
+        )
+        .await;
+        Ok(built)
+    }
+
+    /// The folder of an exported recording's files.
+    fn recording_folder(&self, rec: &Recording) -> PathBuf {
+        rec.exported
+            .as_ref()
+            .and_then(|e| e.files.first())
+            .and_then(|f| Path::new(f).parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| self.cfg.report.out_dir.join(&rec.recording_id))
     }
 
     /// Where the report of an exported recording goes: beside its export files.
     fn report_dir(&self, rec: &Recording) -> PathBuf {
-        let folder = rec
-            .exported
-            .as_ref()
-            .and_then(|e| e.files.first())
-            .and_then(|f| Path::new(f).parent().map(Path::to_path_buf))
-            .unwrap_or_else(|| self.cfg.report.out_dir.join(&rec.recording_id));
-        report::report_dir(&folder)
+        report::report_dir(&self.recording_folder(rec))
     }
 
     async fn report_step(&self, rec: &Recording) -> Result<(Event, String), PipelineError> {
@@ -274,16 +303,18 @@ impl<C: Cloud> Job<'_, C> {
             }
         };
         let dir = report_dir.display().to_string();
+        let region = self.region();
         let log_group = rec
             .log_group
             .clone()
             .unwrap_or_else(|| self.cfg.recording.log_group.clone());
         let ctx = MessageContext {
             recording: rec,
-            region: self.cfg.region.as_deref().unwrap_or("us-east-1"),
+            region: &region,
             log_group: &log_group,
             report_dir: Some(&dir),
             report_link: link.as_ref(),
+            chat: self.cfg.notify.chat,
         };
         notify::notification(topic, &ctx, &built)
     }

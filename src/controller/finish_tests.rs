@@ -350,7 +350,28 @@ async fn export_by_hand_writes_where_asked_and_notify_by_hand_sends_again() {
     };
     let line = job.export(&id, Some(elsewhere.path())).await.unwrap();
     assert!(line.contains("exported recording"), "{line}");
-    assert!(elsewhere.path().join(&id).read_dir().unwrap().count() == 2);
+    // Exported again, the report is rebuilt from the new files; the message is not resent.
+    assert!(line.contains("reported recording"), "{line}");
+    assert!(
+        line.contains(&format!(
+            "`nat-flowrec notify --recording {id}` sends this report"
+        )),
+        "{line}"
+    );
+    let folder = elsewhere.path().join(&id);
+    assert!(folder.join("report/email.txt").is_file());
+    let flow_logs = folder
+        .read_dir()
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .to_string_lossy()
+                .ends_with(".log.gz")
+        })
+        .count();
+    assert_eq!(flow_logs, 2);
     let line = job.notify(&id).await.unwrap();
     assert!(line.contains("notified recording"), "{line}");
     assert_eq!(w.sim.published().len(), 2);

@@ -126,6 +126,15 @@ impl<C: Cloud> Job<'_, C> {
         Policy::from_config(&self.cfg.recording)
     }
 
+    /// The NAT gateways' region: the one the clients call (the config's `region`, `--region`,
+    /// else the SDK's chain), else the configuration's, else us-east-1.
+    pub fn region(&self) -> String {
+        self.cloud
+            .region()
+            .or_else(|| self.cfg.region.clone())
+            .unwrap_or_else(|| nat_flowrec_reports::DEFAULT_REGION.to_owned())
+    }
+
     /// `check`: one tick of the scheduled job.
     pub async fn check(&mut self) -> Result<Outcome, JobError> {
         let mut outcome = Outcome {

@@ -32,6 +32,8 @@ pub const MAX_CONCURRENT_STREAMS: usize = 4;
 pub struct ExportPlan {
     pub recording_id: String,
     pub nat_gateway_id: String,
+    /// The NAT's region, written into each file's header (the report prices it by it).
+    pub region: Option<String>,
     pub enis: Vec<String>,
     pub nat_ips: Vec<IpAddr>,
     pub log_group: String,
@@ -81,6 +83,7 @@ impl ExportPlan {
         Ok(ExportPlan {
             recording_id: rec.recording_id.clone(),
             nat_gateway_id: rec.nat_gateway_id.clone(),
+            region: None,
             enis: rec.enis.clone(),
             nat_ips: rec.nat_ips.clone(),
             log_group: rec
@@ -189,6 +192,7 @@ async fn export_eni<R: LogReader>(
         format: format.clone(),
         recording_id: Some(plan.recording_id.clone()),
         nat_gateway_id: Some(plan.nat_gateway_id.clone()),
+        region: plan.region.clone(),
         interface_id: Some(eni.to_owned()),
         nat_ips: plan.nat_ips.clone(),
         window_start: Some(plan.start.timestamp()),

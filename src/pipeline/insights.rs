@@ -18,7 +18,7 @@ use std::path::Path;
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_parsers::export::{ExportMeta, ExportWriter};
-use nat_flowrec_reports::{Prices, Report, ReportOptions, build_report};
+use nat_flowrec_reports::{Report, ReportOptions, build_report};
 
 use super::PipelineError;
 use crate::config::Config;
@@ -256,6 +256,7 @@ pub async fn report<Q: LogQueries>(
         format: synthetic_format,
         recording_id: Some(rec.recording_id.clone()),
         nat_gateway_id: Some(rec.nat_gateway_id.clone()),
+        region: cfg.region.clone(),
         interface_id: None,
         nat_ips: rec.nat_ips.clone(),
         window_start: Some(start.timestamp()),
@@ -275,7 +276,7 @@ pub async fn report<Q: LogQueries>(
         nat_ips: rec.nat_ips.clone(),
         top: cfg.report.top,
         strict: false,
-        prices: Prices::resolve(cfg.region.as_deref(), None).unwrap_or_default(),
+        prices: cfg.report.prices(cfg.region.as_deref()).unwrap_or_default(),
     };
     let mut report = build_report(&[file], &opts).map_err(|source| PipelineError::Report {
         recording_id: rec.recording_id.clone(),

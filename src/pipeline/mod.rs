@@ -7,9 +7,11 @@
 //! the server-side report of `report --engine insights`); `upload` puts the report files in S3
 //! for a pre-signed link.
 
+pub mod chat;
 mod error;
 pub mod export;
 pub mod insights;
+pub mod month;
 pub mod notify;
 pub mod progress;
 pub mod report;

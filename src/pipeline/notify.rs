@@ -10,9 +10,9 @@
 //! dropped) when it would not fit, and left out as a last resort.
 
 use nat_flowrec_parsers::LogFormat;
-use nat_flowrec_reports::{Report, human_bytes, render};
+use nat_flowrec_reports::{Remediation, Report, human_bytes, render};
 use serde::Serialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::PipelineError;
 use super::insights;
@@ -28,6 +28,24 @@ pub const MAX_SUBJECT_CHARS: usize = 100;
 /// Rows per table in a trimmed report JSON.
 const TRIMMED_ROWS: usize = 10;
 
+/// The endpoint that saves the most a month and pays for itself (its hours netted out where
+/// known): what a short message names as the fix.
+pub fn top_fix(report: &Report) -> Option<&Remediation> {
+    report
+        .remediation
+        .actions
+        .iter()
+        .filter(|a| a.command.is_some() && !render::is_net_loss(a))
+        .max_by(|a, b| {
+            let key = |r: &Remediation| {
+                r.monthly_net_usd
+                    .or(r.monthly_saving_usd)
+                    .unwrap_or(r.saving_usd)
+            };
+            key(a).total_cmp(&key(b))
+        })
+}
+
 /// Everything a notification says besides the report.
 #[derive(Debug, Clone)]
 pub struct MessageContext<'a> {
@@ -39,6 +57,8 @@ pub struct MessageContext<'a> {
     pub report_dir: Option<&'a str>,
     /// The uploaded report, when `notify.report_s3_uri` is set.
     pub report_link: Option<&'a ReportLink>,
+    /// `notify.chat`: the `default` and `https` message is the chat format (`chat`).
+    pub chat: bool,
 }
 
 /// What `email-json`, `sqs` and `lambda` subscribers receive.
@@ -57,7 +77,9 @@ struct Payload<'a> {
 /// `nat-flowrec: nat-0abc 12.30 GB via NAT, top 10.0.1.42 -> 52.217.100.4 (S3)`.
 pub fn subject(rec: &Recording, report: &Report) -> String {
     let nat = &rec.nat_gateway_id;
-    let text = if report.summary.records_read == 0 {
+    let text = if super::report::stopped_before_delivery(rec, report.summary.records_read) {
+        format!("nat-flowrec: {nat} recording stopped before flow logs could deliver")
+    } else if report.summary.records_read == 0 {
         format!("nat-flowrec: {nat} recording captured nothing")
     } else {
         let volume = human_bytes(report.summary.bytes_total);
@@ -170,8 +192,14 @@ pub fn body_text(ctx: &MessageContext<'_>, report: &Report) -> String {
             link.folder
         ));
     }
-    if let Some(dir) = ctx.report_dir {
-        out.push_str(&format!("  Report files (CSV, JSON, Markdown): {dir}\n"));
+    match (ctx.report_dir, ctx.report_link) {
+        (Some(dir), Some(_)) => {
+            out.push_str(&format!("  Report files (CSV, JSON, Markdown): {dir}\n"));
+        }
+        (Some(dir), None) => out.push_str(&format!(
+            "  Report files (CSV, JSON, Markdown): {dir}, only on the machine that ran nat-flowrec; set notify.report_s3_uri = \"s3://BUCKET/PREFIX\" in its configuration to get a link to them in this message\n"
+        )),
+        (None, _) => {}
     }
     out
 }
@@ -194,6 +222,15 @@ pub fn notification(
 ) -> Result<Notification, PipelineError> {
     let text = body_text(ctx, report);
     let rec = ctx.recording;
+    let chat = if ctx.chat {
+        Some(serde_json::to_string(&super::chat::message(
+            ctx,
+            report,
+            &subject(rec, report),
+        ))?)
+    } else {
+        None
+    };
     let trimmed = trim(report);
     let attempts: [(Option<&Report>, bool); 3] =
         [(Some(report), false), (Some(&trimmed), true), (None, true)];
@@ -208,13 +245,21 @@ pub fn notification(
             trimmed: is_trimmed,
             report: report_json,
         })?;
-        let message = serde_json::to_string(&json!({
+        let mut variants = json!({
             "default": text,
             "email": text,
             "email-json": payload,
             "sqs": payload,
             "lambda": payload,
-        }))?;
+        });
+        if let Some(chat) = &chat {
+            // A topic wired to chat: chat clients (https) and queues relaying to them read the
+            // chat format; e-mail keeps the text, `email-json` and `lambda` the report JSON.
+            for protocol in ["default", "https", "sqs"] {
+                variants[protocol] = Value::String(chat.clone());
+            }
+        }
+        let message = serde_json::to_string(&variants)?;
         if message.len() <= MAX_MESSAGE_BYTES {
             return Ok(Notification {
                 topic_arn: topic_arn.to_owned(),
@@ -228,6 +273,51 @@ pub fn notification(
         recording_id: rec.recording_id.clone(),
         bytes: last_len,
         max: MAX_MESSAGE_BYTES,
+    })
+}
+
+/// The notification that a spike went unrecorded because the NAT's recording budget is spent:
+/// sent once per spike (the `BudgetExhausted` event it follows is), with the budget's numbers and
+/// the command that resets it. `None` for any other event.
+pub fn budget_exhausted(
+    topic_arn: &str,
+    event: &crate::core::Event,
+    evidence: Option<&str>,
+) -> Option<Notification> {
+    let crate::core::Event::BudgetExhausted {
+        nat_gateway_id,
+        used,
+        max,
+        window_seconds,
+    } = event
+    else {
+        return None;
+    };
+    let counted = if *window_seconds > 0 {
+        format!(
+            "in the last {} (recording.max_recordings_window_seconds = {window_seconds})",
+            crate::core::policy::human_seconds(*window_seconds)
+        )
+    } else {
+        "since the last budget reset".to_owned()
+    };
+    let mut text = format!(
+        "NAT gateway {nat_gateway_id} is spiking, but this spike is NOT being recorded: its recording budget is spent ({used} of {max} recordings {counted}; recording.max_recordings = {max}).\n"
+    );
+    if let Some(evidence) = evidence {
+        text.push_str(&format!("Trigger: {evidence}.\n"));
+    }
+    text.push_str(&format!(
+        "\nTo record the next spike: `nat-flowrec budget reset --nat {nat_gateway_id}`; to record this one now: `nat-flowrec start --nat {nat_gateway_id} --force`.\nThis message is sent once per spike; set notify.on_budget_exhausted = false to stop it.\n"
+    ));
+    let message = serde_json::to_string(&json!({ "default": text, "email": text })).ok()?;
+    Some(Notification {
+        topic_arn: topic_arn.to_owned(),
+        subject: ascii_line(
+            &format!("nat-flowrec: {nat_gateway_id} spike NOT recorded: budget spent"),
+            MAX_SUBJECT_CHARS,
+        ),
+        message,
     })
 }
 
@@ -301,6 +391,7 @@ mod tests {
             log_group: "/nat-flowrec/flowlogs",
             report_dir: Some("nat-flowrec-reports/rec-0abc-20260115T101300Z/report"),
             report_link: None,
+            chat: false,
         }
     }
 
@@ -406,5 +497,77 @@ mod tests {
             subject(&rec(), &r),
             "nat-flowrec: nat-0abc recording captured nothing"
         );
+    }
+
+    #[test]
+    fn a_recording_shorter_than_the_delivery_delay_says_it_stopped_before_delivery() {
+        let mut r = report();
+        r.summary.records_read = 0;
+        let mut short = rec();
+        short.stopped.as_mut().unwrap().at = short.started_at + chrono::TimeDelta::minutes(4);
+        assert_eq!(
+            subject(&short, &r),
+            "nat-flowrec: nat-0abc recording stopped before flow logs could deliver"
+        );
+    }
+
+    #[test]
+    fn a_spent_budget_is_told_with_its_numbers_and_the_reset_command() {
+        let event = crate::core::Event::BudgetExhausted {
+            nat_gateway_id: "nat-0abc".into(),
+            used: 3,
+            max: 3,
+            window_seconds: 0,
+        };
+        let n = budget_exhausted("arn:aws:sns:eu-west-1:123456789012:t", &event, None).unwrap();
+        assert_eq!(
+            n.subject,
+            "nat-flowrec: nat-0abc spike NOT recorded: budget spent"
+        );
+        let v: serde_json::Value = serde_json::from_str(&n.message).unwrap();
+        let text = v["email"].as_str().unwrap();
+        assert!(
+            text.contains("(3 of 3 recordings since the last budget reset"),
+            "{text}"
+        );
+        assert!(
+            text.contains("nat-flowrec budget reset --nat nat-0abc"),
+            "{text}"
+        );
+        assert!(
+            text.contains("notify.on_budget_exhausted = false"),
+            "{text}"
+        );
+        let other = crate::core::Event::BudgetReset {
+            nat_gateway_id: "nat-0abc".into(),
+        };
+        assert!(budget_exhausted("arn:aws:sns:eu-west-1:123456789012:t", &other, None).is_none());
+    }
+
+    #[test]
+    fn with_chat_the_default_message_is_a_custom_notification_and_email_keeps_the_text() {
+        let r = report();
+        let rec = rec();
+        let mut c = ctx(&rec);
+        c.chat = true;
+        let n = notification("arn:aws:sns:us-east-1:123456789012:t", &c, &r).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&n.message).unwrap();
+        for protocol in ["default", "https", "sqs"] {
+            let chat: serde_json::Value =
+                serde_json::from_str(v[protocol].as_str().unwrap()).unwrap();
+            assert_eq!(chat["version"], "1.0");
+            assert_eq!(chat["source"], "custom");
+            assert_eq!(chat["content"]["textType"], "client-markdown");
+            assert!(!chat["content"]["description"].as_str().unwrap().is_empty());
+        }
+        assert!(
+            v["email"]
+                .as_str()
+                .unwrap()
+                .starts_with("NAT gateway nat-0abc")
+        );
+        let payload: serde_json::Value =
+            serde_json::from_str(v["lambda"].as_str().unwrap()).unwrap();
+        assert_eq!(payload["recording_id"], "rec-0abc-20260115T101300Z");
     }
 }

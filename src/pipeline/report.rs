@@ -8,18 +8,45 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use nat_flowrec_parsers::LogFormat;
-use nat_flowrec_reports::{Coverage, Prices, Report, ReportOptions, build_report, render};
+use nat_flowrec_reports::{Coverage, Report, ReportOptions, build_report, render};
 
 use super::PipelineError;
+use crate::attribution::{self, EnrichMode, Plan, RecordingFolder};
 use crate::config::Config;
 use crate::core::Recording;
-use crate::ports::{AwsError, MetricQuery, Metrics};
+use crate::ports::{AwsError, Inventory, MetricQuery, Metrics};
 
 /// The NAT metrics a coverage compares with: every byte the NAT processed, once, in each
 /// direction (from the VPC's hosts, and from the remote ends), as the report counts them.
 pub const COVERAGE_METRICS: [&str; 2] = ["BytesInFromSource", "BytesInFromDestination"];
 /// Below this share of the metric bytes the report lists why flow logs may have missed some.
 const LOW_COVERAGE_PCT: f64 = 80.0;
+/// How long a new flow log takes to deliver its first records: AWS says "several minutes"; with
+/// 60-second aggregation the first records usually arrive 5 to 10 minutes after creation.
+pub const FIRST_DELIVERY_SECONDS: i64 = 600;
+
+/// A recording that captured nothing and ran shorter than flow logs need to deliver anything:
+/// it stopped before they could, which is not the same as a NAT without traffic.
+pub fn stopped_before_delivery(rec: &Recording, records: u64) -> bool {
+    let ran = rec
+        .stopped
+        .as_ref()
+        .map_or(i64::MAX, |s| (s.at - rec.started_at).num_seconds());
+    records == 0 && rec.delivery_failures.is_empty() && ran < FIRST_DELIVERY_SECONDS
+}
+
+/// The sentence for such a recording.
+fn stopped_before_delivery_statement(rec: &Recording) -> String {
+    let ran = rec
+        .stopped
+        .as_ref()
+        .map_or(0, |s| (s.at - rec.started_at).num_minutes());
+    format!(
+        "the recording stopped before flow logs could deliver: it ran {ran} min, and new flow logs deliver their first records only {} min or so after they are created; set recording.recording_seconds to more than {} so a recording outlasts the delivery delay",
+        FIRST_DELIVERY_SECONDS / 60,
+        FIRST_DELIVERY_SECONDS
+    )
+}
 
 /// What CloudWatch counted through the NAT while the recording ran.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,27 +85,38 @@ pub async fn measure<M: Metrics>(
     rec: &Recording,
 ) -> Result<CoverageMetrics, AwsError> {
     let (start, end) = metric_window(rec);
+    let points = nat_bytes(metrics, &rec.nat_gateway_id, 60, start, end).await?;
+    let metric_bytes = (!points.is_empty())
+        .then(|| points.iter().map(|(_, v)| v).sum::<f64>().max(0.0).round() as u64);
+    Ok(CoverageMetrics {
+        metric_bytes,
+        metrics: COVERAGE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
+    })
+}
+
+/// The Sum of the NAT's `COVERAGE_METRICS` per `period_seconds` from `start` to `end` (both
+/// metrics' datapoints, in that window only).
+pub async fn nat_bytes<M: Metrics>(
+    metrics: &M,
+    nat_gateway_id: &str,
+    period_seconds: i32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<(DateTime<Utc>, f64)>, AwsError> {
     let query = MetricQuery {
-        nat_gateway_ids: vec![rec.nat_gateway_id.clone()],
+        nat_gateway_ids: vec![nat_gateway_id.to_owned()],
         metrics: COVERAGE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
         statistic: "Sum".to_owned(),
-        period_seconds: 60,
+        period_seconds,
         start,
         end,
     };
     let series = metrics.metric_data(&query).await?;
-    let points: Vec<f64> = series
+    Ok(series
         .iter()
-        .flat_map(|s| s.points.iter())
+        .flat_map(|s| s.points.iter().copied())
         .filter(|(t, _)| *t >= start && *t < end)
-        .map(|(_, v)| *v)
-        .collect();
-    let metric_bytes =
-        (!points.is_empty()).then(|| points.iter().sum::<f64>().max(0.0).round() as u64);
-    Ok(CoverageMetrics {
-        metric_bytes,
-        metrics: query.metrics,
-    })
+        .collect())
 }
 
 /// Why a recording may have captured nothing or too little, most likely first. Empty when the
@@ -129,10 +167,13 @@ pub fn likely_causes(
     causes
 }
 
-/// The report of the recording's export files, with its coverage.
+/// The report of the recording's export files, with its coverage, priced for `region` (the
+/// NAT's) with the configuration's price keys. Its tables are whole (cross-AZ totals need every
+/// host): `attribute` cuts them to `report.top`, or call `Report::cut_to_top`.
 pub fn build(
     rec: &Recording,
     cfg: &Config,
+    region: &str,
     measured: &CoverageMetrics,
 ) -> Result<Report, PipelineError> {
     let exported = rec
@@ -153,9 +194,15 @@ pub fn build(
     let opts = ReportOptions {
         default_format,
         nat_ips: rec.nat_ips.clone(),
-        top: cfg.report.top,
+        top: 0,
         strict: false,
-        prices: Prices::resolve(cfg.region.as_deref(), None).unwrap_or_default(),
+        prices: cfg
+            .report
+            .prices(Some(region))
+            .map_err(|source| PipelineError::Report {
+                recording_id: rec.recording_id.clone(),
+                source,
+            })?,
     };
     let paths: Vec<PathBuf> = exported.files.iter().map(PathBuf::from).collect();
     let mut report = build_report(&paths, &opts).map_err(|source| PipelineError::Report {
@@ -176,14 +223,52 @@ pub fn build(
         measured,
         cfg.recording.settle_seconds,
     );
-    report.coverage = Some(Coverage::new(
+    let mut coverage = Coverage::new(
         s.bytes_total,
         measured.metric_bytes,
         measured.metrics.clone(),
         s.records_read,
         causes,
-    ));
+    );
+    if stopped_before_delivery(rec, s.records_read) {
+        coverage.statement = format!(
+            "{} ({})",
+            stopped_before_delivery_statement(rec),
+            coverage.statement
+        );
+    }
+    report.coverage = Some(coverage);
     Ok(report)
+}
+
+/// Names the report's hosts (owner and Name tag, AZ) and the NAT's VPC, route tables and
+/// subnets, as `report --enrich` does for a recording folder: from the folder's `.owners.json`
+/// when it covers every host, else from AWS in `region` (filling the cache). A failed lookup
+/// (AccessDenied, throttling) leaves addresses and one warning saying why; it never fails the
+/// recording. Then cuts the tables to `top`.
+pub async fn attribute<I: Inventory>(
+    inventory: &I,
+    region: &str,
+    rec: &Recording,
+    folder: &Path,
+    report: &mut Report,
+    top: usize,
+    now: DateTime<Utc>,
+) {
+    let plan = Plan {
+        mode: EnrichMode::Auto,
+        folders: vec![RecordingFolder {
+            dir: folder.to_path_buf(),
+            nat_gateway_ids: vec![rec.nat_gateway_id.clone()],
+            nat_ips: rec.nat_ips.clone(),
+            region: Some(region.to_owned()),
+        }],
+        nat_ips: Vec::new(),
+    };
+    attribution::enrich(&plan, report, top, now, async || {
+        (inventory, Some(region.to_owned()))
+    })
+    .await;
 }
 
 /// The report folder of a recording whose files are in `folder`.

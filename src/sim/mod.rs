@@ -127,6 +127,13 @@ pub struct SimCloud {
     inventory: Mutex<inventory::SimInventory>,
 }
 
+impl crate::ports::Located for SimCloud {
+    /// The simulated account has no region: the configuration's applies.
+    fn region(&self) -> Option<String> {
+        None
+    }
+}
+
 impl SimCloud {
     /// An empty account whose clock reads `now`; NAT metrics lag 2 minutes.
     pub fn new(now: DateTime<Utc>) -> SimCloud {

@@ -15,13 +15,17 @@ use crate::moto::{SeededNat, moto, seed_nat};
 const AMI: &str = "ami-03cf127a";
 
 /// A private subnet `10.<o>.1.0/24` whose route table sends 0.0.0.0/0 to the NAT.
-struct Private {
-    subnet_id: String,
-    route_table_id: String,
-    az: String,
+pub(crate) struct Private {
+    pub(crate) subnet_id: String,
+    pub(crate) route_table_id: String,
+    pub(crate) az: String,
 }
 
-async fn private_subnet(ec2: &aws_sdk_ec2::Client, nat: &SeededNat, octet: u8) -> Private {
+pub(crate) async fn private_subnet(
+    ec2: &aws_sdk_ec2::Client,
+    nat: &SeededNat,
+    octet: u8,
+) -> Private {
     let subnet = ec2
         .create_subnet()
         .vpc_id(&nat.vpc_id)
@@ -64,7 +68,12 @@ async fn private_subnet(ec2: &aws_sdk_ec2::Client, nat: &SeededNat, octet: u8) -
 }
 
 /// An instance with `Name = name` at `ip` in `subnet`; returns its id.
-async fn instance(ec2: &aws_sdk_ec2::Client, subnet: &str, ip: &str, name: &str) -> String {
+pub(crate) async fn instance(
+    ec2: &aws_sdk_ec2::Client,
+    subnet: &str,
+    ip: &str,
+    name: &str,
+) -> String {
     let out = ec2
         .run_instances()
         .image_id(AMI)
@@ -98,6 +107,7 @@ fn recording_folder(dir: &Path, nat: &SeededNat, host: &str) -> PathBuf {
         format: LogFormat::default(),
         recording_id: Some("rec-attribution".into()),
         nat_gateway_id: Some(nat.nat_gateway_id.clone()),
+        region: None,
         interface_id: Some(nat.eni.clone()),
         nat_ips: vec![nat.private_ip],
         window_start: Some(1_767_225_600),

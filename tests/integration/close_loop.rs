@@ -38,7 +38,7 @@ fn setup(moto: &Moto, nat: &str, log_group: &str, topic: &str, notify_extra: &st
 
 /// The four records one conversation leaves on the NAT's ENI in one minute (docs/DESIGN.md, "The
 /// leg rule"), in the default format: VPC side outbound and reply, internet side both ways.
-fn four_legs(
+pub(crate) fn four_legs(
     nat_ip: &str,
     host: &str,
     remote: &str,
@@ -86,7 +86,7 @@ fn http_get(url: &str) -> (u16, String) {
 /// An HTTP endpoint subscribed to a topic: moto POSTs each message there as SNS does, the
 /// `default` text in SNS's envelope (what an e-mail subscriber reads). Accepts a bounded number
 /// of deliveries, on 127.0.0.1 only.
-struct Catcher {
+pub(crate) struct Catcher {
     url: String,
     bodies: Arc<Mutex<Vec<String>>>,
 }
@@ -114,7 +114,7 @@ impl Catcher {
     }
 
     /// The notifications delivered so far: (subject, message text), oldest first.
-    fn notifications(&self) -> Vec<(String, String)> {
+    pub(crate) fn notifications(&self) -> Vec<(String, String)> {
         self.bodies
             .lock()
             .unwrap()
@@ -161,12 +161,17 @@ fn read_request_body(stream: &mut TcpStream) -> Option<String> {
 }
 
 /// The topic's subscribers: an HTTP endpoint (the text) and an SQS queue (the report JSON).
-struct Subscribers {
-    http: Catcher,
+pub(crate) struct Subscribers {
+    pub(crate) http: Catcher,
     queue_url: String,
 }
 
-async fn subscribe(moto: &Moto, sns: &aws_sdk_sns::Client, topic: &str, name: &str) -> Subscribers {
+pub(crate) async fn subscribe(
+    moto: &Moto,
+    sns: &aws_sdk_sns::Client,
+    topic: &str,
+    name: &str,
+) -> Subscribers {
     let http = Catcher::start();
     sns.subscribe()
         .topic_arn(topic)
@@ -195,7 +200,7 @@ async fn subscribe(moto: &Moto, sns: &aws_sdk_sns::Client, topic: &str, name: &s
 
 impl Subscribers {
     /// The SQS messages not received yet: SNS envelopes whose `Message` is the `sqs` variant.
-    fn queued(&self, moto: &Moto) -> Vec<serde_json::Value> {
+    pub(crate) fn queued(&self, moto: &Moto) -> Vec<serde_json::Value> {
         let out = sqs(
             moto,
             "ReceiveMessage",
@@ -211,7 +216,7 @@ impl Subscribers {
     }
 }
 
-fn rec_dir(setup: &Setup) -> PathBuf {
+pub(crate) fn rec_dir(setup: &Setup) -> PathBuf {
     let reports = setup.dir.path().join("reports");
     std::fs::read_dir(&reports)
         .unwrap_or_else(|e| panic!("{}: {e}", reports.display()))
@@ -411,7 +416,8 @@ async fn check_exports_reports_and_publishes_a_settled_recording() {
         "{email}"
     );
     assert!(
-        email.contains("S3: ") && email.contains("a gateway endpoint saves"),
+        email.contains(&format!("S3: gateway endpoint in {} saves", nat.vpc_id))
+            && email.contains("aws ec2 create-vpc-endpoint --region us-east-1 "),
         "{email}"
     );
     assert!(
@@ -543,7 +549,12 @@ async fn a_recording_that_captured_nothing_says_so_in_report_and_message() {
         "{}",
         text(&o)
     );
-    assert!(stdout.contains("captured nothing"), "{}", text(&o));
+    // It ran 4 minutes: less than flow logs need to deliver anything, and the report says so.
+    assert!(
+        stdout.contains("stopped before flow logs could deliver: it ran 4 min"),
+        "{}",
+        text(&o)
+    );
     let report: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(rec_dir(&setup).join("report/report.json")).unwrap(),
     )
@@ -572,11 +583,14 @@ async fn a_recording_that_captured_nothing_says_so_in_report_and_message() {
     assert_eq!(
         subject,
         &format!(
-            "nat-flowrec: {} recording captured nothing",
+            "nat-flowrec: {} recording stopped before flow logs could deliver",
             nat.nat_gateway_id
         )
     );
-    assert!(email.contains("the recording captured nothing"), "{email}");
+    assert!(
+        email.contains("the recording stopped before flow logs could deliver"),
+        "{email}"
+    );
     assert!(
         email.contains("although CloudWatch counted 40.00 MB"),
         "{email}"
@@ -681,6 +695,7 @@ async fn an_export_of_more_than_25000_events_over_several_streams_loses_none() {
     let plan = ExportPlan {
         recording_id: "rec-pages".into(),
         nat_gateway_id: "nat-0aaa0000000000001".into(),
+        region: None,
         enis: enis.iter().map(|e| e.to_string()).collect(),
         nat_ips: vec!["10.9.0.220".parse().unwrap()],
         log_group: group.clone(),

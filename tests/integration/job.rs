@@ -78,7 +78,13 @@ impl Setup {
     }
 
     pub fn run(&self, args: &[&str], now: DateTime<Utc>) -> Output {
+        self.run_with_env(args, now, &[])
+    }
+
+    /// `run` with extra environment variables (e.g. `AWS_REGION`).
+    pub fn run_with_env(&self, args: &[&str], now: DateTime<Utc>, env: &[(&str, &str)]) -> Output {
         nat_flowrec(self.dir.path())
+            .envs(env.iter().copied())
             .args(args)
             .args(["--endpoint-url", &self.endpoint, "--now", &now.to_rfc3339()])
             .output()

@@ -10,6 +10,7 @@ mod job;
 mod moto;
 mod operator;
 mod proxy;
+mod recipient;
 mod report;
 mod s3_state;
 mod security;

@@ -136,8 +136,13 @@ impl Moto {
     }
 
     pub fn settings(&self) -> AwsSettings {
+        self.settings_in("us-east-1")
+    }
+
+    /// The settings for a resource in `region` (moto keeps each region's resources apart).
+    pub fn settings_in(&self, region: &str) -> AwsSettings {
         AwsSettings {
-            region: Some("us-east-1".into()),
+            region: Some(region.into()),
             profile: None,
             endpoint_url: Some(self.endpoint.clone()),
         }
@@ -145,7 +150,12 @@ impl Moto {
 
     /// Our SDK set-up (retries, timeouts) with dummy credentials and no host environment.
     pub async fn sdk_config(&self) -> SdkConfig {
-        config_loader(&self.settings())
+        self.sdk_config_in("us-east-1").await
+    }
+
+    /// `sdk_config` for `region`.
+    pub async fn sdk_config_in(&self, region: &str) -> SdkConfig {
+        config_loader(&self.settings_in(region))
             .empty_test_environment()
             .test_credentials()
             .load()

@@ -248,11 +248,59 @@ fn report_bad_format_and_prices_are_rejected_with_a_clear_message() {
     let o = ws.run(&["--format", "${srcaddr} dstaddr", "nat-four-legs.log"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("--format"), "{}", stderr(&o));
+    // A region without built-in prices is priced as us-east-1, and the report says so.
     let o = ws.run(&["--price-region", "xx-nowhere-1", "nat-four-legs.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "prices for xx-nowhere-1 unknown: using us-east-1's; set report.nat_price_per_gb"
+        ),
+        "{out}"
+    );
+    let o = ws.run(&["--nat-price-per-gb=-1", "nat-four-legs.log"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("xx-nowhere-1"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("price"), "{}", stderr(&o));
     let o = ws.run(&["--json", "--nat-price-per-gb", "0.09", "nat-four-legs.log"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["summary"]["prices"]["nat_per_gb"], 0.09);
+}
+
+#[test]
+fn the_configs_region_and_price_keys_price_the_report_and_a_region_without_prices_warns() {
+    let ws = Workspace::new();
+    std::fs::write(
+        ws.path("nat-flowrec.toml"),
+        "region = \"ap-east-1\"\nnat_gateway_ids = [\"nat-0123456789abcdef0\"]\n[report]\nnat_price_per_gb = 0.07\ncross_az_price_per_gb = 0.02\n",
+    )
+    .unwrap();
+    let o = ws.run(&["--json", "nat-four-legs.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let prices = &v["summary"]["prices"];
+    assert_eq!(prices["region"], "ap-east-1");
+    assert_eq!(prices["nat_per_gb"], 0.07);
+    assert_eq!(prices["cross_az_per_gb"], 0.02);
+    let warnings = v["summary"]["warnings"].to_string();
+    assert!(
+        warnings.contains(
+            "some prices for ap-east-1 unknown: using us-east-1's for report.nat_price_per_hour"
+        ),
+        "{warnings}"
+    );
+    // Without the NAT price, the warning names the key to set first.
+    std::fs::write(
+        ws.path("nat-flowrec.toml"),
+        "region = \"ap-east-1\"\nnat_gateway_ids = [\"nat-0123456789abcdef0\"]\n",
+    )
+    .unwrap();
+    let o = ws.run(&["nat-four-legs.log"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains(
+            "prices for ap-east-1 unknown: using us-east-1's; set report.nat_price_per_gb"
+        ),
+        "{out}"
+    );
 }

@@ -721,6 +721,7 @@ fn export_files_round_trip() {
         format: LogFormat::parse("${srcaddr} ${dstaddr} ${bytes} ${new-field}").expect("format"),
         recording_id: Some("rec-1".into()),
         nat_gateway_id: Some("nat-1".into()),
+        region: None,
         interface_id: None,
         nat_ips: vec![ip("10.0.0.220"), ip("10.0.1.220")],
         window_start: Some(1714557600),

@@ -1,17 +1,17 @@
-//! A plain-text summary for a notification e-mail (SNS): the totals, the top talkers, the AWS
-//! services that went through the NAT with what an endpoint would save, and what was skipped.
-//! Short by construction (at most 40 lines, under 8 KB) so it fits any mail client and sits
-//! far below SNS's message limit.
+//! A plain-text summary for a notification e-mail (SNS): the totals, the top talkers with their
+//! owners, the AWS services that went through the NAT, and what to fix: per endpoint its saving
+//! and the whole `aws ec2 create-vpc-endpoint` command. Lines are never cut (a command cut
+//! mid-word cannot be pasted) nor wrapped; the tables are short by construction, and the whole
+//! summary stays under 32 KB, far below SNS's message limit.
 
 use crate::model::Report;
-use crate::units::{grouped, human_bytes, usd};
+use crate::render::fixes;
+use crate::units::{grouped, human_bytes, service_name, usd};
 
-/// Most lines the summary has.
-pub const EMAIL_MAX_LINES: usize = 40;
 /// The summary stays below this many bytes.
-pub const EMAIL_MAX_BYTES: usize = 8 * 1024;
-/// Longest line (characters); longer lines are cut with an ellipsis.
-const MAX_LINE_CHARS: usize = 160;
+pub const EMAIL_MAX_BYTES: usize = 32 * 1024;
+/// Room kept for the line that says what was left out.
+const OMITTED_NOTE_BYTES: usize = 128;
 const TOP_TALKERS: usize = 8;
 const TOP_SERVICES: usize = 6;
 const MAX_WARNINGS: usize = 4;
@@ -29,6 +29,9 @@ pub fn email_summary(report: &Report) -> String {
         s.prices.nat_per_gb,
         s.prices.region
     ));
+    if let Some(month) = fixes::month_headline(report) {
+        lines.push(format!("{month}."));
+    }
     if let Some(w) = &s.window {
         lines.push(format!("Window: {} to {} (UTC).", w.start, w.end));
     }
@@ -56,7 +59,7 @@ pub fn email_summary(report: &Report) -> String {
         let service = t
             .remote_aws_service
             .as_ref()
-            .map(|s| format!(" [{s}]"))
+            .map(|s| format!(" [{}]", service_name(s)))
             .unwrap_or_default();
         // The owner, when attributed, is what the reader recognises.
         let owner = t
@@ -93,29 +96,20 @@ pub fn email_summary(report: &Report) -> String {
         lines.push("  none seen".to_string());
     }
     for svc in report.services.iter().take(TOP_SERVICES) {
-        let advice = match svc.endpoint {
-            crate::prices::EndpointKind::None => "too broad for one endpoint".to_string(),
-            crate::prices::EndpointKind::Gateway => {
-                format!("a gateway endpoint saves {}", usd(svc.saving_usd))
-            }
-            crate::prices::EndpointKind::Interface => {
-                format!("an interface endpoint saves {}", usd(svc.saving_usd))
-            }
-        };
         lines.push(format!(
-            "  {}: {}, NAT {}; {}",
-            svc.service,
+            "  {}: {}, NAT processing {}",
+            service_name(&svc.service),
             human_bytes(svc.bytes_total),
-            usd(svc.nat_cost_usd),
-            advice
+            usd(svc.nat_cost_usd)
         ));
     }
     if report.services.len() > TOP_SERVICES {
         lines.push(format!(
-            "  ... and {} more",
+            "  ... and {} more (see services.csv)",
             report.services.len() - TOP_SERVICES
         ));
     }
+    lines.extend(fix_lines(report));
 
     if !s.warnings.is_empty() {
         lines.push(String::new());
@@ -131,25 +125,59 @@ pub fn email_summary(report: &Report) -> String {
         }
     }
     lines.push(String::new());
-    lines.push(
-        "1 GB = 10^9 bytes. Interface-endpoint savings exclude the endpoint's hourly charge."
-            .to_string(),
-    );
+    lines.push(format!("{}.", crate::units::UNITS_NOTE));
     fit(lines)
 }
 
-/// Cuts long lines, keeps at most `EMAIL_MAX_LINES` lines and stays under `EMAIL_MAX_BYTES`.
+/// "What to fix": every endpoint that pays for itself, with its saving (the interface
+/// endpoint's hours netted out where the AZs are known) and the command that creates it, whole;
+/// then the endpoints that would cost more than they save, and the services no endpoint serves.
+fn fix_lines(report: &Report) -> Vec<String> {
+    let actions = &report.remediation.actions;
+    let (worth, rest) = fixes::split_actions(report);
+    let (loss, none): (Vec<_>, Vec<_>) = rest.into_iter().partition(|a| a.command.is_some());
+    let mut lines = vec![String::new()];
+    if worth.is_empty() {
+        lines.push("What to fix: no VPC endpoint would pay for itself at this rate.".to_string());
+    } else {
+        lines.push("What to fix:".to_string());
+        for (i, a) in worth.iter().enumerate() {
+            lines.push(format!("  {}. {}", i + 1, fixes::action_heading(a)));
+            if let Some(command) = &a.command {
+                lines.push(format!("     {command}"));
+            }
+        }
+    }
+    if !loss.is_empty() {
+        lines.push("Not worth an endpoint at this rate:".to_string());
+        for a in &loss {
+            lines.push(format!("  - {}", fixes::action_heading(a)));
+        }
+    }
+    let none: Vec<&str> = none.iter().map(|a| service_name(&a.service)).collect();
+    if !none.is_empty() {
+        lines.push(format!(
+            "No VPC endpoint carries: {} (see the report's services section).",
+            none.join(", ")
+        ));
+    }
+    if !actions.is_empty() {
+        lines.push(fixes::extrapolation_line(report));
+    }
+    lines
+}
+
+/// Keeps whole lines (never cut inside one) while the summary stays under `EMAIL_MAX_BYTES`;
+/// what does not fit is named, not dropped silently.
 fn fit(lines: Vec<String>) -> String {
     let mut out = String::new();
-    for line in lines.into_iter().take(EMAIL_MAX_LINES) {
-        let line = if line.chars().count() > MAX_LINE_CHARS {
-            let mut cut: String = line.chars().take(MAX_LINE_CHARS - 3).collect();
-            cut.push_str("...");
-            cut
-        } else {
-            line
-        };
-        if out.len() + line.len() + 1 >= EMAIL_MAX_BYTES {
+    let total = lines.len();
+    for (i, line) in lines.into_iter().enumerate() {
+        if out.len() + line.len() + 1 >= EMAIL_MAX_BYTES - OMITTED_NOTE_BYTES {
+            out.push_str(&format!(
+                "... {} more line(s) left out to keep this message short: the report files have everything.\n",
+                total - i
+            ));
             break;
         }
         out.push_str(&line);
@@ -161,15 +189,43 @@ fn fit(lines: Vec<String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{PriceOverrides, Prices, ReportOptions, build_report};
 
     #[test]
-    fn fit_cuts_lines_count_and_width() {
+    fn a_region_without_prices_is_a_warning_in_the_email() {
+        let opts = ReportOptions {
+            prices: Prices::resolve(Some("ap-east-1"), &PriceOverrides::default()).unwrap(),
+            ..ReportOptions::default()
+        };
+        let path = std::path::PathBuf::from("../fixtures/reports/nat-four-legs.log");
+        let report = build_report(&[path], &opts).unwrap();
+        let text = email_summary(&report);
+        assert!(
+            text.contains(
+                "prices for ap-east-1 unknown: using us-east-1's; set report.nat_price_per_gb"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn fit_keeps_whole_lines_and_names_what_it_left_out() {
         let lines: Vec<String> = (0..100)
             .map(|i| format!("{i} {}", "é".repeat(500)))
             .collect();
         let text = fit(lines);
-        assert!(text.lines().count() <= EMAIL_MAX_LINES);
         assert!(text.len() < EMAIL_MAX_BYTES);
-        assert!(text.lines().all(|l| l.chars().count() <= MAX_LINE_CHARS));
+        assert!(
+            text.lines()
+                .take_while(|l| !l.starts_with("..."))
+                .all(|l| l.chars().count() > 500)
+        );
+        assert!(
+            text.lines()
+                .last()
+                .unwrap()
+                .contains("more line(s) left out"),
+            "{text}"
+        );
     }
 }

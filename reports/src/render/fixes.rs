@@ -7,7 +7,7 @@ use crate::model::Report;
 use crate::prices::EndpointKind;
 use crate::remediation::Remediation;
 use crate::render::text_table::{Align, TextTable};
-use crate::units::{human_bytes, usd};
+use crate::units::{human_bytes, service_name, usd};
 
 /// Title of the cross-AZ section.
 pub(crate) fn cross_az_title(x: &CrossAz) -> String {
@@ -65,57 +65,145 @@ pub(crate) fn cross_az_table(x: &CrossAz) -> TextTable {
 
 pub(crate) const REMEDIATION_TITLE: &str =
     "What to fix: VPC endpoints for the AWS services seen through the NAT";
+/// Title of the endpoints that would cost more than they save (and of services no endpoint
+/// serves): shown, but not as fixes.
+pub(crate) const NOT_FIXES_TITLE: &str = "Not worth an endpoint at this rate, or no endpoint";
 
-/// One action as a heading line (service, endpoint, VPC, what it saves).
-pub(crate) fn action_heading(a: &Remediation) -> String {
+/// The titled groups of actions a report shows: the fixes, then the rest; empty groups left out.
+pub(crate) fn action_groups(report: &Report) -> Vec<(&'static str, Vec<&Remediation>)> {
+    let (worth, rest) = split_actions(report);
+    [(REMEDIATION_TITLE, worth), (NOT_FIXES_TITLE, rest)]
+        .into_iter()
+        .filter(|(_, actions)| !actions.is_empty())
+        .collect()
+}
+
+/// The report's actions as (fixes, the rest): an endpoint that would cost more a month than it
+/// saves, and a service no endpoint serves, are not fixes.
+pub(crate) fn split_actions(report: &Report) -> (Vec<&Remediation>, Vec<&Remediation>) {
+    report
+        .remediation
+        .actions
+        .iter()
+        .partition(|a| a.command.is_some() && !is_net_loss(a))
+}
+
+/// An endpoint whose hours would cost more a month than it saves: at the NAT's 30-day volume
+/// when measured, else at the recorded rate.
+pub fn is_net_loss(a: &Remediation) -> bool {
+    a.monthly_net_30d_usd
+        .or(a.monthly_net_usd)
+        .is_some_and(|net| net < 0.0)
+}
+
+/// One action as a heading line (service, endpoint, VPC, what it saves a month, with the
+/// interface endpoint's hours netted out where its AZs are known).
+pub fn action_heading(a: &Remediation) -> String {
     let vpc = a
         .vpc_id
         .as_deref()
         .map(|v| format!(" in {v}"))
         .unwrap_or_default();
-    match a.endpoint {
-        EndpointKind::None => format!(
-            "{}: no endpoint ({} through the NAT)",
-            a.service,
-            human_bytes(a.bytes_total)
-        ),
-        kind => {
-            let mut line = format!(
-                "{}: {} endpoint{vpc} saves {} over the window",
-                a.service,
-                kind.as_str(),
-                usd(a.saving_usd)
+    let kind = match a.endpoint {
+        EndpointKind::None => {
+            return format!(
+                "{}: no endpoint ({} through the NAT)",
+                service_name(&a.service),
+                human_bytes(a.bytes_total)
             );
-            if let Some(monthly) = a.monthly_saving_usd {
-                line.push_str(&format!(", about {}/month at this rate", usd(monthly)));
-                match (a.monthly_endpoint_hours_usd, a.monthly_net_usd) {
-                    (Some(hours), Some(net)) if hours > 0.0 && net >= 0.0 => {
-                        line.push_str(&format!(
-                            " (minus {}/month of endpoint hours: {} net)",
-                            usd(hours),
-                            usd(net)
-                        ))
-                    }
-                    (Some(hours), Some(net)) if hours > 0.0 => line.push_str(&format!(
-                        " (but its hours cost {}/month: a net loss of {}/month at this rate)",
-                        usd(hours),
-                        usd(-net)
-                    )),
-                    (None, _) if kind == EndpointKind::Interface => {
-                        line.push_str(" (before the endpoint's hourly charge)")
-                    }
-                    _ => {}
-                }
-            }
-            line
         }
+        kind => kind,
+    };
+    let mut line = format!(
+        "{}: {} endpoint{vpc} saves",
+        service_name(&a.service),
+        kind.as_str()
+    );
+    match (a.monthly_saving_30d_usd, a.monthly_saving_usd) {
+        (Some(month), spike) => {
+            line.push_str(&format!(
+                " about {}/month at the NAT's last-30-days volume",
+                usd(month)
+            ));
+            line.push_str(&hours_clause(
+                a,
+                kind,
+                a.monthly_net_30d_usd,
+                "at that volume",
+            ));
+            if let Some(spike) = spike {
+                line.push_str(&format!(
+                    "; {}/month if the recorded spike rate lasted a month",
+                    usd(spike)
+                ));
+            }
+        }
+        (None, Some(spike)) => {
+            line.push_str(&format!(
+                " {} over the window, about {}/month at this rate",
+                usd(a.saving_usd),
+                usd(spike)
+            ));
+            line.push_str(&hours_clause(a, kind, a.monthly_net_usd, "at this rate"));
+        }
+        (None, None) => line.push_str(&format!(" {} over the window", usd(a.saving_usd))),
     }
+    line
+}
+
+/// What the endpoint's own hours do to a monthly saving.
+fn hours_clause(a: &Remediation, kind: EndpointKind, net: Option<f64>, basis: &str) -> String {
+    match (a.monthly_endpoint_hours_usd, net) {
+        (Some(hours), Some(net)) if hours > 0.0 && net >= 0.0 => format!(
+            " (minus {}/month of endpoint hours: {} net)",
+            usd(hours),
+            usd(net)
+        ),
+        (Some(hours), Some(net)) if hours > 0.0 => format!(
+            " (but its hours cost {}/month: a net loss of {}/month {basis})",
+            usd(hours),
+            usd(-net)
+        ),
+        (None, _) if kind == EndpointKind::Interface => {
+            " (before the endpoint's hourly charge)".to_string()
+        }
+        _ => String::new(),
+    }
+}
+
+/// The headline a month can be defended by: the NAT's last 30 days, its monthly NAT cost, and
+/// what the endpoints worth creating would save of it; `None` when unmeasured.
+pub fn month_headline(report: &Report) -> Option<String> {
+    let m = report.month.as_ref()?;
+    let mut line = format!(
+        "Last 30 days: {} through the NAT ({} to {}), NAT processing about {}/month",
+        human_bytes(m.bytes),
+        m.start,
+        m.end,
+        usd(m.monthly_nat_cost_usd)
+    );
+    if let Some(saving) = report.monthly_saving_30d().filter(|s| *s > 0.0) {
+        line.push_str(&format!(
+            "; the endpoints below would save about {}/month of it",
+            usd(saving)
+        ));
+    }
+    Some(line)
 }
 
 /// The closing line: how the monthly figures were made.
 pub(crate) fn extrapolation_line(report: &Report) -> String {
     let r = &report.remediation;
-    let mut line = format!("Note: {}.", r.extrapolation);
+    let mut line = match &report.month {
+        Some(m) => format!(
+            "Note: the 30-day figures apply each service's share of this recording to the {} the NAT processed from {} to {} (CloudWatch daily sums, scaled to 730 hours); the spike figures: {}.",
+            human_bytes(m.bytes),
+            m.start,
+            m.end,
+            r.extrapolation
+        ),
+        None => format!("Note: {}.", r.extrapolation),
+    };
     if r.actions
         .iter()
         .any(|a| a.vpc_id.is_none() && a.command.is_some())
@@ -144,6 +232,8 @@ mod tests {
                 (Some(m), Some(h)) => Some(m - h),
                 _ => None,
             },
+            monthly_saving_30d_usd: None,
+            monthly_net_30d_usd: None,
             advice: String::new(),
         }
     }

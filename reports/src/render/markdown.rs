@@ -44,16 +44,18 @@ pub fn markdown(report: &Report) -> String {
         }
     }
     if !report.remediation.actions.is_empty() {
-        out.push_str(&format!("\n## {}\n\n", fixes::REMEDIATION_TITLE));
-        for a in &report.remediation.actions {
-            out.push_str(&format!(
-                "- **{}**\n",
-                fixes::action_heading(a).replace('|', "\\|")
-            ));
-            if let Some(command) = &a.command {
-                out.push_str(&format!("\n  ```sh\n  {command}\n  ```\n\n"));
+        for (title, actions) in fixes::action_groups(report) {
+            out.push_str(&format!("\n## {title}\n\n"));
+            for a in actions {
+                out.push_str(&format!(
+                    "- **{}**\n",
+                    fixes::action_heading(a).replace('|', "\\|")
+                ));
+                if let Some(command) = &a.command {
+                    out.push_str(&format!("\n  ```sh\n  {command}\n  ```\n\n"));
+                }
+                out.push_str(&format!("  {}\n", a.advice));
             }
-            out.push_str(&format!("  {}\n", a.advice));
         }
         out.push_str(&format!("\n{}\n", fixes::extrapolation_line(report)));
     }

@@ -11,7 +11,8 @@ mod sections;
 mod terminal;
 mod text_table;
 
-pub use email::{EMAIL_MAX_BYTES, EMAIL_MAX_LINES, email_summary};
+pub use email::{EMAIL_MAX_BYTES, email_summary};
+pub use fixes::{action_heading, is_net_loss, month_headline};
 pub use json::json;
 pub use markdown::markdown;
 pub use out_dir::{OUT_FILES, write_atomically, write_out_dir};

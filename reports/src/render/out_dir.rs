@@ -1,5 +1,5 @@
 //! `--out DIR`: every table as its own CSV plus `report.json` and `report.md`. Each file is
-//! written to `<name>.tmp` in DIR, flushed to disk, then renamed into place, so a reader (or a
+//! written to the hidden `.<name>.tmp` in DIR, flushed to disk, then renamed into place, so a reader (or a
 //! crash) never sees a half-written report file.
 
 use std::fs;
@@ -48,11 +48,9 @@ pub fn write_out_dir(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Report
     Ok(written)
 }
 
-/// Writes `body` to `path` through `<path>.tmp` + fsync + rename.
+/// Writes `body` to `path` through the hidden `.<name>.tmp` + fsync + rename.
 pub fn write_atomically(path: &Path, body: &[u8]) -> Result<(), ReportError> {
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = PathBuf::from(tmp_name);
+    let tmp = nat_flowrec_parsers::export::hidden_tmp(path);
     let result = (|| {
         let mut file = fs::File::create(&tmp)?;
         file.write_all(body)?;

@@ -3,7 +3,7 @@
 
 use crate::model::{Minute, Report};
 use crate::render::text_table::{Align, TextTable};
-use crate::units::{grouped, human_bytes, usd};
+use crate::units::{grouped, human_bytes, service_name, usd};
 
 /// Where the sections are shown; the terminal gets a compact timeline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,8 +162,8 @@ pub(crate) fn talkers(report: &Report) -> TextTable {
                 .clone()
                 .unwrap_or_else(|| "(unknown)".to_string()),
             r.remote_aws_service
-                .clone()
-                .unwrap_or_else(|| "-".to_string()),
+                .as_deref()
+                .map_or_else(|| "-".to_string(), |s| service_name(s).to_string()),
             human_bytes(r.bytes_out),
             human_bytes(r.bytes_in),
             human_bytes(r.bytes_total),
@@ -172,7 +172,59 @@ pub(crate) fn talkers(report: &Report) -> TextTable {
         owner_cells(report, &mut cells, 2, &r.owner, &r.az);
         t.row(cells);
     }
+    let shown = report.talkers.iter().map(|r| (r.bytes_out, r.bytes_in));
+    if let Some(rest) = others(report, report.talkers.len(), shown) {
+        let mut cells = rest.cells(&["", "Others", "", ""], "");
+        owner_cells(report, &mut cells, 2, &None, &None);
+        t.row(cells);
+    }
     t
+}
+
+/// The bytes a table cut by `--top` left out: its "Others" row.
+struct Others {
+    out: u64,
+    inn: u64,
+    share_pct: f64,
+}
+
+impl Others {
+    /// `lead` cells, then Out, In, Total, `middle` (e.g. conversations), Share.
+    fn cells(&self, lead: &[&str], middle: &str) -> Vec<String> {
+        let mut cells: Vec<String> = lead.iter().map(|c| c.to_string()).collect();
+        cells.extend([
+            human_bytes(self.out),
+            human_bytes(self.inn),
+            human_bytes(self.out + self.inn),
+        ]);
+        if !middle.is_empty() {
+            cells.push(middle.to_string());
+        }
+        cells.push(pct(self.share_pct));
+        cells
+    }
+}
+
+/// The rest of the report's bytes when `rows` rows are what `--top` kept; `None` when the table
+/// was not cut or nothing is left.
+fn others(report: &Report, rows: usize, shown: impl Iterator<Item = (u64, u64)>) -> Option<Others> {
+    let s = &report.summary;
+    if s.top == 0 || rows < s.top {
+        return None;
+    }
+    let (out, inn) = shown.fold((0u64, 0u64), |(o, i), (ro, ri)| (o + ro, i + ri));
+    let rest_out = s.bytes_out.saturating_sub(out);
+    let rest_in = s.bytes_in.saturating_sub(inn);
+    let rest = rest_out + rest_in;
+    (rest > 0).then(|| Others {
+        out: rest_out,
+        inn: rest_in,
+        share_pct: if s.bytes_total > 0 {
+            rest as f64 * 100.0 / s.bytes_total as f64
+        } else {
+            0.0
+        },
+    })
 }
 
 pub(crate) fn sources(report: &Report) -> TextTable {
@@ -202,6 +254,12 @@ pub(crate) fn sources(report: &Report) -> TextTable {
         owner_cells(report, &mut cells, 2, &r.owner, &r.az);
         t.row(cells);
     }
+    let shown = report.sources.iter().map(|r| (r.bytes_out, r.bytes_in));
+    if let Some(rest) = others(report, report.sources.len(), shown) {
+        let mut cells = rest.cells(&["", "Others"], "-");
+        owner_cells(report, &mut cells, 2, &None, &None);
+        t.row(cells);
+    }
     t
 }
 
@@ -228,6 +286,13 @@ pub(crate) fn destinations(report: &Report) -> TextTable {
             pct(r.share_pct),
         ]);
     }
+    let shown = report
+        .destinations
+        .iter()
+        .map(|r| (r.bytes_out, r.bytes_in));
+    if let Some(rest) = others(report, report.destinations.len(), shown) {
+        t.row(rest.cells(&["", "Others", "", ""], ""));
+    }
     t
 }
 
@@ -244,7 +309,7 @@ pub(crate) fn services(report: &Report) -> TextTable {
     ]);
     for r in &report.services {
         t.row(vec![
-            r.service.clone(),
+            service_name(&r.service).to_string(),
             human_bytes(r.bytes_out),
             human_bytes(r.bytes_in),
             human_bytes(r.bytes_total),

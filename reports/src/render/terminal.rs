@@ -46,15 +46,17 @@ pub fn terminal(report: &Report) -> String {
         }
     }
     if !report.remediation.actions.is_empty() {
-        out.push('\n');
-        out.push_str(fixes::REMEDIATION_TITLE);
-        out.push('\n');
-        for a in &report.remediation.actions {
-            out.push_str(&format!("{INDENT}{}\n", fixes::action_heading(a)));
-            if let Some(command) = &a.command {
-                out.push_str(&format!("{INDENT}{INDENT}$ {command}\n"));
+        for (title, actions) in fixes::action_groups(report) {
+            out.push('\n');
+            out.push_str(title);
+            out.push('\n');
+            for a in actions {
+                out.push_str(&format!("{INDENT}{}\n", fixes::action_heading(a)));
+                if let Some(command) = &a.command {
+                    out.push_str(&format!("{INDENT}{INDENT}$ {command}\n"));
+                }
+                out.push_str(&format!("{INDENT}{INDENT}{}\n", a.advice));
             }
-            out.push_str(&format!("{INDENT}{INDENT}{}\n", a.advice));
         }
         out.push_str(&format!("{INDENT}{}\n", fixes::extrapolation_line(report)));
     }
