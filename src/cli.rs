@@ -34,11 +34,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub profile: Option<String>,
     /// One endpoint URL for every AWS service (for emulators such as moto).
-    #[arg(long, global = true, env = "NAT_FLOWREC_ENDPOINT_URL")]
+    #[arg(long, global = true, env = "NAT_FLOWREC_ENDPOINT_URL", value_parser = parse_endpoint_url)]
     pub endpoint_url: Option<String>,
     /// The clock for this run, RFC 3339 (for replay and tests); default: the system clock.
-    #[arg(long, global = true)]
-    pub now: Option<String>,
+    #[arg(long, global = true, hide = true, value_parser = parse_now)]
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
     /// More log output (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -65,18 +65,27 @@ pub enum LogFormat {
     Json,
 }
 
-/// What a command that prints state writes on stdout.
+/// What a command that prints writes on stdout: the AWS CLI's `--output` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Output {
     /// For people.
     Text,
     /// For programs: one JSON document (JSON Lines for `history` and `watch`).
     Json,
+    /// For people: the same as `text` (the AWS CLI's name for its aligned form).
+    Table,
+}
+
+impl Output {
+    pub fn is_json(self) -> bool {
+        self == Output::Json
+    }
 }
 
 #[derive(Debug, Args, Clone, Copy)]
+#[command(next_help_heading = "Output")]
 pub struct OutputArgs {
-    /// `text` for people, `json` for programs.
+    /// `text` (or `table`) for people, `json` for programs.
     #[arg(long, value_enum, default_value_t = Output::Text)]
     pub output: Output,
     /// Same as `--output json`.
@@ -121,7 +130,7 @@ pub enum Command {
     /// Read-only checks of the NAT gateways' VPCs and of the job's AWS set-up (routes, S3 and
     /// DynamoDB gateway endpoints, interface endpoints for services seen in past reports,
     /// delivery role, log group, SNS topic); each finding with the AWS CLI command that fixes it.
-    /// Exits 1 when a finding needs a fix.
+    /// Exits 1 when a check found an error (with --strict, a warning too).
     Doctor(DoctorArgs),
     /// Print the least-privilege IAM policies for this configuration as JSON: the job's, the
     /// manual commands' additions (operator), the flow-logs delivery role's permissions and its
@@ -277,6 +286,9 @@ pub struct DoctorArgs {
     /// Check only this NAT gateway (repeatable; default: the configuration's `nat_gateway_ids`).
     #[arg(long = "nat")]
     pub nats: Vec<String>,
+    /// Exit 1 on warnings too (by default only on errors).
+    #[arg(long)]
+    pub strict: bool,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -305,6 +317,52 @@ pub struct InitArgs {
     pub force: bool,
 }
 
+/// `http://127.0.0.1:5000`, `https://ec2.eu-west-1.amazonaws.com`: a scheme and a host, so a
+/// typo is a usage error here rather than a failed call later.
+fn parse_endpoint_url(text: &str) -> Result<String, String> {
+    let invalid = |why: &str| {
+        format!(
+            "`{text}` is not an endpoint URL ({why}); write e.g. http://127.0.0.1:5000 or \
+             https://ec2.eu-west-1.amazonaws.com"
+        )
+    };
+    let rest = text
+        .strip_prefix("http://")
+        .or_else(|| text.strip_prefix("https://"))
+        .ok_or_else(|| invalid("it must start with http:// or https://"))?;
+    if text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid("it contains a space"));
+    }
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    let (host, port) = match authority.strip_prefix('[') {
+        // An IPv6 address: `[::1]:5000`.
+        Some(v6) => match v6.split_once(']') {
+            Some((host, after)) => (host, after.strip_prefix(':')),
+            None => return Err(invalid("an IPv6 address needs its closing `]`")),
+        },
+        None => match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() || host.contains('@') {
+        return Err(invalid("it names no host"));
+    }
+    if let Some(port) = port
+        && port.parse::<u16>().is_err()
+    {
+        return Err(invalid("the port must be a number from 0 to 65535"));
+    }
+    Ok(text.to_string())
+}
+
+/// `--now`: an RFC 3339 time.
+fn parse_now(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
+    chrono::DateTime::parse_from_rfc3339(text.trim())
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| format!("`{text}` is not an RFC 3339 time; write e.g. 2026-11-27T10:15:00Z"))
+}
+
 /// `90`, `90s`, `5m`, `1h`.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
     let text = text.trim();
@@ -325,6 +383,36 @@ fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
         return Err("the interval must be at least 1s".into());
     }
     Ok(std::time::Duration::from_secs(secs))
+}
+
+/// What `report` prints on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportOutput {
+    /// For a terminal.
+    Text,
+    /// The same as `text`.
+    Table,
+    /// The whole report as one JSON object.
+    Json,
+    /// The talkers table as CSV.
+    Csv,
+    /// The whole report as Markdown.
+    Markdown,
+}
+
+impl ReportArgs {
+    /// `--output`, or what an older flag (`--json`, `--csv`, `--markdown`) asked for.
+    pub fn output(&self) -> ReportOutput {
+        if self.json {
+            ReportOutput::Json
+        } else if self.csv {
+            ReportOutput::Csv
+        } else if self.markdown {
+            ReportOutput::Markdown
+        } else {
+            self.output
+        }
+    }
 }
 
 /// Where `report` aggregates.
@@ -358,14 +446,33 @@ pub struct ReportArgs {
     /// Rows per table (0 = all).
     #[arg(long, default_value_t = 20)]
     pub top: usize,
-    /// The talkers table as CSV on stdout.
-    #[arg(long, group = "output")]
+    /// What to print: `text` (or `table`) for a terminal; `json` the whole report as one
+    /// object; `csv` the talkers table; `markdown` the whole report.
+    #[arg(long, value_enum, default_value_t = ReportOutput::Text, help_heading = "Output")]
+    pub output: ReportOutput,
+    /// Same as `--output csv`.
+    #[arg(
+        long,
+        group = "output_alias",
+        conflicts_with = "output",
+        help_heading = "Output"
+    )]
     pub csv: bool,
-    /// The whole report as one JSON object on stdout.
-    #[arg(long, group = "output")]
+    /// Same as `--output json`.
+    #[arg(
+        long,
+        group = "output_alias",
+        conflicts_with = "output",
+        help_heading = "Output"
+    )]
     pub json: bool,
-    /// The whole report as Markdown on stdout.
-    #[arg(long, group = "output")]
+    /// Same as `--output markdown`.
+    #[arg(
+        long,
+        group = "output_alias",
+        conflicts_with = "output",
+        help_heading = "Output"
+    )]
     pub markdown: bool,
     /// Also write every table as CSV plus report.json and report.md into this folder.
     #[arg(long)]

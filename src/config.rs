@@ -307,8 +307,10 @@ impl std::fmt::Display for NatMetric {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
-        "cannot read the config file {path}: {source} (create one with `nat-flowrec init`, or pass --config)"
+        "no configuration at {path}: write an example with `nat-flowrec init`, or pass --config PATH"
     )]
+    Missing { path: PathBuf },
+    #[error("cannot read the config file {path}: {source}")]
     Read {
         path: PathBuf,
         #[source]
@@ -335,9 +337,17 @@ pub enum ConfigError {
 
 impl Config {
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
+        let text = std::fs::read_to_string(path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ConfigError::Missing {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            }
         })?;
         Config::from_toml_str(&text, &path.display().to_string())
     }
@@ -1341,7 +1351,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("absent.toml");
         let err = Config::load(&path).unwrap_err();
-        assert!(matches!(err, ConfigError::Read { .. }));
+        assert!(matches!(err, ConfigError::Missing { .. }));
         assert!(err.to_string().contains("absent.toml"), "{err}");
         std::fs::write(&path, Config::example()).unwrap();
         assert_eq!(Config::load(&path).unwrap(), Config::default());

@@ -241,7 +241,13 @@ pub async fn handle_at(
             command: name,
             failures: outcome.failures.clone(),
         }),
-        Some(outcome) => Ok(json!({ "command": name, "locked": false, "outcome": outcome })),
+        Some(outcome) => {
+            // The same JSON as the CLI's `--output json`.
+            let mut outcome =
+                serde_json::to_value(&outcome).map_err(|e| LambdaError::Run(e.into()))?;
+            crate::commands::json::normalize(&mut outcome);
+            Ok(json!({ "command": name, "locked": false, "outcome": outcome }))
+        }
     }
 }
 

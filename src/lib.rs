@@ -12,6 +12,7 @@ pub mod config;
 pub mod controller;
 pub mod core;
 pub mod doctor;
+pub mod error_chain;
 pub mod iam_policy;
 pub mod lambda;
 pub mod pipeline;

@@ -13,12 +13,17 @@ fn main() -> ExitCode {
     let json = cli.global.log_format == nat_flowrec::cli::LogFormat::Json;
     match nat_flowrec::commands::run(cli) {
         Ok(code) => code,
+        // `nat-flowrec history | head -1`: the reader has all it wanted.
+        Err(err) if nat_flowrec::commands::out::is_broken_pipe(&err) => ExitCode::SUCCESS,
         Err(err) if json => {
-            tracing::error!("{err:#}");
+            tracing::error!("{}", nat_flowrec::error_chain::once_each(err.chain()));
             ExitCode::from(nat_flowrec::commands::exit::ERROR)
         }
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!(
+                "error: {}",
+                nat_flowrec::error_chain::once_each(err.chain())
+            );
             ExitCode::from(nat_flowrec::commands::exit::ERROR)
         }
     }

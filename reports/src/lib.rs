@@ -52,7 +52,7 @@ pub use options::{DEFAULT_TOP, ReportOptions};
 pub use prices::{BYTES_PER_GB, DEFAULT_REGION, EndpointKind, PriceOverrides, Prices};
 pub use remediation::{HOURS_PER_MONTH, Remediation, RemediationPlan, endpoint_service_suffix};
 pub use tables::protocol_name;
-pub use units::{UNITS_NOTE, human_bytes, service_name, usd};
+pub use units::{UNITS_NOTE, grouped, human_bytes, service_name, usd};
 
 /// Reads every flow-log file under `paths` (files or folders, recursed in sorted order; inside
 /// folders, hidden entries, `report/` folders, `*.csv`/`*.json`/`*.md`/`*.txt`/`*.html`/`*.tmp`

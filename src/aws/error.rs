@@ -4,9 +4,11 @@
 //! Logs, CloudWatch), and from AWS's documented codes where it does not (EC2 models none), so
 //! the user reads `ec2:CreateFlowLogs: FlowLogAlreadyExists: ...`, not a Debug dump.
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_sdk_ec2::config::http::HttpResponse;
-use aws_sdk_ec2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 
+use super::unreachable::{Unreachable, innermost};
 use crate::ports::{AwsError, AwsErrorKind};
 
 /// `SdkError` -> `AwsError`, the kind decided from the error code and HTTP status alone.
@@ -28,6 +30,10 @@ pub(crate) fn from_sdk_typed<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    if !matches!(err, SdkError::ServiceError(_)) {
+        // The SDK's whole chain, for `-v`: the message keeps what a person acts on.
+        tracing::info!("{operation} failed: {}", crate::error_chain::describe(&err));
+    }
     match &err {
         SdkError::ServiceError(service) => {
             let inner = service.err();
@@ -47,16 +53,32 @@ where
             operation,
             "Timeout",
             format!(
-                "no answer in time ({}); check the network path to AWS or the endpoint URL",
-                DisplayErrorContext(&err)
+                "no answer within {} s; check the network path to AWS or the endpoint URL",
+                super::OPERATION_TIMEOUT.as_secs()
             ),
             AwsErrorKind::Timeout,
         ),
         SdkError::DispatchFailure(dispatch) => {
-            let (code, kind) = if dispatch.is_timeout() {
-                ("Timeout", AwsErrorKind::Timeout)
+            let kind = if dispatch.is_timeout() {
+                AwsErrorKind::Timeout
             } else {
-                ("DispatchFailure", AwsErrorKind::Other)
+                AwsErrorKind::Other
+            };
+            if let Some(unreachable) = find::<Unreachable>(&err) {
+                return AwsError::new(operation, "Unreachable", unreachable.to_string(), kind);
+            }
+            if find::<CredentialsError>(&err).is_some() {
+                return AwsError::new(
+                    operation,
+                    "NoCredentials",
+                    NO_CREDENTIALS,
+                    AwsErrorKind::AccessDenied,
+                );
+            }
+            let code = if dispatch.is_timeout() {
+                "Timeout"
+            } else {
+                "DispatchFailure"
             };
             AwsError::new(
                 operation,
@@ -64,7 +86,7 @@ where
                 format!(
                     "the request could not be sent ({}); check credentials, region, network and \
                      the endpoint URL",
-                    DisplayErrorContext(&err)
+                    innermost(&err)
                 ),
                 kind,
             )
@@ -76,7 +98,7 @@ where
                 "HTTP {} with a body the SDK could not read ({}); an emulator or proxy in the \
                  path may not speak this API",
                 response.raw().status().as_u16(),
-                DisplayErrorContext(&err)
+                innermost(&err)
             ),
             AwsErrorKind::Service,
         ),
@@ -86,11 +108,23 @@ where
             "RequestNotBuilt",
             format!(
                 "the request could not be built ({}); is a region configured?",
-                DisplayErrorContext(&err)
+                innermost(&err)
             ),
             AwsErrorKind::InvalidInput,
         ),
     }
+}
+
+/// What `no credentials` says, wherever it is found out.
+pub const NO_CREDENTIALS: &str = "no AWS credentials found: set AWS_PROFILE or pass --profile, \
+     run `aws configure` or `aws sso login`, or run where an instance or task role applies";
+
+/// The first error of type `T` in `err`'s chain of sources.
+fn find<'a, T: std::error::Error + 'static>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    std::iter::successors(Some(err), |e| std::error::Error::source(*e))
+        .find_map(|e| e.downcast_ref::<T>())
 }
 
 /// Codes AWS answers when the credentials themselves were refused (not a missing permission).

@@ -27,10 +27,12 @@ mod inventory;
 mod logs;
 mod logs_read;
 mod network;
+mod preflight;
 mod record_operations;
 mod report_store;
 mod sns;
 mod state_object;
+mod unreachable;
 
 pub use cloudwatch::{
     MAX_ALARM_NAMES_PER_DESCRIBE, MAX_QUERIES_PER_GET_METRIC_DATA, NAT_DIMENSION, NAT_NAMESPACE,
@@ -42,8 +44,12 @@ pub use insights::MAX_INSIGHTS_ROWS;
 pub use logs::LOG_GROUP_TAGS;
 pub use logs_read::{MAX_EVENTS_PER_FILTER_PAGE, MAX_STREAMS_PER_DESCRIBE};
 pub use network::MAX_FILTER_VALUES;
+pub use preflight::PreflightError;
 pub use record_operations::{RECORD_OPERATIONS_ENV, iam_action};
-pub use state_object::{OP_GET_OBJECT, OP_PUT_OBJECT, s3_client, s3_client_from};
+pub use state_object::{
+    OP_GET_OBJECT, OP_PUT_OBJECT, s3_client, s3_client_checked, s3_client_from,
+};
+pub use unreachable::Unreachable;
 
 /// Attempts per call, the first included. The SDK's standard mode backs off exponentially with
 /// jitter between them and retries throttling, 5xx and connection errors only.
@@ -150,13 +156,11 @@ pub struct AwsCloud {
 
 impl AwsCloud {
     pub fn new(config: &SdkConfig) -> AwsCloud {
-        // Set only by the least-privilege test (record_operations.rs): every client reports its calls.
-        let record = record_operations::from_env();
         macro_rules! client {
             ($sdk:ident) => {{
                 let mut builder = $sdk::config::Builder::from(config);
-                if let Some(interceptor) = &record {
-                    builder.push_interceptor(interceptor.clone());
+                for interceptor in interceptors() {
+                    builder.push_interceptor(interceptor);
                 }
                 $sdk::Client::from_conf(builder.build())
             }};
@@ -171,10 +175,32 @@ impl AwsCloud {
         }
     }
 
-    /// `load_sdk_config` then `new`: what the CLI calls.
+    /// `load_sdk_config` then `new`.
     pub async fn connect(settings: &AwsSettings) -> AwsCloud {
         AwsCloud::new(&load_sdk_config(settings).await)
     }
+
+    /// `connect`, once the profile asked for is known to exist and credentials were found:
+    /// what the CLI calls, so a set-up mistake is one line before any work starts.
+    pub async fn connect_checked(settings: &AwsSettings) -> Result<AwsCloud, PreflightError> {
+        Ok(AwsCloud::new(&checked_sdk_config(settings).await?))
+    }
+}
+
+/// `load_sdk_config` after `preflight`'s checks of the profile and the credentials.
+pub async fn checked_sdk_config(settings: &AwsSettings) -> Result<SdkConfig, PreflightError> {
+    preflight::check_profile(settings).await?;
+    let config = load_sdk_config(settings).await;
+    preflight::check_credentials(settings, &config).await?;
+    Ok(config)
+}
+
+/// The SDK hooks every client carries: an unreachable endpoint named in the error, and (set
+/// only by the least-privilege test, record_operations.rs) every call reported.
+fn interceptors() -> Vec<aws_smithy_runtime_api::client::interceptors::SharedInterceptor> {
+    let mut hooks = vec![unreachable::interceptor()];
+    hooks.extend(record_operations::from_env());
+    hooks
 }
 
 impl crate::ports::Located for AwsCloud {
@@ -227,7 +253,7 @@ impl Logs for AwsCloud {
 fn sns_client(config: &SdkConfig) -> aws_sdk_sns::Client {
     let mut conf =
         aws_sdk_sns::config::Builder::from(config).retry_classifier(NoRetryOnceMaybeSent);
-    if let Some(interceptor) = record_operations::from_env() {
+    for interceptor in interceptors() {
         conf.push_interceptor(interceptor);
     }
     aws_sdk_sns::Client::from_conf(conf.build())
@@ -275,7 +301,7 @@ impl aws_sdk_sns::config::retry::ClassifyRetry for NoRetryOnceMaybeSent {
 fn logs_client(config: &SdkConfig) -> aws_sdk_cloudwatchlogs::Client {
     let mut conf = aws_sdk_cloudwatchlogs::config::Builder::from(config)
         .retry_config(RetryConfig::adaptive().with_max_attempts(MAX_ATTEMPTS));
-    if let Some(interceptor) = record_operations::from_env() {
+    for interceptor in interceptors() {
         conf.push_interceptor(interceptor);
     }
     aws_sdk_cloudwatchlogs::Client::from_conf(conf.build())

@@ -24,7 +24,7 @@ const CONTENT_TYPE: &str = "application/x-ndjson";
 /// An S3 client from an SDK config; `path_style` for emulators.
 pub fn s3_client_from(config: &SdkConfig, path_style: bool) -> Client {
     let mut builder = aws_sdk_s3::config::Builder::from(config).force_path_style(path_style);
-    if let Some(interceptor) = super::record_operations::from_env() {
+    for interceptor in super::interceptors() {
         builder.push_interceptor(interceptor);
     }
     Client::from_conf(builder.build())
@@ -37,6 +37,14 @@ pub async fn s3_client(settings: &AwsSettings) -> Client {
         &load_sdk_config(settings).await,
         settings.endpoint_url.is_some(),
     )
+}
+
+/// `s3_client` once the profile and the credentials were checked (`preflight`).
+pub async fn s3_client_checked(settings: &AwsSettings) -> Result<Client, super::PreflightError> {
+    Ok(s3_client_from(
+        &super::checked_sdk_config(settings).await?,
+        settings.endpoint_url.is_some(),
+    ))
 }
 
 impl ObjectStore for Client {

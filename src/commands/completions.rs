@@ -10,6 +10,9 @@ use crate::cli::{Cli, CompletionsArgs};
 pub fn run(args: &CompletionsArgs) -> anyhow::Result<ExitCode> {
     let mut cmd = Cli::command();
     let name = cmd.get_name().to_string();
-    clap_complete::generate(args.shell, &mut cmd, name, &mut std::io::stdout());
+    // Into memory first: clap_complete panics when its writer fails (`| head`).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, name, &mut script);
+    super::out::write_bytes(&script)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,7 @@ use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use nat_flowrec_reports::{DEFAULT_REGION, render};
 
+use super::out::{out, outln};
 use super::setup;
 use crate::cli::{DemoArgs, GlobalArgs};
 use crate::config::{Config, DEMO_NAT_GATEWAY_ID};
@@ -42,16 +43,14 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         end: t0 + TimeDelta::minutes(25),
         bytes_per_minute: SPIKE_BYTES_PER_MINUTE,
     };
-    println!(
-        "nat-flowrec demo: a simulated account (no AWS calls). NAT gateway {DEMO_NAT_GATEWAY_ID} carries {BASELINE_NOTE}\nand spikes to {} MB a minute from {} to {}. The trigger: {} of the last {} minutes above {} MB.\nWorking folder: {}\n",
-        SPIKE_BYTES_PER_MINUTE / 1_000_000,
+    outln!(
+        "nat-flowrec demo: a simulated account (no AWS calls). NAT gateway {DEMO_NAT_GATEWAY_ID} carries {BASELINE_NOTE}\nand spikes to {} a minute from {} to {}. The trigger: {}.\nWorking folder: {}\n",
+        crate::core::trigger::amount_in_words(&cfg.trigger, SPIKE_BYTES_PER_MINUTE as f64),
         spike.start.format("%H:%MZ"),
         spike.end.format("%H:%MZ"),
-        cfg.trigger.datapoints_to_alarm,
-        cfg.trigger.evaluation_periods,
-        cfg.trigger.threshold_bytes / 1_000_000,
+        crate::core::trigger::rule_in_words(&cfg.trigger),
         dir.display()
-    );
+    )?;
     let sim = SimCloud::new(t0)
         .with_nat(SimNat::new(DEMO_NAT_GATEWAY_ID, 0))
         .with_spike(spike);
@@ -73,10 +72,10 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
             .check(),
         )?;
         for envelope in &log.events()[before..] {
-            println!("{} {}", now.format("%H:%MZ"), envelope.event);
+            outln!("{} {}", now.format("%H:%MZ"), envelope.event)?;
         }
         for failure in &outcome.failures {
-            println!("{} failed: {failure}", now.format("%H:%MZ"));
+            outln!("{} failed: {failure}", now.format("%H:%MZ"))?;
         }
     }
 
@@ -94,22 +93,23 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let region = cfg.region.as_deref().unwrap_or(DEFAULT_REGION);
         let mut built = report::build(rec, &cfg, region, &measured)?;
         built.cut_to_top(cfg.report.top);
-        println!("\nThe report of recording {}:\n", rec.recording_id);
-        print!("{}", render::terminal(&built));
+        outln!("\nThe report of recording {}:\n", rec.recording_id)?;
+        out!("{}", render::terminal(&built))?;
     }
     for (message_id, message) in sim.published() {
-        println!(
+        outln!(
             "\nSNS message {message_id} to {}:\nSubject: {}",
-            message.topic_arn, message.subject
-        );
+            message.topic_arn,
+            message.subject
+        )?;
         let body: serde_json::Value = serde_json::from_str(&message.message)?;
-        print!("{}", body["email"].as_str().unwrap_or_default());
+        out!("{}", body["email"].as_str().unwrap_or_default())?;
     }
-    println!(
+    outln!(
         "\nReport files (CSV, report.json, report.md, email.txt) are in {}.\nEvery decision, replayed: nat-flowrec --config {} history",
         cfg.report.out_dir.display(),
         dir.join("nat-flowrec.toml").display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 

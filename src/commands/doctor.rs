@@ -1,12 +1,14 @@
 //! `nat-flowrec doctor`: reads the configuration, runs the read-only checks of `doctor` against
 //! AWS, prints the findings (text: the problems with their fix commands; `--output json`: every
-//! check) and exits 1 when one needs a fix, so a CI job or a cron mail can act on it.
+//! check) and exits 1 when one is an error (`--strict`: a warning too), so a CI job or a cron
+//! mail can act on it while a missing endpoint that only costs money does not fail the set-up.
 
 use std::process::ExitCode;
 
-use crate::cli::{DoctorArgs, GlobalArgs, Output};
-use crate::doctor::{self, DoctorInput};
+use crate::cli::{DoctorArgs, GlobalArgs};
+use crate::doctor::{self, DoctorInput, Severity};
 
+use super::out::{out, outln};
 use super::{exit, setup};
 
 pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
@@ -18,7 +20,7 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     };
     let rt = setup::runtime()?;
     let diagnosis = rt.block_on(async {
-        let cloud = setup::cloud(global, &cfg).await;
+        let cloud = setup::cloud(global, &cfg).await?;
         let region = cfg
             .region
             .clone()
@@ -31,13 +33,19 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
             sns_topic_arn: &cfg.notify.sns_topic_arn,
             services_seen: doctor::services_seen(&cfg.report.out_dir),
         };
-        doctor::diagnose(&cloud, &input).await
-    });
-    match args.output.format() {
-        Output::Text => print!("{diagnosis}"),
-        Output::Json => println!("{}", diagnosis.to_json()?),
+        anyhow::Ok(doctor::diagnose(&cloud, &input).await)
+    })?;
+    if args.output.format().is_json() {
+        outln!("{}", diagnosis.to_json()?)?;
+    } else {
+        out!("{diagnosis}")?;
     }
-    Ok(if diagnosis.needs_fixing() {
+    let fails_at = if args.strict {
+        Severity::Warning
+    } else {
+        Severity::Error
+    };
+    Ok(if diagnosis.worst() >= fails_at {
         ExitCode::from(exit::ERROR)
     } else {
         ExitCode::SUCCESS

@@ -1,10 +1,12 @@
 //! `nat-flowrec history`: every event of the log, oldest first, so each decision the job made can
-//! be read back with its reason. `--json` prints the events as they are stored.
+//! be read back with its reason. `--output json` prints the events as JSON Lines: as they are
+//! stored, with their enum values (`type`, `reason`, ...) in snake_case like every JSON output.
 
 use std::process::ExitCode;
 
+use super::out::outln;
 use super::setup;
-use crate::cli::{GlobalArgs, HistoryArgs, Output};
+use crate::cli::{GlobalArgs, HistoryArgs};
 use crate::core::event::rfc3339;
 
 pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
@@ -14,23 +16,23 @@ pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<ExitCode> 
         None => true,
         Some(nat) => e.event.nat_gateway_id() == Some(nat.as_str()),
     });
-    let json = args.output.format() == Output::Json;
+    let json = args.output.format().is_json();
     let mut any = false;
     for envelope in events {
         any = true;
         if json {
-            println!("{}", serde_json::to_string(envelope)?);
+            outln!("{}", super::json::line(envelope)?)?;
         } else {
-            println!(
+            outln!(
                 "{:>5} {} {}",
                 envelope.seq,
                 rfc3339(&envelope.at),
                 envelope.event
-            );
+            )?;
         }
     }
     if !any && !json {
-        println!("no events in {}", cfg.state.display());
+        outln!("no events in {}", cfg.state.display())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use crate::cli::{GlobalArgs, IamPolicyArgs};
 use crate::iam_policy::{Scope, all_policies, policy};
 
+use super::out::outln;
 use super::setup;
 
 pub fn run(global: &GlobalArgs, args: &IamPolicyArgs) -> anyhow::Result<ExitCode> {
@@ -22,6 +23,6 @@ pub fn run(global: &GlobalArgs, args: &IamPolicyArgs) -> anyhow::Result<ExitCode
         Some(part) => policy(part, &scope, &cfg),
         None => all_policies(&scope, &cfg),
     };
-    println!("{}", serde_json::to_string_pretty(&document)?);
+    outln!("{}", serde_json::to_string_pretty(&document)?)?;
     Ok(ExitCode::SUCCESS)
 }

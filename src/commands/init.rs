@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 
+use super::out::outln;
 use crate::cli::{GlobalArgs, InitArgs};
 use crate::config::Config;
 
@@ -28,9 +29,9 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<ExitCode> {
     tmp.as_file().sync_all()?;
     tmp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    println!(
+    outln!(
         "wrote {}: set nat_gateway_ids and recording.deliver_logs_role_arn, then run `nat-flowrec check --dry-run`",
         path.display()
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }

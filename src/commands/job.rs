@@ -7,10 +7,12 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 
+use crate::aws::AwsCloud;
 use crate::cli::{BudgetCommand, GlobalArgs, Output, StartArgs, StopArgs};
 use crate::config::Config;
 use crate::controller::{Job, Outcome};
 
+use super::out::{out, outln};
 use super::{exit, setup};
 
 /// Which of the job's operations to run.
@@ -28,7 +30,7 @@ pub fn run(
     dry_run: bool,
     output: Output,
 ) -> anyhow::Result<ExitCode> {
-    let now = setup::clock(global)?;
+    let now = setup::clock(global);
     let rt = setup::runtime()?;
     // A tick (and `reconcile`, which every tick does) leaves its work to a run that holds the
     // log. A recording started or stopped by hand is work no other run does: it waits that run
@@ -84,11 +86,16 @@ async fn run_waiting(
     now: DateTime<Utc>,
     wait: std::time::Duration,
 ) -> anyhow::Result<Option<Outcome>> {
+    // Checked before the lock is taken: a set-up mistake holds up no other run. A budget reset
+    // calls no AWS API, so it needs no credentials.
+    let cloud = match action {
+        Action::Budget(_) => AwsCloud::connect(&setup::aws_settings(global, cfg)).await,
+        _ => setup::cloud(global, cfg).await?,
+    };
     let Some(mut log) = setup::locked_log_waiting(global, cfg, wait).await? else {
         return Ok(None);
     };
     let outcome = async {
-        let cloud = setup::cloud(global, cfg).await;
         let mut job = Job {
             cloud: &cloud,
             cfg,
@@ -111,14 +118,10 @@ async fn run_waiting(
 
 /// The outcome on stdout: text, or one line of JSON (so `watch --output json` is JSON Lines).
 pub fn print_outcome(outcome: &Outcome, output: Output) -> anyhow::Result<ExitCode> {
-    match output {
-        Output::Text => {
-            print!("{outcome}");
-            if outcome.decisions.is_empty() && outcome.nats.is_empty() {
-                println!("nothing to do");
-            }
-        }
-        Output::Json => println!("{}", serde_json::to_string(outcome)?),
+    if output.is_json() {
+        outln!("{}", super::json::line(outcome)?)?;
+    } else {
+        out!("{outcome}")?;
     }
     Ok(if outcome.ok() {
         ExitCode::SUCCESS

@@ -9,18 +9,19 @@ use anyhow::Context;
 use clap::CommandFactory;
 use clap_mangen::Man;
 
+use super::out::outln;
 use crate::cli::{Cli, ManArgs};
 
 pub fn run(args: &ManArgs) -> anyhow::Result<ExitCode> {
     match &args.dir {
         None => {
-            let mut out = std::io::stdout().lock();
-            Man::new(Cli::command()).render(&mut out)?;
-            out.flush()?;
+            let mut page = Vec::new();
+            Man::new(Cli::command()).render(&mut page)?;
+            super::out::write_bytes(&page)?;
         }
         Some(dir) => {
             for path in write_pages(dir)? {
-                println!("{}", path.display());
+                outln!("{}", path.display())?;
             }
         }
     }

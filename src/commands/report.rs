@@ -14,12 +14,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use nat_flowrec_parsers::LogFormat;
-use nat_flowrec_reports::{Prices, Report, ReportError, ReportOptions, build_report, render};
+use nat_flowrec_reports::{Prices, Report, ReportOptions, build_report, render};
 
 use super::setup;
 use crate::attribution::{self, EnrichMode, Plan};
 use crate::aws::{AwsCloud, AwsSettings};
-use crate::cli::{GlobalArgs, ReportArgs};
+use crate::cli::{GlobalArgs, ReportArgs, ReportOutput};
 use crate::config::Config;
 
 pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
@@ -74,13 +74,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    if let Err(e) = print(&report, args, global.quiet) {
-        if is_broken_pipe(&e) {
-            // `nat-flowrec report ... | head`: the reader has all it wanted.
-            return Ok(ExitCode::SUCCESS);
-        }
-        return Err(e.context("writing the report to stdout"));
-    }
+    print(&report, args, global.quiet).context("writing the report to stdout")?;
     Ok(if report.has_failures() {
         ExitCode::from(1)
     } else {
@@ -106,7 +100,7 @@ fn attribute(
     plan: &Plan,
     report: &mut Report,
 ) -> anyhow::Result<()> {
-    let now = setup::clock(global)?;
+    let now = setup::clock(global);
     // The NAT's own region, as its export files name it, unless --region says otherwise.
     let settings = AwsSettings {
         region: global
@@ -170,28 +164,22 @@ fn options(
 pub(super) fn print(report: &Report, args: &ReportArgs, quiet: bool) -> anyhow::Result<()> {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    if args.csv {
-        // The CSV holds only the talkers: the caveats would otherwise be invisible.
-        if !quiet {
-            for warning in &report.summary.warnings {
-                eprintln!("nat-flowrec: warning: {warning}");
+    match args.output() {
+        ReportOutput::Csv => {
+            // The CSV holds only the talkers: the caveats would otherwise be invisible.
+            if !quiet {
+                for warning in &report.summary.warnings {
+                    eprintln!("nat-flowrec: warning: {warning}");
+                }
             }
+            render::csv::talkers_csv(report, &mut out)?;
         }
-        render::csv::talkers_csv(report, &mut out)?;
-    } else if args.json {
-        out.write_all(render::json(report)?.as_bytes())?;
-    } else if args.markdown {
-        out.write_all(render::markdown(report).as_bytes())?;
-    } else {
-        out.write_all(render::terminal(report).as_bytes())?;
+        ReportOutput::Json => out.write_all(render::json(report)?.as_bytes())?,
+        ReportOutput::Markdown => out.write_all(render::markdown(report).as_bytes())?,
+        ReportOutput::Text | ReportOutput::Table => {
+            out.write_all(render::terminal(report).as_bytes())?
+        }
     }
     out.flush()?;
     Ok(())
-}
-
-fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.downcast_ref::<io::Error>()
-        .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
-        || e.downcast_ref::<ReportError>()
-            .is_some_and(ReportError::is_broken_pipe)
 }

@@ -22,7 +22,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
             "--recording {recording_id} reports a recording from CloudWatch Logs Insights: add --engine insights (or export it with `nat-flowrec export --recording {recording_id}` and report the files)"
         );
     }
-    let now = setup::clock(global)?;
+    let now = setup::clock(global);
     let cfg = setup::config(global)?;
     let work =
         tempfile::tempdir().context("cannot create a temporary folder for the query rows")?;
@@ -35,7 +35,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
                 "no recording {recording_id} in the event log; `nat-flowrec history` lists them"
             )
         })?;
-        let cloud = setup::cloud(global, &cfg).await;
+        let cloud = setup::cloud(global, &cfg).await?;
         anyhow::Ok(insights::report(&cloud, rec, &cfg, now, work.path()).await?)
     })?;
     if let Some(dir) = &args.out {

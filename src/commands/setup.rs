@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
+use super::out::outln;
 use crate::aws::{AwsCloud, AwsSettings};
 use crate::cli::{GlobalArgs, LogFormat};
 use crate::config::Config;
@@ -18,30 +19,14 @@ use crate::store::{StateLocation, Store};
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// `--now`, else the system clock.
-pub fn clock(global: &GlobalArgs) -> anyhow::Result<DateTime<Utc>> {
-    match &global.now {
-        None => Ok(Utc::now()),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map(|t| t.with_timezone(&Utc))
-            .with_context(|| {
-                format!("--now `{text}` is not an RFC 3339 time; write e.g. 2026-11-27T10:15:00Z")
-            }),
-    }
+pub fn clock(global: &GlobalArgs) -> DateTime<Utc> {
+    global.now.unwrap_or_else(Utc::now)
 }
 
 pub fn config(global: &GlobalArgs) -> anyhow::Result<Config> {
     // Checked here, before any AWS client is built from it.
     crate::aws::attempt_timeout()?;
-    let mut cfg = Config::load(&global.config).with_context(|| {
-        if global.config.exists() {
-            String::new()
-        } else {
-            format!(
-                "no configuration at {} (write an example with `nat-flowrec init`, or pass --config PATH)",
-                global.config.display()
-            )
-        }
-    })?;
+    let mut cfg = Config::load(&global.config)?;
     if let Some(region) = &global.region {
         cfg.region = Some(region.clone());
     }
@@ -57,8 +42,9 @@ pub fn aws_settings(global: &GlobalArgs, cfg: &Config) -> AwsSettings {
     }
 }
 
-pub async fn cloud(global: &GlobalArgs, cfg: &Config) -> AwsCloud {
-    AwsCloud::connect(&aws_settings(global, cfg)).await
+/// The AWS clients, once the profile asked for exists and credentials were found.
+pub async fn cloud(global: &GlobalArgs, cfg: &Config) -> anyhow::Result<AwsCloud> {
+    Ok(AwsCloud::connect_checked(&aws_settings(global, cfg)).await?)
 }
 
 /// How long `stop` and `start` by hand wait for the lock: no other run does their work, so they
@@ -80,19 +66,14 @@ pub async fn locked_log_waiting(
     wait: Duration,
 ) -> anyhow::Result<Option<Store>> {
     let location = StateLocation::of(&cfg.state)?;
-    let opened = match Store::open(
-        &location,
-        async || s3_client(global, cfg).await,
-        Duration::ZERO,
-    )
-    .await
-    {
+    let s3 = state_s3(global, cfg, &location).await?;
+    let opened = match Store::open(&location, async || s3.clone(), Duration::ZERO).await {
         Err(err) if err.is_locked() && !wait.is_zero() => {
             tracing::warn!(
                 "another nat-flowrec run holds the event log; waiting up to {} s for it to finish",
                 wait.as_secs()
             );
-            Store::open(&location, async || s3_client(global, cfg).await, wait).await
+            Store::open(&location, async || s3, wait).await
         }
         other => other,
     };
@@ -117,13 +98,13 @@ pub fn recording_step(
     global: &GlobalArgs,
     step: impl AsyncFnOnce(&mut Job<'_, AwsCloud>) -> Result<String, JobError>,
 ) -> anyhow::Result<ExitCode> {
-    let now = clock(global)?;
+    let now = clock(global);
     runtime()?.block_on(async {
         let cfg = config(global)?;
+        let cloud = cloud(global, &cfg).await?;
         let Some(mut log) = locked_log(global, &cfg).await? else {
             return Ok(super::exit::locked());
         };
-        let cloud = cloud(global, &cfg).await;
         let mut job = Job {
             cloud: &cloud,
             cfg: &cfg,
@@ -134,7 +115,7 @@ pub fn recording_step(
         let line = step(&mut job).await;
         // The S3 lease is given back whatever happened (a file lock goes with the handle).
         release(log).await;
-        println!("{}", line?);
+        outln!("{}", line?)?;
         Ok(ExitCode::SUCCESS)
     })
 }
@@ -150,13 +131,24 @@ pub async fn release(log: Store) {
 /// The event log for reading only (status, history): no lock, nothing written.
 pub async fn read_log(global: &GlobalArgs, cfg: &Config) -> anyhow::Result<Store> {
     let location = StateLocation::of(&cfg.state)?;
-    let log = Store::read(&location, async || s3_client(global, cfg).await).await?;
+    let s3 = state_s3(global, cfg, &location).await?;
+    let log = Store::read(&location, async || s3).await?;
     warn_recovered(&log);
     Ok(log)
 }
 
-async fn s3_client(global: &GlobalArgs, cfg: &Config) -> aws_sdk_s3::Client {
-    crate::aws::s3_client(&aws_settings(global, cfg)).await
+/// The S3 client of an `s3://` event log, its profile and credentials checked; for a file, an
+/// unchecked client that is never called (no credentials needed).
+async fn state_s3(
+    global: &GlobalArgs,
+    cfg: &Config,
+    location: &StateLocation,
+) -> anyhow::Result<aws_sdk_s3::Client> {
+    let settings = aws_settings(global, cfg);
+    Ok(match location {
+        StateLocation::S3(_) => crate::aws::s3_client_checked(&settings).await?,
+        StateLocation::File(_) => crate::aws::s3_client(&settings).await,
+    })
 }
 
 fn warn_recovered(log: &Store) {
@@ -172,24 +164,40 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-/// tracing to stderr: warnings by default, `-v` info, `-vv` debug, `-q` errors only;
-/// `RUST_LOG` overrides. `--log-format json` writes one JSON object a line (with its time, level
-/// and fields) for CloudWatch Logs and journald, which index them.
+/// tracing to stderr: warnings by default, `-v` nat-flowrec's own info lines, `-vv` its debug
+/// lines, `-vvv` everything (the AWS SDK's debug flood too), `-q` errors only; `RUST_LOG`
+/// overrides. Colour only on a terminal, never with `NO_COLOR`. `--log-format json` writes one
+/// JSON object a line (with its time, level and fields) for CloudWatch Logs and journald, which
+/// index them.
 pub fn init_logging(global: &GlobalArgs) {
-    let level = match (global.quiet, global.verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
-    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(global)));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        .with_ansi(colour(&std::io::stderr()));
     // A second init (the Lambda handler runs many invocations in one process) keeps the first.
     let _ = match global.log_format {
         LogFormat::Text => builder.without_time().try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+}
+
+/// The `EnvFilter` directives for `-q` / `-v` counts: our crates get the more detailed level,
+/// the SDK's own lines stay at errors (warnings from `-v`) until `-vvv`.
+fn log_filter(global: &GlobalArgs) -> String {
+    let (ours, theirs) = match (global.quiet, global.verbose) {
+        (true, _) => ("error", "error"),
+        (false, 0) => ("warn", "error"),
+        (false, 1) => ("info", "warn"),
+        (false, 2) => ("debug", "warn"),
+        (false, _) => ("debug", "debug"),
+    };
+    format!("{theirs},nat_flowrec={ours},nat_flowrec_reports={ours},nat_flowrec_parsers={ours}")
+}
+
+/// Whether to colour what goes to `stream`: a terminal, and `NO_COLOR` unset or empty
+/// (https://no-color.org).
+pub fn colour(stream: &impl std::io::IsTerminal) -> bool {
+    stream.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }

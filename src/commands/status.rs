@@ -9,10 +9,11 @@ use serde::Serialize;
 use super::setup;
 use chrono::{DateTime, Utc};
 
-use crate::cli::{GlobalArgs, Output, StatusArgs};
+use super::out::{out, outln};
+use crate::cli::{GlobalArgs, StatusArgs};
 use crate::config::Config;
 use crate::core::event::{EventEnvelope, rfc3339};
-use crate::core::{Budget, NatState, Policy, Recording, State};
+use crate::core::{ActiveRecording, Budget, NatState, Policy, Recording, State};
 
 /// How many recordings the text form lists (JSON lists them all).
 const RECENT: usize = 10;
@@ -28,24 +29,30 @@ struct Status<'a> {
     notify_unconfirmed: &'a BTreeMap<String, DateTime<Utc>>,
 }
 
+/// What a user can read about one NAT gateway (not the fold's bookkeeping).
 #[derive(Serialize)]
 struct NatStatus<'a> {
     nat_gateway_id: &'a str,
-    #[serde(flatten)]
-    state: NatState,
+    trigger: &'static str,
+    trigger_since: Option<DateTime<Utc>>,
+    trigger_evidence: Option<String>,
+    active: Option<ActiveRecording>,
     budget: Budget,
+    budget_reset_at: Option<DateTime<Utc>>,
+    #[serde(skip)]
+    state: NatState,
 }
 
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let now = setup::clock(global)?;
+    let now = setup::clock(global);
     let cfg = setup::config(global)?;
     let log = setup::runtime()?.block_on(setup::read_log(global, &cfg))?;
     let state = State::fold(log.events());
     let status = build(&cfg, &state, log.events().len(), now);
-    if args.output.format() == Output::Json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
+    if args.output.format().is_json() {
+        outln!("{}", super::json::pretty(&status)?)?;
     } else {
-        print!("{}", text(&status));
+        out!("{}", text(&status, now))?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -57,7 +64,9 @@ pub(crate) fn to_json(
     now: DateTime<Utc>,
 ) -> serde_json::Result<serde_json::Value> {
     let state = State::fold(events);
-    serde_json::to_value(build(cfg, &state, events.len(), now))
+    let mut value = serde_json::to_value(build(cfg, &state, events.len(), now))?;
+    super::json::normalize(&mut value);
+    Ok(value)
 }
 
 fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc>) -> Status<'a> {
@@ -69,7 +78,12 @@ fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc
             let ns = state.nat(id).cloned().unwrap_or_default();
             NatStatus {
                 nat_gateway_id: id,
+                trigger: ns.trigger.as_snake_case(),
+                trigger_since: ns.trigger_since,
+                trigger_evidence: ns.trigger_evidence.clone(),
+                active: ns.active.clone(),
                 budget: policy.budget(&ns, now),
+                budget_reset_at: ns.budget_reset_at,
                 state: ns,
             }
         })
@@ -83,7 +97,7 @@ fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc
     }
 }
 
-fn text(status: &Status) -> String {
+fn text(status: &Status, now: DateTime<Utc>) -> String {
     let mut out = format!(
         "event log: {} ({} events)\n",
         status.state_file, status.events
@@ -92,7 +106,7 @@ fn text(status: &Status) -> String {
         let ns = &nat.state;
         let since = ns
             .trigger_since
-            .map(|t| format!(" since {}", rfc3339(&t)))
+            .map(|t| format!(" since {} ({})", rfc3339(&t), relative(t, now)))
             .unwrap_or_default();
         out.push_str(&format!(
             "{}: trigger {}{since}\n",
@@ -100,10 +114,11 @@ fn text(status: &Status) -> String {
         ));
         match &ns.active {
             Some(active) => out.push_str(&format!(
-                "  recording {} since {} until {} on {} ENI(s)\n",
+                "  recording {} since {} until {} (ends {}) on {} network interface(s)\n",
                 active.recording_id,
                 rfc3339(&active.started_at),
                 rfc3339(&active.deadline),
+                relative(active.deadline, now),
                 active.enis.len()
             )),
             None => out.push_str("  not recording\n"),
@@ -151,4 +166,39 @@ fn text(status: &Status) -> String {
         ));
     }
     out
+}
+
+/// `in 7 min`, `3 h 5 min ago`, `now`: how far `t` is from `now`, to the minute.
+fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let minutes = (t - now).num_minutes();
+    let span = |m: i64| {
+        let (h, m) = (m / 60, m % 60);
+        match (h, m) {
+            (0, m) => format!("{m} min"),
+            (h, 0) => format!("{h} h"),
+            (h, m) => format!("{h} h {m} min"),
+        }
+    };
+    match minutes {
+        0 => "now".to_owned(),
+        m if m > 0 => format!("in {}", span(m)),
+        m => format!("{} ago", span(-m)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_times_read_to_the_minute() {
+        let now = DateTime::parse_from_rfc3339("2026-01-15T10:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let at = |m: i64| now + chrono::TimeDelta::minutes(m);
+        assert_eq!(relative(at(7), now), "in 7 min");
+        assert_eq!(relative(at(-185), now), "3 h 5 min ago");
+        assert_eq!(relative(at(120), now), "in 2 h");
+        assert_eq!(relative(now, now), "now");
+    }
 }

@@ -7,8 +7,8 @@
 use std::collections::BTreeMap;
 
 use super::{Job, JobError, Outcome};
-use crate::core::Decision;
 use crate::core::event::rfc3339;
+use crate::core::{Decision, Event, StartCause};
 use crate::ports::{Cloud, LogGroupSpec, NatGateway};
 
 impl<C: Cloud> Job<'_, C> {
@@ -41,13 +41,25 @@ impl<C: Cloud> Job<'_, C> {
         }
     }
 
-    /// Returns a short line for the NAT's summary.
+    /// Carries the decision out and notes what was done, in words, in the outcome.
     pub(super) async fn carry_out(
         &mut self,
         decision: &Decision,
         nats: &BTreeMap<String, NatGateway>,
         outcome: &mut Outcome,
-    ) -> Result<Option<String>, JobError> {
+    ) -> Result<(), JobError> {
+        let line = self.carry_out_one(decision, nats, outcome).await?;
+        outcome.act(decision.nat_gateway_id(), line);
+        Ok(())
+    }
+
+    /// The AWS call and the event of one decision; returns what was done, in words.
+    async fn carry_out_one(
+        &mut self,
+        decision: &Decision,
+        nats: &BTreeMap<String, NatGateway>,
+        outcome: &mut Outcome,
+    ) -> Result<String, JobError> {
         match decision {
             Decision::Start(plan) => {
                 let Some(nat) = nats.get(&plan.nat_gateway_id) else {
@@ -55,23 +67,33 @@ impl<C: Cloud> Job<'_, C> {
                         "{}: DescribeNatGateways did not return it; not recording",
                         plan.nat_gateway_id
                     ));
-                    return Ok(Some("start failed: NAT gateway not found".into()));
+                    return Ok("could not start recording: DescribeNatGateways did not return the NAT gateway".into());
                 };
                 if nat.enis.is_empty() {
                     outcome.failures.push(format!(
                         "{}: has no network interfaces to record",
                         plan.nat_gateway_id
                     ));
-                    return Ok(Some("start failed: no network interfaces".into()));
+                    return Ok(
+                        "could not start recording: the NAT gateway has no network interfaces"
+                            .into(),
+                    );
                 }
-                let line = format!(
-                    "start recording {} on {} ENI(s) until {}",
+                let what = format!(
+                    "recording {} on {} until {}{}",
                     plan.recording_id,
-                    nat.enis.len(),
-                    rfc3339(&plan.deadline)
+                    plural(nat.enis.len(), "network interface", "network interfaces"),
+                    rfc3339(&plan.deadline),
+                    match &plan.cause {
+                        StartCause::Trigger { .. } => String::new(),
+                        StartCause::Manual { forced: false } => " (by hand)".to_owned(),
+                        StartCause::Manual { forced: true } => {
+                            " (by hand, over the budget)".to_owned()
+                        }
+                    }
                 );
                 if self.dry_run {
-                    return Ok(Some(line));
+                    return Ok(format!("would start {what}"));
                 }
                 let rec = &self.cfg.recording;
                 let group = LogGroupSpec {
@@ -91,11 +113,7 @@ impl<C: Cloud> Job<'_, C> {
                     Ok(ids) => {
                         let event = plan.started_event(nat, ids, rec);
                         self.log.append(vec![event], self.now).await?;
-                        Ok(Some(line.replacen(
-                            "start recording",
-                            "started recording",
-                            1,
-                        )))
+                        Ok(format!("started {what}"))
                     }
                     Err(err) => {
                         // Whatever a partial failure created goes again: a recording runs on
@@ -115,14 +133,17 @@ impl<C: Cloud> Job<'_, C> {
                         outcome
                             .failures
                             .push(format!("{}: {err}", plan.nat_gateway_id));
-                        Ok(Some(format!("start failed: {err}")))
+                        Ok(format!("could not start recording: {err}"))
                     }
                 }
             }
             Decision::Stop(plan) => {
-                let line = format!("stop recording {} ({})", plan.recording_id, plan.reason);
+                let flow_logs = plural(plan.flow_log_ids.len(), "flow log", "flow logs");
                 if self.dry_run {
-                    return Ok(Some(line));
+                    return Ok(format!(
+                        "would stop recording {}: {} (would delete {flow_logs})",
+                        plan.recording_id, plan.reason
+                    ));
                 }
                 if !plan.flow_log_ids.is_empty()
                     && let Err(err) = self.cloud.delete_flow_logs(&plan.flow_log_ids).await
@@ -131,47 +152,66 @@ impl<C: Cloud> Job<'_, C> {
                         "{}: recording {} could not be stopped: {err}",
                         plan.nat_gateway_id, plan.recording_id
                     ));
-                    return Ok(Some(format!("stop failed: {err}")));
+                    return Ok(format!(
+                        "could not stop recording {}: {err}",
+                        plan.recording_id
+                    ));
                 }
                 self.log
                     .append(vec![plan.stopped_event()], self.now)
                     .await?;
-                Ok(Some(line.replacen(
-                    "stop recording",
-                    "stopped recording",
-                    1,
-                )))
+                Ok(format!(
+                    "stopped recording {}: {} (deleted {flow_logs})",
+                    plan.recording_id, plan.reason
+                ))
             }
             Decision::DeleteStray(plan) => {
-                let line = format!(
-                    "delete stray flow logs {:?} of {} ({})",
-                    plan.flow_log_ids, plan.recording_id, plan.why
+                let what = format!(
+                    "stray flow logs {} of recording {}: {}",
+                    plan.flow_log_ids.join(", "),
+                    plan.recording_id,
+                    plan.why
                 );
                 if self.dry_run {
-                    return Ok(Some(line));
+                    return Ok(format!("would delete {what}"));
                 }
                 if let Err(err) = self.cloud.delete_flow_logs(&plan.flow_log_ids).await {
                     outcome.failures.push(format!(
                         "stray flow logs of {} could not be deleted: {err}",
                         plan.recording_id
                     ));
-                    return Ok(Some(format!("delete failed: {err}")));
+                    return Ok(format!("could not delete {what}: {err}"));
                 }
                 self.log
                     .append(vec![plan.deleted_event()], self.now)
                     .await?;
-                Ok(Some(line.replacen("delete stray", "deleted stray", 1)))
+                Ok(format!("deleted {what}"))
             }
             Decision::Record(event) => {
-                let mut line = format!("note {}", event.kind());
+                let mut line = match event {
+                    // The trigger's evidence is on the NAT gateway's own line.
+                    Event::TriggerChanged { from, to, .. } => {
+                        format!("trigger changed from {from} to {to}")
+                    }
+                    _ => event.sentence(),
+                };
                 if !self.dry_run {
                     self.log.append(vec![event.clone()], self.now).await?;
                     if let Some(sent) = self.tell_budget_exhausted(event, outcome).await {
                         line.push_str(&sent);
                     }
                 }
-                Ok(Some(line))
+                Ok(line)
             }
         }
+    }
+}
+
+/// `1 flow log`, `2 flow logs`.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
     }
 }

@@ -9,7 +9,6 @@
 //! only an error SNS itself answered (`NotifyFailed`) makes the next run send again. A run killed
 //! mid-publish, or one that lost the answer, leaves the notification unconfirmed for a human.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::{Job, JobError, Outcome};
@@ -40,11 +39,7 @@ impl<C: Cloud> Job<'_, C> {
     }
 
     /// Runs every due step of every settled recording, in order, recording by recording.
-    pub(super) async fn finish_due(
-        &mut self,
-        outcome: &mut Outcome,
-        per_nat: &mut BTreeMap<String, Vec<String>>,
-    ) -> Result<(), JobError> {
+    pub(super) async fn finish_due(&mut self, outcome: &mut Outcome) -> Result<(), JobError> {
         let policy = self.pipeline_policy();
         for (recording_id, first) in pipeline::due(&self.state(), &policy, self.now) {
             let nat = self
@@ -52,16 +47,16 @@ impl<C: Cloud> Job<'_, C> {
                 .map(|r| r.nat_gateway_id)
                 .unwrap_or_default();
             if self.dry_run {
-                per_nat
-                    .entry(nat)
-                    .or_default()
-                    .push(format!("{first} recording {recording_id}"));
+                outcome.act(
+                    Some(&nat),
+                    format!("would {first} recording {recording_id}"),
+                );
                 continue;
             }
             let mut step = Some(first);
             while let Some(current) = step {
                 match self.run_step(&recording_id, current, None).await? {
-                    Ok(line) => per_nat.entry(nat.clone()).or_default().push(line),
+                    Ok(line) => outcome.act(Some(&nat), line),
                     Err(err) => {
                         outcome
                             .failures

@@ -15,8 +15,8 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::core::{
-    self, Decision, Observation, Policy, Refusal, State, decide_budget_reset, decide_manual_start,
-    decide_manual_stop,
+    self, Decision, Observation, Policy, Refusal, State, TriggerState, decide_budget_reset,
+    decide_manual_start, decide_manual_stop,
 };
 use crate::ports::{AwsError, Cloud, NatGateway, TaggedFlowLog};
 use crate::store::{EventStore, StoreError};
@@ -55,52 +55,89 @@ pub struct Outcome {
     pub decisions: Vec<Decision>,
     /// Decisions whose AWS call failed: nothing was appended for them; the next run decides again.
     pub failures: Vec<String>,
+    /// Everything done (or, in a dry run, that would be done), in order and in words: the text
+    /// output. The JSON carries them per NAT gateway in `nats[].actions`.
+    #[serde(skip)]
+    pub actions: Vec<ActionLine>,
 }
 
 #[derive(Debug, Serialize)]
 pub struct NatLine {
     pub nat_gateway_id: String,
-    pub trigger: String,
+    /// `breaching`, `ok` or `insufficient_data` in JSON.
+    #[serde(serialize_with = "snake_case_state")]
+    pub trigger: TriggerState,
     pub evidence: String,
     pub actions: Vec<String>,
+}
+
+fn snake_case_state<S: serde::Serializer>(state: &TriggerState, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(state.as_snake_case())
+}
+
+/// One thing a run did, in words, and the NAT gateway it was about (none for stray flow logs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionLine {
+    pub nat_gateway_id: Option<String>,
+    pub text: String,
 }
 
 impl Outcome {
     pub fn ok(&self) -> bool {
         self.failures.is_empty()
     }
+
+    /// Notes what was done about `nat_gateway_id` (or about no NAT gateway).
+    fn act(&mut self, nat_gateway_id: Option<&str>, text: String) {
+        self.actions.push(ActionLine {
+            nat_gateway_id: nat_gateway_id.filter(|n| !n.is_empty()).map(str::to_owned),
+            text,
+        });
+    }
+
+    fn actions_of<'a>(&'a self, nat_gateway_id: &'a str) -> impl Iterator<Item = &'a ActionLine> {
+        self.actions
+            .iter()
+            .filter(move |a| a.nat_gateway_id.as_deref() == Some(nat_gateway_id))
+    }
 }
 
+/// One line per thing done, each starting with the NAT gateway it was about: the trigger, then
+/// every action (a reconcile's and a finished recording's too), or `nothing to do`.
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let would = if self.dry_run { "would " } else { "" };
         for nat in &self.nats {
-            let actions = if nat.actions.is_empty() {
-                "nothing to do".to_string()
-            } else {
-                nat.actions
-                    .iter()
-                    .map(|a| format!("{would}{a}"))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            };
-            writeln!(
-                f,
-                "{}: {} ({}) - {actions}",
-                nat.nat_gateway_id, nat.trigger, nat.evidence
-            )?;
+            let id = &nat.nat_gateway_id;
+            writeln!(f, "{id}: trigger {}: {}", nat.trigger, nat.evidence)?;
+
+            let mut any = false;
+            for action in self.actions_of(id) {
+                any = true;
+                writeln!(f, "{id}: {}", action.text)?;
+            }
+            if !any {
+                writeln!(f, "{id}: nothing to do")?;
+            }
         }
-        let listed: usize = self.nats.iter().map(|n| n.actions.len()).sum();
-        if self.nats.is_empty() || listed < self.decisions.len() {
-            for d in self.decisions.iter().filter(|d| {
-                d.nat_gateway_id()
-                    .is_none_or(|nat| !self.nats.iter().any(|n| n.nat_gateway_id == nat))
-            }) {
-                writeln!(f, "{would}{d}")?;
+        let others = self.actions.iter().filter(|a| {
+            a.nat_gateway_id
+                .as_deref()
+                .is_none_or(|id| !self.nats.iter().any(|n| n.nat_gateway_id == id))
+        });
+        let mut any = !self.nats.is_empty();
+        for action in others {
+            any = true;
+            match &action.nat_gateway_id {
+                Some(id) => writeln!(f, "{id}: {}", action.text)?,
+                None => writeln!(f, "{}", action.text)?,
             }
         }
         for failure in &self.failures {
+            any = true;
             writeln!(f, "failed: {failure}")?;
+        }
+        if !any {
+            writeln!(f, "nothing to do")?;
         }
         Ok(())
     }
@@ -146,23 +183,26 @@ impl<C: Cloud> Job<'_, C> {
         let state = self.state();
         let observations = observe::observe(self.cloud, self.cfg, &state, &nats, self.now).await?;
         let decisions = core::decide(&state, &observations, &self.policy(), self.now);
-        let mut per_nat: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for decision in decisions {
-            if let Some(line) = self.carry_out(&decision, &nats, &mut outcome).await?
-                && let Some(nat) = decision.nat_gateway_id()
-            {
-                per_nat.entry(nat.to_string()).or_default().push(line);
+            // A dry run changed nothing, so the tick decides again what its reconcile already
+            // decided (a recording past its deadline): listed once.
+            if self.dry_run && outcome.decisions.iter().any(|d| d.same_action(&decision)) {
+                continue;
             }
+            self.carry_out(&decision, &nats, &mut outcome).await?;
             outcome.decisions.push(decision);
         }
-        self.finish_due(&mut outcome, &mut per_nat).await?;
+        self.finish_due(&mut outcome).await?;
         outcome.nats = observations
             .iter()
             .map(|obs: &Observation| NatLine {
                 nat_gateway_id: obs.nat_gateway_id.clone(),
-                trigger: obs.verdict.state.to_string(),
+                trigger: obs.verdict.state,
                 evidence: obs.verdict.evidence.clone(),
-                actions: per_nat.remove(&obs.nat_gateway_id).unwrap_or_default(),
+                actions: outcome
+                    .actions_of(&obs.nat_gateway_id)
+                    .map(|a| a.text.clone())
+                    .collect(),
             })
             .collect();
         Ok(outcome)
@@ -267,16 +307,14 @@ impl<C: Cloud> Job<'_, C> {
             return Err(JobError::UnknownNat(nat_gateway_id.to_string()));
         }
         let decision = Decision::Record(decide_budget_reset(nat_gateway_id));
-        if !self.dry_run
-            && let Some(event) = decision.completed_event()
-        {
-            self.log.append(vec![event], self.now).await?;
-        }
-        Ok(Outcome {
+        let mut outcome = Outcome {
             dry_run: self.dry_run,
-            decisions: vec![decision],
             ..Outcome::default()
-        })
+        };
+        self.carry_out(&decision, &BTreeMap::new(), &mut outcome)
+            .await?;
+        outcome.decisions.push(decision);
+        Ok(outcome)
     }
 
     async fn nat_gateways(&self) -> Result<BTreeMap<String, NatGateway>, JobError> {

@@ -969,13 +969,13 @@ mod tests {
                 recording_id: "rec-01234567-20250101T104107Z".into(),
                 deadline: t("10:56:07"),
                 cause: StartCause::Trigger {
-                    evidence: "evidence BREACHING".into()
+                    evidence: "evidence breaching".into()
                 },
             })
         );
         match &got[0] {
             Decision::Record(Event::TriggerChanged { evidence, .. }) => {
-                assert_eq!(evidence, "evidence BREACHING")
+                assert_eq!(evidence, "evidence breaching")
             }
             other => panic!("{other:?}"),
         }

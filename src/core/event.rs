@@ -206,6 +206,18 @@ impl Event {
         }
     }
 
+    /// The event in words, without the NAT gateway it is about (the caller names it).
+    pub fn sentence(&self) -> String {
+        let text = self.to_string();
+        match self.nat_gateway_id() {
+            Some(nat) => match text.strip_prefix(nat).and_then(|t| t.strip_prefix(": ")) {
+                Some(rest) => rest.to_owned(),
+                None => text,
+            },
+            None => text,
+        }
+    }
+
     /// The NAT gateway the event is about, when it names one (for `history --nat`).
     pub fn nat_gateway_id(&self) -> Option<&str> {
         match self {

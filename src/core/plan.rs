@@ -141,6 +141,15 @@ impl Decision {
         }
     }
 
+    /// Whether both decisions do the same thing: stop the same recording (for different reasons
+    /// found by different parts of a tick), or are equal.
+    pub fn same_action(&self, other: &Decision) -> bool {
+        match (self, other) {
+            (Decision::Stop(a), Decision::Stop(b)) => a.recording_id == b.recording_id,
+            (a, b) => a == b,
+        }
+    }
+
     /// The NAT gateway the decision is about (stray flow logs may name none).
     pub fn nat_gateway_id(&self) -> Option<&str> {
         match self {

@@ -23,12 +23,23 @@ pub enum TriggerState {
     InsufficientData,
 }
 
+impl TriggerState {
+    /// The state as JSON outputs name it (the words of the text form, in snake_case).
+    pub fn as_snake_case(self) -> &'static str {
+        match self {
+            TriggerState::Breaching => "breaching",
+            TriggerState::Ok => "ok",
+            TriggerState::InsufficientData => "insufficient_data",
+        }
+    }
+}
+
 impl std::fmt::Display for TriggerState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            TriggerState::Breaching => "BREACHING",
+            TriggerState::Breaching => "breaching",
             TriggerState::Ok => "OK",
-            TriggerState::InsufficientData => "INSUFFICIENT_DATA",
+            TriggerState::InsufficientData => "insufficient data",
         })
     }
 }
@@ -156,11 +167,6 @@ pub fn evaluate(
             (p, _) => Some(*p),
         })
         .collect();
-    let unit = if cfg.metrics.iter().all(|m| m.is_packets()) {
-        "packets"
-    } else {
-        "bytes"
-    };
     let window = format!("{}-{}", start.format("%H:%MZ"), end.format("%H:%MZ"));
 
     if counted.is_empty() {
@@ -168,12 +174,16 @@ pub fn evaluate(
             TreatMissingData::Ignore => TriggerVerdict {
                 state: previous,
                 evidence: format!(
-                    "no data in the last {n} periods ({window}); treat_missing_data = \"ignore\" keeps {previous}"
+                    "no data in the last {} ({window}); treat_missing_data = \"ignore\" keeps {previous}",
+                    periods_in_words(cfg, n)
                 ),
             },
             _ => TriggerVerdict {
                 state: TriggerState::InsufficientData,
-                evidence: format!("no data in the last {n} periods ({window})"),
+                evidence: format!(
+                    "no data in the last {} ({window})",
+                    periods_in_words(cfg, n)
+                ),
             },
         };
     }
@@ -186,8 +196,8 @@ pub fn evaluate(
         TriggerState::Ok
     };
     let mut evidence = format!(
-        "{breaching} of the last {n} periods > {} {unit} (need {needed}, {window})",
-        cfg.threshold_bytes
+        "{} ({needed} needed, {window})",
+        breaches_in_words(cfg, breaching)
     );
     if missing > 0 {
         let treatment = match cfg.treat_missing_data {
@@ -195,17 +205,82 @@ pub fn evaluate(
             TreatMissingData::NotBreaching => "counted as not breaching",
             TreatMissingData::Breaching => "counted as breaching",
         };
-        evidence.push_str(&format!("; {missing} without data, {treatment}"));
+        evidence.push_str(&format!(
+            "; {} without data, {treatment}",
+            periods_in_words(cfg, missing)
+        ));
     }
     if let Some(p) = peak {
+        let metric = if cfg.metrics.len() > 1 {
+            format!(" ({})", p.what)
+        } else {
+            String::new()
+        };
         evidence.push_str(&format!(
-            "; peak {} {:.1e} at {}",
-            p.what,
-            p.value,
+            "; peak {}{metric} at {}",
+            amount_in_words(cfg, p.value),
             p.at.format("%H:%MZ")
         ));
     }
     TriggerVerdict { state, evidence }
+}
+
+/// The trigger's rule in words, as `check`, `status`, `history`, the e-mail and the demo say
+/// it: `above 100 MB a minute in 1 of the last 3 minutes`.
+pub fn rule_in_words(cfg: &TriggerConfig) -> String {
+    breaches_in_words(cfg, cfg.datapoints_to_alarm as usize)
+}
+
+/// `above 100 MB a minute in {count} of the last 3 minutes`.
+fn breaches_in_words(cfg: &TriggerConfig, count: usize) -> String {
+    format!(
+        "above {} {} in {count} of the last {}",
+        amount_in_words(cfg, cfg.threshold_bytes as f64),
+        rate_in_words(cfg.period_seconds),
+        periods_in_words(cfg, cfg.evaluation_periods as usize)
+    )
+}
+
+/// A metric value in the unit of the trigger's metrics: `250 MB`, `1.5 GB`, `120,000 packets`.
+pub fn amount_in_words(cfg: &TriggerConfig, value: f64) -> String {
+    let whole = if value.is_finite() && value > 0.0 {
+        value.round() as u64
+    } else {
+        0
+    };
+    if cfg.metrics.iter().all(|m| m.is_packets()) {
+        let n = nat_flowrec_reports::grouped(whole);
+        return format!("{n} {}", if whole == 1 { "packet" } else { "packets" });
+    }
+    // `250.00 MB` -> `250 MB`, `2.50 GB` -> `2.5 GB`: a threshold reads as it was written.
+    let text = nat_flowrec_reports::human_bytes(whole);
+    match text.split_once(' ') {
+        Some((number, unit)) if number.contains('.') => {
+            let number = number.trim_end_matches('0').trim_end_matches('.');
+            format!("{number} {unit}")
+        }
+        _ => text,
+    }
+}
+
+/// `a minute`, `an hour`, `per 5 minutes`: the unit of one period.
+fn rate_in_words(period_seconds: u32) -> String {
+    match period_seconds {
+        60 => "a minute".to_owned(),
+        3600 => "an hour".to_owned(),
+        p if p % 3600 == 0 => format!("per {} hours", p / 3600),
+        p => format!("per {} minutes", p / 60),
+    }
+}
+
+/// `3 minutes`, `1 hour`, `3 periods of 5 minutes`.
+fn periods_in_words(cfg: &TriggerConfig, n: usize) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    match cfg.period_seconds {
+        60 => format!("{n} minute{s}"),
+        3600 => format!("{n} hour{s}"),
+        p => format!("{n} period{s} of {}", &rate_in_words(p)["per ".len()..]),
+    }
 }
 
 /// Alarm mode: the trigger follows an existing CloudWatch alarm. `None` when DescribeAlarms did
@@ -731,8 +806,8 @@ mod tests {
         let got = evaluate(&[s], NAT, &cfg, Ok, now());
         assert_eq!(
             got.evidence,
-            "1 of the last 3 periods > 100000000 bytes (need 1, 10:40Z-10:43Z); 1 without data, left out; \
-             peak BytesInFromSource 2.3e8 at 10:41Z"
+            "above 100 MB a minute in 1 of the last 3 minutes (1 needed, 10:40Z-10:43Z); 1 minute \
+             without data, left out; peak 230 MB (BytesInFromSource) at 10:41Z"
         );
         let packets = TriggerConfig {
             metrics: vec![NatMetric::PacketsInFromSource],
@@ -743,13 +818,37 @@ mod tests {
         let got = evaluate(&[s], NAT, &packets, Ok, now());
         assert_eq!(
             got.evidence,
-            "0 of the last 3 periods > 100000000 packets (need 1, 10:40Z-10:43Z); peak sum 1.0e6 at 10:40Z"
+            "above 100,000,000 packets a minute in 0 of the last 3 minutes (1 needed, \
+             10:40Z-10:43Z); peak 1,000,000 packets at 10:40Z"
         );
         let none = evaluate(&[], NAT, &cfg, Ok, now());
         assert_eq!(
             none.evidence,
-            "no data in the last 3 periods (10:40Z-10:43Z)"
+            "no data in the last 3 minutes (10:40Z-10:43Z)"
         );
+    }
+
+    #[test]
+    fn the_rule_reads_in_words_and_units_never_as_a_raw_count() {
+        let five_minutes = TriggerConfig {
+            period_seconds: 300,
+            threshold_bytes: 2_500_000_000,
+            ..cfg(3, 2, Skip)
+        };
+        assert_eq!(
+            rule_in_words(&five_minutes),
+            "above 2.5 GB per 5 minutes in 2 of the last 3 periods of 5 minutes"
+        );
+        let hourly = TriggerConfig {
+            period_seconds: 3600,
+            ..cfg(1, 1, Skip)
+        };
+        assert_eq!(
+            rule_in_words(&hourly),
+            "above 100 MB an hour in 1 of the last 1 hour"
+        );
+        assert_eq!(amount_in_words(&hourly, 2.5e8), "250 MB");
+        assert_eq!(amount_in_words(&hourly, 999.0), "999 B");
     }
 
     #[test]

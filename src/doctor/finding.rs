@@ -35,13 +35,29 @@ pub struct Finding {
     pub severity: Severity,
     /// A stable name per check: `nat-gateway`, `nat-route`, `s3-gateway-endpoint`,
     /// `dynamodb-gateway-endpoint`, `interface-endpoint`, `delivery-role-trust`,
-    /// `delivery-role-permissions`, `log-group`, `sns-topic`, `check-failed`, ...
+    /// `delivery-role-permissions`, `log-group`, `sns-topic`, `check-failed`, ... (in JSON in
+    /// snake_case, as every enum value there).
+    #[serde(serialize_with = "snake_case")]
     pub check: &'static str,
     /// What it is about: a NAT, VPC, role, log group or topic.
     pub subject: String,
     pub message: String,
-    /// The AWS CLI command (or commands, one per line) that fixes it.
+    /// The AWS CLI command (or commands, one per line) that fixes it; in JSON a list of
+    /// commands, empty when there is nothing to run.
+    #[serde(serialize_with = "commands")]
     pub fix: Option<String>,
+}
+
+fn snake_case<S: serde::Serializer>(check: &&'static str, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&check.replace('-', "_"))
+}
+
+fn commands<S: serde::Serializer>(fix: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(
+        fix.iter()
+            .flat_map(|f| f.lines())
+            .filter(|l| !l.trim().is_empty()),
+    )
 }
 
 impl Finding {
@@ -104,9 +120,16 @@ impl Diagnosis {
 
     /// Something to fix: a warning or an error.
     pub fn needs_fixing(&self) -> bool {
+        self.worst() >= Severity::Warning
+    }
+
+    /// The most severe finding's severity (`Ok` for none).
+    pub fn worst(&self) -> Severity {
         self.findings
             .iter()
-            .any(|f| f.severity >= Severity::Warning)
+            .map(|f| f.severity)
+            .max()
+            .unwrap_or(Severity::Ok)
     }
 
     /// `--output json`: the findings and their counts.
@@ -197,7 +220,9 @@ mod tests {
         assert_eq!(json["findings"][1]["severity"], "warning");
         assert_eq!(
             json["findings"][1]["fix"],
-            "aws ec2 create-vpc-endpoint ..."
+            serde_json::json!(["aws ec2 create-vpc-endpoint ..."])
         );
+        assert_eq!(json["findings"][1]["check"], "s3_gateway_endpoint");
+        assert_eq!(json["findings"][0]["fix"], serde_json::json!([]));
     }
 }

@@ -284,8 +284,13 @@ sns_topic_arn = "{topic_arn}"
 
     /// `doctor --output json`: the exit code and the findings.
     fn doctor(&self, endpoint: &str) -> (Option<i32>, Vec<serde_json::Value>) {
+        self.doctor_with(endpoint, &[])
+    }
+
+    fn doctor_with(&self, endpoint: &str, extra: &[&str]) -> (Option<i32>, Vec<serde_json::Value>) {
         let o = nat_flowrec(self.dir.path())
             .args(["doctor", "--output", "json", "--endpoint-url", endpoint])
+            .args(extra)
             .output()
             .unwrap();
         let v: serde_json::Value = serde_json::from_slice(&o.stdout)
@@ -306,7 +311,8 @@ fn problems(findings: &[serde_json::Value]) -> Vec<String> {
 fn finding<'a>(findings: &'a [serde_json::Value], check: &str) -> &'a serde_json::Value {
     findings
         .iter()
-        .find(|f| f["check"] == check)
+        // JSON names the checks in snake_case.
+        .find(|f| f["check"] == check.replace('-', "_").as_str())
         .unwrap_or_else(|| panic!("no {check} finding in {findings:?}"))
 }
 
@@ -324,13 +330,14 @@ async fn doctor_finds_the_missing_s3_gateway_endpoint_and_is_quiet_once_it_is_as
     assert_eq!(s3["severity"], "warning", "{findings:?}");
     assert_eq!(
         s3["fix"],
-        format!(
+        serde_json::json!([format!(
             "aws ec2 create-vpc-endpoint --region us-east-1 --vpc-id {} --vpc-endpoint-type Gateway --service-name com.amazonaws.us-east-1.s3 --route-table-ids {}",
             nat.vpc_id, private.route_table_id
-        )
-        .as_str()
+        )])
     );
-    assert_eq!(code, Some(1), "a finding to fix exits 1: {findings:?}");
+    assert_eq!(code, Some(0), "warnings alone exit 0: {findings:?}");
+    let (code, _) = setup.doctor_with(&moto.endpoint, &["--strict"]);
+    assert_eq!(code, Some(1), "--strict: a warning exits 1");
     // The rest of the set-up is in order.
     assert_eq!(finding(&findings, "nat-route")["severity"], "ok");
     assert_eq!(
@@ -365,11 +372,10 @@ async fn doctor_finds_the_missing_s3_gateway_endpoint_and_is_quiet_once_it_is_as
     assert_eq!(s3["severity"], "warning", "{findings:?}");
     assert_eq!(
         s3["fix"],
-        format!(
+        serde_json::json!([format!(
             "aws ec2 modify-vpc-endpoint --region us-east-1 --vpc-endpoint-id {endpoint_id} --add-route-table-ids {}",
             private.route_table_id
-        )
-        .as_str()
+        )])
     );
 
     // Associated (and DynamoDB's created the same way): nothing left to fix.

@@ -396,7 +396,7 @@ async fn the_cron_line_runs_a_tick_against_moto() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|d| d["action"] == "Start"),
+            .any(|d| d["action"] == "start"),
         "{outcome}"
     );
     assert!(host.events().contains(&"RecordingStarted".to_string()));

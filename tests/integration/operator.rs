@@ -167,8 +167,8 @@ fn status_history_and_budget_print_json_with_output_json_and_the_old_json_flag()
     assert!(o.status.success(), "{}", text(&o));
     let outcome: Value = serde_json::from_str(stdout(&o).trim()).expect("one JSON document");
     assert_eq!(outcome["dry_run"], false);
-    assert_eq!(outcome["decisions"][0]["action"], "Record", "{outcome}");
-    assert_eq!(outcome["decisions"][0]["type"], "BudgetReset", "{outcome}");
+    assert_eq!(outcome["decisions"][0]["action"], "record", "{outcome}");
+    assert_eq!(outcome["decisions"][0]["type"], "budget_reset", "{outcome}");
     assert_eq!(outcome["failures"], Value::Array(vec![]));
 
     let status = |args: &[&str]| {
@@ -195,7 +195,7 @@ fn status_history_and_budget_print_json_with_output_json_and_the_old_json_flag()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0]["type"], "BudgetReset");
+    assert_eq!(lines[0]["type"], "budget_reset");
     assert_eq!(lines[0]["seq"], 1);
     let old = nat_flowrec(dir.path())
         .args(["history", "--json"])
@@ -258,14 +258,14 @@ async fn check_start_stop_and_reconcile_print_their_outcome_as_json() {
     let dry = run(&["check", "--dry-run"], t);
     assert_eq!(dry["dry_run"], true);
     assert_eq!(dry["nats"][0]["nat_gateway_id"], nat.nat_gateway_id);
-    assert_eq!(dry["nats"][0]["trigger"], "BREACHING", "{dry}");
+    assert_eq!(dry["nats"][0]["trigger"], "breaching", "{dry}");
     let actions: Vec<&Value> = dry["decisions"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| &d["action"])
         .collect();
-    assert!(actions.contains(&&Value::from("Start")), "{dry}");
+    assert!(actions.contains(&&Value::from("start")), "{dry}");
 
     let started = run(&["start", "--nat", &nat.nat_gateway_id], t);
     assert_eq!(started["dry_run"], false);
@@ -275,7 +275,7 @@ async fn check_start_stop_and_reconcile_print_their_outcome_as_json() {
         .last()
         .unwrap()
         .clone();
-    assert_eq!(start["action"], "Start", "{started}");
+    assert_eq!(start["action"], "start", "{started}");
     assert_eq!(start["nat_gateway_id"], nat.nat_gateway_id);
 
     let checked = run(&["check"], t + TimeDelta::minutes(1));
@@ -284,7 +284,7 @@ async fn check_start_stop_and_reconcile_print_their_outcome_as_json() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|d| d["action"] != "Start"),
+            .all(|d| d["action"] != "start"),
         "already recording: {checked}"
     );
     let reconciled = run(&["reconcile"], t + TimeDelta::minutes(1));
@@ -295,8 +295,8 @@ async fn check_start_stop_and_reconcile_print_their_outcome_as_json() {
     );
 
     let stopped = run(&["stop", "--all"], t + TimeDelta::minutes(2));
-    assert_eq!(stopped["decisions"][0]["action"], "Stop", "{stopped}");
-    assert_eq!(stopped["decisions"][0]["reason"], "Manual", "{stopped}");
+    assert_eq!(stopped["decisions"][0]["action"], "stop", "{stopped}");
+    assert_eq!(stopped["decisions"][0]["reason"], "manual", "{stopped}");
 }
 
 #[test]

@@ -323,7 +323,7 @@ async fn the_lambda_handler_runs_a_check_against_moto_with_config_and_state_in_s
     assert_eq!(response["locked"], false);
     let decisions = response["outcome"]["decisions"].as_array().unwrap();
     assert!(
-        decisions.iter().any(|d| d["action"] == "Start"),
+        decisions.iter().any(|d| d["action"] == "start"),
         "{response}"
     );
     let ec2 = aws_sdk_ec2::Client::new(&sdk_in(moto, region).await);
@@ -339,7 +339,7 @@ async fn the_lambda_handler_runs_a_check_against_moto_with_config_and_state_in_s
     let response = handle(json!({"command": "check"}), &env).await.unwrap();
     let decisions = response["outcome"]["decisions"].as_array().unwrap();
     assert!(
-        decisions.iter().all(|d| d["action"] != "Start"),
+        decisions.iter().all(|d| d["action"] != "start"),
         "{response}"
     );
     assert_eq!(our_flow_logs(&ec2, &eni).await, 1);
@@ -370,7 +370,7 @@ async fn the_lambda_handler_runs_a_check_against_moto_with_config_and_state_in_s
         .await
         .unwrap();
     assert_eq!(
-        response["outcome"]["decisions"][0]["action"], "Stop",
+        response["outcome"]["decisions"][0]["action"], "stop",
         "{response}"
     );
     assert_eq!(our_flow_logs(&ec2, &eni).await, 0);
