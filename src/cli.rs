@@ -272,6 +272,8 @@ pub struct ExportArgs {
     /// Folder to write `<recording-id>/<eni>.log.gz` into (default: report.out_dir).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -279,6 +281,8 @@ pub struct NotifyArgs {
     /// The recording (`nat-flowrec history` lists them).
     #[arg(long)]
     pub recording: String,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]
@@ -301,6 +305,9 @@ pub struct IamPolicyArgs {
     /// The 12-digit account the job runs in (default: the delivery role's account).
     #[arg(long)]
     pub account_id: Option<String>,
+    /// `text` (or `table`): indented JSON; `json`: the same on one line.
+    #[arg(long, value_enum, default_value_t = Output::Text, help_heading = "Output")]
+    pub output: Output,
 }
 
 #[derive(Debug, Args)]
@@ -315,6 +322,8 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// `http://127.0.0.1:5000`, `https://ec2.eu-west-1.amazonaws.com`: a scheme and a host, so a

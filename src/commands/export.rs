@@ -9,7 +9,10 @@ use crate::cli::{ExportArgs, GlobalArgs};
 use super::setup;
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    setup::recording_step(global, async |job| {
-        job.export(&args.recording, args.out.as_deref()).await
-    })
+    setup::recording_step(
+        global,
+        (&args.recording, "export"),
+        args.output.format(),
+        async |job| job.export(&args.recording, args.out.as_deref()).await,
+    )
 }

@@ -23,6 +23,10 @@ pub fn run(global: &GlobalArgs, args: &IamPolicyArgs) -> anyhow::Result<ExitCode
         Some(part) => policy(part, &scope, &cfg),
         None => all_policies(&scope, &cfg),
     };
-    outln!("{}", serde_json::to_string_pretty(&document)?)?;
+    if args.output.is_json() {
+        outln!("{}", serde_json::to_string(&document)?)?;
+    } else {
+        outln!("{}", serde_json::to_string_pretty(&document)?)?;
+    }
     Ok(ExitCode::SUCCESS)
 }

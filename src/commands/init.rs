@@ -29,9 +29,19 @@ pub fn run(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<ExitCode> {
     tmp.as_file().sync_all()?;
     tmp.persist(path)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    outln!(
-        "wrote {}: set nat_gateway_ids and recording.deliver_logs_role_arn, then run `nat-flowrec check --dry-run`",
-        path.display()
-    )?;
+    let next = [
+        "set nat_gateway_ids and recording.deliver_logs_role_arn in it".to_owned(),
+        format!("nat-flowrec --config {} doctor", path.display()),
+        format!("nat-flowrec --config {} check --dry-run", path.display()),
+    ];
+    if args.output.format().is_json() {
+        let done = serde_json::json!({"config": path.display().to_string(), "next": next});
+        outln!("{done}")?;
+    } else {
+        outln!("wrote {}; next:", path.display())?;
+        for (i, step) in next.iter().enumerate() {
+            outln!("  {}. {step}", i + 1)?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -8,5 +8,10 @@ use crate::cli::{GlobalArgs, NotifyArgs};
 use super::setup;
 
 pub fn run(global: &GlobalArgs, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
-    setup::recording_step(global, async |job| job.notify(&args.recording).await)
+    setup::recording_step(
+        global,
+        (&args.recording, "notify"),
+        args.output.format(),
+        async |job| job.notify(&args.recording).await,
+    )
 }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::out::outln;
 use crate::aws::{AwsCloud, AwsSettings};
-use crate::cli::{GlobalArgs, LogFormat};
+use crate::cli::{GlobalArgs, LogFormat, Output};
 use crate::config::Config;
 use crate::controller::{Job, JobError};
 use crate::store::{StateLocation, Store};
@@ -92,10 +92,12 @@ pub async fn locked_log_waiting(
 }
 
 /// A step of one recording's pipeline run by hand (`export`, `notify`): with the event log
-/// locked (exit 3 when another run holds it), prints the step's line; the log is given back
-/// whatever happened.
+/// locked (exit 3 when another run holds it), prints the step's line (with `--output json`, one
+/// object: `recording_id`, `step`, `done`); the log is given back whatever happened.
 pub fn recording_step(
     global: &GlobalArgs,
+    (recording_id, name): (&str, &str),
+    output: Output,
     step: impl AsyncFnOnce(&mut Job<'_, AwsCloud>) -> Result<String, JobError>,
 ) -> anyhow::Result<ExitCode> {
     let now = clock(global);
@@ -115,7 +117,14 @@ pub fn recording_step(
         let line = step(&mut job).await;
         // The S3 lease is given back whatever happened (a file lock goes with the handle).
         release(log).await;
-        outln!("{}", line?)?;
+        let line = line?;
+        if output.is_json() {
+            let done =
+                serde_json::json!({"recording_id": recording_id, "step": name, "done": line});
+            outln!("{done}")?;
+        } else {
+            outln!("{line}")?;
+        }
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -116,3 +116,326 @@ async fn watch_ends_quietly_when_its_reader_goes_away() {
         .unwrap();
     assert_quiet_success("watch --output json", &o);
 }
+
+/// What a failing AWS set-up must never show a person at default verbosity.
+fn assert_no_debug_text(what: &str, o: &Output) {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    for debug in [
+        "DispatchFailure",
+        "ConnectorError",
+        "Request {",
+        "SdkBody",
+        "panicked",
+        "Some(",
+    ] {
+        assert!(!stderr.contains(debug), "{what}: `{debug}` in {}", text(o));
+    }
+}
+
+fn closed_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.local_addr().unwrap().port()
+}
+
+#[test]
+fn no_credentials_is_one_line_saying_where_credentials_come_from() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "us-east-1", NAT);
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let o = nat_flowrec(dir.path())
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .args(["check", "--endpoint-url", &endpoint])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {}", text(&o));
+    assert!(
+        stderr.starts_with("error: no AWS credentials found: ")
+            && stderr.contains("AWS_PROFILE")
+            && stderr.contains("aws configure"),
+        "{}",
+        text(&o)
+    );
+    assert_no_debug_text("no credentials", &o);
+}
+
+#[test]
+fn a_profile_that_does_not_exist_is_named_even_with_environment_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "us-east-1", NAT);
+    std::fs::write(
+        dir.path().join("no-aws-config"),
+        "[profile ops]\nregion = us-east-1\n",
+    )
+    .unwrap();
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    for (how, mut cmd) in [
+        ("--profile", nat_flowrec(dir.path())),
+        ("AWS_PROFILE", nat_flowrec(dir.path())),
+    ] {
+        if how == "--profile" {
+            cmd.args(["--profile", "opps"]);
+        } else {
+            cmd.env("AWS_PROFILE", "opps");
+        }
+        let o = cmd
+            .args(["status", "--endpoint-url", &endpoint])
+            .args(["--config", "nat-flowrec.toml"])
+            .output()
+            .unwrap();
+        // `status` reads a local event log: it needs no AWS, so it does not check.
+        assert_eq!(o.status.code(), Some(0), "{how}: {}", text(&o));
+
+        let mut cmd = nat_flowrec(dir.path());
+        if how == "--profile" {
+            cmd.args(["--profile", "opps"]);
+        } else {
+            cmd.env("AWS_PROFILE", "opps");
+        }
+        let o = cmd
+            .args(["check", "--endpoint-url", &endpoint])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{how}: {}", text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains("the AWS profile `opps`") && stderr.contains(&format!("({how})")),
+            "{how}: {}",
+            text(&o)
+        );
+        assert_eq!(stderr.lines().count(), 1, "{how}: {}", text(&o));
+        assert!(o.stdout.is_empty(), "{how}: {}", text(&o));
+        assert_no_debug_text(how, &o);
+    }
+}
+
+#[test]
+fn an_endpoint_url_that_is_not_a_url_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "us-east-1", NAT);
+    for bad in [
+        "127.0.0.1:5000",
+        "localhost",
+        "http://",
+        "http://host:port",
+        "ftp://x",
+    ] {
+        let o = nat_flowrec(dir.path())
+            .args(["check", "--endpoint-url", bad])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o));
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            stderr.contains("not an endpoint URL"),
+            "{bad}: {}",
+            text(&o)
+        );
+    }
+    let o = nat_flowrec(dir.path())
+        .env("NAT_FLOWREC_ENDPOINT_URL", "localhost:5000")
+        .arg("check")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "from the environment: {}",
+        text(&o)
+    );
+}
+
+#[test]
+fn a_closed_port_is_one_line_naming_endpoint_operation_and_how_long_it_tried() {
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path(), "us-east-1", NAT);
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let o = nat_flowrec(dir.path())
+        .args(["check", "--endpoint-url", &endpoint])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(o.stdout.is_empty(), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {}", text(&o));
+    assert!(
+        stderr.starts_with("error: ec2:") && stderr.contains(&format!("cannot reach {endpoint}")),
+        "operation and endpoint: {}",
+        text(&o)
+    );
+    assert!(
+        stderr.contains("5 attempts in ") && stderr.contains(" s)"),
+        "attempts and time: {}",
+        text(&o)
+    );
+    assert_eq!(
+        stderr.matches("os error").count(),
+        1,
+        "the OS's words once: {}",
+        text(&o)
+    );
+    assert_no_debug_text("closed port", &o);
+
+    // `-v` may add the SDK's chain.
+    let o = nat_flowrec(dir.path())
+        .args(["-v", "check", "--endpoint-url", &endpoint])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).lines().count() > 1,
+        "{}",
+        text(&o)
+    );
+}
+
+/// `check`'s text through a recording's whole life, every action in words: the start, the stop
+/// at the deadline (made by the tick's reconcile), the trigger going back to OK, and a spike the
+/// spent budget leaves unrecorded.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_says_in_words_what_it_did_through_a_recordings_life() {
+    use chrono::{DateTime, TimeDelta, Utc};
+
+    use crate::job::minute_now;
+    use crate::moto::put_nat_metric;
+
+    let moto = moto();
+    let region = "ap-northeast-1";
+    let sdk = sdk_in(moto, region).await;
+    let seeded = seed_nat(&aws_sdk_ec2::Client::new(&sdk), 93).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let nat = seeded.nat_gateway_id.as_str();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("nat-flowrec.toml"),
+        format!(
+            "region = \"{region}\"\nnat_gateway_ids = [\"{nat}\"]\nstate = \"state/events.jsonl\"\n\n\
+             [trigger]\nmetrics = [\"BytesInFromSource\"]\n\n\
+             [recording]\nlog_group = \"/nat-flowrec/golden-{nat}\"\n\
+             deliver_logs_role_arn = \"{ROLE}\"\nrecording_seconds = 120\nmax_recordings = 1\n\
+             settle_seconds = 86400\n"
+        ),
+    )
+    .unwrap();
+    let t = minute_now();
+    let at = |m: i64| t + TimeDelta::minutes(m);
+    let hm = |m: i64| at(m).format("%H:%MZ").to_string();
+    let rfc = |m: i64| at(m).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    // 250 MB a minute from t-1 to t+3, 1 KB from t+4 to t+7, 250 MB again from t+8.
+    let points: Vec<(DateTime<Utc>, f64)> = (-3..=10)
+        .map(|m| {
+            let spiking = (-1..=3).contains(&m) || m >= 8;
+            (at(m), if spiking { 2.5e8 } else { 1_000.0 })
+        })
+        .collect();
+    put_nat_metric(&cw, nat, "BytesInFromSource", &points).await;
+    let check = |m: i64| {
+        let o = nat_flowrec(dir.path())
+            .args(["check", "--endpoint-url", &moto.endpoint, "--now", &rfc(m)])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "check at t+{m}: {}", text(&o));
+        assert!(o.stderr.is_empty(), "check at t+{m}: {}", text(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let rec = format!(
+        "rec-{}-{}",
+        nat.trim_start_matches("nat-"),
+        at(0).format("%Y%m%dT%H%M%SZ")
+    );
+    let window = |m: i64| format!("{}-{}", hm(m - 3), hm(m));
+    let rule = "above 100 MB a minute in";
+
+    assert_eq!(
+        check(0),
+        format!(
+            "{nat}: trigger breaching: {rule} 1 of the last 3 minutes (1 needed, {}); peak 250 MB at {}\n\
+             {nat}: trigger changed from insufficient data to breaching\n\
+             {nat}: started recording {rec} on 1 network interface until {}\n",
+            window(0),
+            hm(-1),
+            rfc(2)
+        )
+    );
+    assert_eq!(
+        check(3),
+        format!(
+            "{nat}: trigger breaching: {rule} 3 of the last 3 minutes (1 needed, {}); peak 250 MB at {}\n\
+             {nat}: stopped recording {rec}: its recording time is up (deleted 1 flow log)\n",
+            window(3),
+            hm(0)
+        )
+    );
+    assert_eq!(
+        check(7),
+        format!(
+            "{nat}: trigger OK: {rule} 0 of the last 3 minutes (1 needed, {}); peak 1 KB at {}\n\
+             {nat}: trigger changed from breaching to OK\n",
+            window(7),
+            hm(4)
+        )
+    );
+    assert_eq!(
+        check(9),
+        format!(
+            "{nat}: trigger breaching: {rule} 1 of the last 3 minutes (1 needed, {}); peak 250 MB at {}\n\
+             {nat}: trigger changed from OK to breaching\n\
+             {nat}: not recording this spike: budget spent (1 of 1 recordings since the last budget reset)\n",
+            window(9),
+            hm(8)
+        )
+    );
+}
+
+#[test]
+fn init_iam_policy_export_and_notify_take_output_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = nat_flowrec(dir.path())
+        .args(["init", "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let done: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(done["config"], "nat-flowrec.toml", "{done}");
+    let next: Vec<&str> = done["next"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert!(
+        next[1].ends_with("doctor") && next[2].ends_with("check --dry-run"),
+        "{done}"
+    );
+
+    write_config(dir.path(), "us-east-1", NAT);
+    let o = nat_flowrec(dir.path())
+        .args(["iam-policy", "--output", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(
+        o.stdout.iter().filter(|b| **b == b'\n').count(),
+        1,
+        "one line"
+    );
+    let policies: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(policies.is_object());
+
+    // The flag is theirs (not a usage error); the unknown recording is the error.
+    for step in ["export", "notify"] {
+        let o = nat_flowrec(dir.path())
+            .args([step, "--recording", "rec-none", "--output", "json"])
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{step}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("no recording rec-none"),
+            "{step}: {}",
+            text(&o)
+        );
+    }
+}
