@@ -6,10 +6,49 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// The exit codes, as `--help` and the man page show them (the numbers live in
+/// `commands::exit`). A macro, so `concat!` can put it into the help text.
+macro_rules! exit_codes {
+    () => {
+        "Exit codes:
+  0  done (also when there was nothing to do, and a check or reconcile that found another run
+     holding the event log's lock: that run does the tick's work)
+  1  error: configuration, AWS, the event log, or a decision that failed (the message says
+     which); `doctor`: a check found an error (with --strict, a warning)
+  2  usage: unknown command or option, or an invalid value
+  3  another run holds the event log's lock: a command run by hand did nothing; run it again"
+    };
+}
+
+/// The first steps, in `--help` and the man page.
+macro_rules! examples {
+    () => {
+        "  nat-flowrec demo                        the whole loop on a simulated account
+  nat-flowrec init                        write nat-flowrec.toml, then edit it
+  nat-flowrec doctor                      check the VPC and the job's AWS set-up
+  nat-flowrec check --dry-run             what one tick would do, changing nothing
+  nat-flowrec watch --interval 60s        run the job in the foreground
+  nat-flowrec report ./reports/REC-ID     report a recording's exported flow logs
+"
+    };
+}
+
 /// Record VPC Flow Logs on NAT gateways only while their traffic spikes, and report who talked
 /// to whom, which AWS services went through the NAT, and what it cost.
 #[derive(Debug, Parser)]
-#[command(name = "nat-flowrec", version, about, max_term_width = 100, after_help = EXIT_CODES_HELP)]
+#[command(
+    name = "nat-flowrec",
+    version,
+    about,
+    max_term_width = 100,
+    after_help = concat!(
+        "Examples:\n",
+        examples!(),
+        "\n",
+        exit_codes!(),
+        "\n\nStart here: `nat-flowrec demo` (a simulated account, no AWS needed)."
+    )
+)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -18,6 +57,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Configuration file (TOML).
     #[arg(
@@ -51,13 +91,50 @@ pub struct GlobalArgs {
     pub log_format: LogFormat,
 }
 
-/// The exit codes, as `--help` shows them (the numbers live in `commands::exit`).
-pub const EXIT_CODES_HELP: &str = "Exit codes:
-  0  done (also when there was nothing to do, and a check or reconcile that found another run
-     holding the event log's lock: that run does the tick's work)
-  1  error: configuration, AWS, the event log, or a decision that failed (the message says which)
-  2  usage: unknown command or option, or an invalid value
-  3  another run holds the event log's lock: a command run by hand did nothing; run it again";
+pub const EXIT_CODES_HELP: &str = exit_codes!();
+pub const EXAMPLES_HELP: &str = examples!();
+
+/// The environment variables the program reads, for the man page.
+pub const ENVIRONMENT_HELP: &[(&str, &str)] = &[
+    ("NAT_FLOWREC_CONFIG", "the configuration file, as --config"),
+    (
+        "NAT_FLOWREC_ENDPOINT_URL",
+        "one endpoint URL for every AWS service, as --endpoint-url",
+    ),
+    ("NAT_FLOWREC_LOG_FORMAT", "text or json, as --log-format"),
+    (
+        "AWS_PROFILE, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN",
+        "the AWS SDK's credentials and region (--profile and --region win)",
+    ),
+    (
+        "AWS_CONFIG_FILE, AWS_SHARED_CREDENTIALS_FILE",
+        "where the shared AWS profiles are (default ~/.aws/config and ~/.aws/credentials)",
+    ),
+    (
+        "RUST_LOG",
+        "log filter, overriding -v and -q (e.g. nat_flowrec=debug)",
+    ),
+    (
+        "NO_COLOR",
+        "set and not empty: no colour on a terminal either",
+    ),
+];
+
+/// The files the program reads and writes, for the man page.
+pub const FILES_HELP: &[(&str, &str)] = &[
+    (
+        "nat-flowrec.toml",
+        "the configuration (`nat-flowrec init` writes a commented example)",
+    ),
+    (
+        "state/events.jsonl",
+        "the event log (the configuration's `state`; also s3://bucket/key), with its lock beside it",
+    ),
+    (
+        "reports/REC-ID/",
+        "a recording's export files and its report folder (the configuration's report.out_dir)",
+    ),
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
@@ -103,49 +180,96 @@ impl OutputArgs {
 pub enum Command {
     /// Report on flow-log files: top talkers (NAT legs counted once), AWS services reached
     /// through the NAT, and what it cost.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec report ./reports/rec-0abc-20260115T101300Z\n  nat-flowrec report --output markdown flows.log.gz > report.md\n  nat-flowrec report --output csv --top 0 ./flowlogs/ | head"
+    )]
     Report(ReportArgs),
     /// One tick of the scheduled job: reconcile with AWS, read the trigger, start or stop recordings.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec check --dry-run\n  nat-flowrec check --output json"
+    )]
     Check(CheckArgs),
     /// Run `check` every interval until interrupted (SIGINT/SIGTERM end it after the current tick).
+    #[command(
+        after_help = "Examples:\n  nat-flowrec watch --interval 60s\n  nat-flowrec watch --output json | tee ticks.jsonl"
+    )]
     Watch(WatchArgs),
     /// What is recording now, and the budget left per NAT gateway.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec status\n  nat-flowrec status --output json | jq '.nats[].budget'"
+    )]
     Status(StatusArgs),
     /// Every event in the log, oldest first: each decision the job made and why.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec history --nat nat-0123456789abcdef0\n  nat-flowrec history --output json | tail -5"
+    )]
     History(HistoryArgs),
     /// Start a recording by hand.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec start --nat nat-0123456789abcdef0 --seconds 600\n  nat-flowrec start --nat nat-0123456789abcdef0 --dry-run"
+    )]
     Start(StartArgs),
     /// Stop recordings by hand (their captured logs stay).
+    #[command(
+        after_help = "Examples:\n  nat-flowrec stop --nat nat-0123456789abcdef0\n  nat-flowrec stop --all"
+    )]
     Stop(StopArgs),
     /// Recording budget per NAT gateway.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  nat-flowrec budget reset --nat nat-0123456789abcdef0"
+    )]
     Budget(BudgetCommand),
     /// Make the event log and AWS agree: adopt or delete our flow logs the log does not know,
     /// mark recordings whose flow logs are gone as stopped.
+    #[command(after_help = "Examples:\n  nat-flowrec reconcile --dry-run")]
     Reconcile(ReconcileArgs),
     /// Export a stopped recording's flow-log records from CloudWatch Logs into one compressed
     /// file per network interface (`check` does this by itself once a recording settled).
+    #[command(
+        after_help = "Examples:\n  nat-flowrec export --recording rec-0abc-20260115T101300Z\n  nat-flowrec export --recording rec-0abc-20260115T101300Z --out /tmp/flowlogs"
+    )]
     Export(ExportArgs),
     /// Publish a reported recording's summary to the SNS topic (again).
+    #[command(after_help = "Examples:\n  nat-flowrec notify --recording rec-0abc-20260115T101300Z")]
     Notify(NotifyArgs),
     /// Read-only checks of the NAT gateways' VPCs and of the job's AWS set-up (routes, S3 and
     /// DynamoDB gateway endpoints, interface endpoints for services seen in past reports,
     /// delivery role, log group, SNS topic); each finding with the AWS CLI command that fixes it.
     /// Exits 1 when a check found an error (with --strict, a warning too).
+    #[command(
+        after_help = "Examples:\n  nat-flowrec doctor\n  nat-flowrec doctor --strict --output json"
+    )]
     Doctor(DoctorArgs),
     /// Print the least-privilege IAM policies for this configuration as JSON: the job's, the
     /// manual commands' additions (operator), the flow-logs delivery role's permissions and its
     /// trust policy; resources narrowed to the configured log group, topic, buckets and role.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec iam-policy --part job > job-policy.json\n  nat-flowrec iam-policy --part trust --account-id 123456789012"
+    )]
     IamPolicy(IamPolicyArgs),
     /// The whole loop on a simulated account (no AWS needed): spike, recording, stop, report.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec demo\n  nat-flowrec demo --dir /tmp/nat-flowrec-demo"
+    )]
     Demo(DemoArgs),
     /// Write a commented example configuration file.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec init\n  nat-flowrec --config /etc/nat-flowrec.toml init --force"
+    )]
     Init(InitArgs),
     /// Write a seeded synthetic flow-log file in the default format (benchmarks, demos).
     #[command(hide = true)]
     Generate(GenerateArgs),
     /// Print a shell completion script (e.g. `nat-flowrec completions bash > /etc/bash_completion.d/nat-flowrec`).
+    #[command(
+        after_help = "Examples:\n  nat-flowrec completions bash > /etc/bash_completion.d/nat-flowrec\n  nat-flowrec completions zsh > ~/.zfunc/_nat-flowrec"
+    )]
     Completions(CompletionsArgs),
     /// Print the man page (roff), or write one page per command into a folder.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec man | man -l -\n  nat-flowrec man --dir /usr/local/share/man/man1"
+    )]
     Man(ManArgs),
 }
 
@@ -256,6 +380,7 @@ pub struct StopArgs {
 #[derive(Debug, Subcommand)]
 pub enum BudgetCommand {
     /// Start counting a NAT gateway's recordings afresh (an event: history is never rewritten).
+    #[command(after_help = "Examples:\n  nat-flowrec budget reset --nat nat-0123456789abcdef0")]
     Reset {
         #[arg(long)]
         nat: String,

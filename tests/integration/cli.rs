@@ -439,3 +439,56 @@ fn init_iam_policy_export_and_notify_take_output_json() {
         );
     }
 }
+
+#[test]
+fn help_teaches_examples_global_options_and_where_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = nat_flowrec(dir.path()).arg("--help").output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let top = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        top.trim_end()
+            .ends_with("Start here: `nat-flowrec demo` (a simulated account, no AWS needed)."),
+        "{top}"
+    );
+    assert!(!top.contains("--now"), "the test clock is hidden: {top}");
+    for command in [
+        "report",
+        "check",
+        "watch",
+        "status",
+        "history",
+        "start",
+        "stop",
+        "budget",
+        "reconcile",
+        "export",
+        "notify",
+        "doctor",
+        "iam-policy",
+        "demo",
+        "init",
+        "completions",
+        "man",
+    ] {
+        let o = nat_flowrec(dir.path())
+            .args([command, "--help"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{command}: {}", text(&o));
+        let help = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            help.contains("\nExamples:\n  nat-flowrec "),
+            "{command} has an example: {help}"
+        );
+        assert!(help.contains("\nGlobal options:\n"), "{command}: {help}");
+        assert!(!help.contains("--now"), "{command}: {help}");
+    }
+    // Hidden, still accepted.
+    write_config(dir.path(), "us-east-1", NAT);
+    let o = nat_flowrec(dir.path())
+        .args(["status", "--now", "2026-01-15T10:00:00Z"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+}
