@@ -499,20 +499,7 @@ fn parse_now(text: &str) -> Result<chrono::DateTime<chrono::Utc>, String> {
 
 /// `90`, `90s`, `5m`, `1h`.
 fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let text = text.trim();
-    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => text.split_at(i),
-        None => (text, "s"),
-    };
-    let n: u64 = digits
-        .parse()
-        .map_err(|_| format!("`{text}` is not a duration: use e.g. 30s, 5m or 1h"))?;
-    let secs = match unit {
-        "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        _ => return Err(format!("`{text}`: unknown unit `{unit}`, use s, m or h")),
-    };
+    let secs = crate::quantity::parse_seconds(text)?;
     if secs == 0 {
         return Err("the interval must be at least 1s".into());
     }

@@ -63,8 +63,11 @@ pub struct TriggerConfig {
     pub alarm_names: Vec<String>,
     pub metrics: Vec<NatMetric>,
     pub combine: Combine,
-    /// Compared with each period's Sum (bytes, or packets for the packet metrics).
+    /// Compared with each period's Sum (bytes, or packets for the packet metrics): a number,
+    /// or with a unit, `"100MB"`.
+    #[serde(deserialize_with = "crate::quantity::bytes")]
     pub threshold_bytes: u64,
+    #[serde(deserialize_with = "crate::quantity::seconds_u32")]
     pub period_seconds: u32,
     pub evaluation_periods: u32,
     pub datapoints_to_alarm: u32,
@@ -81,13 +84,17 @@ pub struct RecordingConfig {
     pub log_format: String,
     pub max_aggregation_interval: u32,
     /// 0 = until the trigger is OK (never past `max_recording_seconds`).
+    #[serde(deserialize_with = "crate::quantity::seconds")]
     pub recording_seconds: u64,
+    #[serde(deserialize_with = "crate::quantity::seconds")]
     pub max_recording_seconds: u64,
     /// Per NAT gateway; 0 = unlimited.
     pub max_recordings: u32,
     /// 0 = the budget counts every recording since the last reset; else a rolling window.
+    #[serde(deserialize_with = "crate::quantity::seconds")]
     pub max_recordings_window_seconds: u64,
     /// Wait after a stop before exporting: flow logs deliver minutes late.
+    #[serde(deserialize_with = "crate::quantity::seconds")]
     pub settle_seconds: u64,
 }
 
@@ -99,6 +106,7 @@ pub struct NotifyConfig {
     /// Empty: reports stay local.
     pub report_s3_uri: String,
     /// How long the pre-signed link to the uploaded report works (S3 allows at most 7 days).
+    #[serde(deserialize_with = "crate::quantity::seconds")]
     pub presign_seconds: u64,
     /// The `default` and `https` text is in the custom-notification format of Amazon Q
     /// Developer in chat applications (AWS Chatbot), for topics wired to Slack or Teams.
@@ -494,6 +502,12 @@ impl TriggerConfig {
             )?;
         }
         check(
+            self.mode == TriggerMode::Alarm || self.threshold_bytes > 0,
+            "trigger.threshold_bytes",
+            "0".to_string(),
+            "more than 0 (at 0 every minute with any traffic breaches); e.g. \"100MB\"",
+        )?;
+        check(
             self.period_seconds >= 60 && self.period_seconds.is_multiple_of(60),
             "trigger.period_seconds",
             self.period_seconds.to_string(),
@@ -885,8 +899,9 @@ alarm_names = []
 metrics = ["BytesInFromSource", "BytesInFromDestination"]
 # any: a period breaches when any metric's Sum > threshold | sum: when their total does.
 combine = "any"
-threshold_bytes = 100000000
-# 60 or a multiple of 60.
+# Bytes (packets for the packet metrics) per period: a number, or with a unit ("1.5GB").
+threshold_bytes = "100MB"
+# 60 or a multiple of 60. Every duration here is seconds, or with a unit: "90s", "10m", "6h".
 period_seconds = 60
 # Breaching when datapoints_to_alarm of the last evaluation_periods complete periods breach.
 evaluation_periods = 3
@@ -905,15 +920,15 @@ log_format = "${action} ${flow-direction} ${traffic-path} ${srcaddr} ${srcport} 
 # 60 or 600 seconds; 60 delivers records sooner.
 max_aggregation_interval = 60
 # 0 = until the trigger is OK, never past max_recording_seconds.
-recording_seconds = 900
-# The hard cap of any recording (at most 86400).
-max_recording_seconds = 21600
+recording_seconds = "15m"
+# The hard cap of any recording (at most 86400, one day).
+max_recording_seconds = "6h"
 # Per NAT gateway; 0 = unlimited.
 max_recordings = 0
 # 0 = count recordings since the last `budget reset`; else a rolling window in seconds.
 max_recordings_window_seconds = 0
 # Wait after a stop before exporting (flow logs deliver minutes late).
-settle_seconds = 600
+settle_seconds = "10m"
 
 [notify]
 # Empty = no notification.

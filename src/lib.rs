@@ -17,5 +17,6 @@ pub mod iam_policy;
 pub mod lambda;
 pub mod pipeline;
 pub mod ports;
+pub mod quantity;
 pub mod sim;
 pub mod store;

@@ -38,7 +38,7 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     if args.output.format().is_json() {
         outln!("{}", diagnosis.to_json()?)?;
     } else {
-        out!("{diagnosis}")?;
+        out!("{}", diagnosis.text(setup::colour(&std::io::stdout())))?;
     }
     let fails_at = if args.strict {
         Severity::Warning

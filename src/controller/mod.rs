@@ -285,6 +285,12 @@ impl<C: Cloud> Job<'_, C> {
             dry_run: self.dry_run,
             ..Outcome::default()
         };
+        if let Some(nat) = nat_gateway_id
+            && !self.cfg.nat_gateway_ids.iter().any(|id| id == nat)
+            && self.state().nat(nat).is_none_or(|n| n.active.is_none())
+        {
+            return Err(JobError::UnknownNat(nat.to_string()));
+        }
         self.reconcile_into(&mut outcome).await?;
         let plans = decide_manual_stop(&self.state(), nat_gateway_id)?;
         let no_nats = BTreeMap::new();

@@ -149,6 +149,27 @@ impl Diagnosis {
 /// The text form: problems and notes, most severe first, each with its fix; then the counts.
 impl fmt::Display for Diagnosis {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.write_text(f, false)
+    }
+}
+
+impl Diagnosis {
+    /// The text form, with each severity in its colour when `colour` (a terminal).
+    pub fn text(&self, colour: bool) -> String {
+        struct Coloured<'a>(&'a Diagnosis);
+        impl fmt::Display for Coloured<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.write_text(f, true)
+            }
+        }
+        if colour {
+            Coloured(self).to_string()
+        } else {
+            self.to_string()
+        }
+    }
+
+    fn write_text(&self, f: &mut fmt::Formatter<'_>, colour: bool) -> fmt::Result {
         let mut shown: Vec<&Finding> = self
             .findings
             .iter()
@@ -156,14 +177,14 @@ impl fmt::Display for Diagnosis {
             .collect();
         shown.sort_by_key(|f| std::cmp::Reverse(f.severity));
         for x in shown {
-            writeln!(
-                f,
-                "{:<7} {} [{}]: {}",
-                x.severity.as_str(),
-                x.subject,
-                x.check,
-                x.message
-            )?;
+            let severity = format!("{:<7}", x.severity.as_str());
+            let severity = match (colour, x.severity) {
+                (true, Severity::Error) => format!("\x1b[31m{severity}\x1b[0m"),
+                (true, Severity::Warning) => format!("\x1b[33m{severity}\x1b[0m"),
+                (true, Severity::Info) => format!("\x1b[36m{severity}\x1b[0m"),
+                _ => severity,
+            };
+            writeln!(f, "{severity} {} [{}]: {}", x.subject, x.check, x.message)?;
             if let Some(fix) = &x.fix {
                 for line in fix.lines() {
                     writeln!(f, "          $ {line}")?;

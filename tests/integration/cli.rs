@@ -492,3 +492,83 @@ fn help_teaches_examples_global_options_and_where_to_start() {
         .unwrap();
     assert!(o.status.success(), "{}", text(&o));
 }
+
+#[test]
+fn small_things_config_units_zero_threshold_unknown_stop_and_errors_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    // No configuration: said once, no empty context.
+    let o = nat_flowrec(dir.path()).arg("status").output().unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(stderr.matches("nat-flowrec.toml").count(), 1, "{stderr}");
+    assert!(
+        !stderr.contains(": :") && !stderr.contains("os error"),
+        "{stderr}"
+    );
+
+    // Units in the configuration.
+    let with = |trigger: &str| {
+        std::fs::write(
+            dir.path().join("nat-flowrec.toml"),
+            format!(
+                "region = \"us-east-1\"\nnat_gateway_ids = [\"{NAT}\"]\nstate = \"state/events.jsonl\"\n\
+                 [trigger]\n{trigger}\n[recording]\ndeliver_logs_role_arn = \"{ROLE}\"\n\
+                 recording_seconds = \"10m\"\nsettle_seconds = \"5m\"\n"
+            ),
+        )
+        .unwrap();
+        nat_flowrec(dir.path())
+            .args(["status", "--output", "json"])
+            .output()
+            .unwrap()
+    };
+    let o = with("threshold_bytes = \"250MB\"");
+    assert!(o.status.success(), "{}", text(&o));
+    let o = with("threshold_bytes = 250_000_000");
+    assert!(o.status.success(), "{}", text(&o));
+    let o = with("threshold_bytes = \"250 parsecs\"");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("unknown unit"),
+        "{}",
+        text(&o)
+    );
+    let o = with("threshold_bytes = 0");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("trigger.threshold_bytes"),
+        "{}",
+        text(&o)
+    );
+
+    // A NAT gateway the configuration does not name.
+    with("threshold_bytes = \"100MB\"");
+    let o = nat_flowrec(dir.path())
+        .args(["stop", "--nat", "nat-0fffffffffffffff0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("is not in nat_gateway_ids"),
+        "{}",
+        text(&o)
+    );
+
+    // An invalid test clock is a usage error.
+    let o = nat_flowrec(dir.path())
+        .args(["status", "--now", "tomorrow"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+
+    // No colour codes when stderr is not a terminal: a torn last line of the log is a warning.
+    std::fs::create_dir_all(dir.path().join("state")).unwrap();
+    std::fs::write(dir.path().join("state/events.jsonl"), "{\"v\":1,\"seq").unwrap();
+    let o = nat_flowrec(dir.path()).arg("status").output().unwrap();
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("WARN"),
+        "{}",
+        text(&o)
+    );
+    assert!(!o.stderr.contains(&0x1b), "{}", text(&o));
+}
