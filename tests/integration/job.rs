@@ -306,17 +306,17 @@ async fn check_records_a_spike_on_every_eni_stops_when_ok_and_keeps_to_its_budge
         })
         .collect();
     assert_eq!(
-        kinds.iter().filter(|k| *k == "RecordingStarted").count(),
+        kinds.iter().filter(|k| *k == "recording_started").count(),
         1,
         "{history}"
     );
     assert_eq!(
-        kinds.iter().filter(|k| *k == "RecordingStopped").count(),
+        kinds.iter().filter(|k| *k == "recording_stopped").count(),
         1,
         "{history}"
     );
     assert_eq!(
-        kinds.iter().filter(|k| *k == "BudgetExhausted").count(),
+        kinds.iter().filter(|k| *k == "budget_exhausted").count(),
         1,
         "said once per blocked spike: {history}"
     );
