@@ -132,6 +132,16 @@ fn assert_no_debug_text(what: &str, o: &Output) {
     }
 }
 
+/// The run failed (exit 1) with one line on stderr, nothing on stdout, no Debug text; the line.
+fn one_line_failure(what: &str, o: &Output) -> String {
+    assert_eq!(o.status.code(), Some(1), "{what}: {}", text(o));
+    assert!(o.stdout.is_empty(), "{what}: {}", text(o));
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(stderr.lines().count(), 1, "{what}: one line: {}", text(o));
+    assert_no_debug_text(what, o);
+    stderr
+}
+
 fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.local_addr().unwrap().port()
@@ -149,10 +159,7 @@ fn no_credentials_is_one_line_saying_where_credentials_come_from() {
         .args(["check", "--endpoint-url", &endpoint])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(o.stdout.is_empty(), "{}", text(&o));
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(stderr.lines().count(), 1, "one line: {}", text(&o));
+    let stderr = one_line_failure("no credentials", &o);
     assert!(
         stderr.starts_with("error: no AWS credentials found: ")
             && stderr.contains("AWS_PROFILE")
@@ -160,7 +167,6 @@ fn no_credentials_is_one_line_saying_where_credentials_come_from() {
         "{}",
         text(&o)
     );
-    assert_no_debug_text("no credentials", &o);
 }
 
 #[test]
@@ -200,16 +206,12 @@ fn a_profile_that_does_not_exist_is_named_even_with_environment_credentials() {
             .args(["check", "--endpoint-url", &endpoint])
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(1), "{how}: {}", text(&o));
-        let stderr = String::from_utf8_lossy(&o.stderr);
+        let stderr = one_line_failure(how, &o);
         assert!(
             stderr.contains("the AWS profile `opps`") && stderr.contains(&format!("({how})")),
             "{how}: {}",
             text(&o)
         );
-        assert_eq!(stderr.lines().count(), 1, "{how}: {}", text(&o));
-        assert!(o.stdout.is_empty(), "{how}: {}", text(&o));
-        assert_no_debug_text(how, &o);
     }
 }
 
@@ -258,10 +260,7 @@ fn a_closed_port_is_one_line_naming_endpoint_operation_and_how_long_it_tried() {
         .args(["check", "--endpoint-url", &endpoint])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(o.stdout.is_empty(), "{}", text(&o));
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(stderr.lines().count(), 1, "one line: {}", text(&o));
+    let stderr = one_line_failure("closed port", &o);
     assert!(
         stderr.starts_with("error: ec2:") && stderr.contains(&format!("cannot reach {endpoint}")),
         "operation and endpoint: {}",
@@ -278,7 +277,6 @@ fn a_closed_port_is_one_line_naming_endpoint_operation_and_how_long_it_tried() {
         "the OS's words once: {}",
         text(&o)
     );
-    assert_no_debug_text("closed port", &o);
 
     // `-v` may add the SDK's chain.
     let o = nat_flowrec(dir.path())
