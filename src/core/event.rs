@@ -376,7 +376,8 @@ impl std::fmt::Display for Event {
                 bytes,
             } => write!(
                 f,
-                "recording {recording_id} exported: {records} records, {bytes} bytes in {} file(s)",
+                "recording {recording_id} exported: {records} records, {} in {} file(s)",
+                nat_flowrec_reports::human_bytes(*bytes),
                 files.len()
             ),
             Event::Reported { recording_id, dir } => {
