@@ -56,6 +56,44 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The command line as parsed and documented: the derived definition, with the global options
+/// a command has no use for hidden from its help (still accepted, so a script that always passes
+/// `--profile` keeps working). A subcommand that holds its own copy of a global option is
+/// skipped when clap hands the global options down, so the copy decides what help shows.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    const UNUSED: &[(&str, &[&str])] = &[
+        (
+            "completions",
+            &["config", "region", "profile", "endpoint_url"],
+        ),
+        ("man", &["config", "region", "profile", "endpoint_url"]),
+        ("demo", &["config", "region", "profile", "endpoint_url"]),
+        ("init", &["region", "profile", "endpoint_url"]),
+        ("iam-policy", &["profile", "endpoint_url"]),
+    ];
+    let mut cmd = Cli::command();
+    let globals: Vec<clap::Arg> = cmd.get_arguments().cloned().collect();
+    for (name, ids) in UNUSED {
+        let hidden: Vec<clap::Arg> = globals
+            .iter()
+            .filter(|a| ids.contains(&a.get_id().as_str()))
+            .map(|a| a.clone().hide(true))
+            .collect();
+        cmd = cmd.mut_subcommand(name, |sub| sub.args(hidden));
+    }
+    cmd
+}
+
+impl Cli {
+    /// `command()`'s parse of the process's arguments; a usage error exits 2, as clap does.
+    pub fn parse_args() -> Cli {
+        use clap::FromArgMatches;
+        let matches = command().get_matches();
+        Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    }
+}
+
 #[derive(Debug, Args, Clone)]
 #[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
@@ -635,4 +673,20 @@ pub struct GenerateArgs {
     /// Output file (`-` for stdout).
     #[arg(long, short, default_value = "-")]
     pub out: PathBuf,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_consistent_and_hidden_globals_still_parse() {
+        command().debug_assert();
+        use clap::FromArgMatches;
+        let matches = command()
+            .try_get_matches_from(["nat-flowrec", "init", "--region", "eu-west-1"])
+            .unwrap();
+        let cli = Cli::from_arg_matches(&matches).unwrap();
+        assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
+    }
 }

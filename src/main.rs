@@ -5,10 +5,8 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let cli = nat_flowrec::cli::Cli::parse();
+    let cli = nat_flowrec::cli::Cli::parse_args();
     // With `--log-format json` every line on stderr is JSON, the final error included.
     let json = cli.global.log_format == nat_flowrec::cli::LogFormat::Json;
     match nat_flowrec::commands::run(cli) {

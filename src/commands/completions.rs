@@ -3,12 +3,10 @@
 
 use std::process::ExitCode;
 
-use clap::CommandFactory;
-
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::CompletionsArgs;
 
 pub fn run(args: &CompletionsArgs) -> anyhow::Result<ExitCode> {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::cli::command();
     let name = cmd.get_name().to_string();
     // Into memory first: clap_complete panics when its writer fails (`| head`).
     let mut script = Vec::new();

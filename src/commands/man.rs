@@ -8,11 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::CommandFactory;
 use clap_mangen::Man;
 
 use super::out::outln;
-use crate::cli::{Cli, ManArgs};
+use crate::cli::ManArgs;
 
 pub fn run(args: &ManArgs) -> anyhow::Result<ExitCode> {
     match &args.dir {
@@ -44,7 +43,7 @@ pub fn write_pages(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// The command line as the pages describe it: without clap's `help` subcommand, which has no
 /// page of its own (so no page refers to one).
 fn command() -> clap::Command {
-    Cli::command().disable_help_subcommand(true)
+    crate::cli::command().disable_help_subcommand(true)
 }
 
 /// One page: clap_mangen's sections, then ours.

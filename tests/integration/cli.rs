@@ -482,6 +482,28 @@ fn help_teaches_examples_global_options_and_where_to_start() {
         assert!(help.contains("\nGlobal options:\n"), "{command}: {help}");
         assert!(!help.contains("--now"), "{command}: {help}");
     }
+    // Global options only where they apply: `completions` has no use for AWS settings, and
+    // still accepts them.
+    let o = nat_flowrec(dir.path())
+        .args(["completions", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !help.contains("--endpoint-url") && !help.contains("--profile"),
+        "{help}"
+    );
+    let o = nat_flowrec(dir.path())
+        .args(["completions", "bash", "--profile", "ops"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let o = nat_flowrec(dir.path())
+        .args(["check", "--help"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--endpoint-url"));
+
     // Hidden, still accepted.
     write_config(dir.path(), "us-east-1", NAT);
     let o = nat_flowrec(dir.path())
