@@ -304,3 +304,39 @@ fn the_configs_region_and_price_keys_price_the_report_and_a_region_without_price
         "{out}"
     );
 }
+
+/// `report --json` of one file under `fixtures/flowlogs/`, run from that folder.
+fn report_flowlog_fixture(name: &str) -> serde_json::Value {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/flowlogs");
+    let o = Command::new(env!("CARGO_BIN_EXE_nat-flowrec"))
+        .args(["report", "--json", "--top", "0", name])
+        .current_dir(&dir)
+        .env_remove("NAT_FLOWREC_CONFIG")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{name}: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// The files people collect hold the same records as `nat-talkers.log` in other wrappings; each
+/// gives the same talkers, every record read and none malformed.
+#[test]
+fn report_reads_collected_files_as_their_plain_records() {
+    let plain = report_flowlog_fixture("nat-talkers.log");
+    assert_eq!(plain["summary"]["records_read"], 29);
+    assert_eq!(plain["summary"]["malformed_lines"], 0);
+    assert_eq!(plain["talkers"][0]["internal_addr"], "10.0.1.5");
+    assert_eq!(plain["talkers"][0]["remote_aws_service"], "S3");
+    for name in ["nat-talkers-concatenated.log.gz"] {
+        let v = report_flowlog_fixture(name);
+        assert_eq!(v["summary"]["records_read"], 29, "{name}");
+        assert_eq!(v["summary"]["malformed_lines"], 0, "{name}");
+        assert_eq!(
+            v["summary"]["files_failed"],
+            serde_json::json!([]),
+            "{name}"
+        );
+        assert_eq!(v["talkers"], plain["talkers"], "{name}");
+        assert_eq!(v["services"], plain["services"], "{name}");
+    }
+}

@@ -41,6 +41,16 @@ pub(crate) fn is_header_line(line: &str) -> bool {
     total > 0 && known * 2 >= total
 }
 
+/// Whether the header line `line` names exactly the fields of `format`, in its order.
+pub(crate) fn header_names_format(line: &str, format: &LogFormat) -> bool {
+    let mut names = line.split_whitespace();
+    format
+        .fields()
+        .iter()
+        .all(|field| names.next() == Some(field.name()))
+        && names.next().is_none()
+}
+
 /// Whether `line` starts with a CloudWatch event timestamp (rule 2 above).
 pub(crate) fn is_cloudwatch_line(line: &str, default_format: &LogFormat) -> bool {
     let (first, rest) = line.split_once(' ').unwrap_or((line, ""));
@@ -78,6 +88,16 @@ mod tests {
         ] {
             assert!(!is_header_line(line), "{line}");
         }
+    }
+
+    #[test]
+    fn a_header_names_a_format_when_its_fields_are_the_same_in_order() {
+        let format = LogFormat::parse("${srcaddr} ${bytes}").expect("format");
+        assert!(header_names_format("srcaddr bytes", &format));
+        assert!(header_names_format(" srcaddr\tbytes ", &format));
+        assert!(!header_names_format("bytes srcaddr", &format));
+        assert!(!header_names_format("srcaddr", &format));
+        assert!(!header_names_format("srcaddr bytes dstaddr", &format));
     }
 
     #[test]

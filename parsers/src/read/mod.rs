@@ -1,5 +1,5 @@
 //! Streaming readers for flow-log files: plain text, gzip (by magic bytes), S3-delivered files
-//! with a header line, CloudWatch Logs exports with an event timestamp per line, and
+//! with a header line (repeated where files were joined), CloudWatch Logs exports with an event timestamp per line, and
 //! nat-flowrec's export files. A file is read in chunks of whole lines, so memory stays bounded
 //! by the chunk size whatever the file's size, and chunks can be parsed in parallel.
 
@@ -152,6 +152,9 @@ impl FlowLogFile {
         };
         let mut source = Source::new(name, stream, gzip);
         let (kind, format, meta) = recognise(&mut source, default_format)?;
+        if matches!(kind, SourceKind::Plain | SourceKind::S3) {
+            source.repeated_headers = Some(format.clone());
+        }
         source.layout = match kind {
             SourceKind::Plain | SourceKind::S3 => Layout::Bare,
             SourceKind::CloudWatchExport => Layout::Timestamped {

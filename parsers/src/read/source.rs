@@ -1,11 +1,18 @@
 //! The byte stream under a [`crate::FlowLogFile`] and its cutting into [`Chunk`]s of whole lines.
 //! Memory is bounded: a chunk holds about `chunk_size` bytes plus at most one line, and a line
 //! longer than [`MAX_LINE`] is cut (and reported as malformed) rather than buffered whole.
+//!
+//! Files of bare records may repeat their header line (S3 objects joined with `cat`, a header
+//! before every batch): the reader, which already finds every line end of a chunk, blanks such a
+//! line before the chunk is parsed. Only lines starting with a lower-case letter are looked at,
+//! which no value of AWS's default formats does.
 
 use std::io::{self, Read};
 
+use crate::format::LogFormat;
 use crate::read::ReadError;
 use crate::read::chunk::{self, Chunk, Layout};
+use crate::read::detect;
 
 /// Default chunk size: large enough to amortise per-chunk work, small enough that the worker
 /// that read a chunk still has it in its L2 cache when it parses it (1 MiB per core on the
@@ -29,6 +36,10 @@ pub(crate) struct Source {
     done: bool,
     pub(crate) chunk_size: usize,
     pub(crate) layout: Layout,
+    /// The file's format, when header lines may recur among its records (bare-record files).
+    pub(crate) repeated_headers: Option<LogFormat>,
+    /// An error to hand out after the chunk cut before it.
+    pending: Option<ReadError>,
 }
 
 impl Source {
@@ -43,6 +54,8 @@ impl Source {
             done: false,
             chunk_size: DEFAULT_CHUNK_SIZE,
             layout: Layout::Bare,
+            repeated_headers: None,
+            pending: None,
         }
     }
 
@@ -124,6 +137,10 @@ impl Source {
     }
 
     pub(crate) fn next_chunk(&mut self) -> Option<Result<Chunk, ReadError>> {
+        if let Some(e) = self.pending.take() {
+            self.done = true;
+            return Some(Err(e));
+        }
         if self.done {
             return None;
         }
@@ -177,15 +194,40 @@ impl Source {
         if let Some(cut) = cut.filter(|c| *c < buf.len()) {
             self.carry = buf.split_off(cut);
         }
-        if buf.is_empty() {
-            self.done = true;
-            return None;
-        }
-        if self.eof && self.carry.is_empty() {
-            self.done = true;
-        }
         let first_line = self.next_line;
-        let newlines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+        let newlines = match &self.repeated_headers {
+            None => memchr::memchr_iter(b'\n', &buf).count() as u64,
+            Some(format) => match blank_repeated_headers(&mut buf, format, &too_long) {
+                Ok(newlines) => newlines,
+                Err(other) => {
+                    // Lines before the other header are read; the error follows them.
+                    let line = first_line + other.lines_before;
+                    buf.truncate(other.offset);
+                    self.carry.clear();
+                    self.pending = Some(ReadError::Header {
+                        path: self.name.clone(),
+                        line,
+                        message: format!(
+                            "this header line names another log format (`{}`) than the file's records before it (`{}`); a file is read in one format, so split it here (`head -n {}` and `tail -n +{line}`) and read the parts as separate files",
+                            other.header,
+                            format.header_line(),
+                            line - 1,
+                        ),
+                    });
+                    other.lines_before
+                }
+            },
+        };
+        if buf.is_empty() {
+            if self.pending.is_none() {
+                self.done = true;
+                return None;
+            }
+            return self.next_chunk();
+        }
+        if self.eof && self.carry.is_empty() && self.pending.is_none() {
+            self.done = true;
+        }
         self.next_line += newlines + u64::from(!buf.ends_with(b"\n"));
         Some(Ok(Chunk {
             data: buf,
@@ -194,6 +236,57 @@ impl Source {
             too_long,
         }))
     }
+}
+
+/// A header line naming another format than the file's.
+struct OtherHeader {
+    /// Where the line starts in the chunk.
+    offset: usize,
+    /// Lines of the chunk before it.
+    lines_before: u64,
+    header: String,
+}
+
+/// Blanks (with spaces, so line numbers stay) each header line naming `format` in `buf`, and
+/// returns the number of line ends in `buf`; or the first header naming another format.
+fn blank_repeated_headers(
+    buf: &mut [u8],
+    format: &LogFormat,
+    too_long: &[u64],
+) -> Result<u64, OtherHeader> {
+    let mut repeated = Vec::new();
+    let mut newlines = 0u64;
+    let mut start = 0usize;
+    let ends = memchr::memchr_iter(b'\n', buf).chain(std::iter::once(buf.len()));
+    for end in ends {
+        let line = buf.get(start..end).unwrap_or_default();
+        // A line cut for length starts a chunk; its remains are not a header.
+        let cut = start == 0 && !too_long.is_empty();
+        if !cut && line.first().is_some_and(u8::is_ascii_lowercase) {
+            let text = std::str::from_utf8(line).unwrap_or_default();
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            if detect::is_header_line(text) {
+                if !detect::header_names_format(text, format) {
+                    return Err(OtherHeader {
+                        offset: start,
+                        lines_before: newlines,
+                        header: crate::error::excerpt(text.trim()),
+                    });
+                }
+                repeated.push(start..end);
+            }
+        }
+        if end < buf.len() {
+            newlines += 1;
+        }
+        start = end + 1;
+    }
+    for range in repeated {
+        if let Some(line) = buf.get_mut(range) {
+            line.fill(b' ');
+        }
+    }
+    Ok(newlines)
 }
 
 /// Iterator over a file's chunks; see [`crate::FlowLogFile::chunks`]. Owns the stream, so it is

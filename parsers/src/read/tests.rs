@@ -778,3 +778,92 @@ fn export_header_errors_name_file_and_line() {
         .expect("bad ip refused");
     assert!(err.to_string().contains("`test`, line 3"), "{err}");
 }
+
+/// The records of a fixture, rendered in their format (for comparing two files' contents).
+fn rendered(read: &Read_) -> Vec<String> {
+    read.records.iter().map(|r| r.line.clone()).collect()
+}
+
+#[test]
+fn concatenated_s3_objects_repeat_their_header_without_malformed_lines() {
+    let plain = read_fixture("nat-talkers.log", &LogFormat::default());
+    assert_eq!(plain.records.len(), 29);
+    let read = read_fixture(
+        "nat-talkers-concatenated.log.gz",
+        &LogFormat::aws_default_v2(),
+    );
+    assert_eq!(read.kind, SourceKind::S3);
+    assert_eq!(read.format, LogFormat::default());
+    assert!(read.errors.is_empty(), "{:?}", read.errors);
+    assert_eq!(rendered(&read), rendered(&plain));
+}
+
+#[test]
+fn a_repeated_header_is_skipped_in_every_chunk_and_lines_keep_their_numbers() {
+    let header = "srcaddr bytes";
+    let mut text = String::new();
+    for batch in 0..50 {
+        text.push_str(header);
+        text.push_str("\r\n");
+        for i in 0..3 {
+            text.push_str(&format!("10.0.{batch}.{i} {i}\n"));
+        }
+    }
+    text.push_str("10.0.0.1 x\n");
+    for chunk_size in [7, 64, 1 << 20] {
+        let file = FlowLogFile::from_reader(
+            "batches.log".into(),
+            io::Cursor::new(text.clone().into_bytes()),
+            &LogFormat::default(),
+        )
+        .expect("open")
+        .with_chunk_size(chunk_size);
+        let read = read_file(file).expect("read");
+        assert_eq!(read.records.len(), 150, "chunk size {chunk_size}");
+        let lines: Vec<_> = read.errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [201], "chunk size {chunk_size}");
+    }
+}
+
+#[test]
+fn a_plain_file_may_carry_its_formats_header_among_records() {
+    let text = format!(
+        "{}\n{}\n{}\n",
+        "ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 443 6 5000 IPv4 10.0.1.5 - 203.0.113.5 -",
+        LogFormat::default().header_line(),
+        "ACCEPT egress 1 10.0.0.220 443 10.0.1.5 41000 6 120000 IPv4 203.0.113.5 - 10.0.1.5 -",
+    );
+    let read = read_text(text.as_bytes(), &LogFormat::default()).expect("read");
+    assert_eq!(read.kind, SourceKind::Plain);
+    assert!(read.errors.is_empty(), "{:?}", read.errors);
+    assert_eq!(read.records.len(), 2);
+}
+
+#[test]
+fn a_header_naming_another_format_ends_the_file_at_its_line() {
+    let text =
+        b"srcaddr bytes\n10.0.0.1 5\n10.0.0.2 6\nsrcaddr dstaddr bytes\n10.0.0.1 10.0.0.2 7\n";
+    for chunk_size in [5, 1 << 20] {
+        let mut file = FlowLogFile::from_reader(
+            "two-formats.log".into(),
+            io::Cursor::new(text.to_vec()),
+            &LogFormat::default(),
+        )
+        .expect("open")
+        .with_chunk_size(chunk_size);
+        let mut bytes = Vec::new();
+        let err = file
+            .for_each_record(|rec| bytes.push(rec.expect("record").bytes))
+            .expect_err("a second format");
+        assert_eq!(bytes, [Some(5), Some(6)], "chunk size {chunk_size}");
+        let message = err.to_string();
+        assert!(
+            message.starts_with("`two-formats.log`, line 4: this header line names another log format (`srcaddr dstaddr bytes`) than the file's records before it (`srcaddr bytes`)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("`head -n 3` and `tail -n +4`"),
+            "{message}"
+        );
+    }
+}
