@@ -22,6 +22,8 @@ pub enum RecordErrorKind {
     BadTimestamp,
     /// The line is longer than a reader accepts (it was cut; see `found`).
     LineTooLong,
+    /// A JSON value of a CloudWatch Logs JSON file holds no record (no `message`).
+    NoMessage,
 }
 
 /// One malformed flow-log line.

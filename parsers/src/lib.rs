@@ -1,6 +1,7 @@
 //! VPC Flow Logs for nat-flowrec: the log format (`${field} ...`), a zero-copy record parser, and
 //! streaming readers for the files a recording leaves behind (plain text, gzip, S3-delivered with a
-//! header line, CloudWatch Logs exports, and nat-flowrec's own export files).
+//! header line, CloudWatch Logs exports and subscription payloads, `{"message": ...}` JSON lines,
+//! and nat-flowrec's own export files).
 //!
 //! This crate knows nothing of AWS APIs or reports: it turns bytes into [`Record`]s, and says
 //! precisely which line is wrong when one is.

@@ -327,7 +327,12 @@ fn report_reads_collected_files_as_their_plain_records() {
     assert_eq!(plain["summary"]["malformed_lines"], 0);
     assert_eq!(plain["talkers"][0]["internal_addr"], "10.0.1.5");
     assert_eq!(plain["talkers"][0]["remote_aws_service"], "S3");
-    for name in ["nat-talkers-concatenated.log.gz"] {
+    for name in [
+        "nat-talkers-concatenated.log.gz",
+        "nat-talkers-subscription.json",
+        "nat-talkers-subscription-firehose.gz",
+        "nat-talkers-messages.jsonl",
+    ] {
         let v = report_flowlog_fixture(name);
         assert_eq!(v["summary"]["records_read"], 29, "{name}");
         assert_eq!(v["summary"]["malformed_lines"], 0, "{name}");

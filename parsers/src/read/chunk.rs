@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use crate::error::{RecordError, RecordErrorKind};
 use crate::flow::Flow;
 use crate::format::LogFormat;
+use crate::read::json;
 use crate::read::timestamp::parse_event_timestamp;
 use crate::record::Record;
 
@@ -17,6 +18,9 @@ pub(crate) enum Layout {
     Bare,
     /// `<timestamp> <record>`; `skip_comments` also drops `#` lines (export files).
     Timestamped { skip_comments: bool },
+    /// Decoded from JSON (see `json`): `<Unix ms> <record>`, `- <record>` without a timestamp,
+    /// or `! <what was found>` for a JSON value without a record.
+    Decoded,
 }
 
 /// A block of whole lines (about 512 KiB) and the number of its first line.
@@ -239,6 +243,7 @@ impl<'a> Iterator for Lines<'a> {
                     }
                     Some(split_timestamp(no, text))
                 }
+                Layout::Decoded => Some(split_decoded(no, text)),
             };
         }
     }
@@ -260,6 +265,24 @@ fn split_timestamp(no: u64, text: &str) -> Result<Line<'_>, RecordError> {
             "an event timestamp (2024-05-01T10:00:00.000Z or Unix milliseconds), a space, then the record",
         )),
     }
+}
+
+/// A line of decoded JSON -> the line with its timestamp, or the value's error.
+fn split_decoded(no: u64, text: &str) -> Result<Line<'_>, RecordError> {
+    let (stamp, record) = text.split_once(' ').unwrap_or((text, ""));
+    if stamp == json::NO_RECORD {
+        return Err(RecordError::other(
+            no,
+            RecordErrorKind::NoMessage,
+            record,
+            "a JSON object with a `message` string, or a CloudWatch Logs subscription payload",
+        ));
+    }
+    Ok(Line {
+        no,
+        timestamp_ms: stamp.parse().ok(),
+        text: record,
+    })
 }
 
 #[cfg(test)]

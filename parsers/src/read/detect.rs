@@ -1,7 +1,9 @@
 //! Telling the kinds of flow-log file apart from their first non-blank line (after gzip, which is
 //! recognised by its magic bytes, not by the file's name). The rules, in order:
 //!
-//! 1. `#nat-flowrec-export` starts nat-flowrec's own export files.
+//! 1. `{` starts CloudWatch Logs JSON (subscription payloads or `{"message": ...}` lines; the
+//!    first JSON value tells which, see `json`); `#nat-flowrec-export` starts nat-flowrec's own
+//!    export files.
 //! 2. A CloudWatch Logs export: the first token is an RFC 3339 timestamp
 //!    (`2024-05-01T10:00:00.000Z`), or a 13-digit epoch-millisecond number followed by exactly as
 //!    many values as the default format has fields. (A bare number alone could be a record's own

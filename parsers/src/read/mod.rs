@@ -1,10 +1,12 @@
 //! Streaming readers for flow-log files: plain text, gzip (by magic bytes), S3-delivered files
-//! with a header line (repeated where files were joined), CloudWatch Logs exports with an event timestamp per line, and
-//! nat-flowrec's export files. A file is read in chunks of whole lines, so memory stays bounded
+//! with a header line (repeated where files were joined), CloudWatch Logs exports with an event
+//! timestamp per line, CloudWatch Logs JSON (subscription payloads, `{"message": ...}` lines),
+//! and nat-flowrec's export files. A file is read in chunks of whole lines, so memory stays bounded
 //! by the chunk size whatever the file's size, and chunks can be parsed in parallel.
 
 mod chunk;
 mod detect;
+mod json;
 mod source;
 pub(crate) mod timestamp;
 
@@ -23,6 +25,7 @@ use crate::export::{ExportMeta, MAGIC, VERSION};
 use crate::format::LogFormat;
 use crate::record::Record;
 use chunk::Layout;
+use json::{JsonRecords, Shape};
 use source::Source;
 
 /// Which kind of flow-log file a reader found (see `detect` for the rules).
@@ -36,6 +39,11 @@ pub enum SourceKind {
     CloudWatchExport,
     /// nat-flowrec's own export file (`#nat-flowrec-export v1` header; see [`crate::export`]).
     Export,
+    /// CloudWatch Logs subscription payloads (`{"messageType":"DATA_MESSAGE", ... "logEvents":
+    /// [...]}`), as Firehose and Lambda subscribers receive them; each event is a record.
+    CloudWatchSubscription,
+    /// JSON lines wrapping one record each: `{"timestamp": ..., "message": "<record>"}`.
+    JsonMessages,
 }
 
 impl SourceKind {
@@ -45,6 +53,8 @@ impl SourceKind {
             SourceKind::S3 => "s3",
             SourceKind::CloudWatchExport => "cloudwatch-export",
             SourceKind::Export => "export",
+            SourceKind::CloudWatchSubscription => "cloudwatch-subscription",
+            SourceKind::JsonMessages => "json-messages",
         }
     }
 }
@@ -81,6 +91,10 @@ pub enum ReadError {
         line: u64,
         message: String,
     },
+    #[error(
+        "`{path}` starts like CloudWatch Logs JSON but cannot be read on: {message} (expected CloudWatch Logs subscription payloads or JSON lines with a `message`)"
+    )]
+    Json { path: String, message: String },
 }
 
 impl ReadError {
@@ -90,7 +104,8 @@ impl ReadError {
             ReadError::Io { path, .. }
             | ReadError::Gzip { path, .. }
             | ReadError::NotFlowLog { path, .. }
-            | ReadError::Header { path, .. } => path,
+            | ReadError::Header { path, .. }
+            | ReadError::Json { path, .. } => path,
         }
     }
 }
@@ -152,6 +167,9 @@ impl FlowLogFile {
         };
         let mut source = Source::new(name, stream, gzip);
         let (kind, format, meta) = recognise(&mut source, default_format)?;
+        if kind == SourceKind::CloudWatchSubscription {
+            return FlowLogFile::from_json(source, default_format);
+        }
         if matches!(kind, SourceKind::Plain | SourceKind::S3) {
             source.repeated_headers = Some(format.clone());
         }
@@ -163,11 +181,33 @@ impl FlowLogFile {
             SourceKind::Export => Layout::Timestamped {
                 skip_comments: true,
             },
+            SourceKind::CloudWatchSubscription | SourceKind::JsonMessages => Layout::Decoded,
         };
         Ok(FlowLogFile {
             kind,
             format,
             meta,
+            source,
+        })
+    }
+
+    /// The rest of `source`, which starts with `{`, decoded from CloudWatch Logs JSON; the
+    /// first value tells which of its shapes the file has.
+    fn from_json(source: Source, default_format: &LogFormat) -> Result<FlowLogFile, ReadError> {
+        let name = source.name.clone();
+        let (stream, gzip) = source.into_stream();
+        let (records, shape) =
+            JsonRecords::new(stream).map_err(|e| source::read_error(&name, gzip, e))?;
+        let kind = match shape {
+            Some(Shape::Messages) => SourceKind::JsonMessages,
+            Some(Shape::Subscription) | None => SourceKind::CloudWatchSubscription,
+        };
+        let mut source = Source::new(name, Box::new(records), gzip);
+        source.layout = Layout::Decoded;
+        Ok(FlowLogFile {
+            kind,
+            format: default_format.clone(),
+            meta: None,
             source,
         })
     }
@@ -234,6 +274,14 @@ fn recognise(
         if text.trim().is_empty() {
             source.drop_line();
             continue;
+        }
+        if text.trim_start().starts_with('{') {
+            // Subscription payload or `{"message": ...}` lines: decided by the first value.
+            return Ok((
+                SourceKind::CloudWatchSubscription,
+                default_format.clone(),
+                None,
+            ));
         }
         if text.starts_with(MAGIC) {
             let meta = read_export_header(source, text)?;

@@ -13,6 +13,7 @@ use crate::format::LogFormat;
 use crate::read::ReadError;
 use crate::read::chunk::{self, Chunk, Layout};
 use crate::read::detect;
+use crate::read::json::JsonError;
 
 /// Default chunk size: large enough to amortise per-chunk work, small enough that the worker
 /// that read a chunk still has it in its L2 cache when it parses it (1 MiB per core on the
@@ -60,21 +61,7 @@ impl Source {
     }
 
     fn error(&self, source: io::Error) -> ReadError {
-        let corrupt = matches!(
-            source.kind(),
-            io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof
-        );
-        if self.gzip && corrupt {
-            ReadError::Gzip {
-                path: self.name.clone(),
-                source,
-            }
-        } else {
-            ReadError::Io {
-                path: self.name.clone(),
-                source,
-            }
-        }
+        read_error(&self.name, self.gzip, source)
     }
 
     /// Appends up to `n` bytes to `buf`; fewer means the end of the stream.
@@ -136,8 +123,28 @@ impl Source {
         }
     }
 
+    /// The rest of the stream, from the line [`Source::head_line`] would return next, with
+    /// whether it is decompressed gzip.
+    pub(crate) fn into_stream(self) -> (Box<dyn Read + Send>, bool) {
+        (
+            Box::new(io::Cursor::new(self.carry).chain(self.reader)),
+            self.gzip,
+        )
+    }
+
+    /// After a read error: the whole lines read before it still make a chunk, and the error
+    /// follows that chunk.
+    fn fail_after_whole_lines(&mut self, buf: &mut Vec<u8>, error: ReadError) {
+        buf.truncate(memchr::memrchr(b'\n', buf).map_or(0, |end| end + 1));
+        self.eof = true;
+        self.done = false;
+        self.pending = Some(error);
+    }
+
     pub(crate) fn next_chunk(&mut self) -> Option<Result<Chunk, ReadError>> {
-        if let Some(e) = self.pending.take() {
+        if self.carry.is_empty()
+            && let Some(e) = self.pending.take()
+        {
             self.done = true;
             return Some(Err(e));
         }
@@ -156,7 +163,7 @@ impl Source {
             let want = self.chunk_size - buf.len();
             buf.reserve(want);
             if let Err(e) = self.read_into(&mut buf, want) {
-                return Some(Err(e));
+                self.fail_after_whole_lines(&mut buf, e);
             }
         }
         // Cut after the last whole line within the chunk size; the rest starts the next chunk.
@@ -187,7 +194,8 @@ impl Source {
                 }
                 searched = buf.len();
                 if let Err(e) = self.read_into(&mut buf, self.chunk_size) {
-                    return Some(Err(e));
+                    self.fail_after_whole_lines(&mut buf, e);
+                    break;
                 }
             }
         }
@@ -235,6 +243,31 @@ impl Source {
             layout: self.layout,
             too_long,
         }))
+    }
+}
+
+/// The file-level error for an error of the stream under `name`.
+pub(crate) fn read_error(name: &str, gzip: bool, source: io::Error) -> ReadError {
+    if let Some(json) = source.get_ref().and_then(|e| e.downcast_ref::<JsonError>()) {
+        return ReadError::Json {
+            path: name.to_owned(),
+            message: json.to_string(),
+        };
+    }
+    let corrupt = matches!(
+        source.kind(),
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput | io::ErrorKind::UnexpectedEof
+    );
+    if gzip && corrupt {
+        ReadError::Gzip {
+            path: name.to_owned(),
+            source,
+        }
+    } else {
+        ReadError::Io {
+            path: name.to_owned(),
+            source,
+        }
     }
 }
 

@@ -867,3 +867,104 @@ fn a_header_naming_another_format_ends_the_file_at_its_line() {
         );
     }
 }
+
+/// The records of `nat-talkers.log` with the event timestamps of its CloudWatch origin.
+fn talkers_with_timestamps() -> Vec<(String, Option<i64>)> {
+    let read = read_fixture("nat-talkers-messages.jsonl", &LogFormat::default());
+    read.records
+        .iter()
+        .map(|r| (r.line.clone(), r.timestamp_ms))
+        .collect()
+}
+
+#[test]
+fn json_lines_wrapping_records_in_message_are_the_records() {
+    let plain = read_fixture("nat-talkers.log", &LogFormat::default());
+    let read = read_fixture("nat-talkers-messages.jsonl", &LogFormat::default());
+    assert_eq!(read.kind, SourceKind::JsonMessages);
+    assert!(read.errors.is_empty(), "{:?}", read.errors);
+    assert_eq!(rendered(&read), rendered(&plain));
+    assert_eq!(read.records[0].timestamp_ms, Some(1_714_557_605_000));
+    assert_eq!(read.records[28].timestamp_ms, Some(1_714_557_822_500));
+}
+
+#[test]
+fn subscription_payloads_are_their_events_gzip_or_not() {
+    let want = talkers_with_timestamps();
+    for name in [
+        "nat-talkers-subscription.json",
+        "nat-talkers-subscription-firehose.gz",
+    ] {
+        let read = read_fixture(name, &LogFormat::default());
+        assert_eq!(read.kind, SourceKind::CloudWatchSubscription, "{name}");
+        assert!(read.errors.is_empty(), "{name}: {:?}", read.errors);
+        let got: Vec<_> = read
+            .records
+            .iter()
+            .map(|r| (r.line.clone(), r.timestamp_ms))
+            .collect();
+        assert_eq!(got, want, "{name}");
+    }
+}
+
+#[test]
+fn json_values_without_a_record_are_malformed_lines_numbered_by_record() {
+    let text = concat!(
+        "{\"message\":\"ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 443 6 5000 IPv4 10.0.1.5 - 203.0.113.5 -\"}\n",
+        "{\"timestamp\":1714557605000}\n",
+        "{\"message\":\"ACCEPT ingress - 10.0.1.5 41000\"}\n",
+    );
+    let read = read_text(text.as_bytes(), &LogFormat::default()).expect("read");
+    assert_eq!(read.kind, SourceKind::JsonMessages);
+    assert_eq!(read.records.len(), 1);
+    let errors: Vec<_> = read.errors.iter().map(|e| (e.line, e.kind)).collect();
+    assert_eq!(
+        errors,
+        [
+            (2, RecordErrorKind::NoMessage),
+            (
+                3,
+                RecordErrorKind::FieldCount {
+                    expected: 14,
+                    found: 5
+                }
+            )
+        ]
+    );
+    assert!(
+        read.errors[0]
+            .to_string()
+            .contains("a JSON object with a `message` string"),
+        "{}",
+        read.errors[0]
+    );
+}
+
+#[test]
+fn broken_json_is_a_read_error_naming_the_file_after_the_records_before_it() {
+    let text = b"{\"message\":\"10.0.0.1 5\"}\n{\"message\":\"10.0.0.2";
+    let format = LogFormat::parse("${srcaddr} ${bytes}").expect("format");
+    let mut file =
+        FlowLogFile::from_reader("cut.json".into(), io::Cursor::new(text.to_vec()), &format)
+            .expect("open");
+    let mut records = 0;
+    let err = file
+        .for_each_record(|rec| {
+            rec.expect("record");
+            records += 1;
+        })
+        .expect_err("cut JSON");
+    assert_eq!(records, 1);
+    let message = err.to_string();
+    assert!(
+        message.starts_with("`cut.json` starts like CloudWatch Logs JSON but cannot be read on: EOF while parsing a string at line 2"),
+        "{message}"
+    );
+    let not_json = FlowLogFile::from_reader(
+        "braces.txt".into(),
+        io::Cursor::new(b"{not json}\n".to_vec()),
+        &format,
+    )
+    .expect_err("not JSON");
+    assert!(matches!(not_json, ReadError::Json { .. }), "{not_json}");
+}
