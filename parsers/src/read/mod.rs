@@ -170,7 +170,10 @@ impl FlowLogFile {
         if kind == SourceKind::CloudWatchSubscription {
             return FlowLogFile::from_json(source, default_format);
         }
-        if matches!(kind, SourceKind::Plain | SourceKind::S3) {
+        // Only a file that starts with its header (S3 objects, alone or joined with `cat`, or a
+        // header before every batch) is looked at for repeated headers: a header-less file keeps
+        // the reader's bulk newline count, the report's fast path.
+        if kind == SourceKind::S3 {
             source.repeated_headers = Some(format.clone());
         }
         source.layout = match kind {

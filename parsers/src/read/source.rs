@@ -2,10 +2,11 @@
 //! Memory is bounded: a chunk holds about `chunk_size` bytes plus at most one line, and a line
 //! longer than [`MAX_LINE`] is cut (and reported as malformed) rather than buffered whole.
 //!
-//! Files of bare records may repeat their header line (S3 objects joined with `cat`, a header
-//! before every batch): the reader, which already finds every line end of a chunk, blanks such a
-//! line before the chunk is parsed. Only lines starting with a lower-case letter are looked at,
-//! which no value of AWS's default formats does.
+//! A file that starts with its header may repeat it among its records (S3 objects joined with
+//! `cat`, a header before every batch): the reader, which already finds every line end of a
+//! chunk, blanks such a line before the chunk is parsed. Only lines starting with a lower-case
+//! letter are looked at, which no value of AWS's default formats does. Header-less files skip
+//! this and keep the bulk newline count.
 
 use std::io::{self, Read};
 
