@@ -171,12 +171,15 @@ fn text(status: &Status, now: DateTime<Utc>) -> String {
 /// `in 7 min`, `3 h 5 min ago`, `now`: how far `t` is from `now`, to the minute.
 fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let minutes = (t - now).num_minutes();
+    // Minutes matter within a day; past two days, only days do.
     let span = |m: i64| {
-        let (h, m) = (m / 60, m % 60);
-        match (h, m) {
-            (0, m) => format!("{m} min"),
-            (h, 0) => format!("{h} h"),
-            (h, m) => format!("{h} h {m} min"),
+        let (d, h, m) = (m / 1440, m / 60 % 24, m % 60);
+        match (d, h, m) {
+            (0, 0, m) => format!("{m} min"),
+            (0, h, 0) => format!("{h} h"),
+            (0, h, m) => format!("{h} h {m} min"),
+            (1, h, _) => format!("1 day {h} h"),
+            (d, _, _) => format!("{d} days"),
         }
     };
     match minutes {
@@ -200,5 +203,7 @@ mod tests {
         assert_eq!(relative(at(-185), now), "3 h 5 min ago");
         assert_eq!(relative(at(120), now), "in 2 h");
         assert_eq!(relative(now, now), "now");
+        assert_eq!(relative(at(-(26 * 60 + 5)), now), "1 day 2 h ago");
+        assert_eq!(relative(at(-(7774 * 60)), now), "323 days ago");
     }
 }
