@@ -215,6 +215,35 @@ fn a_profile_that_does_not_exist_is_named_even_with_environment_credentials() {
     }
 }
 
+/// `report --enrich` asks AWS as every AWS command does: a profile that does not exist is named,
+/// not a report attributed from the environment's account (or from nothing).
+#[test]
+fn report_enrich_names_a_profile_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reports/nat-four-legs.log");
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let o = nat_flowrec(dir.path())
+        .args(["--profile", "opps", "report", "--enrich"])
+        .arg(&log)
+        .args(["--region", "us-east-1", "--endpoint-url", &endpoint])
+        .output()
+        .unwrap();
+    let stderr = one_line_failure("report --enrich", &o);
+    assert!(
+        stderr.contains("the AWS profile `opps` (--profile)"),
+        "{}",
+        text(&o)
+    );
+
+    // Without `--enrich` a plain file needs no AWS: the report, whatever the profile.
+    let o = nat_flowrec(dir.path())
+        .args(["--profile", "opps", "report"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
 #[test]
 fn an_endpoint_url_that_is_not_a_url_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
