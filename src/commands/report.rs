@@ -4,7 +4,9 @@
 //!
 //! A recording folder (nat-flowrec's export files) is attributed: its hosts named from the
 //! folder's `.owners.json`, or from AWS when that does not cover them (`--enrich` always asks,
-//! `--no-enrich` never does); plain files only with `--enrich` (see `attribution`).
+//! `--no-enrich` never does); plain files only with `--enrich` (see `attribution`). Under
+//! `--enrich`, the profile asked for and the credentials are checked as every AWS command
+//! checks them, before any file is read.
 //!
 //! Exit status: 0 when every file was read; 1 when a file could not be read (each such file is
 //! named on stderr, the others are still reported) or `--strict` met a malformed line.
@@ -36,6 +38,15 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         &default_format,
         &args.nat_ips,
     );
+    let rt = setup::runtime()?;
+    let settings = aws_settings(global, &plan);
+    // `--enrich` asks AWS whatever the cache holds: a profile that does not exist, or no
+    // credentials, is the user's error, said before any file is read, rather than a warning
+    // in a report attributed from nothing or from another account.
+    let checked = match plan.mode {
+        EnrichMode::Always => Some(rt.block_on(AwsCloud::connect_checked(&settings))?),
+        EnrichMode::Auto | EnrichMode::Never => None,
+    };
     let mut opts = options(global, args, default_format, plan.region())?;
     // The cross-AZ total needs every host: build whole, attribute, then cut to --top.
     if plan.active() {
@@ -49,7 +60,8 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         report.set_month(month);
     }
     if plan.active() && report.summary.files_read > 0 {
-        attribute(global, args, &plan, &mut report)?;
+        let lookup = Lookup { settings, checked };
+        rt.block_on(attribute(global, args, &plan, lookup, &mut report));
     } else if plan.active() {
         report.cut_to_top(args.top);
     }
@@ -92,37 +104,45 @@ fn enrich_mode(args: &ReportArgs) -> EnrichMode {
     }
 }
 
+/// How owners and AZs are looked up in AWS; under `--enrich`, with clients already checked.
+struct Lookup {
+    settings: AwsSettings,
+    checked: Option<AwsCloud>,
+}
+
 /// Owners and AZs from the recording's cache or from AWS (`attribution`), endpoint commands for
-/// the NAT's VPC; AWS is only contacted when the cache does not cover the report.
-fn attribute(
+/// the NAT's VPC; AWS is only contacted when the cache does not cover the report (always
+/// under `--enrich`).
+async fn attribute(
     global: &GlobalArgs,
     args: &ReportArgs,
     plan: &Plan,
+    lookup: Lookup,
     report: &mut Report,
-) -> anyhow::Result<()> {
+) {
     let now = setup::clock(global);
-    // The NAT's own region, as its export files name it, unless --region says otherwise.
-    let settings = AwsSettings {
+    attribution::enrich(plan, report, args.top, now, async || {
+        let cloud = match lookup.checked {
+            Some(cloud) => cloud,
+            None => AwsCloud::connect(&lookup.settings).await,
+        };
+        let region = cloud.ec2.config().region().map(|r| r.to_string());
+        (cloud, region)
+    })
+    .await;
+}
+
+/// The AWS settings of the lookup: the NAT's own region, as its export
+/// files name it, unless `--region` says otherwise.
+fn aws_settings(global: &GlobalArgs, plan: &Plan) -> AwsSettings {
+    AwsSettings {
         region: global
             .region
             .clone()
             .or_else(|| plan.region().map(str::to_owned)),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
-    };
-    let rt = setup::runtime()?;
-    rt.block_on(attribution::enrich(
-        plan,
-        report,
-        args.top,
-        now,
-        async || {
-            let cloud = AwsCloud::connect(&settings).await;
-            let region = cloud.ec2.config().region().map(|r| r.to_string());
-            (cloud, region)
-        },
-    ));
-    Ok(())
+    }
 }
 
 /// The flags, validated and resolved into what the library needs. The prices are those of

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::out::{out, outln};
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::config::Config;
-use crate::core::event::{EventEnvelope, rfc3339};
+use crate::core::event::{EventEnvelope, plural, rfc3339};
 use crate::core::{ActiveRecording, Budget, NatState, Policy, Recording, State};
 
 /// How many recordings the text form lists (JSON lists them all).
@@ -114,12 +114,12 @@ fn text(status: &Status, now: DateTime<Utc>) -> String {
         ));
         match &ns.active {
             Some(active) => out.push_str(&format!(
-                "  recording {} since {} until {} (ends {}) on {} network interface(s)\n",
+                "  recording {} since {} until {} (ends {}) on {}\n",
                 active.recording_id,
                 rfc3339(&active.started_at),
                 rfc3339(&active.deadline),
                 relative(active.deadline, now),
-                active.enis.len()
+                plural(active.enis.len(), "network interface", "network interfaces")
             )),
             None => out.push_str("  not recording\n"),
         }

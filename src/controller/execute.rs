@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::{Job, JobError, Outcome};
-use crate::core::event::rfc3339;
+use crate::core::event::{plural, rfc3339};
 use crate::core::{Decision, Event, StartCause};
 use crate::ports::{Cloud, LogGroupSpec, NatGateway};
 
@@ -204,14 +204,5 @@ impl<C: Cloud> Job<'_, C> {
                 Ok(line)
             }
         }
-    }
-}
-
-/// `1 flow log`, `2 flow logs`.
-fn plural(n: usize, one: &str, many: &str) -> String {
-    if n == 1 {
-        format!("1 {one}")
-    } else {
-        format!("{n} {many}")
     }
 }

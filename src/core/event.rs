@@ -275,8 +275,8 @@ impl std::fmt::Display for Event {
             } => {
                 write!(
                     f,
-                    "{nat_gateway_id}: recording {recording_id} started on {} ENI(s) until {}",
-                    enis.len(),
+                    "{nat_gateway_id}: recording {recording_id} started on {} until {}",
+                    plural(enis.len(), "network interface", "network interfaces"),
                     rfc3339(deadline)
                 )?;
                 match cause {
@@ -407,6 +407,15 @@ impl std::fmt::Display for Event {
 
 pub(crate) fn rfc3339(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// `1 flow log`, `2 flow logs`: the count and its noun as the text output writes them.
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
+    } else {
+        format!("{n} {many}")
+    }
 }
 
 /// What is wrong with one line of the log (the store adds the file and line number).
@@ -714,7 +723,7 @@ mod tests {
         let started = &one_of_each()[0];
         assert_eq!(
             started.to_string(),
-            "nat-01234567: recording rec-01234567-20250101T104100Z started on 2 ENI(s) until \
+            "nat-01234567: recording rec-01234567-20250101T104100Z started on 2 network interfaces until \
              2025-01-01T10:56:00Z (trigger: 1 of 3)"
         );
     }

@@ -201,6 +201,23 @@ async fn report_names_a_recordings_instance_by_its_name_tag_and_keeps_it_offline
             .unwrap_or_default()
             .ends_with(",,")
     );
+
+    // --enrich: AWS is asked again (its set-up checked first), with the same answer.
+    let o = nat_flowrec(dir.path())
+        .args([
+            "report",
+            "--json",
+            "--enrich",
+            &folder_arg,
+            "--region",
+            "us-east-1",
+        ])
+        .args(["--endpoint-url", &moto.endpoint])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["talkers"][0]["owner"], owner.as_str(), "{}", text(&o));
 }
 
 /// A folder with a configuration for one NAT, its delivery role, log group and topic.

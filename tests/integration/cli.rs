@@ -215,6 +215,35 @@ fn a_profile_that_does_not_exist_is_named_even_with_environment_credentials() {
     }
 }
 
+/// `report --enrich` asks AWS as every AWS command does: a profile that does not exist is named,
+/// not a report attributed from the environment's account (or from nothing).
+#[test]
+fn report_enrich_names_a_profile_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/reports/nat-four-legs.log");
+    let endpoint = format!("http://127.0.0.1:{}", closed_port());
+    let o = nat_flowrec(dir.path())
+        .args(["--profile", "opps", "report", "--enrich"])
+        .arg(&log)
+        .args(["--region", "us-east-1", "--endpoint-url", &endpoint])
+        .output()
+        .unwrap();
+    let stderr = one_line_failure("report --enrich", &o);
+    assert!(
+        stderr.contains("the AWS profile `opps` (--profile)"),
+        "{}",
+        text(&o)
+    );
+
+    // Without `--enrich` a plain file needs no AWS: the report, whatever the profile.
+    let o = nat_flowrec(dir.path())
+        .args(["--profile", "opps", "report"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+}
+
 #[test]
 fn an_endpoint_url_that_is_not_a_url_is_a_usage_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -591,4 +620,70 @@ fn small_things_config_units_zero_threshold_unknown_stop_and_errors_said_once() 
         text(&o)
     );
     assert!(!o.stderr.contains(&0x1b), "{}", text(&o));
+}
+
+/// `export` and `notify` by hand on a finished recording, with `--output json`: one JSON
+/// document on one line naming the recording, the step and what was done; the step really ran
+/// (a second `Exported`, a second message to the topic's subscribers).
+#[tokio::test(flavor = "multi_thread")]
+async fn export_and_notify_of_a_finished_recording_print_one_json_document() {
+    use chrono::TimeDelta;
+
+    use crate::close_loop::rec_dir;
+    use crate::job::minute_now;
+    use crate::recipient::{eu_nat, run};
+
+    let moto = moto();
+    let eu = eu_nat(moto, 94, "json").await;
+    let setup = eu.setup(moto, "");
+    let t = minute_now() - TimeDelta::minutes(90);
+    eu.record(&setup, ("10.94.0.10", "10.94.0.11"), t).await;
+    let rec_id = rec_dir(&setup)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+
+    for (minute, step, kind, said) in [
+        (13, "export", "Exported", "exported recording"),
+        (14, "notify", "Notified", "notified recording"),
+    ] {
+        let o = run(
+            &setup,
+            &[step, "--recording", &rec_id, "--output", "json"],
+            t + TimeDelta::minutes(minute),
+        );
+        assert_eq!(o.status.code(), Some(0), "{step}: {}", text(&o));
+        assert_no_debug_text(step, &o);
+        assert_eq!(
+            o.stdout.iter().filter(|b| **b == b'\n').count(),
+            1,
+            "{step}: one line: {}",
+            text(&o)
+        );
+        let done: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{step}: stdout is not one JSON document ({e}): {}",
+                text(&o)
+            )
+        });
+        let mut fields: Vec<&str> = done
+            .as_object()
+            .unwrap_or_else(|| panic!("{step}: not an object: {done}"))
+            .keys()
+            .map(String::as_str)
+            .collect();
+        fields.sort_unstable();
+        assert_eq!(fields, ["done", "recording_id", "step"], "{step}: {done}");
+        assert_eq!(done["recording_id"], rec_id.as_str(), "{done}");
+        assert_eq!(done["step"], step, "{done}");
+        let line = done["done"].as_str().unwrap_or_default();
+        assert!(
+            line.starts_with(&format!("{said} {rec_id}")),
+            "{step}: {done}"
+        );
+        let times = setup.events().iter().filter(|e| e["type"] == kind).count();
+        assert_eq!(times, 2, "{step}: by `check`, then by hand");
+    }
+    assert_eq!(eu.subscribers.http.notifications().len(), 2);
 }

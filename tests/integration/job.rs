@@ -383,7 +383,7 @@ fn demo_runs_without_aws_and_ends_with_a_report() {
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     for expected in [
-        "started on 2 ENI(s)",
+        "started on 2 network interfaces",
         "stopped",
         "Top talkers",
         "AWS services reached through the NAT",

@@ -23,7 +23,8 @@ const DDB_REMOTE: &str = "52.94.5.20";
 const DAILY_IN_FROM_SOURCE: f64 = 40e9;
 const DAILY_IN_FROM_DESTINATION: f64 = 60e9;
 
-fn run(setup: &Setup, args: &[&str], now: DateTime<Utc>) -> std::process::Output {
+/// The binary with its region from `AWS_REGION` only.
+pub(crate) fn run(setup: &Setup, args: &[&str], now: DateTime<Utc>) -> std::process::Output {
     setup.run_with_env(args, now, &[("AWS_REGION", REGION)])
 }
 
@@ -35,17 +36,17 @@ fn has_exponent_number(text: &str) -> bool {
 }
 
 /// A NAT in eu-west-1 with its clients, a log group and a topic with its subscribers.
-struct EuNat {
+pub(crate) struct EuNat {
     sdk: aws_config::SdkConfig,
     ec2: aws_sdk_ec2::Client,
     cw: aws_sdk_cloudwatch::Client,
     nat: SeededNat,
     group: String,
     topic: String,
-    subscribers: Subscribers,
+    pub(crate) subscribers: Subscribers,
 }
 
-async fn eu_nat(moto: &Moto, octet: u8, name: &str) -> EuNat {
+pub(crate) async fn eu_nat(moto: &Moto, octet: u8, name: &str) -> EuNat {
     let sdk = moto.sdk_config_in(REGION).await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let sns = aws_sdk_sns::Client::new(&sdk);
@@ -66,7 +67,7 @@ async fn eu_nat(moto: &Moto, octet: u8, name: &str) -> EuNat {
 }
 
 impl EuNat {
-    fn setup(&self, moto: &Moto, notify: &str) -> Setup {
+    pub(crate) fn setup(&self, moto: &Moto, notify: &str) -> Setup {
         Setup::with_config(moto, &self.config(notify))
     }
 
@@ -82,7 +83,7 @@ impl EuNat {
     /// A spike before `t` starts a recording; the flow log delivers six minutes of both legs of
     /// two conversations (`hosts.0` to S3, `hosts.1` to DynamoDB) with calm metrics, which stop
     /// it; after the settle delay one check exports, reports and notifies.
-    async fn record(&self, setup: &Setup, hosts: (&str, &str), t: DateTime<Utc>) {
+    pub(crate) async fn record(&self, setup: &Setup, hosts: (&str, &str), t: DateTime<Utc>) {
         let id = &self.nat.nat_gateway_id;
         put_spike(&self.cw, id, "BytesInFromSource", t - TimeDelta::minutes(2)).await;
         assert_started(&run(setup, &["check"], t));

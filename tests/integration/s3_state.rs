@@ -274,7 +274,7 @@ async fn concurrent_checks_on_one_s3_log_create_exactly_one_set_of_flow_logs() {
         .output()
         .unwrap();
     assert!(
-        String::from_utf8_lossy(&o.stdout).contains("started on 1 ENI(s)"),
+        String::from_utf8_lossy(&o.stdout).contains("started on 1 network interface "),
         "{}",
         text(&o)
     );
