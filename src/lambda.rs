@@ -8,6 +8,21 @@
 //! (`NAT_FLOWREC_CONFIG_S3=s3://bucket/key`) or from the environment
 //! (`NAT_FLOWREC_CONFIG_TOML`, the file's text), and relative folders (exports, reports) are
 //! put under `/tmp`.
+//!
+//! Every environment variable the function reads (README.md, "Run it on AWS Lambda", lists
+//! them for users):
+//! * `NAT_FLOWREC_CONFIG_TOML`: the configuration's text (the template sets it);
+//!   `NAT_FLOWREC_CONFIG_S3` names an `s3://bucket/key` object instead, and wins.
+//! * `NAT_FLOWREC_ENDPOINT_URL`: one endpoint for every AWS service (an emulator such as moto).
+//! * `NAT_FLOWREC_SCRATCH`: where relative folders go (default `/tmp`).
+//! * `NAT_FLOWREC_AWS_ATTEMPT_TIMEOUT_SECS`: one AWS call attempt's timeout (default 30 s).
+//! * `NAT_FLOWREC_RECORD_OPERATIONS`: a file to append every AWS operation called to (tests).
+//! * `RUST_LOG`: the log filter (default `warn`); log lines are JSON whatever it says.
+//! * Set by Lambda: `AWS_REGION` (or `AWS_DEFAULT_REGION`; the configuration's `region` wins),
+//!   the role's credentials (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`),
+//!   `AWS_LAMBDA_LOG_STREAM_NAME` (names this run in the event log's lease), and what the
+//!   runtime loop needs (`AWS_LAMBDA_RUNTIME_API`, `AWS_LAMBDA_FUNCTION_NAME`,
+//!   `AWS_LAMBDA_FUNCTION_VERSION`, `AWS_LAMBDA_FUNCTION_MEMORY_SIZE`).
 
 use std::path::PathBuf;
 
@@ -22,7 +37,7 @@ use crate::commands::job::{self, Action};
 use crate::commands::{setup, status};
 use crate::config::{Config, ConfigError};
 use crate::ports::AwsError;
-use crate::store::{ObjectStore, S3Location, StateLocation};
+use crate::store::{ObjectStore, S3Location, StateLocation, StoreError};
 
 /// The configuration object (`s3://bucket/key` of a TOML file).
 pub const ENV_CONFIG_S3: &str = "NAT_FLOWREC_CONFIG_S3";
@@ -117,6 +132,47 @@ pub enum LambdaError {
         command: &'static str,
         failures: Vec<String>,
     },
+}
+
+impl LambdaError {
+    /// The invocation error's `errorType`: what `aws lambda invoke` shows and what a metric
+    /// filter or a caller matches on.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            LambdaError::BadRequest { .. } => "InvalidPayload",
+            LambdaError::NoConfig
+            | LambdaError::BadConfigLocation { .. }
+            | LambdaError::MissingConfigObject { .. }
+            | LambdaError::Config(_)
+            | LambdaError::FileState { .. } => "ConfigError",
+            LambdaError::ConfigObject { .. } => "AwsError",
+            LambdaError::Run(err) => run_error_type(err),
+            LambdaError::Failed { .. } => "DecisionsFailed",
+        }
+    }
+}
+
+/// A failed run by its first known cause: an AWS call, the event log held or taken over by
+/// another run, the event log itself (damaged, rewritten), or the configuration.
+fn run_error_type(err: &anyhow::Error) -> &'static str {
+    for cause in err.chain() {
+        if let Some(store) = cause.downcast_ref::<StoreError>() {
+            return match store {
+                StoreError::S3 { .. } => "AwsError",
+                StoreError::BadLocation { .. } => "ConfigError",
+                StoreError::LeaseLost { .. } => "Locked",
+                _ if store.is_locked() => "Locked",
+                _ => "EventLogError",
+            };
+        }
+        if cause.is::<AwsError>() {
+            return "AwsError";
+        }
+        if cause.is::<ConfigError>() {
+            return "ConfigError";
+        }
+    }
+    "RunError"
 }
 
 impl LambdaEnv {
@@ -421,5 +477,47 @@ mod tests {
         env.config = ConfigSource::Toml("nat_gateway_ids = [\"nat-1\"]\n".into());
         let err = handle(json!({"command": "check"}), &env).await.unwrap_err();
         assert!(matches!(err, LambdaError::Config(_)), "{err}");
+        assert_eq!(err.error_type(), "ConfigError");
+    }
+
+    #[test]
+    fn an_error_type_says_what_kind_of_failure_not_which_rust_type() {
+        let bad = LambdaError::BadRequest {
+            payload: "{}".into(),
+            problem: "missing field `command`".into(),
+        };
+        assert_eq!(bad.error_type(), "InvalidPayload");
+        assert_eq!(LambdaError::NoConfig.error_type(), "ConfigError");
+
+        let denied = AwsError::new(
+            "s3:GetObject",
+            "AccessDenied",
+            "not allowed",
+            crate::ports::AwsErrorKind::AccessDenied,
+        );
+        let in_the_log = StoreError::S3 {
+            uri: "s3://b/k".into(),
+            source: denied.clone(),
+        };
+        let run = |e: anyhow::Error| LambdaError::Run(e.context("check")).error_type();
+        assert_eq!(run(denied.into()), "AwsError");
+        assert_eq!(run(in_the_log.into()), "AwsError");
+        let taken = StoreError::LeaseLost {
+            uri: "s3://b/k".into(),
+            holder: "other".into(),
+            pending: 1,
+        };
+        assert_eq!(run(taken.into()), "Locked");
+        let rewritten = StoreError::Rewritten {
+            uri: "s3://b/k".into(),
+            pending: 1,
+        };
+        assert_eq!(run(rewritten.into()), "EventLogError");
+        assert_eq!(run(anyhow::anyhow!("something else")), "RunError");
+        let failed = LambdaError::Failed {
+            command: "check",
+            failures: vec!["nat-1: ec2:CreateFlowLogs: denied".into()],
+        };
+        assert_eq!(failed.error_type(), "DecisionsFailed");
     }
 }

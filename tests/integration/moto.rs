@@ -373,21 +373,53 @@ pub async fn create_topic(sns: &aws_sdk_sns::Client, name: &str) -> String {
         .to_owned()
 }
 
-/// One call of SQS's JSON protocol on moto (the tree has no SQS SDK; moto does not check the
-/// signature, only the service in the credential scope).
-pub fn sqs(moto: &Moto, action: &str, body: serde_json::Value) -> serde_json::Value {
+/// One call of an AWS API the tree has no SDK for (SQS, CloudFormation, Lambda) on moto: moto
+/// checks no signature and routes by the service in the credential scope (or the path). The
+/// HTTP status and the body.
+pub fn raw_call(
+    moto: &Moto,
+    service: &str,
+    region: &str,
+    request: (&str, &str),
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, String) {
     use std::io::{Read, Write};
+    let (method, path) = request;
     let host = moto.endpoint.strip_prefix("http://").unwrap();
-    let body = body.to_string();
     let mut stream = std::net::TcpStream::connect(host).expect("connect to moto");
-    write!(
-        stream,
-        "POST / HTTP/1.0\r\nHost: {host}\r\nX-Amz-Target: AmazonSQS.{action}\r\nContent-Type: application/x-amz-json-1.0\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/sqs/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n\r\n{body}",
+    let mut head = format!(
+        "{method} {path} HTTP/1.0\r\nHost: {host}\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/{service}/aws4_request, SignedHeaders=host, Signature=0\r\nContent-Length: {}\r\n",
         body.len()
-    )
-    .unwrap();
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    write!(stream, "{head}\r\n{body}").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    let (_, json) = response.split_once("\r\n\r\n").expect("an HTTP response");
-    serde_json::from_str(json).unwrap_or_else(|e| panic!("SQS {action}: {e}: {response}"))
+    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("an HTTP status line: {head}"));
+    (status, body.to_string())
+}
+
+/// One call of SQS's JSON protocol on moto.
+pub fn sqs(moto: &Moto, action: &str, body: serde_json::Value) -> serde_json::Value {
+    let target = format!("AmazonSQS.{action}");
+    let (_, json) = raw_call(
+        moto,
+        "sqs",
+        "us-east-1",
+        ("POST", "/"),
+        &[
+            ("X-Amz-Target", &target),
+            ("Content-Type", "application/x-amz-json-1.0"),
+        ],
+        &body.to_string(),
+    );
+    serde_json::from_str(&json).unwrap_or_else(|e| panic!("SQS {action}: {e}: {json}"))
 }

@@ -154,14 +154,15 @@ impl Proxy {
     }
 }
 
-/// One HTTP/1.1 request as read from the client.
-struct Request {
-    head: Vec<String>,
-    body: Vec<u8>,
+/// One HTTP/1.1 request as read from the client (also what the Runtime API emulator reads).
+pub struct Request {
+    /// The request line, then the header lines.
+    pub head: Vec<String>,
+    pub body: Vec<u8>,
 }
 
 impl Request {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub fn header(&self, name: &str) -> Option<&str> {
         self.head.iter().skip(1).find_map(|line| {
             let (k, v) = line.split_once(':')?;
             k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
@@ -296,7 +297,9 @@ fn serve(client: TcpStream, upstream: &str, shared: &(Mutex<Shared>, Condvar)) {
     }
 }
 
-fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+/// The next request on a kept-alive connection; `None` once the client hung up. A chunked body
+/// is de-chunked and given a Content-Length.
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
     let mut head = Vec::new();
     loop {
         let mut line = String::new();
