@@ -92,8 +92,9 @@ pub async fn locked_log_waiting(
 }
 
 /// A step of one recording's pipeline run by hand (`export`, `notify`): with the event log
-/// locked (exit 3 when another run holds it), prints the step's line (with `--output json`, one
-/// object: `recording_id`, `step`, `done`); the log is given back whatever happened.
+/// locked (exit 3 when another run holds it), prints the step's lines (with `--output json`, one
+/// object: `recording_id`, `step`, and `done`, the lines as an array); the log is given back
+/// whatever happened.
 pub fn recording_step(
     global: &GlobalArgs,
     (recording_id, name): (&str, &str),
@@ -119,8 +120,9 @@ pub fn recording_step(
         release(log).await;
         let line = line?;
         if output.is_json() {
+            let lines: Vec<&str> = line.lines().collect();
             let done =
-                serde_json::json!({"recording_id": recording_id, "step": name, "done": line});
+                serde_json::json!({"recording_id": recording_id, "step": name, "done": lines});
             outln!("{done}")?;
         } else {
             outln!("{line}")?;

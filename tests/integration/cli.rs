@@ -677,7 +677,7 @@ async fn export_and_notify_of_a_finished_recording_print_one_json_document() {
         assert_eq!(fields, ["done", "recording_id", "step"], "{step}: {done}");
         assert_eq!(done["recording_id"], rec_id.as_str(), "{done}");
         assert_eq!(done["step"], step, "{done}");
-        let line = done["done"].as_str().unwrap_or_default();
+        let line = done["done"][0].as_str().unwrap_or_default();
         assert!(
             line.starts_with(&format!("{said} {rec_id}")),
             "{step}: {done}"

@@ -206,7 +206,7 @@ async fn the_bootstrap_answers_check_status_and_a_bad_payload_through_the_runtim
     let peak = function.peak_memory_kib();
     assert_eq!(check["command"], "check", "{check}");
     assert_eq!(check["locked"], false, "{check}");
-    assert!(decided(&check, "Start"), "{check}");
+    assert!(decided(&check, "start"), "{check}");
     assert_eq!(recordings_started(&stack).await, 1);
 
     let status = function.invoke(r#"{"command":"status"}"#).response();
@@ -235,7 +235,7 @@ async fn the_bootstrap_answers_check_status_and_a_bad_payload_through_the_runtim
     }
     assert!(function.alive(), "{}", function.stderr());
     let again = function.invoke(r#"{"command":"check"}"#).response();
-    assert!(!decided(&again, "Start"), "already recording: {again}");
+    assert!(!decided(&again, "start"), "already recording: {again}");
     assert_eq!(recordings_started(&stack).await, 1);
 
     // The template's MemorySize rests on this figure, with room for twice as much.
@@ -306,13 +306,13 @@ async fn a_second_instance_on_the_same_s3_log_answers_locked_while_the_first_hol
 
     let done = first.outcome(&first_check).response();
     assert_eq!(done["locked"], false, "{done}");
-    assert!(decided(&done, "Start"), "{done}");
+    assert!(decided(&done, "start"), "{done}");
     assert_eq!(recordings_started(&stack).await, 1);
 
     // The lease was given back: the second instance's next tick runs.
     let next = second.invoke(r#"{"command":"check"}"#).response();
     assert_eq!(next["locked"], false, "{next}");
-    assert!(!decided(&next, "Start"), "{next}");
+    assert!(!decided(&next, "start"), "{next}");
 }
 
 #[test]
