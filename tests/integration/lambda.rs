@@ -170,6 +170,27 @@ async fn recordings_started(stack: &Stack) -> usize {
         .count()
 }
 
+/// The template deployed into moto for one spiking NAT (its own flow-log group): the NAT's id,
+/// the stack, and the function's environment as the stack set it.
+async fn deployed_for_a_spiking_nat(
+    region: &str,
+    second_octet: u8,
+    stack_name: &str,
+) -> (String, Stack, BTreeMap<String, String>) {
+    let moto = moto();
+    let nat = spiking_nat(moto, region, second_octet).await.nat_gateway_id;
+    let log_group = format!("/nat-flowrec/lambda-{nat}");
+    let stack = deploy(
+        moto,
+        region,
+        stack_name,
+        &[("NatGatewayIds", &nat), ("FlowLogsGroupName", &log_group)],
+    )
+    .await;
+    let vars = stack.function_environment(moto);
+    (nat, stack, vars)
+}
+
 fn decided(response: &Value, action: &str) -> bool {
     response["outcome"]["decisions"]
         .as_array()
@@ -180,16 +201,7 @@ fn decided(response: &Value, action: &str) -> bool {
 async fn the_bootstrap_answers_check_status_and_a_bad_payload_through_the_runtime_api() {
     let moto = moto();
     let region = "ca-central-1";
-    let nat = spiking_nat(moto, region, 76).await.nat_gateway_id;
-    let log_group = format!("/nat-flowrec/lambda-{nat}");
-    let stack = deploy(
-        moto,
-        region,
-        "nat-flowrec-emulated",
-        &[("NatGatewayIds", &nat), ("FlowLogsGroupName", &log_group)],
-    )
-    .await;
-    let vars = stack.function_environment(moto);
+    let (nat, stack, vars) = deployed_for_a_spiking_nat(region, 76, "nat-flowrec-emulated").await;
     let scratch = tempfile::tempdir().unwrap();
 
     let started = Instant::now();
@@ -257,16 +269,7 @@ async fn the_bootstrap_answers_check_status_and_a_bad_payload_through_the_runtim
 async fn a_second_instance_on_the_same_s3_log_answers_locked_while_the_first_holds_the_lease() {
     let moto = moto();
     let region = "us-west-2";
-    let nat = spiking_nat(moto, region, 77).await.nat_gateway_id;
-    let log_group = format!("/nat-flowrec/lambda-{nat}");
-    let stack = deploy(
-        moto,
-        region,
-        "nat-flowrec-leased",
-        &[("NatGatewayIds", &nat), ("FlowLogsGroupName", &log_group)],
-    )
-    .await;
-    let vars = stack.function_environment(moto);
+    let (_nat, stack, vars) = deployed_for_a_spiking_nat(region, 77, "nat-flowrec-leased").await;
     let scratch = tempfile::tempdir().unwrap();
     // The first instance reaches AWS through a proxy that holds its metric read back: it holds
     // the lease meanwhile.
