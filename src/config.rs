@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod export;
+pub use export::{ExportConfig, MaxRequestsPerSecond};
+
 /// The default 14 fields: both NAT legs (`pkt-*`) and the AWS service of each end.
 pub const DEFAULT_LOG_FORMAT: &str = nat_flowrec_parsers::DEFAULT_FORMAT;
 
@@ -53,6 +56,8 @@ pub struct Config {
     pub notify: NotifyConfig,
     #[serde(default)]
     pub report: ReportConfig,
+    #[serde(default)]
+    pub export: ExportConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -462,7 +467,8 @@ impl Config {
         self.trigger.validate(self.nat_gateway_ids.len())?;
         self.recording.validate()?;
         self.notify.validate()?;
-        self.report.validate()
+        self.report.validate()?;
+        self.export.validate()
     }
 }
 
@@ -821,6 +827,7 @@ impl Default for Config {
             recording: RecordingConfig::default(),
             notify: NotifyConfig::default(),
             report: ReportConfig::default(),
+            export: ExportConfig::default(),
         }
     }
 }
@@ -954,6 +961,17 @@ top = 20
 # interface_endpoint_price_per_gb = 0.01
 # interface_endpoint_price_per_az_hour = 0.01
 # cross_az_price_per_gb = 0.01
+
+[export]
+# How a recording's flow logs are read: "get_log_events" (per stream; AWS allows 25 requests a
+# second per account and region) or "filter_log_events" (5 a second).
+read_api = "get_log_events"
+
+[export.max_requests_per_second]
+# The export's own pace, below AWS's quotas: they are shared with everyone in the account.
+get_log_events = 20
+filter_log_events = 3
+describe_log_streams = 3
 "#;
 
 #[cfg(test)]

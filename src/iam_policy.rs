@@ -266,7 +266,7 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
                 "logs:PutRetentionPolicy",
                 "logs:TagResource",
                 "logs:DescribeLogStreams",
-                "logs:FilterLogEvents",
+                cfg.export.read_api.action(),
             ],
             "Resource": scope.log_group_arns(cfg),
         }),

@@ -172,6 +172,40 @@ pub struct LogEventsQuery {
     pub log_stream: String,
     pub start_ms: i64,
     pub end_ms: i64,
+    pub api: LogReadApi,
+}
+
+/// The CloudWatch Logs operation that reads a stream's events. Their quotas differ: GetLogEvents
+/// allows 25 requests per second per account and region, FilterLogEvents 5, shared with every
+/// other reader in the account.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum LogReadApi {
+    /// One stream, forward from its head, `nextForwardToken` until it repeats.
+    #[default]
+    GetLogEvents,
+    /// One stream named in `logStreamNames`, `nextToken` until it is gone.
+    FilterLogEvents,
+}
+
+impl LogReadApi {
+    /// The IAM action, as errors and policies name it.
+    pub fn action(self) -> &'static str {
+        match self {
+            LogReadApi::GetLogEvents => "logs:GetLogEvents",
+            LogReadApi::FilterLogEvents => "logs:FilterLogEvents",
+        }
+    }
+}
+
+/// One page of a stream's events and the token of the next (`None`, or the token that was
+/// passed in, at the stream's end).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LogEventsPage {
+    pub events: Vec<LogEvent>,
+    pub next_token: Option<String>,
 }
 
 /// One CloudWatch Logs event: for a flow log, one record and the start of its interval.
@@ -189,14 +223,14 @@ pub trait LogReader {
         log_group: &str,
         prefix: &str,
     ) -> impl Future<Output = Result<Vec<LogStream>, AwsError>>;
-    /// FilterLogEvents on one stream, every page (a page may be empty while a token remains),
-    /// each page handed to `sink` as it arrives so a big stream is never held in memory.
-    /// `sink` returns `false` to stop reading (its own write failed). Returns the pages read.
-    fn log_events(
+    /// One page of the stream's events with `query.api`, from `token` (`None`: the first page).
+    /// A page may be empty while the stream goes on; paging and pacing are the caller's, so one
+    /// token bucket can pace every stream of an export.
+    fn log_events_page(
         &self,
         query: &LogEventsQuery,
-        sink: &mut dyn FnMut(Vec<LogEvent>) -> bool,
-    ) -> impl Future<Output = Result<u64, AwsError>>;
+        token: Option<String>,
+    ) -> impl Future<Output = Result<LogEventsPage, AwsError>>;
 }
 
 /// One CloudWatch Logs Insights query over one log group, `start` to `end` (whole seconds,

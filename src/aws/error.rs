@@ -174,6 +174,7 @@ fn advice(operation: &str, code: &str, kind: AwsErrorKind, message: &str) -> Opt
             "logs:PutRetentionPolicy"
             | "logs:DescribeLogStreams"
             | "logs:FilterLogEvents"
+            | "logs:GetLogEvents"
             | "logs:StartQuery" => Some(
                 "the log group of `recording.log_group` does not exist in the job's account and \
                  region"

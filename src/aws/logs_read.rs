@@ -1,25 +1,30 @@
 //! The `LogReader` port on `aws_sdk_cloudwatchlogs::Client`: the log streams a recording's flow
-//! logs delivered to (found by ENI prefix, never guessed) and their events, every page.
+//! logs delivered to (found by ENI prefix, never guessed) and their events, one page per call.
 //!
-//! FilterLogEvents may answer a page without events but with a `nextToken` (it searched part of
-//! the stream and found nothing yet): stopping there would silently drop the rest of the
-//! recording, so paging goes on until the token is gone (or repeats, which ends a stream too).
-//! The client these calls go through retries throttling adaptively (see `aws/mod.rs`).
+//! Both reads may answer a page without events but with a token (they searched part of the
+//! stream and found nothing yet): the caller pages on until the token is gone or repeats
+//! (GetLogEvents answers its own token at the stream's end). The client these calls go through
+//! retries throttling adaptively (see `aws/mod.rs`); the export paces them (`pipeline/pace.rs`).
 
 use std::future::Future;
 
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::operation::describe_log_streams::DescribeLogStreamsError;
 use aws_sdk_cloudwatchlogs::operation::filter_log_events::FilterLogEventsError;
+use aws_sdk_cloudwatchlogs::operation::get_log_events::GetLogEventsError;
 
 use super::error::from_sdk_typed;
-use crate::ports::{AwsError, AwsErrorKind, LogEvent, LogEventsQuery, LogReader, LogStream};
+use crate::ports::{
+    AwsError, AwsErrorKind, LogEvent, LogEventsPage, LogEventsQuery, LogReadApi, LogReader,
+    LogStream,
+};
 
 const OP_DESCRIBE_LOG_STREAMS: &str = "logs:DescribeLogStreams";
+const OP_GET_LOG_EVENTS: &str = "logs:GetLogEvents";
 const OP_FILTER_LOG_EVENTS: &str = "logs:FilterLogEvents";
 
-/// Events per FilterLogEvents page (the documented maximum).
-pub const MAX_EVENTS_PER_FILTER_PAGE: i32 = 10_000;
+/// Events per page of either read (the documented maximum; a page also ends at 1 MB).
+pub const MAX_EVENTS_PER_PAGE: i32 = 10_000;
 /// Streams per DescribeLogStreams page (the documented maximum).
 pub const MAX_STREAMS_PER_DESCRIBE: i32 = 50;
 
@@ -59,40 +64,65 @@ impl LogReader for Client {
         Ok(streams)
     }
 
-    async fn log_events(
+    async fn log_events_page(
         &self,
         query: &LogEventsQuery,
-        sink: &mut dyn FnMut(Vec<LogEvent>) -> bool,
-    ) -> Result<u64, AwsError> {
-        drain_pages(
-            |token| async move {
+        token: Option<String>,
+    ) -> Result<LogEventsPage, AwsError> {
+        let op = match query.api {
+            LogReadApi::GetLogEvents => OP_GET_LOG_EVENTS,
+            LogReadApi::FilterLogEvents => OP_FILTER_LOG_EVENTS,
+        };
+        let (events, next_token) = match query.api {
+            LogReadApi::GetLogEvents => {
+                let page = self
+                    .get_log_events()
+                    .log_group_name(&query.log_group)
+                    .log_stream_name(&query.log_stream)
+                    .start_time(query.start_ms)
+                    .end_time(query.end_ms)
+                    .start_from_head(true)
+                    .limit(MAX_EVENTS_PER_PAGE)
+                    .set_next_token(token)
+                    .send()
+                    .await
+                    .map_err(|e| from_sdk_typed(op, e, read_error_kind))?;
+                let events = page
+                    .events()
+                    .iter()
+                    .filter_map(|e| event(e.timestamp(), e.message()))
+                    .collect();
+                (events, page.next_forward_token().map(str::to_owned))
+            }
+            LogReadApi::FilterLogEvents => {
                 let page = self
                     .filter_log_events()
                     .log_group_name(&query.log_group)
                     .log_stream_names(&query.log_stream)
                     .start_time(query.start_ms)
                     .end_time(query.end_ms)
-                    .limit(MAX_EVENTS_PER_FILTER_PAGE)
+                    .limit(MAX_EVENTS_PER_PAGE)
                     .set_next_token(token)
                     .send()
                     .await
-                    .map_err(|e| from_sdk_typed(OP_FILTER_LOG_EVENTS, e, read_error_kind))?;
-                let events: Vec<LogEvent> = page
+                    .map_err(|e| from_sdk_typed(op, e, read_error_kind))?;
+                let events = page
                     .events()
                     .iter()
-                    .filter_map(|e| {
-                        Some(LogEvent {
-                            timestamp_ms: e.timestamp()?,
-                            message: e.message()?.trim_end_matches(['\n', '\r']).to_owned(),
-                        })
-                    })
+                    .filter_map(|e| event(e.timestamp(), e.message()))
                     .collect();
-                Ok((events, page.next_token().map(str::to_owned)))
-            },
-            sink,
-        )
-        .await
+                (events, page.next_token().map(str::to_owned))
+            }
+        };
+        Ok(LogEventsPage { events, next_token })
     }
+}
+
+fn event(timestamp: Option<i64>, message: Option<&str>) -> Option<LogEvent> {
+    Some(LogEvent {
+        timestamp_ms: timestamp?,
+        message: message?.trim_end_matches(['\n', '\r']).to_owned(),
+    })
 }
 
 /// The errors both reads name, by kind. The SDK gives every operation an error type of its own
@@ -119,7 +149,11 @@ macro_rules! read_error {
     )*};
 }
 
-read_error!(DescribeLogStreamsError, FilterLogEventsError);
+read_error!(
+    DescribeLogStreamsError,
+    FilterLogEventsError,
+    GetLogEventsError
+);
 
 fn read_error_kind(e: &impl ReadError) -> Option<AwsErrorKind> {
     if e.not_found() {
@@ -269,7 +303,7 @@ mod tests {
                         Ok((vec![1], Some("a".to_owned())))
                     } else {
                         Err(AwsError::new(
-                            OP_FILTER_LOG_EVENTS,
+                            OP_DESCRIBE_LOG_STREAMS,
                             "ThrottlingException",
                             "Rate exceeded",
                             AwsErrorKind::Throttled,

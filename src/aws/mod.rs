@@ -12,9 +12,9 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 
 use crate::ports::{
-    AlarmState, AwsError, Ec2, FlowLogRequest, LogEvent, LogEventsQuery, LogGroupSpec, LogReader,
-    LogStream, Logs, MetricQuery, MetricSeries, Metrics, NatGateway, Notification, Notifier,
-    TaggedFlowLog,
+    AlarmState, AwsError, Ec2, FlowLogRequest, LogEventsPage, LogEventsQuery, LogGroupSpec,
+    LogReader, LogStream, Logs, MetricQuery, MetricSeries, Metrics, NatGateway, Notification,
+    Notifier, TaggedFlowLog,
 };
 
 mod cloudwatch;
@@ -42,7 +42,7 @@ pub use flow_logs::{MAX_FLOW_LOG_IDS_PER_DELETE, MAX_RESOURCES_PER_CREATE_FLOW_L
 pub use iam::role_name_from_arn;
 pub use insights::MAX_INSIGHTS_ROWS;
 pub use logs::LOG_GROUP_TAGS;
-pub use logs_read::{MAX_EVENTS_PER_FILTER_PAGE, MAX_STREAMS_PER_DESCRIBE};
+pub use logs_read::{MAX_EVENTS_PER_PAGE, MAX_STREAMS_PER_DESCRIBE};
 pub use network::MAX_FILTER_VALUES;
 pub use preflight::PreflightError;
 pub use record_operations::{RECORD_OPERATIONS_ENV, iam_action};
@@ -312,12 +312,12 @@ impl LogReader for AwsCloud {
         LogReader::log_streams(&self.logs, log_group, prefix).await
     }
 
-    async fn log_events(
+    async fn log_events_page(
         &self,
         query: &LogEventsQuery,
-        sink: &mut dyn FnMut(Vec<LogEvent>) -> bool,
-    ) -> Result<u64, AwsError> {
-        LogReader::log_events(&self.logs, query, sink).await
+        token: Option<String>,
+    ) -> Result<LogEventsPage, AwsError> {
+        LogReader::log_events_page(&self.logs, query, token).await
     }
 }
 

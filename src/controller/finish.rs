@@ -128,7 +128,7 @@ impl<C: Cloud> Job<'_, C> {
         rec: &Recording,
         out_dir: Option<&Path>,
     ) -> Result<(Event, String), PipelineError> {
-        let mut plan = ExportPlan::for_recording(rec, &self.cfg.recording)?;
+        let mut plan = ExportPlan::for_recording(rec, &self.cfg.recording, &self.cfg.export)?;
         plan.region = Some(self.region());
         let out_dir = out_dir.unwrap_or(&self.cfg.report.out_dir);
         let progress = Progress::auto(&format!("exporting {}", rec.recording_id));

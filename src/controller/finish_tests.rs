@@ -185,9 +185,10 @@ async fn a_failed_step_appends_nothing_and_the_next_run_resumes_where_it_stopped
     let mut w = World::new(sim());
     let settle_minute = w.record_one().await + 5;
 
-    // The export's first read is throttled: nothing appended, the failure listed.
+    // The export's first read fails (AWS's 5xx outlived the retries): nothing appended, the
+    // failure listed.
     w.sim
-        .fail_next(SimOperation::FilterLogEvents, AwsErrorKind::Throttled);
+        .fail_next(SimOperation::ReadLogEvents, AwsErrorKind::Service);
     let outcome = w.check_at(settle_minute, false).await;
     assert_eq!(outcome.failures.len(), 1, "{outcome}");
     assert!(outcome.failures[0].contains("export failed"), "{outcome}");
@@ -216,6 +217,73 @@ async fn a_failed_step_appends_nothing_and_the_next_run_resumes_where_it_stopped
             .filter(|c| matches!(c, SimCall::Publish(_)))
             .count(),
         1
+    );
+}
+
+#[tokio::test]
+async fn a_throttled_read_slows_the_export_down_instead_of_failing_it() {
+    let mut w = World::new(sim());
+    let settle_minute = w.record_one().await + 5;
+    w.sim
+        .fail_next(SimOperation::ReadLogEvents, AwsErrorKind::Throttled);
+    let outcome = w.check_at(settle_minute, false).await;
+    assert!(outcome.ok(), "{outcome}");
+    let state = w.state();
+    let rec = &state.recordings[0];
+    let truth = w.sim.captured_by_recording(&rec.recording_id).unwrap();
+    assert_eq!(rec.exported.as_ref().unwrap().records, truth.len() as u64);
+}
+
+#[tokio::test]
+async fn an_export_cut_short_reads_again_only_the_interfaces_it_had_not_finished() {
+    let mut w = World::new(sim());
+    let settle_minute = w.record_one().await + 5;
+    w.sim.take_calls();
+    // One ENI's first read fails for good; the other ENI's file is finished meanwhile.
+    w.sim
+        .fail_next(SimOperation::ReadLogEvents, AwsErrorKind::Service);
+    let outcome = w.check_at(settle_minute, false).await;
+    assert!(outcome.failures[0].contains("export failed"), "{outcome}");
+    let streams_read = |calls: &[SimCall]| {
+        let mut streams: Vec<String> = calls
+            .iter()
+            .filter_map(|c| match c {
+                SimCall::LogEvents(q) => Some(q.log_stream.clone()),
+                _ => None,
+            })
+            .collect();
+        streams.dedup();
+        streams
+    };
+    let first = streams_read(&w.sim.take_calls());
+    assert_eq!(first.len(), 2, "both ENIs were read: {first:?}");
+
+    let outcome = w.check_at(settle_minute + 1, false).await;
+    assert!(
+        outcome.ok() || outcome.failures.iter().all(|f| !f.contains("export")),
+        "{outcome}"
+    );
+    let again = streams_read(&w.sim.take_calls());
+    assert_eq!(
+        again.len(),
+        1,
+        "only the unfinished ENI is read again: {again:?}"
+    );
+    let state = w.state();
+    let rec = &state.recordings[0];
+    let truth = w.sim.captured_by_recording(&rec.recording_id).unwrap();
+    assert_eq!(
+        rec.exported.as_ref().unwrap().records,
+        truth.len() as u64,
+        "nothing lost, nothing twice"
+    );
+    let folder = Path::new(&rec.reported.as_ref().unwrap().dir)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(
+        !folder.join(".export-progress.json").exists(),
+        "a finished export leaves no resume point behind"
     );
 }
 

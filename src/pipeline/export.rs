@@ -3,12 +3,14 @@
 //! format, NAT, ENI, NAT IPs and window in its header, each event with its timestamp).
 //!
 //! The streams of an ENI are found with DescribeLogStreams by the ENI's prefix (flow logs name
-//! them `<eni>-all`; the name is never guessed), and read with FilterLogEvents over the window
-//! from the recording's start (to the minute) to its stop plus the aggregation interval (a
-//! record's timestamp is the start of its interval, which ends up to that much later). ENIs are
-//! exported concurrently, at most `MAX_CONCURRENT_STREAMS` at a time; each page is written as it
-//! arrives. A file is written under a temporary name and renamed when complete, so a crash
-//! never leaves a half export behind a final name.
+//! them `<eni>-all`; the name is never guessed), and read with GetLogEvents (or FilterLogEvents,
+//! `export.read_api`) over the window from the recording's start (to the minute) to its stop
+//! plus the aggregation interval (a record's timestamp is the start of its interval, which ends
+//! up to that much later). Every ENI is read at once, each page written as it arrives, and one
+//! token bucket per operation paces them all under the account's quota (`pace.rs`); throttling
+//! slows the bucket and the call is made again. A file is written under a temporary name and
+//! renamed when complete, so a crash never leaves a half export behind a final name, and the
+//! ENIs already complete are not read again by the next run (`resume.rs`).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -18,17 +20,23 @@ use futures_util::StreamExt;
 use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_parsers::export::{ExportMeta, ExportWriter};
 
+use super::pace::Pacer;
+use super::resume::{ExportKey, FinishedEni, ResumePoint};
 use super::{PipelineError, Progress};
-use crate::config::RecordingConfig;
+use crate::config::{ExportConfig, RecordingConfig};
 use crate::core::Recording;
-use crate::ports::{AwsErrorKind, LogEvent, LogEventsQuery, LogReader};
+use crate::ports::{AwsError, AwsErrorKind, LogEvent, LogEventsQuery, LogReader};
 
-/// ENIs read at the same time: enough to overlap the round trips of a NAT's few interfaces,
-/// few enough to stay under CloudWatch Logs' per-account FilterLogEvents rate.
-pub const MAX_CONCURRENT_STREAMS: usize = 4;
+/// ENIs read at the same time. A NAT has a handful; the pacer, not this, keeps the export
+/// under the quota.
+pub const MAX_CONCURRENT_ENIS: usize = 16;
+
+/// Throttled answers in a row for one page before the export gives up: by then the bucket has
+/// slowed to its floor and AWS still refuses, so something else is wrong.
+const MAX_THROTTLED_IN_A_ROW: u32 = 12;
 
 /// What to export, resolved from the recording and the configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ExportPlan {
     pub recording_id: String,
     pub nat_gateway_id: String,
@@ -42,6 +50,8 @@ pub struct ExportPlan {
     /// Inclusive, Unix milliseconds.
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// How the events are read and how fast.
+    pub read: ExportConfig,
 }
 
 /// What an export wrote.
@@ -64,6 +74,7 @@ impl ExportPlan {
     pub fn for_recording(
         rec: &Recording,
         cfg: &RecordingConfig,
+        read: &ExportConfig,
     ) -> Result<ExportPlan, PipelineError> {
         let stopped = rec
             .stopped
@@ -96,6 +107,7 @@ impl ExportPlan {
                 .unwrap_or_else(|| cfg.log_format.clone()),
             start,
             end,
+            read: read.clone(),
         })
     }
 
@@ -124,15 +136,37 @@ pub async fn export<R: LogReader>(
         path: folder.clone(),
         source,
     })?;
+    let key = ExportKey {
+        recording_id: plan.recording_id.clone(),
+        start_ms: plan.start.timestamp_millis(),
+        end_ms: plan.end.timestamp_millis(),
+    };
+    let resume = std::sync::Mutex::new(ResumePoint::load(&folder, &key, |eni| {
+        eni_file(&folder, eni)
+    }));
+    let pacer = Pacer::new(&plan.read.max_requests_per_second, plan.read.read_api);
+    let read = ReadStreams {
+        reader,
+        plan,
+        format: &format,
+        folder: &folder,
+        progress,
+        pacer: &pacer,
+        resume: &resume,
+    };
     let results: Vec<Result<EniExport, PipelineError>> = futures_util::stream::iter(&plan.enis)
-        .map(|eni| export_eni(reader, plan, &format, eni, &folder, progress))
-        .buffer_unordered(MAX_CONCURRENT_STREAMS)
+        .map(|eni| read.eni(eni.as_str()))
+        .buffer_unordered(MAX_CONCURRENT_ENIS)
         .collect()
         .await;
     let mut by_eni = Vec::with_capacity(results.len());
     for result in results {
         by_eni.push(result?);
     }
+    ResumePoint::clear(&folder).map_err(|source| PipelineError::Io {
+        path: folder.clone(),
+        source,
+    })?;
     by_eni.sort_by_key(|e| plan.enis.iter().position(|x| *x == e.eni));
     let mut out = Exported::default();
     for e in by_eni {
@@ -155,6 +189,10 @@ struct EniExport {
     bytes: u64,
 }
 
+fn eni_file(folder: &Path, eni: &str) -> PathBuf {
+    folder.join(format!("{eni}.log.gz"))
+}
+
 /// `eni-0abc-all` belongs to `eni-0abc`; `eni-0abcd-all` does not.
 fn stream_of(eni: &str, stream: &str) -> bool {
     stream == eni
@@ -163,86 +201,166 @@ fn stream_of(eni: &str, stream: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('-'))
 }
 
-async fn export_eni<R: LogReader>(
-    reader: &R,
-    plan: &ExportPlan,
-    format: &LogFormat,
-    eni: &str,
-    folder: &Path,
-    progress: &Progress,
-) -> Result<EniExport, PipelineError> {
-    let streams = match reader.log_streams(&plan.log_group, eni).await {
-        Ok(streams) => streams,
-        // No group: nothing was ever delivered (the report says so).
-        Err(e) if e.kind == AwsErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(e.into()),
-    };
-    let mut names: Vec<String> = streams
-        .into_iter()
-        .map(|s| s.name)
-        .filter(|name| stream_of(eni, name))
-        .collect();
-    names.sort();
-    let path = folder.join(format!("{eni}.log.gz"));
-    let io = |source| PipelineError::Io {
-        path: path.clone(),
-        source,
-    };
-    let meta = ExportMeta {
-        format: format.clone(),
-        recording_id: Some(plan.recording_id.clone()),
-        nat_gateway_id: Some(plan.nat_gateway_id.clone()),
-        region: plan.region.clone(),
-        interface_id: Some(eni.to_owned()),
-        nat_ips: plan.nat_ips.clone(),
-        window_start: Some(plan.start.timestamp()),
-        window_end: Some(plan.end.timestamp()),
-    };
-    let mut writer = ExportWriter::create(&path, &meta).map_err(io)?;
-    let (mut records, mut bytes) = (0u64, 0u64);
-    for stream in &names {
-        let query = LogEventsQuery {
-            log_group: plan.log_group.clone(),
-            log_stream: stream.clone(),
-            start_ms: plan.start.timestamp_millis(),
-            end_ms: plan.end.timestamp_millis(),
-        };
-        let mut failed: Option<std::io::Error> = None;
-        {
-            let mut sink = |page: Vec<LogEvent>| {
-                let n = page.len() as u64;
-                for event in page {
-                    // A flow-log message is one line; anything else would break the file's layout
-                    // (the report then counts the line as malformed instead).
-                    let message = if event.message.contains(['\n', '\r']) {
-                        event.message.replace(['\n', '\r'], " ")
-                    } else {
-                        event.message
-                    };
-                    if let Err(e) = writer.write_event(event.timestamp_ms, &message) {
-                        failed = Some(e);
-                        return false;
-                    }
-                    records += 1;
-                    bytes += message.len() as u64 + 1;
-                }
-                progress.add(n);
-                true
-            };
-            reader.log_events(&query, &mut sink).await?;
+/// What every ENI's read shares.
+struct ReadStreams<'a, R> {
+    reader: &'a R,
+    plan: &'a ExportPlan,
+    format: &'a LogFormat,
+    folder: &'a Path,
+    progress: &'a Progress,
+    pacer: &'a Pacer,
+    resume: &'a std::sync::Mutex<ResumePoint>,
+}
+
+impl<R: LogReader> ReadStreams<'_, R> {
+    async fn eni(&self, eni: &str) -> Result<EniExport, PipelineError> {
+        let path = eni_file(self.folder, eni);
+        let done = self.with_resume(|r| r.finished.get(eni).cloned());
+        if let Some(done) = done {
+            self.progress.add(done.records);
+            return Ok(EniExport {
+                eni: eni.to_owned(),
+                file: path,
+                streams: done.streams,
+                records: done.records,
+                bytes: done.bytes,
+            });
         }
-        if let Some(e) = failed {
-            return Err(io(e));
+        let exported = self.read_eni(eni, path).await?;
+        self.with_resume(|r| {
+            r.finished.insert(
+                eni.to_owned(),
+                FinishedEni {
+                    streams: exported.streams.clone(),
+                    records: exported.records,
+                    bytes: exported.bytes,
+                },
+            );
+            r.save(self.folder)
+        })
+        .map_err(|source| PipelineError::Io {
+            path: self.folder.to_path_buf(),
+            source,
+        })?;
+        Ok(exported)
+    }
+
+    fn with_resume<T>(&self, f: impl FnOnce(&mut ResumePoint) -> T) -> T {
+        let mut guard = self
+            .resume
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
+    }
+
+    async fn read_eni(&self, eni: &str, path: PathBuf) -> Result<EniExport, PipelineError> {
+        let plan = self.plan;
+        self.pacer.describe().await;
+        let streams = match self.reader.log_streams(&plan.log_group, eni).await {
+            Ok(streams) => streams,
+            // No group: nothing was ever delivered (the report says so).
+            Err(e) if e.kind == AwsErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(e.into()),
+        };
+        let mut names: Vec<String> = streams
+            .into_iter()
+            .map(|s| s.name)
+            .filter(|name| stream_of(eni, name))
+            .collect();
+        names.sort();
+        let io = |source| PipelineError::Io {
+            path: path.clone(),
+            source,
+        };
+        let meta = ExportMeta {
+            format: self.format.clone(),
+            recording_id: Some(plan.recording_id.clone()),
+            nat_gateway_id: Some(plan.nat_gateway_id.clone()),
+            region: plan.region.clone(),
+            interface_id: Some(eni.to_owned()),
+            nat_ips: plan.nat_ips.clone(),
+            window_start: Some(plan.start.timestamp()),
+            window_end: Some(plan.end.timestamp()),
+        };
+        let mut writer = ExportWriter::create(&path, &meta).map_err(io)?;
+        let (mut records, mut bytes) = (0u64, 0u64);
+        for stream in &names {
+            let query = LogEventsQuery {
+                log_group: plan.log_group.clone(),
+                log_stream: stream.clone(),
+                start_ms: plan.start.timestamp_millis(),
+                end_ms: plan.end.timestamp_millis(),
+                api: plan.read.read_api,
+            };
+            let mut token: Option<String> = None;
+            loop {
+                let page = self.page(&query, token.clone()).await?;
+                let n = page.events.len() as u64;
+                for event in page.events {
+                    let message = one_line(event);
+                    writer.write_event(message.0, &message.1).map_err(io)?;
+                    records += 1;
+                    bytes += message.1.len() as u64 + 1;
+                }
+                self.progress.add(n);
+                match page.next_token {
+                    Some(next) if !next.is_empty() && token.as_deref() != Some(next.as_str()) => {
+                        token = Some(next);
+                    }
+                    _ => break,
+                }
+            }
+        }
+        let file = writer.finish().map_err(io)?;
+        Ok(EniExport {
+            eni: eni.to_owned(),
+            file,
+            streams: names,
+            records,
+            bytes,
+        })
+    }
+
+    /// One page, paced; a throttled answer slows the pace and asks again.
+    async fn page(
+        &self,
+        query: &LogEventsQuery,
+        token: Option<String>,
+    ) -> Result<crate::ports::LogEventsPage, AwsError> {
+        let mut throttled = 0;
+        loop {
+            self.pacer.read().await;
+            match self.reader.log_events_page(query, token.clone()).await {
+                Ok(page) => {
+                    self.pacer.read_answered();
+                    return Ok(page);
+                }
+                Err(e)
+                    if e.kind == AwsErrorKind::Throttled && throttled < MAX_THROTTLED_IN_A_ROW =>
+                {
+                    throttled += 1;
+                    self.pacer.read_throttled();
+                    tracing::info!(
+                        "{} throttled on {}; slowing the export's pace",
+                        query.api.action(),
+                        query.log_stream
+                    );
+                }
+                Err(e) => return Err(e),
+            }
         }
     }
-    let file = writer.finish().map_err(io)?;
-    Ok(EniExport {
-        eni: eni.to_owned(),
-        file,
-        streams: names,
-        records,
-        bytes,
-    })
+}
+
+/// A flow-log message is one line; anything else would break the file's layout (the report
+/// then counts the line as malformed instead).
+fn one_line(event: LogEvent) -> (i64, String) {
+    let message = if event.message.contains(['\n', '\r']) {
+        event.message.replace(['\n', '\r'], " ")
+    } else {
+        event.message
+    };
+    (event.timestamp_ms, message)
 }
 
 #[cfg(test)]

@@ -13,11 +13,13 @@ pub mod export;
 pub mod insights;
 pub mod month;
 pub mod notify;
+pub mod pace;
 pub mod progress;
 pub mod report;
+mod resume;
 pub mod upload;
 
 pub use error::PipelineError;
-pub use export::{ExportPlan, Exported, MAX_CONCURRENT_STREAMS};
+pub use export::{ExportPlan, Exported, MAX_CONCURRENT_ENIS};
 pub use progress::Progress;
 pub use report::{CoverageMetrics, RecordingReport};

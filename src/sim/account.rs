@@ -45,7 +45,7 @@ pub(crate) struct Account {
     pub calls: Vec<SimCall>,
     /// How long after a record's interval starts it shows up in CloudWatch Logs.
     pub delivery_delay: TimeDelta,
-    /// Events per FilterLogEvents page.
+    /// Events per page of a log-events read.
     pub log_page_size: usize,
     /// Events seeded by tests: (log group, stream) -> events.
     pub seeded_events: BTreeMap<(String, String), Vec<(i64, String)>>,

@@ -3,9 +3,9 @@
 
 use super::{SimCall, SimCloud, SimOperation};
 use crate::ports::{
-    AlarmState, AwsError, Ec2, FlowLogRequest, LogEvent, LogEventsQuery, LogGroupSpec, LogReader,
-    LogStream, Logs, MetricQuery, MetricSeries, Metrics, NatGateway, Notification, Notifier,
-    ReportStore, TaggedFlowLog,
+    AlarmState, AwsError, Ec2, FlowLogRequest, LogEventsPage, LogEventsQuery, LogGroupSpec,
+    LogReader, LogStream, Logs, MetricQuery, MetricSeries, Metrics, NatGateway, Notification,
+    Notifier, ReportStore, TaggedFlowLog,
 };
 
 impl Ec2 for SimCloud {
@@ -79,26 +79,15 @@ impl LogReader for SimCloud {
         account.log_streams(log_group, prefix)
     }
 
-    async fn log_events(
+    async fn log_events_page(
         &self,
         query: &LogEventsQuery,
-        sink: &mut dyn FnMut(Vec<LogEvent>) -> bool,
-    ) -> Result<u64, AwsError> {
-        // The pages are computed under the lock, handed out after it is released.
-        let pages = {
-            let mut account = self.lock();
-            account.calls.push(SimCall::LogEvents(query.clone()));
-            account.take_injected(SimOperation::FilterLogEvents)?;
-            account.log_event_pages(query)?
-        };
-        let mut read = 0;
-        for page in pages {
-            read += 1;
-            if !sink(page) {
-                break;
-            }
-        }
-        Ok(read)
+        token: Option<String>,
+    ) -> Result<LogEventsPage, AwsError> {
+        let mut account = self.lock();
+        account.calls.push(SimCall::LogEvents(query.clone()));
+        account.take_injected(SimOperation::ReadLogEvents)?;
+        account.log_events_page(query, token.as_deref())
     }
 }
 

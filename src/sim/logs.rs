@@ -3,16 +3,19 @@
 //! (AWS's naming), `delivery_delay` after each record's interval starts. A flow log whose
 //! delivery FAILED (a role without rights) delivers nothing. Tests may seed streams of their own.
 //!
-//! FilterLogEvents is answered in pages of `log_page_size`, with an empty page (and a token)
-//! between two full ones, as AWS does while it scans: readers that stop on an empty page lose
-//! the rest, and the simulator catches them.
+//! Both reads answer pages of `log_page_size`, with an empty page (and a token) between two
+//! full ones, as AWS does while it scans: readers that stop on an empty page lose the rest, and
+//! the simulator catches them. At the end GetLogEvents answers the token it was given, and
+//! FilterLogEvents none, as AWS does.
 
 use chrono::{DateTime, Utc};
 use nat_flowrec_parsers::LogFormat;
 
 use super::SimOperation;
 use super::account::Account;
-use crate::ports::{AwsError, AwsErrorKind, LogEvent, LogEventsQuery, LogStream};
+use crate::ports::{
+    AwsError, AwsErrorKind, LogEvent, LogEventsPage, LogEventsQuery, LogReadApi, LogStream,
+};
 
 /// The stream a flow log on `eni` delivers to.
 pub fn stream_name(eni: &str) -> String {
@@ -95,11 +98,56 @@ impl Account {
             .collect())
     }
 
-    /// The pages FilterLogEvents would return for `query`.
-    pub fn log_event_pages(&self, query: &LogEventsQuery) -> Result<Vec<Vec<LogEvent>>, AwsError> {
+    /// The page of `query` that `token` names (`None`: the first). Tokens are `p<index>` into
+    /// the pages `log_event_pages` lists; an unknown token is refused as AWS refuses one.
+    pub fn log_events_page(
+        &self,
+        query: &LogEventsQuery,
+        token: Option<&str>,
+    ) -> Result<LogEventsPage, AwsError> {
+        let pages = self.log_event_pages(query)?;
+        let index = match token {
+            None => 0,
+            Some(t) => t
+                .strip_prefix('p')
+                .and_then(|n| n.parse::<usize>().ok())
+                .filter(|n| *n <= pages.len())
+                .ok_or_else(|| {
+                    AwsError::new(
+                        query.api.action(),
+                        "InvalidParameterException",
+                        format!("the specified nextToken is invalid: {t}"),
+                        AwsErrorKind::InvalidInput,
+                    )
+                })?,
+        };
+        let Some(events) = pages.get(index) else {
+            // Past the last page: GetLogEvents repeats the token, FilterLogEvents has none.
+            return Ok(LogEventsPage {
+                events: Vec::new(),
+                next_token: match query.api {
+                    LogReadApi::GetLogEvents => token.map(str::to_owned),
+                    LogReadApi::FilterLogEvents => None,
+                },
+            });
+        };
+        let last = index + 1 == pages.len();
+        let next_token = match (query.api, last) {
+            (LogReadApi::FilterLogEvents, true) => None,
+            // GetLogEvents always hands out a forward token; reading it again gives nothing new.
+            _ => Some(format!("p{}", index + 1)),
+        };
+        Ok(LogEventsPage {
+            events: events.clone(),
+            next_token,
+        })
+    }
+
+    /// The pages either read returns for `query`.
+    fn log_event_pages(&self, query: &LogEventsQuery) -> Result<Vec<Vec<LogEvent>>, AwsError> {
         if !self.group_exists(&query.log_group) {
             return Err(AwsError::new(
-                SimOperation::FilterLogEvents.name(),
+                query.api.action(),
                 "ResourceNotFoundException",
                 format!(
                     "the specified log group does not exist: {}",

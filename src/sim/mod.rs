@@ -53,8 +53,8 @@ pub enum SimOperation {
     CreateLogGroup,
     /// `LogReader::log_streams`
     DescribeLogStreams,
-    /// `LogReader::log_events`
-    FilterLogEvents,
+    /// `LogReader::log_events_page`
+    ReadLogEvents,
     /// `Notifier::publish`
     Publish,
     /// `ReportStore::put_report_file`
@@ -72,7 +72,7 @@ impl SimOperation {
             SimOperation::DescribeAlarms => "cloudwatch:DescribeAlarms",
             SimOperation::CreateLogGroup => "logs:CreateLogGroup",
             SimOperation::DescribeLogStreams => "logs:DescribeLogStreams",
-            SimOperation::FilterLogEvents => "logs:FilterLogEvents",
+            SimOperation::ReadLogEvents => "logs:GetLogEvents",
             SimOperation::Publish => "sns:Publish",
             SimOperation::PutObject => "s3:PutObject",
         }
@@ -180,7 +180,7 @@ impl SimCloud {
         self
     }
 
-    /// Events per FilterLogEvents page (default 1,000).
+    /// Events per page of a log-events read (default 1,000).
     pub fn set_log_page_size(&self, events: usize) {
         self.lock().log_page_size = events.max(1);
     }

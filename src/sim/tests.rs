@@ -314,7 +314,7 @@ async fn alarm_states_read_what_was_set_and_name_a_missing_alarm() {
 
 #[tokio::test]
 async fn flow_logs_deliver_into_their_enis_stream_read_in_pages_with_empty_ones_between() {
-    use crate::ports::{LogEventsQuery, LogReader};
+    use crate::ports::{LogEventsQuery, LogReadApi, LogReader};
     let sim = SimCloud::example(t0()).with_delivery_delay(TimeDelta::minutes(5));
     let req = request(&sim, "rec-1");
     sim.ensure_log_group(&LogGroupSpec {
@@ -341,29 +341,48 @@ async fn flow_logs_deliver_into_their_enis_stream_read_in_pages_with_empty_ones_
     assert_eq!(missing.kind, AwsErrorKind::NotFound);
 
     sim.set_log_page_size(5);
-    let query = LogEventsQuery {
-        log_group: req.log_group.clone(),
-        log_stream: streams[0].name.clone(),
-        start_ms: t0().timestamp_millis(),
-        end_ms: (t0() + TimeDelta::hours(1)).timestamp_millis(),
-    };
-    let mut pages = Vec::new();
-    sim.log_events(&query, &mut |page| {
-        pages.push(page.len());
-        true
-    })
-    .await
-    .unwrap();
-    assert!(
-        pages.contains(&0),
-        "empty pages between full ones: {pages:?}"
-    );
-    let read: usize = pages.iter().sum();
     // Delivered: the minutes that started at least 5 minutes before now.
     let truth = sim
         .captured_events(t0(), sim.now() - TimeDelta::minutes(5), &req.enis[..1])
         .len();
-    assert_eq!(read, truth);
+    for api in [LogReadApi::GetLogEvents, LogReadApi::FilterLogEvents] {
+        let query = LogEventsQuery {
+            log_group: req.log_group.clone(),
+            log_stream: streams[0].name.clone(),
+            start_ms: t0().timestamp_millis(),
+            end_ms: (t0() + TimeDelta::hours(1)).timestamp_millis(),
+            api,
+        };
+        let mut pages = Vec::new();
+        let mut token = None;
+        loop {
+            let page = sim.log_events_page(&query, token.clone()).await.unwrap();
+            pages.push(page.events.len());
+            match page.next_token {
+                Some(next) if Some(&next) != token.as_ref() => token = Some(next),
+                _ => break,
+            }
+            assert!(pages.len() < 1_000, "{api:?} never ends: {pages:?}");
+        }
+        assert!(
+            pages.contains(&0),
+            "{api:?}: empty pages between full ones: {pages:?}"
+        );
+        let read: usize = pages.iter().sum();
+        assert_eq!(read, truth, "{api:?}: {pages:?}");
+    }
+    let bad = LogEventsQuery {
+        log_group: req.log_group.clone(),
+        log_stream: streams[0].name.clone(),
+        start_ms: 0,
+        end_ms: 1,
+        api: LogReadApi::GetLogEvents,
+    };
+    let refused = sim
+        .log_events_page(&bad, Some("nope".into()))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind, AwsErrorKind::InvalidInput);
 }
 
 #[tokio::test]

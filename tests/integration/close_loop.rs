@@ -12,8 +12,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
+use nat_flowrec::config::ExportConfig;
 use nat_flowrec::pipeline::{ExportPlan, Progress, export, insights};
-use nat_flowrec::ports::{InsightsQuery, LogQueries};
+use nat_flowrec::ports::{InsightsQuery, LogQueries, LogReadApi};
 use nat_flowrec_parsers::{DEFAULT_FORMAT, LogFormat};
 use nat_flowrec_reports::{ReportOptions, build_report};
 
@@ -692,45 +693,52 @@ async fn an_export_of_more_than_25000_events_over_several_streams_loses_none() {
         sorted.sort_by_key(|(ts, _)| *ts);
         put_log_events(&logs, &group, stream, &sorted).await;
     }
-    let plan = ExportPlan {
-        recording_id: "rec-pages".into(),
-        nat_gateway_id: "nat-0aaa0000000000001".into(),
-        region: None,
-        enis: enis.iter().map(|e| e.to_string()).collect(),
-        nat_ips: vec!["10.9.0.220".parse().unwrap()],
-        log_group: group.clone(),
-        log_format: DEFAULT_FORMAT.into(),
-        start: t,
-        end: t + TimeDelta::minutes(10),
-    };
-    let out = tempfile::tempdir().unwrap();
-    let started = Instant::now();
-    let exported = export::export(&cloud, &plan, out.path(), &Progress::hidden())
-        .await
-        .unwrap();
-    let elapsed = started.elapsed();
-    eprintln!(
-        "exported {} events from {} streams in {:.2?} ({:.0} events/s)",
-        exported.records,
-        exported.streams.len(),
-        elapsed,
-        exported.records as f64 / elapsed.as_secs_f64()
-    );
-    assert_eq!(exported.records, 25_503);
-    assert_eq!(exported.streams.len(), 4);
-    assert_eq!(exported.files.len(), 3);
-    assert!(exported.enis_without_stream.is_empty());
-    let files: Vec<PathBuf> = exported.files.clone();
-    assert_eq!(
-        files[0],
-        out.path()
-            .join("rec-pages")
-            .join(format!("{}.log.gz", enis[0]))
-    );
-    assert!(files.iter().all(|f| Path::new(f).is_file()));
-    // Read back through the report: every event, every byte.
-    let report = build_report(&files, &ReportOptions::default()).unwrap();
-    assert_eq!(report.summary.records_read, 25_503);
-    assert_eq!(report.summary.malformed_lines, 0);
-    assert_eq!(report.summary.bytes_total, expected_bytes);
+    // Both reads, each paging to the end of every stream (GetLogEvents until its token repeats).
+    for api in [LogReadApi::GetLogEvents, LogReadApi::FilterLogEvents] {
+        let plan = ExportPlan {
+            recording_id: "rec-pages".into(),
+            nat_gateway_id: "nat-0aaa0000000000001".into(),
+            region: None,
+            enis: enis.iter().map(|e| e.to_string()).collect(),
+            nat_ips: vec!["10.9.0.220".parse().unwrap()],
+            log_group: group.clone(),
+            log_format: DEFAULT_FORMAT.into(),
+            start: t,
+            end: t + TimeDelta::minutes(10),
+            read: ExportConfig {
+                read_api: api,
+                ..ExportConfig::default()
+            },
+        };
+        let out = tempfile::tempdir().unwrap();
+        let started = Instant::now();
+        let exported = export::export(&cloud, &plan, out.path(), &Progress::hidden())
+            .await
+            .unwrap();
+        let elapsed = started.elapsed();
+        eprintln!(
+            "{api:?}: exported {} events from {} streams in {:.2?} ({:.0} events/s)",
+            exported.records,
+            exported.streams.len(),
+            elapsed,
+            exported.records as f64 / elapsed.as_secs_f64()
+        );
+        assert_eq!(exported.records, 25_503);
+        assert_eq!(exported.streams.len(), 4);
+        assert_eq!(exported.files.len(), 3);
+        assert!(exported.enis_without_stream.is_empty());
+        let files: Vec<PathBuf> = exported.files.clone();
+        assert_eq!(
+            files[0],
+            out.path()
+                .join("rec-pages")
+                .join(format!("{}.log.gz", enis[0]))
+        );
+        assert!(files.iter().all(|f| Path::new(f).is_file()));
+        // Read back through the report: every event, every byte.
+        let report = build_report(&files, &ReportOptions::default()).unwrap();
+        assert_eq!(report.summary.records_read, 25_503);
+        assert_eq!(report.summary.malformed_lines, 0);
+        assert_eq!(report.summary.bytes_total, expected_bytes);
+    }
 }

@@ -42,8 +42,8 @@ const DELAY: Duration = Duration::from_secs(ATTEMPT_TIMEOUT_SECS + 2);
 /// whether it started at the first tick or at its retry, and stopped at either stop tick).
 const RECORDS_PER_MINUTE: usize = 4;
 const RECORDED_MINUTES: std::ops::RangeInclusive<i64> = 2..=5;
-/// Enough records for a second FilterLogEvents page (`MAX_EVENTS_PER_FILTER_PAGE`).
-const TWO_PAGES: usize = nat_flowrec::aws::MAX_EVENTS_PER_FILTER_PAGE as usize + 40;
+/// Enough records for a second GetLogEvents page (`MAX_EVENTS_PER_PAGE`).
+const TWO_PAGES: usize = nat_flowrec::aws::MAX_EVENTS_PER_PAGE as usize + 40;
 
 /// The AWS calls `check` makes on the way from a spike to a notification, by proxy action.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +53,9 @@ pub enum Call {
     DeleteFlowLogs,
     DescribeLogStreams,
     /// The first export page.
-    FilterLogEvents,
+    GetLogEvents,
     /// The second export page (the recording holds more than one page of records).
-    FilterLogEventsPage2,
+    GetLogEventsPage2,
     /// The report upload (`notify.report_s3_uri`).
     PutObject,
     Publish,
@@ -68,7 +68,7 @@ impl Call {
             Call::CreateFlowLogs => "CreateFlowLogs",
             Call::DeleteFlowLogs => "DeleteFlowLogs",
             Call::DescribeLogStreams => "DescribeLogStreams",
-            Call::FilterLogEvents | Call::FilterLogEventsPage2 => "FilterLogEvents",
+            Call::GetLogEvents | Call::GetLogEventsPage2 => "GetLogEvents",
             Call::PutObject => "s3:PutObject",
             Call::Publish => "Publish",
         }
@@ -77,14 +77,14 @@ impl Call {
     /// Calls of the action to let through before the faulted one.
     fn skip(self) -> usize {
         match self {
-            Call::FilterLogEventsPage2 => 1,
+            Call::GetLogEventsPage2 => 1,
             _ => 0,
         }
     }
 
     fn records(self) -> usize {
         match self {
-            Call::FilterLogEventsPage2 => TWO_PAGES,
+            Call::GetLogEventsPage2 => TWO_PAGES,
             _ => RECORDS_PER_MINUTE * RECORDED_MINUTES.count(),
         }
     }
@@ -612,19 +612,19 @@ cases! {
     describe_log_streams_answer_lost: 24, DescribeLogStreams, Drop;
     describe_log_streams_then_killed: 25, DescribeLogStreams, Kill;
 
-    export_page_throttled: 26, FilterLogEvents, Throttle;
-    export_page_500: 27, FilterLogEvents, Status500;
-    export_page_503: 28, FilterLogEvents, Status503;
-    export_page_past_timeout: 29, FilterLogEvents, Delay;
-    export_page_answer_lost: 30, FilterLogEvents, Drop;
-    export_page_then_killed: 31, FilterLogEvents, Kill;
+    export_page_throttled: 26, GetLogEvents, Throttle;
+    export_page_500: 27, GetLogEvents, Status500;
+    export_page_503: 28, GetLogEvents, Status503;
+    export_page_past_timeout: 29, GetLogEvents, Delay;
+    export_page_answer_lost: 30, GetLogEvents, Drop;
+    export_page_then_killed: 31, GetLogEvents, Kill;
 
-    export_second_page_throttled: 32, FilterLogEventsPage2, Throttle;
-    export_second_page_500: 33, FilterLogEventsPage2, Status500;
-    export_second_page_503: 34, FilterLogEventsPage2, Status503;
-    export_second_page_past_timeout: 35, FilterLogEventsPage2, Delay;
-    export_second_page_answer_lost: 36, FilterLogEventsPage2, Drop;
-    export_second_page_then_killed: 37, FilterLogEventsPage2, Kill;
+    export_second_page_throttled: 32, GetLogEventsPage2, Throttle;
+    export_second_page_500: 33, GetLogEventsPage2, Status500;
+    export_second_page_503: 34, GetLogEventsPage2, Status503;
+    export_second_page_past_timeout: 35, GetLogEventsPage2, Delay;
+    export_second_page_answer_lost: 36, GetLogEventsPage2, Drop;
+    export_second_page_then_killed: 37, GetLogEventsPage2, Kill;
 
     report_upload_throttled: 38, PutObject, Throttle;
     report_upload_500: 39, PutObject, Status500;

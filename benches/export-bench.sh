@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Export time of a recording through a local proxy that enforces CloudWatch Logs' read quotas
+# (GetLogEvents 25/s, FilterLogEvents 5/s, DescribeLogStreams 5/s), against moto, for the
+# GetLogEvents path and the FilterLogEvents path in the same run, each beside the time the
+# quotas allow at best and moto's own floor. Usage: benches/export-bench.sh [RECORDS...]
+# (default 200000 1000000). Uses the test suite's venv (scripts/test creates it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || { echo "no .venv: run scripts/test once (it creates the venv with moto)" >&2; exit 1; }
+cargo build --quiet --bin nat-flowrec
+target_dir=$(cargo metadata --format-version 1 --no-deps | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
+for records in "${@:-200000 1000000}"; do
+  for n in $records; do
+    echo "== $n records"
+    .venv/bin/python benches/export_bench.py --binary "$target_dir/debug/nat-flowrec" --venv .venv --records "$n"
+  done
+done
