@@ -107,7 +107,7 @@ pub struct GlobalArgs {
     pub config: PathBuf,
     /// AWS region (overrides the config file and the SDK's default chain).
     #[arg(long, global = true)]
-    pub region: Option<String>,
+    pub region: Option<crate::names::Region>,
     /// AWS shared-config profile to take credentials and region from.
     #[arg(long, global = true)]
     pub profile: Option<String>,
@@ -452,7 +452,7 @@ pub struct NotifyArgs {
 pub struct DoctorArgs {
     /// Check only this NAT gateway (repeatable; default: the configuration's `nat_gateway_ids`).
     #[arg(long = "nat")]
-    pub nats: Vec<String>,
+    pub nats: Vec<crate::names::NatGatewayId>,
     /// Exit 1 on warnings too (by default only on errors).
     #[arg(long)]
     pub strict: bool,

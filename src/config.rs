@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::names::{ArnParts, NameError, NatGatewayId, Region, RoleArn, S3Object, S3Uri, TopicArn};
+
 mod export;
 pub use export::{ExportConfig, MaxRequestsPerSecond};
 
@@ -42,9 +44,9 @@ const MAX_EVALUATION_WINDOW_SECONDS: u64 = 86_400;
 pub struct Config {
     /// `None`: the SDK's default chain (AWS_REGION, the profile).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
+    pub region: Option<Region>,
     /// Required: there is no sensible default NAT gateway.
-    pub nat_gateway_ids: Vec<String>,
+    pub nat_gateway_ids: Vec<NatGatewayId>,
     /// The event log (JSON Lines).
     #[serde(default = "default_state")]
     pub state: PathBuf,
@@ -85,7 +87,7 @@ pub struct RecordingConfig {
     pub log_group: String,
     pub log_group_class: LogGroupClass,
     pub retention_days: u32,
-    pub deliver_logs_role_arn: String,
+    pub deliver_logs_role_arn: RoleArn,
     pub log_format: String,
     pub max_aggregation_interval: u32,
     /// 0 = until the trigger is OK (never past `max_recording_seconds`).
@@ -106,10 +108,12 @@ pub struct RecordingConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct NotifyConfig {
-    /// Empty: no notification.
-    pub sns_topic_arn: String,
-    /// Empty: reports stay local.
-    pub report_s3_uri: String,
+    /// Empty (`None`): no notification.
+    #[serde(with = "empty_is_none")]
+    pub sns_topic_arn: Option<TopicArn>,
+    /// Empty (`None`): reports stay local.
+    #[serde(with = "empty_is_none")]
+    pub report_s3_uri: Option<S3Uri>,
     /// How long the pre-signed link to the uploaded report works (S3 allows at most 7 days).
     #[serde(deserialize_with = "crate::quantity::seconds")]
     pub presign_seconds: u64,
@@ -126,8 +130,8 @@ pub const MAX_PRESIGN_SECONDS: u64 = 604_800;
 impl Default for NotifyConfig {
     fn default() -> NotifyConfig {
         NotifyConfig {
-            sns_topic_arn: String::new(),
-            report_s3_uri: String::new(),
+            sns_topic_arn: None,
+            report_s3_uri: None,
             presign_seconds: MAX_PRESIGN_SECONDS,
             chat: false,
             on_budget_exhausted: true,
@@ -367,9 +371,23 @@ impl Config {
 
     /// `origin` names the text in errors (a path, or `<example>`).
     pub fn from_toml_str(text: &str, origin: &str) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|source| ConfigError::Syntax {
+        let syntax = |source| ConfigError::Syntax {
             origin: origin.to_string(),
             source: Box::new(source),
+        };
+        let document = toml::Deserializer::parse(text).map_err(syntax)?;
+        let config: Config = serde_path_to_error::deserialize(document).map_err(|e| {
+            let key = e.path().to_string();
+            let source = e.into_inner();
+            match NameError::from_message(source.message()) {
+                Some(e) => Invalid {
+                    expected: in_context(&key, e.expected),
+                    value: quoted(&e.value),
+                    key,
+                }
+                .at(origin),
+                None => syntax(source),
+            }
         })?;
         config.validate().map_err(|v| v.at(origin))?;
         Ok(config)
@@ -385,8 +403,16 @@ impl Config {
     /// minutes.
     pub fn demo(work_dir: &Path) -> Config {
         Config {
-            region: Some("us-east-1".to_string()),
-            nat_gateway_ids: vec![DEMO_NAT_GATEWAY_ID.to_string()],
+            region: Some(Region::fixed("us-east-1")),
+            notify: NotifyConfig {
+                sns_topic_arn: Some(TopicArn::fixed(
+                    "us-east-1",
+                    "123456789012",
+                    "nat-flowrec-demo",
+                )),
+                ..NotifyConfig::default()
+            },
+            nat_gateway_ids: vec![NatGatewayId::fixed(DEMO_NAT_GATEWAY_ID)],
             state: work_dir.join("events.jsonl"),
             recording: RecordingConfig {
                 recording_seconds: 600,
@@ -418,14 +444,6 @@ impl Config {
 
     /// Checks every value the types alone cannot; the first problem found is returned.
     pub fn validate(&self) -> Result<(), Invalid> {
-        if let Some(region) = &self.region {
-            check(
-                is_region(region),
-                "region",
-                quoted(region),
-                "an AWS region such as \"us-east-1\" (or leave the key out for the SDK's default chain)",
-            )?;
-        }
         check(
             !self.nat_gateway_ids.is_empty(),
             "nat_gateway_ids",
@@ -433,12 +451,6 @@ impl Config {
             "at least one NAT gateway id",
         )?;
         for (i, id) in self.nat_gateway_ids.iter().enumerate() {
-            check(
-                is_nat_gateway_id(id),
-                &format!("nat_gateway_ids[{i}]"),
-                quoted(id),
-                "a NAT gateway id: \"nat-\" and 8 or 17 lowercase hex digits, e.g. \"nat-0123456789abcdef0\"",
-            )?;
             check(
                 !self.nat_gateway_ids[..i].contains(id),
                 &format!("nat_gateway_ids[{i}]"),
@@ -452,17 +464,8 @@ impl Config {
             "\"\"".to_string(),
             "a path for the event log, e.g. \"nat-flowrec-state/events.jsonl\"",
         )?;
-        if let Some(Err(expected)) = self
-            .state
-            .to_str()
-            .and_then(crate::store::S3Location::parse)
-        {
-            check(
-                false,
-                "state",
-                quoted(&self.state.display().to_string()),
-                &expected,
-            )?;
+        if let Some(Err(e)) = self.state.to_str().and_then(S3Object::in_text) {
+            check(false, "state", quoted(&e.value), &e.expected)?;
         }
         self.trigger.validate(self.nat_gateway_ids.len())?;
         self.recording.validate()?;
@@ -546,10 +549,10 @@ impl TriggerConfig {
 
 impl RecordingConfig {
     fn validate(&self) -> Result<(), Invalid> {
-        if let Some(arn) = self.log_group.strip_prefix("arn:") {
+        if self.log_group.starts_with("arn:") {
             // An ARN may name another account's group; CreateFlowLogs delivers by name, always
             // into the job's own account and region.
-            let account = arn.split(':').nth(3).unwrap_or("");
+            let account = ArnParts::split(&self.log_group).map_or("", |arn| arn.account);
             return Err(Invalid {
                 key: "recording.log_group".to_string(),
                 value: quoted(&self.log_group),
@@ -578,12 +581,6 @@ impl RecordingConfig {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-        )?;
-        check(
-            is_role_arn(&self.deliver_logs_role_arn),
-            "recording.deliver_logs_role_arn",
-            quoted(&self.deliver_logs_role_arn),
-            "an IAM role ARN: arn:aws:iam::<12-digit account>:role/<name>",
         )?;
         if let Err(problem) = check_log_format(&self.log_format) {
             return Err(Invalid {
@@ -624,27 +621,6 @@ impl RecordingConfig {
 
 impl NotifyConfig {
     fn validate(&self) -> Result<(), Invalid> {
-        if !self.sns_topic_arn.is_empty() {
-            check(
-                is_sns_topic_arn(&self.sns_topic_arn),
-                "notify.sns_topic_arn",
-                quoted(&self.sns_topic_arn),
-                "empty (no notification) or an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<topic>",
-            )?;
-        }
-        if !self.report_s3_uri.is_empty() {
-            let bucket = self
-                .report_s3_uri
-                .strip_prefix("s3://")
-                .and_then(|rest| rest.split('/').next())
-                .unwrap_or("");
-            check(
-                !bucket.is_empty(),
-                "notify.report_s3_uri",
-                quoted(&self.report_s3_uri),
-                "empty (reports stay local) or s3://<bucket>/<prefix>",
-            )?;
-        }
         check(
             (1..=MAX_PRESIGN_SECONDS).contains(&self.presign_seconds),
             "notify.presign_seconds",
@@ -716,93 +692,12 @@ fn metric_names() -> String {
     out
 }
 
-fn is_lower_hex(s: &str) -> bool {
-    s.bytes()
-        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-fn is_nat_gateway_id(id: &str) -> bool {
-    id.strip_prefix("nat-")
-        .is_some_and(|hex| matches!(hex.len(), 8 | 17) && is_lower_hex(hex))
-}
-
-/// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `eu-central-2`.
-fn is_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    match parts.as_slice() {
-        [first, middle @ .., last] if !middle.is_empty() => {
-            first.len() == 2
-                && first.bytes().all(|b| b.is_ascii_lowercase())
-                && middle
-                    .iter()
-                    .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-                && !last.is_empty()
-                && last.bytes().all(|b| b.is_ascii_digit())
-        }
-        _ => false,
-    }
-}
-
 fn is_log_group_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 512
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'/' | b'.' | b'#'))
-}
-
-/// `arn:aws`, `arn:aws-cn`, `arn:aws-us-gov`: returns the rest after the partition's colon.
-fn strip_arn_partition(arn: &str) -> Option<&str> {
-    let rest = arn.strip_prefix("arn:aws")?;
-    let (suffix, rest) = rest.split_once(':')?;
-    suffix
-        .bytes()
-        .all(|b| b == b'-' || b.is_ascii_lowercase())
-        .then_some(rest)
-}
-
-fn is_account(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// `arn:aws[-a-z]*:iam::<12 digits>:role/<path/name>`.
-fn is_role_arn(arn: &str) -> bool {
-    let Some(rest) = strip_arn_partition(arn) else {
-        return false;
-    };
-    let Some(rest) = rest.strip_prefix("iam::") else {
-        return false;
-    };
-    let Some((account, resource)) = rest.split_once(':') else {
-        return false;
-    };
-    is_account(account)
-        && resource
-            .strip_prefix("role/")
-            .is_some_and(|name| !name.is_empty() && !name.ends_with('/'))
-}
-
-/// `arn:aws[-a-z]*:sns:<region>:<12 digits>:<topic>`.
-fn is_sns_topic_arn(arn: &str) -> bool {
-    let Some(rest) = strip_arn_partition(arn) else {
-        return false;
-    };
-    let Some(rest) = rest.strip_prefix("sns:") else {
-        return false;
-    };
-    let parts: Vec<&str> = rest.split(':').collect();
-    match parts.as_slice() {
-        [region, account, topic] => {
-            is_region(region)
-                && is_account(account)
-                && !topic.is_empty()
-                && topic.len() <= 256
-                && topic
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
-        }
-        _ => false,
-    }
 }
 
 /// The format CreateFlowLogs takes (`${field}` tokens), checked by the same parser that will read
@@ -813,6 +708,42 @@ fn check_log_format(format: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+/// The valid set of an AWS name at `key`, with what leaving the key out or empty means.
+fn in_context(key: &str, expected: String) -> String {
+    match key {
+        "region" => format!("{expected} (or leave the key out for the SDK's default chain)"),
+        "notify.sns_topic_arn" => format!("empty (no notification) or {expected}"),
+        "notify.report_s3_uri" => format!("empty (reports stay local) or {expected}"),
+        _ => expected,
+    }
+}
+
+/// An optional name written as `""` when absent (the example shows every key).
+mod empty_is_none {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer, N: AsRef<str>>(
+        name: &Option<N>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        s.serialize_str(name.as_ref().map_or("", AsRef::as_ref))
+    }
+
+    pub fn deserialize<'de, D, N>(d: D) -> Result<Option<N>, D::Error>
+    where
+        D: Deserializer<'de>,
+        N: std::str::FromStr<Err = crate::names::NameError>,
+    {
+        let text = String::deserialize(d)?;
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse()
+            .map(Some)
+            .map_err(serde::de::Error::custom::<crate::names::NameError>)
+    }
+}
+
 fn default_state() -> PathBuf {
     PathBuf::from("nat-flowrec-state/events.jsonl")
 }
@@ -821,7 +752,7 @@ impl Default for Config {
     fn default() -> Config {
         Config {
             region: None,
-            nat_gateway_ids: vec![EXAMPLE_NAT_GATEWAY_ID.to_string()],
+            nat_gateway_ids: vec![NatGatewayId::fixed(EXAMPLE_NAT_GATEWAY_ID)],
             state: default_state(),
             trigger: TriggerConfig::default(),
             recording: RecordingConfig::default(),
@@ -857,8 +788,7 @@ impl Default for RecordingConfig {
             log_group: "/nat-flowrec/flowlogs".to_string(),
             log_group_class: LogGroupClass::InfrequentAccess,
             retention_days: 7,
-            deliver_logs_role_arn: "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
-                .to_string(),
+            deliver_logs_role_arn: RoleArn::fixed("aws", "123456789012", "nat-flowrec-delivery"),
             log_format: DEFAULT_LOG_FORMAT.to_string(),
             max_aggregation_interval: 60,
             recording_seconds: 900,
@@ -1332,6 +1262,22 @@ mod tests {
             message,
             "test.toml: `recording.retention_days` = 10 is not valid: one of CloudWatch Logs' retention periods: \
              1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653"
+        );
+        let message = with("[notify]\nsns_topic_arn = \"my-topic\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "test.toml: `notify.sns_topic_arn` = \"my-topic\" is not valid: empty (no notification) \
+             or an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<topic>"
+        );
+        let message = Config::from_toml_str("nat_gateway_ids = [\"nat-1\"]\n", "test.toml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            message,
+            "test.toml: `nat_gateway_ids[0]` = \"nat-1\" is not valid: a NAT gateway id: \"nat-\" and \
+             8 or 17 lowercase hex digits, e.g. \"nat-0123456789abcdef0\""
         );
         let message = with("[trigger]\ndatapoints_to_alarm = 5\n")
             .unwrap_err()

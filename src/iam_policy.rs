@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use serde_json::{Value, json};
 
 use crate::config::{Config, TriggerMode};
+use crate::names::{AccountId, S3Object};
 use crate::ports::TAG_RECORDING;
 
 /// The service principal flow logs deliver as.
@@ -80,12 +81,6 @@ pub enum PolicyError {
     )]
     BadAccount(String),
     #[error(
-        "`recording.deliver_logs_role_arn` = \"{role}\" does not name an IAM role \
-         (arn:aws:iam::<12-digit account>:role/<name>); the account and partition come from it \
-         unless --account-id is given"
-    )]
-    BadRoleArn { role: String },
-    #[error(
         "`recording.deliver_logs_role_arn` = \"{role}\" is in account {role_account}, but the job \
          runs in account {account}: flow logs deliver to CloudWatch Logs with a role of the \
          account that owns them; create the role in {account} (`nat-flowrec iam-policy --part \
@@ -120,16 +115,15 @@ impl Scope {
             .ok_or(PolicyError::NoRegion)?
             .to_string();
         let role = &cfg.recording.deliver_logs_role_arn;
-        let (partition, role_account) =
-            split_role_arn(role).ok_or_else(|| PolicyError::BadRoleArn { role: role.clone() })?;
+        let role_account = role.account();
         let account = match account {
             Some(given) => {
-                if !is_account(given) {
-                    return Err(PolicyError::BadAccount(given.to_string()));
-                }
-                if given != role_account {
+                let given: AccountId = given
+                    .parse()
+                    .map_err(|_| PolicyError::BadAccount(given.to_string()))?;
+                if given != *role_account {
                     return Err(PolicyError::RoleInAnotherAccount {
-                        role: role.clone(),
+                        role: role.to_string(),
                         role_account: role_account.to_string(),
                         account: given.to_string(),
                     });
@@ -139,7 +133,7 @@ impl Scope {
             None => role_account.to_string(),
         };
         Ok(Scope {
-            partition: partition.to_string(),
+            partition: role.partition().to_string(),
             region,
             account,
         })
@@ -271,19 +265,21 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
             "Resource": scope.log_group_arns(cfg),
         }),
     ]);
-    if !cfg.notify.sns_topic_arn.is_empty() {
+    if let Some(topic) = &cfg.notify.sns_topic_arn {
         statements.push(json!({
             "Sid": "NotifyTheTopic",
             "Effect": "Allow",
             "Action": "sns:Publish",
-            "Resource": cfg.notify.sns_topic_arn,
+            "Resource": topic,
         }));
     }
-    if let Some((bucket, prefix)) = s3_uri(&cfg.notify.report_s3_uri) {
-        let objects = match prefix {
-            "" => format!("arn:{}:s3:::{bucket}/*", scope.partition),
-            p => format!("arn:{}:s3:::{bucket}/{p}/*", scope.partition),
-        };
+    if let Some(uri) = &cfg.notify.report_s3_uri {
+        let objects = format!(
+            "arn:{}:s3:::{}/{}",
+            scope.partition,
+            uri.bucket(),
+            uri.key("*")
+        );
         statements.push(json!({
             // GetObject: the pre-signed link in the message works with the signer's rights.
             "Sid": "UploadReportsAndSignTheirLinks",
@@ -292,7 +288,8 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
             "Resource": objects,
         }));
     }
-    if let Some((bucket, key)) = s3_uri(&cfg.state.to_string_lossy()) {
+    if let Some(Ok(state)) = cfg.state.to_str().and_then(S3Object::in_text) {
+        let (bucket, key) = (state.bucket(), state.key());
         statements.push(json!({
             "Sid": "TheEventLogInS3",
             "Effect": "Allow",
@@ -360,12 +357,12 @@ pub fn operator_policy(scope: &Scope, cfg: &Config) -> Value {
             "Resource": scope.log_group_arns(cfg),
         }),
     ];
-    if !cfg.notify.sns_topic_arn.is_empty() {
+    if let Some(topic) = &cfg.notify.sns_topic_arn {
         statements.push(json!({
             "Sid": "ReadTheTopic",
             "Effect": "Allow",
             "Action": ["sns:GetTopicAttributes", "sns:ListSubscriptionsByTopic"],
-            "Resource": cfg.notify.sns_topic_arn,
+            "Resource": topic,
         }));
     }
     document(statements)
@@ -425,27 +422,6 @@ pub fn granted_actions(policy: &Value) -> BTreeSet<String> {
         }
     }
     out
-}
-
-/// `s3://bucket/prefix` -> (bucket, prefix without its slashes); `None` for anything else.
-fn s3_uri(uri: &str) -> Option<(&str, &str)> {
-    let rest = uri.strip_prefix("s3://")?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    (!bucket.is_empty()).then_some((bucket, prefix.trim_matches('/')))
-}
-
-/// `arn:<partition>:iam::<account>:role/<name>` -> (partition, account).
-fn split_role_arn(arn: &str) -> Option<(&str, &str)> {
-    let rest = arn.strip_prefix("arn:")?;
-    let (partition, rest) = rest.split_once(':')?;
-    let rest = rest.strip_prefix("iam::")?;
-    let (account, resource) = rest.split_once(':')?;
-    (partition.starts_with("aws") && is_account(account) && resource.starts_with("role/"))
-        .then_some((partition, account))
-}
-
-fn is_account(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

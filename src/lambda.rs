@@ -36,8 +36,9 @@ use crate::cli::{
 use crate::commands::job::{self, Action};
 use crate::commands::{setup, status};
 use crate::config::{Config, ConfigError};
+use crate::names::{Region, S3Object};
 use crate::ports::AwsError;
-use crate::store::{ObjectStore, S3Location, StateLocation, StoreError};
+use crate::store::{ObjectStore, StateLocation, StoreError};
 
 /// The configuration object (`s3://bucket/key` of a TOML file).
 pub const ENV_CONFIG_S3: &str = "NAT_FLOWREC_CONFIG_S3";
@@ -80,7 +81,7 @@ pub enum Request {
 /// Where the function's configuration comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigSource {
-    S3(S3Location),
+    S3(S3Object),
     Toml(String),
 }
 
@@ -89,7 +90,7 @@ pub enum ConfigSource {
 pub struct LambdaEnv {
     pub config: ConfigSource,
     /// `None`: the SDK's chain (Lambda sets `AWS_REGION`); the configuration's `region` wins.
-    pub region: Option<String>,
+    pub region: Option<Region>,
     pub endpoint_url: Option<String>,
     pub scratch: PathBuf,
 }
@@ -106,6 +107,8 @@ pub enum LambdaError {
     NoConfig,
     #[error("{ENV_CONFIG_S3}={value} is not valid: {expected}")]
     BadConfigLocation { value: String, expected: String },
+    #[error("AWS_REGION={value} is not valid: {expected}")]
+    BadRegion { value: String, expected: String },
     #[error("cannot read the configuration object {uri}: {source}")]
     ConfigObject {
         uri: String,
@@ -142,6 +145,7 @@ impl LambdaError {
             LambdaError::BadRequest { .. } => "InvalidPayload",
             LambdaError::NoConfig
             | LambdaError::BadConfigLocation { .. }
+            | LambdaError::BadRegion { .. }
             | LambdaError::MissingConfigObject { .. }
             | LambdaError::Config(_)
             | LambdaError::FileState { .. } => "ConfigError",
@@ -184,18 +188,12 @@ impl LambdaEnv {
     /// From any source of variables (tests pass a map).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>) -> Result<LambdaEnv, LambdaError> {
         let config = match (var(ENV_CONFIG_S3), var(ENV_CONFIG_TOML)) {
-            (Some(uri), _) => match S3Location::parse(&uri) {
-                Some(Ok(location)) => ConfigSource::S3(location),
-                Some(Err(expected)) => {
+            (Some(uri), _) => match uri.parse::<S3Object>() {
+                Ok(location) => ConfigSource::S3(location),
+                Err(e) => {
                     return Err(LambdaError::BadConfigLocation {
                         value: uri,
-                        expected,
-                    });
-                }
-                None => {
-                    return Err(LambdaError::BadConfigLocation {
-                        value: uri,
-                        expected: "an s3://bucket/key URI".into(),
+                        expected: e.expected,
                     });
                 }
             },
@@ -204,7 +202,14 @@ impl LambdaEnv {
         };
         Ok(LambdaEnv {
             config,
-            region: var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION")),
+            region: var("AWS_REGION")
+                .or_else(|| var("AWS_DEFAULT_REGION"))
+                .map(|r| r.parse::<Region>())
+                .transpose()
+                .map_err(|e| LambdaError::BadRegion {
+                    value: e.value,
+                    expected: e.expected,
+                })?,
             endpoint_url: var(ENV_ENDPOINT_URL),
             scratch: var(ENV_SCRATCH).map_or_else(|| PathBuf::from("/tmp"), PathBuf::from),
         })
@@ -213,7 +218,7 @@ impl LambdaEnv {
     fn global(&self) -> GlobalArgs {
         GlobalArgs {
             config: PathBuf::from(match &self.config {
-                ConfigSource::S3(location) => location.uri(),
+                ConfigSource::S3(location) => location.to_string(),
                 ConfigSource::Toml(_) => format!("${ENV_CONFIG_TOML}"),
             }),
             region: self.region.clone(),
@@ -320,14 +325,14 @@ async fn load_config(env: &LambdaEnv, global: &GlobalArgs) -> Result<Config, Lam
     let mut cfg = match &env.config {
         ConfigSource::Toml(text) => Config::from_toml_str(text, &format!("${ENV_CONFIG_TOML}"))?,
         ConfigSource::S3(location) => {
-            let uri = location.uri();
+            let uri = location.to_string();
             let settings = crate::aws::AwsSettings {
-                region: env.region.clone(),
+                region: env.region.as_ref().map(ToString::to_string),
                 profile: None,
                 endpoint_url: env.endpoint_url.clone(),
             };
             let client = crate::aws::s3_client(&settings).await;
-            let object = ObjectStore::read_object(&client, &location.bucket, &location.key)
+            let object = ObjectStore::read_object(&client, location.bucket(), location.key())
                 .await
                 .map_err(|source| LambdaError::ConfigObject {
                     uri: uri.clone(),
@@ -411,10 +416,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             env.config,
-            ConfigSource::S3(S3Location {
-                bucket: "cfg-bucket".into(),
-                key: "nat-flowrec.toml".into()
-            })
+            ConfigSource::S3(S3Object::new("cfg-bucket", "nat-flowrec.toml"))
         );
         assert_eq!(env.region.as_deref(), Some("eu-west-1"));
         assert_eq!(env.scratch, PathBuf::from("/tmp"));
@@ -444,7 +446,7 @@ mod tests {
             config: ConfigSource::Toml(format!(
                 "nat_gateway_ids = [\"nat-0123456789abcdef0\"]\nstate = \"{state}\"\n"
             )),
-            region: Some("us-east-1".into()),
+            region: Some("us-east-1".parse().unwrap()),
             endpoint_url: None,
             scratch: PathBuf::from("/scratch"),
         }

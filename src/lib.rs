@@ -15,6 +15,7 @@ pub mod doctor;
 pub mod error_chain;
 pub mod iam_policy;
 pub mod lambda;
+pub mod names;
 pub mod pipeline;
 pub mod ports;
 pub mod quantity;

@@ -59,7 +59,7 @@ fn describe(eni: &NetworkInterface, instance_name: Option<&str>) -> (String, &'s
             .unwrap_or_default();
         return (format!("ECS service {service}{cluster}"), "ecs-task");
     }
-    if description.starts_with("arn:aws:ecs:") {
+    if crate::names::ArnParts::split(description).is_some_and(|arn| arn.service == "ecs") {
         return (format!("ECS task ({})", eni.id), "ecs-task");
     }
     if interface_type == "branch" || description == "aws-k8s-branch-eni" {

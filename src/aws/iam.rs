@@ -136,14 +136,6 @@ pub(crate) fn decode_policy(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `arn:aws:iam::123456789012:role/path/name` -> `name`; a bare name is returned as is.
-pub fn role_name_from_arn(arn: &str) -> &str {
-    match arn.split_once(":role/") {
-        Some((_, path)) => path.rsplit('/').next().unwrap_or(path),
-        None => arn,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,18 +150,5 @@ mod tests {
         // A stray percent sign is kept, not an error.
         assert_eq!(decode_policy("%7B%zz"), "{%zz");
         assert_eq!(decode_policy("%"), "%");
-    }
-
-    #[test]
-    fn role_names_come_from_arns_with_or_without_a_path() {
-        assert_eq!(
-            role_name_from_arn("arn:aws:iam::123456789012:role/nat-flowrec-delivery"),
-            "nat-flowrec-delivery"
-        );
-        assert_eq!(
-            role_name_from_arn("arn:aws:iam::123456789012:role/service/flow/delivery"),
-            "delivery"
-        );
-        assert_eq!(role_name_from_arn("delivery"), "delivery");
     }
 }

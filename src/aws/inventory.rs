@@ -118,7 +118,8 @@ impl Inventory for AwsCloud {
                 subscriptions.push(TopicSubscription {
                     protocol: s.protocol().unwrap_or_default().to_owned(),
                     endpoint: s.endpoint().unwrap_or_default().to_owned(),
-                    confirmed: arn.starts_with("arn:") && arn != PENDING_CONFIRMATION,
+                    confirmed: arn != PENDING_CONFIRMATION
+                        && crate::names::ArnParts::split(arn).is_some(),
                 });
             }
         }

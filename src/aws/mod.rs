@@ -39,7 +39,6 @@ pub use cloudwatch::{
 };
 pub use ec2::MAX_NAT_GATEWAY_IDS_PER_DESCRIBE;
 pub use flow_logs::{MAX_FLOW_LOG_IDS_PER_DELETE, MAX_RESOURCES_PER_CREATE_FLOW_LOGS};
-pub use iam::role_name_from_arn;
 pub use insights::MAX_INSIGHTS_ROWS;
 pub use logs::LOG_GROUP_TAGS;
 pub use logs_read::{MAX_EVENTS_PER_PAGE, MAX_STREAMS_PER_DESCRIBE};

@@ -28,13 +28,10 @@ const START: &str = "2026-01-15T10:00:00Z";
 const MINUTES: i64 = 45;
 const BASELINE_NOTE: &str = "about 20 MB a minute";
 const SPIKE_BYTES_PER_MINUTE: u64 = 600_000_000;
-/// The simulated account's SNS topic the demo notifies.
-const DEMO_TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:nat-flowrec-demo";
 
 pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = work_dir(args.dir.as_deref())?;
-    let mut cfg = Config::demo(&dir);
-    cfg.notify.sns_topic_arn = DEMO_TOPIC.to_string();
+    let cfg = Config::demo(&dir);
     write_config(&dir, &cfg)?;
     let t0: DateTime<Utc> = DateTime::parse_from_rfc3339(START)?.with_timezone(&Utc);
     let spike = Spike {

@@ -14,23 +14,25 @@ use super::{exit, setup};
 pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let cfg = setup::config(global)?;
     let nats = if args.nats.is_empty() {
-        cfg.nat_gateway_ids.clone()
+        &cfg.nat_gateway_ids
     } else {
-        args.nats.clone()
+        &args.nats
     };
+    let nats: Vec<String> = nats.iter().map(ToString::to_string).collect();
     let rt = setup::runtime()?;
     let diagnosis = rt.block_on(async {
         let cloud = setup::cloud(global, &cfg).await?;
         let region = cfg
             .region
             .clone()
+            .map(|r| r.to_string())
             .or_else(|| cloud.ec2.config().region().map(|r| r.to_string()))
             .unwrap_or_else(|| "<region>".to_owned());
         let input = DoctorInput {
             nat_gateway_ids: &nats,
             region: &region,
             recording: &cfg.recording,
-            sns_topic_arn: &cfg.notify.sns_topic_arn,
+            sns_topic_arn: cfg.notify.sns_topic_arn.as_ref(),
             services_seen: doctor::services_seen(&cfg.report.out_dir),
         };
         anyhow::Ok(doctor::diagnose(&cloud, &input).await)

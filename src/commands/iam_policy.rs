@@ -17,7 +17,7 @@ pub fn run(global: &GlobalArgs, args: &IamPolicyArgs) -> anyhow::Result<ExitCode
     let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .iter()
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
-    let region = cfg.region.clone().or(env_region);
+    let region = cfg.region.as_ref().map(ToString::to_string).or(env_region);
     let scope = Scope::new(&cfg, region.as_deref(), args.account_id.as_deref())?;
     let document = match args.part {
         Some(part) => policy(part, &scope, &cfg),

@@ -138,7 +138,8 @@ fn aws_settings(global: &GlobalArgs, plan: &Plan) -> AwsSettings {
     AwsSettings {
         region: global
             .region
-            .clone()
+            .as_ref()
+            .map(ToString::to_string)
             .or_else(|| plan.region().map(str::to_owned)),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),

@@ -36,7 +36,7 @@ pub fn config(global: &GlobalArgs) -> anyhow::Result<Config> {
 /// Where and as whom to call AWS: the config's region, `--profile`, `--endpoint-url`.
 pub fn aws_settings(global: &GlobalArgs, cfg: &Config) -> AwsSettings {
     AwsSettings {
-        region: cfg.region.clone(),
+        region: cfg.region.as_ref().map(ToString::to_string),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
     }

@@ -20,8 +20,8 @@ impl<C: Cloud> Job<'_, C> {
         event: &crate::core::Event,
         outcome: &mut Outcome,
     ) -> Option<String> {
-        let topic = &self.cfg.notify.sns_topic_arn;
-        if topic.is_empty() || !self.cfg.notify.on_budget_exhausted {
+        let topic = self.cfg.notify.sns_topic_arn.as_ref()?;
+        if !self.cfg.notify.on_budget_exhausted {
             return None;
         }
         let nat = event.nat_gateway_id()?;
@@ -29,7 +29,8 @@ impl<C: Cloud> Job<'_, C> {
             .state()
             .nat(nat)
             .and_then(|n| n.trigger_evidence.clone());
-        let message = crate::pipeline::notify::budget_exhausted(topic, event, evidence.as_deref())?;
+        let message =
+            crate::pipeline::notify::budget_exhausted(topic.as_str(), event, evidence.as_deref())?;
         match self.cloud.publish(&message).await {
             Ok(id) => Some(format!(" (notified: SNS message {id})")),
             Err(err) => {

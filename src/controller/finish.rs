@@ -27,7 +27,7 @@ impl<C: Cloud> Job<'_, C> {
     fn pipeline_policy(&self) -> PipelinePolicy {
         PipelinePolicy {
             settle_seconds: self.cfg.recording.settle_seconds,
-            notify: !self.cfg.notify.sns_topic_arn.is_empty(),
+            notify: self.cfg.notify.sns_topic_arn.is_some(),
         }
     }
 
@@ -273,15 +273,17 @@ impl<C: Cloud> Job<'_, C> {
         &self,
         rec: &Recording,
     ) -> Result<crate::ports::Notification, PipelineError> {
-        let topic = &self.cfg.notify.sns_topic_arn;
-        if topic.is_empty() {
-            return Err(PipelineError::NoTopic);
-        }
+        let topic = self
+            .cfg
+            .notify
+            .sns_topic_arn
+            .as_ref()
+            .ok_or(PipelineError::NoTopic)?;
         let built = self.recording_report(rec).await?;
         let report_dir = self.report_dir(rec);
-        let link = match self.cfg.notify.report_s3_uri.as_str() {
-            "" => None,
-            uri => {
+        let link = match &self.cfg.notify.report_s3_uri {
+            None => None,
+            Some(uri) => {
                 // The files as this notification describes them (a re-send after a new export
                 // uploads the new ones).
                 report::write(&built, &report_dir)?;
@@ -311,7 +313,7 @@ impl<C: Cloud> Job<'_, C> {
             report_link: link.as_ref(),
             chat: self.cfg.notify.chat,
         };
-        notify::notification(topic, &ctx, &built)
+        notify::notification(topic.as_str(), &ctx, &built)
     }
 }
 

@@ -33,7 +33,7 @@ fn sim() -> SimCloud {
 
 fn config(dir: &Path) -> Config {
     let mut cfg = Config::demo(dir);
-    cfg.notify.sns_topic_arn = TOPIC.into();
+    cfg.notify.sns_topic_arn = Some(TOPIC.parse().unwrap());
     cfg
 }
 
@@ -353,7 +353,7 @@ async fn a_recording_whose_delivery_failed_reports_and_notifies_that_it_captured
 #[tokio::test]
 async fn with_an_s3_location_the_report_is_uploaded_and_linked_in_the_message() {
     let mut w = World::new(sim());
-    w.cfg.notify.report_s3_uri = "s3://nat-reports/flowrec/".into();
+    w.cfg.notify.report_s3_uri = Some("s3://nat-reports/flowrec/".parse().unwrap());
     w.cfg.notify.presign_seconds = 86_400;
     w.run(0, 40).await;
     let state = w.state();
@@ -392,7 +392,7 @@ async fn with_an_s3_location_the_report_is_uploaded_and_linked_in_the_message() 
 
     // An upload that fails leaves the notification to the next run.
     let mut w = World::new(sim());
-    w.cfg.notify.report_s3_uri = "s3://nat-reports".into();
+    w.cfg.notify.report_s3_uri = Some("s3://nat-reports".parse().unwrap());
     w.run(0, 25).await;
     w.sim
         .fail_next(SimOperation::PutObject, AwsErrorKind::AccessDenied);

@@ -18,6 +18,7 @@ use crate::core::{
     self, Decision, Observation, Policy, Refusal, State, TriggerState, decide_budget_reset,
     decide_manual_start, decide_manual_stop,
 };
+use crate::names::NatGatewayId;
 use crate::ports::{AwsError, Cloud, NatGateway, TaggedFlowLog};
 use crate::store::{EventStore, StoreError};
 
@@ -168,7 +169,7 @@ impl<C: Cloud> Job<'_, C> {
     pub fn region(&self) -> String {
         self.cloud
             .region()
-            .or_else(|| self.cfg.region.clone())
+            .or_else(|| self.cfg.region.as_ref().map(ToString::to_string))
             .unwrap_or_else(|| nat_flowrec_reports::DEFAULT_REGION.to_owned())
     }
 
@@ -329,9 +330,10 @@ impl<C: Cloud> Job<'_, C> {
 
     async fn nat_gateways_of(
         &self,
-        ids: &[String],
+        ids: &[impl AsRef<str>],
     ) -> Result<BTreeMap<String, NatGateway>, JobError> {
-        let nats = self.cloud.nat_gateways(ids).await?;
+        let ids: Vec<String> = ids.iter().map(|id| id.as_ref().to_owned()).collect();
+        let nats = self.cloud.nat_gateways(&ids).await?;
         Ok(nats.into_iter().map(|n| (n.id.clone(), n)).collect())
     }
 }
@@ -342,14 +344,14 @@ impl<C: Cloud> Job<'_, C> {
 fn ours(
     tagged: Vec<TaggedFlowLog>,
     state: &State,
-    nat_gateway_ids: &[String],
+    nat_gateway_ids: &[NatGatewayId],
 ) -> Vec<TaggedFlowLog> {
     tagged
         .into_iter()
         .filter(|fl| {
             fl.nat_gateway_id
                 .as_ref()
-                .is_some_and(|nat| nat_gateway_ids.contains(nat))
+                .is_some_and(|nat| nat_gateway_ids.iter().any(|id| id == nat))
                 || state.recording(&fl.recording_id).is_some()
         })
         .collect()
@@ -375,7 +377,7 @@ mod scope_tests {
 
     #[test]
     fn another_deployments_flow_logs_are_not_ours_to_reconcile() {
-        let configured = vec!["nat-0aaaaaaaaaaaaaaaa".to_string()];
+        let configured = vec!["nat-0aaaaaaaaaaaaaaaa".parse().unwrap()];
         let kept = ours(
             vec![
                 tagged("rec-mine", Some("nat-0aaaaaaaaaaaaaaaa")),

@@ -20,10 +20,14 @@ pub async fn observe<C: Cloud>(
     nats: &BTreeMap<String, NatGateway>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Observation>, JobError> {
-    let ids = &cfg.nat_gateway_ids;
+    let ids: Vec<String> = cfg
+        .nat_gateway_ids
+        .iter()
+        .map(ToString::to_string)
+        .collect();
     let verdicts = match cfg.trigger.mode {
         TriggerMode::Metrics => {
-            let query = core::metric_query(&cfg.trigger, ids, now);
+            let query = core::metric_query(&cfg.trigger, &ids, now);
             let series = cloud.metric_data(&query).await?;
             ids.iter()
                 .map(|id| {

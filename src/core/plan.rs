@@ -69,7 +69,7 @@ impl StartPlan {
             enis,
             resource,
             log_group: cfg.log_group.clone(),
-            deliver_logs_role_arn: cfg.deliver_logs_role_arn.clone(),
+            deliver_logs_role_arn: cfg.deliver_logs_role_arn.to_string(),
             log_format: cfg.log_format.clone(),
             max_aggregation_interval: i32::try_from(cfg.max_aggregation_interval).unwrap_or(60),
             deadline: self.deadline,

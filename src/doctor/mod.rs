@@ -7,8 +7,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::aws::role_name_from_arn;
 use crate::config::RecordingConfig;
+use crate::names::TopicArn;
 use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement};
 
 pub mod finding;
@@ -26,7 +26,7 @@ pub struct DoctorInput<'a> {
     /// The region the commands name and the endpoint service names are in.
     pub region: &'a str,
     pub recording: &'a RecordingConfig,
-    pub sns_topic_arn: &'a str,
+    pub sns_topic_arn: Option<&'a TopicArn>,
     /// AWS services with an interface endpoint that past reports saw going through the NAT.
     pub services_seen: BTreeSet<String>,
 }
@@ -75,25 +75,14 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
     }
 
     let role_arn = &input.recording.deliver_logs_role_arn;
-    if role_arn.is_empty() {
-        findings.push(Finding::new(
-            Severity::Error,
-            "delivery-role",
-            "recording.deliver_logs_role_arn",
-            "not set: CreateFlowLogs needs a role that delivers to CloudWatch Logs",
-        ));
-    } else {
-        let name = role_name_from_arn(role_arn);
-        match inv.role_policies(name).await {
-            Ok(role) => findings.extend(setup::role_findings(
-                role_arn,
-                name,
-                role.as_ref(),
-                region,
-                &input.recording.log_group,
-            )),
-            Err(e) => findings.push(failed(&e)),
-        }
+    match inv.role_policies(role_arn.name()).await {
+        Ok(role) => findings.extend(setup::role_findings(
+            role_arn,
+            role.as_ref(),
+            region,
+            &input.recording.log_group,
+        )),
+        Err(e) => findings.push(failed(&e)),
     }
 
     let group = &input.recording.log_group;
@@ -108,17 +97,16 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
         Err(e) => findings.push(failed(&e)),
     }
 
-    if input.sns_topic_arn.is_empty() {
-        findings.extend(setup::topic_findings("", None, region));
-    } else {
-        match inv.topic(input.sns_topic_arn).await {
+    match input.sns_topic_arn {
+        None => findings.extend(setup::topic_findings(None, None, region)),
+        Some(topic_arn) => match inv.topic(topic_arn.as_str()).await {
             Ok(topic) => findings.extend(setup::topic_findings(
-                input.sns_topic_arn,
+                Some(topic_arn),
                 topic.as_ref(),
                 region,
             )),
             Err(e) => findings.push(failed(&e)),
-        }
+        },
     }
     Diagnosis { findings }
 }

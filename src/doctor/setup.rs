@@ -6,23 +6,19 @@ use super::finding::{Finding, Severity};
 use super::policy::{
     DELIVERY_POLICY, TRUST_POLICY, log_group_arns, missing_actions, trusts_flow_logs,
 };
+use crate::names::{ArnParts, RoleArn, TopicArn};
 use crate::ports::{LogGroupInfo, RolePolicies, TopicInfo};
 
 /// The inline policy name the fix command puts on the delivery role.
 pub const DELIVERY_POLICY_NAME: &str = "nat-flowrec-flow-logs-delivery";
 
-/// `arn:aws:iam::123456789012:role/x` -> `123456789012`.
-fn account_of(arn: &str) -> Option<&str> {
-    arn.split(':').nth(4).filter(|a| !a.is_empty())
-}
-
 pub fn role_findings(
-    role_arn: &str,
-    role_name: &str,
+    role_arn: &RoleArn,
     role: Option<&RolePolicies>,
     region: &str,
     log_group: &str,
 ) -> Vec<Finding> {
+    let role_name = role_arn.name();
     let put_policy = format!(
         "aws iam put-role-policy --role-name {role_name} --policy-name {DELIVERY_POLICY_NAME} --policy-document '{DELIVERY_POLICY}'"
     );
@@ -69,9 +65,10 @@ pub fn role_findings(
             )),
         ),
     }
-    let account = account_of(&role.arn)
-        .or_else(|| account_of(role_arn))
-        .unwrap_or("*");
+    let account = ArnParts::split(&role.arn)
+        .map(|arn| arn.account)
+        .filter(|a| !a.is_empty())
+        .unwrap_or(role_arn.account());
     let documents: Vec<String> = role.policies.iter().map(|(_, d)| d.clone()).collect();
     match missing_actions(&documents, &log_group_arns(region, account, log_group)) {
         Ok(missing) if missing.is_empty() => out.push(Finding::ok(
@@ -184,20 +181,24 @@ pub fn log_group_findings(
     out
 }
 
-pub fn topic_findings(topic_arn: &str, topic: Option<&TopicInfo>, region: &str) -> Vec<Finding> {
-    if topic_arn.is_empty() {
+pub fn topic_findings(
+    topic_arn: Option<&TopicArn>,
+    topic: Option<&TopicInfo>,
+    region: &str,
+) -> Vec<Finding> {
+    let Some(topic_arn) = topic_arn else {
         return vec![Finding::new(
             Severity::Info,
             "sns-topic",
             "notify.sns_topic_arn",
             "not set: reports are written but nobody is told",
         )];
-    }
+    };
     let subscribe = format!(
         "aws sns subscribe --region {region} --topic-arn {topic_arn} --protocol email --notification-endpoint <you@example.com>"
     );
     let Some(topic) = topic else {
-        let name = topic_arn.rsplit(':').next().unwrap_or(topic_arn);
+        let name = topic_arn.name();
         return vec![
             Finding::new(
                 Severity::Error,
@@ -273,6 +274,10 @@ mod tests {
         }
     }
 
+    fn role_arn() -> RoleArn {
+        ROLE_ARN.parse().unwrap()
+    }
+
     fn worst(findings: &[Finding]) -> Severity {
         findings
             .iter()
@@ -283,7 +288,7 @@ mod tests {
 
     #[test]
     fn a_missing_role_wrong_trust_or_missing_permissions_are_errors_with_iam_commands() {
-        let missing = role_findings(ROLE_ARN, "delivery", None, "us-east-1", "/g");
+        let missing = role_findings(&role_arn(), None, "us-east-1", "/g");
         assert_eq!(worst(&missing), Severity::Error);
         let fix = missing[0].fix.as_deref().unwrap();
         assert!(
@@ -296,13 +301,7 @@ mod tests {
 
         let good = role(TRUST_POLICY, &[DELIVERY_POLICY]);
         assert_eq!(
-            worst(&role_findings(
-                ROLE_ARN,
-                "delivery",
-                Some(&good),
-                "us-east-1",
-                "/g"
-            )),
+            worst(&role_findings(&role_arn(), Some(&good), "us-east-1", "/g")),
             Severity::Ok
         );
 
@@ -310,7 +309,7 @@ mod tests {
             &TRUST_POLICY.replace("vpc-flow-logs", "ec2"),
             &[DELIVERY_POLICY],
         );
-        let f = role_findings(ROLE_ARN, "delivery", Some(&ec2_trust), "us-east-1", "/g");
+        let f = role_findings(&role_arn(), Some(&ec2_trust), "us-east-1", "/g");
         let trust = f.iter().find(|f| f.check == "delivery-role-trust").unwrap();
         assert_eq!(trust.severity, Severity::Error);
         assert!(
@@ -322,7 +321,7 @@ mod tests {
         );
 
         let no_perms = role(TRUST_POLICY, &[]);
-        let f = role_findings(ROLE_ARN, "delivery", Some(&no_perms), "us-east-1", "/g");
+        let f = role_findings(&role_arn(), Some(&no_perms), "us-east-1", "/g");
         let perms = f
             .iter()
             .find(|f| f.check == "delivery-role-permissions")
@@ -386,10 +385,11 @@ mod tests {
     fn a_topic_needs_to_exist_and_have_a_confirmed_subscription() {
         let arn = "arn:aws:sns:us-east-1:123456789012:nat-alerts";
         assert_eq!(
-            worst(&topic_findings("", None, "us-east-1")),
+            worst(&topic_findings(None, None, "us-east-1")),
             Severity::Info
         );
-        let missing = topic_findings(arn, None, "us-east-1");
+        let topic: TopicArn = arn.parse().unwrap();
+        let missing = topic_findings(Some(&topic), None, "us-east-1");
         assert_eq!(worst(&missing), Severity::Error);
         assert!(
             missing[0]
@@ -407,7 +407,7 @@ mod tests {
             arn: arn.into(),
             subscriptions: vec![sub(false)],
         };
-        let f = topic_findings(arn, Some(&pending), "us-east-1");
+        let f = topic_findings(Some(&topic), Some(&pending), "us-east-1");
         assert_eq!(worst(&f), Severity::Warning);
         assert!(f[0].message.contains("1 pending"), "{}", f[0].message);
         let fine = TopicInfo {
@@ -415,7 +415,7 @@ mod tests {
             subscriptions: vec![sub(true), sub(false)],
         };
         assert_eq!(
-            worst(&topic_findings(arn, Some(&fine), "us-east-1")),
+            worst(&topic_findings(Some(&topic), Some(&fine), "us-east-1")),
             Severity::Info
         );
     }

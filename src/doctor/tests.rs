@@ -15,10 +15,14 @@ use crate::sim::{SimCloud, SimNat};
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:nat-flowrec";
 
+fn topic() -> TopicArn {
+    TOPIC.parse().unwrap()
+}
+
 fn recording() -> RecordingConfig {
     RecordingConfig {
         log_group: "/nat-flowrec/flowlogs".into(),
-        deliver_logs_role_arn: ROLE.into(),
+        deliver_logs_role_arn: ROLE.parse().unwrap(),
         retention_days: 7,
         ..RecordingConfig::default()
     }
@@ -94,7 +98,7 @@ async fn run(sim: &SimCloud, seen: &[&str]) -> Diagnosis {
         nat_gateway_ids: &nats,
         region: "us-east-1",
         recording: &rec,
-        sns_topic_arn: TOPIC,
+        sns_topic_arn: Some(&topic()),
         services_seen: seen.iter().map(|s| s.to_string()).collect(),
     };
     diagnose(sim, &input).await
@@ -159,7 +163,7 @@ async fn an_unknown_nat_and_a_refused_read_are_errors_and_the_other_checks_still
         nat_gateway_ids: &nats,
         region: "us-east-1",
         recording: &rec,
-        sns_topic_arn: TOPIC,
+        sns_topic_arn: Some(&topic()),
         services_seen: BTreeSet::new(),
     };
     let d = diagnose(&sim, &input).await;

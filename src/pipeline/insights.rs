@@ -256,7 +256,7 @@ pub async fn report<Q: LogQueries>(
         format: synthetic_format,
         recording_id: Some(rec.recording_id.clone()),
         nat_gateway_id: Some(rec.nat_gateway_id.clone()),
-        region: cfg.region.clone(),
+        region: cfg.region.as_ref().map(ToString::to_string),
         interface_id: None,
         nat_ips: rec.nat_ips.clone(),
         window_start: Some(start.timestamp()),

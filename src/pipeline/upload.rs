@@ -7,20 +7,11 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::PipelineError;
+use crate::names::S3Uri;
 use crate::ports::ReportStore;
 
 /// The file the link points at: readable in a browser and complete.
 pub const LINKED_FILE: &str = "report.md";
-
-/// `s3://bucket/prefix` split; `None` for anything else.
-pub fn parse_s3_uri(uri: &str) -> Option<(String, String)> {
-    let rest = uri.strip_prefix("s3://")?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    if bucket.is_empty() {
-        return None;
-    }
-    Some((bucket.to_owned(), prefix.trim_matches('/').to_owned()))
-}
 
 /// Where the report went and how to read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,23 +35,13 @@ fn content_type(name: &str) -> &'static str {
 /// Uploads every file of `dir` (the recording's report folder) and pre-signs the Markdown one.
 pub async fn upload<S: ReportStore>(
     store: &S,
-    uri: &str,
+    uri: &S3Uri,
     recording_id: &str,
     dir: &Path,
     valid_seconds: u64,
 ) -> Result<ReportLink, PipelineError> {
-    let (bucket, prefix) = parse_s3_uri(uri).ok_or_else(|| PipelineError::Io {
-        path: dir.to_path_buf(),
-        source: std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("notify.report_s3_uri `{uri}` is not s3://<bucket>/<prefix>"),
-        ),
-    })?;
-    let base = if prefix.is_empty() {
-        format!("{recording_id}/report")
-    } else {
-        format!("{prefix}/{recording_id}/report")
-    };
+    let bucket = uri.bucket();
+    let base = uri.key(&format!("{recording_id}/report"));
     let io = |source| PipelineError::Io {
         path: dir.to_path_buf(),
         source,
@@ -77,12 +58,12 @@ pub async fn upload<S: ReportStore>(
         let path = dir.join(name);
         let body = std::fs::read(&path).map_err(|source| PipelineError::Io { path, source })?;
         store
-            .put_report_file(&bucket, &format!("{base}/{name}"), body, content_type(name))
+            .put_report_file(bucket, &format!("{base}/{name}"), body, content_type(name))
             .await?;
     }
     let url = store
         .presigned_url(
-            &bucket,
+            bucket,
             &format!("{base}/{LINKED_FILE}"),
             Duration::from_secs(valid_seconds),
         )
@@ -97,20 +78,6 @@ pub async fn upload<S: ReportStore>(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn s3_uris_split_into_bucket_and_prefix() {
-        assert_eq!(
-            parse_s3_uri("s3://reports/nat/"),
-            Some(("reports".into(), "nat".into()))
-        );
-        assert_eq!(
-            parse_s3_uri("s3://reports"),
-            Some(("reports".into(), String::new()))
-        );
-        assert_eq!(parse_s3_uri("s3:///x"), None);
-        assert_eq!(parse_s3_uri("https://reports"), None);
-    }
 
     #[test]
     fn content_types_follow_the_extension() {

@@ -368,7 +368,7 @@ impl Account {
     /// `default` text, a message over 256 KB.
     pub fn publish(&mut self, n: &Notification) -> Result<String, AwsError> {
         let op = SimOperation::Publish;
-        if !n.topic_arn.starts_with("arn:aws:sns:") {
+        if n.topic_arn.parse::<crate::names::TopicArn>().is_err() {
             return Err(AwsError::new(
                 op.name(),
                 "NotFound",

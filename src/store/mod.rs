@@ -17,9 +17,10 @@ pub mod file;
 mod lines;
 pub mod s3;
 
+pub use crate::names::S3Object;
 pub use error::StoreError;
 pub use file::EventLog;
-pub use s3::{ObjectStore, S3Location, S3Log};
+pub use s3::{ObjectStore, S3Log};
 
 /// What the controller needs of an event log: the events so far, and a durable append.
 /// Object-safe (the append future is boxed), so `Job` holds `&mut dyn EventStore`.
@@ -54,18 +55,18 @@ impl EventStore for EventLog {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StateLocation {
     File(PathBuf),
-    S3(S3Location),
+    S3(S3Object),
 }
 
 impl StateLocation {
     /// Errors say what a valid S3 location looks like (the configuration checks this too).
     pub fn of(state: &Path) -> Result<StateLocation, StoreError> {
-        match state.to_str().and_then(S3Location::parse) {
+        match state.to_str().and_then(S3Object::in_text) {
             None => Ok(StateLocation::File(state.to_path_buf())),
             Some(Ok(location)) => Ok(StateLocation::S3(location)),
-            Some(Err(expected)) => Err(StoreError::BadLocation {
+            Some(Err(e)) => Err(StoreError::BadLocation {
                 state: state.display().to_string(),
-                expected,
+                expected: e.expected,
             }),
         }
     }
@@ -75,7 +76,7 @@ impl std::fmt::Display for StateLocation {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             StateLocation::File(path) => write!(f, "{}", path.display()),
-            StateLocation::S3(location) => f.write_str(&location.uri()),
+            StateLocation::S3(location) => write!(f, "{location}"),
         }
     }
 }

@@ -27,6 +27,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use super::lines::{self, Parsed};
 use super::{EventStore, StoreError};
 use crate::core::event::{Event, EventEnvelope, rfc3339};
+use crate::names::S3Object;
 use crate::ports::AwsError;
 
 /// How long a lease lasts without a write. Longer than any run (the Lambda's timeout is 5
@@ -39,46 +40,6 @@ const LEASE_POLL: Duration = Duration::from_millis(500);
 /// Object metadata (`x-amz-meta-*`) that holds the lease.
 pub const META_LEASE_HOLDER: &str = "nat-flowrec-lease-holder";
 pub const META_LEASE_UNTIL: &str = "nat-flowrec-lease-until";
-
-/// `s3://bucket/key`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct S3Location {
-    pub bucket: String,
-    pub key: String,
-}
-
-impl S3Location {
-    /// `None` when `text` is not an `s3://` URI at all; `Some(Err)` says what is wrong with one.
-    pub fn parse(text: &str) -> Option<Result<S3Location, String>> {
-        let rest = text.strip_prefix("s3://")?;
-        let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-        let bucket_ok = (3..=63).contains(&bucket.len())
-            && bucket
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-')
-            && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && bucket.ends_with(|c: char| c.is_ascii_alphanumeric());
-        Some(if !bucket_ok {
-            Err(format!(
-                "`{bucket}` is not an S3 bucket name (3 to 63 of a-z 0-9 . -, starting and ending with a letter or digit)"
-            ))
-        } else if key.is_empty() || key.ends_with('/') || key.len() > 1024 {
-            Err(
-                "an object key after the bucket, e.g. s3://my-bucket/nat-flowrec/events.jsonl"
-                    .into(),
-            )
-        } else {
-            Ok(S3Location {
-                bucket: bucket.to_string(),
-                key: key.to_string(),
-            })
-        })
-    }
-
-    pub fn uri(&self) -> String {
-        format!("s3://{}/{}", self.bucket, self.key)
-    }
-}
 
 /// An object as GetObject returned it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,7 +120,7 @@ pub type Clock = fn() -> DateTime<Utc>;
 /// The event log in S3, read into memory; appendable while this run holds the lease.
 pub struct S3Log<O: ObjectStore> {
     objects: O,
-    location: S3Location,
+    location: S3Object,
     /// `s3://bucket/key` as a path, for the errors the line format shares with files.
     origin: PathBuf,
     /// The object's body as this run last read or wrote it.
@@ -175,7 +136,7 @@ pub struct S3Log<O: ObjectStore> {
 
 impl<O: ObjectStore> S3Log<O> {
     /// Reads the log without taking the lease (status, history): nothing is written.
-    pub async fn read(objects: O, location: S3Location) -> Result<S3Log<O>, StoreError> {
+    pub async fn read(objects: O, location: S3Object) -> Result<S3Log<O>, StoreError> {
         let mut log = S3Log::new(objects, location, String::new(), Utc::now);
         let object = log.fetch().await?;
         log.load(object)?;
@@ -186,7 +147,7 @@ impl<O: ObjectStore> S3Log<O> {
     /// `StoreError::Leased`) and reads every event.
     pub async fn open(
         objects: O,
-        location: S3Location,
+        location: S3Object,
         wait: Duration,
     ) -> Result<S3Log<O>, StoreError> {
         S3Log::open_as(objects, location, wait, run_id(), Utc::now).await
@@ -195,7 +156,7 @@ impl<O: ObjectStore> S3Log<O> {
     /// `open` with the holder's name and the clock given (tests).
     pub async fn open_as(
         objects: O,
-        location: S3Location,
+        location: S3Object,
         wait: Duration,
         holder: String,
         clock: Clock,
@@ -214,7 +175,7 @@ impl<O: ObjectStore> S3Log<O> {
                 let waited = started.elapsed();
                 if waited >= wait {
                     return Err(StoreError::Leased {
-                        uri: log.location.uri(),
+                        uri: log.location.to_string(),
                         holder: theirs.holder,
                         until: theirs.until,
                         waited,
@@ -240,7 +201,7 @@ impl<O: ObjectStore> S3Log<O> {
                     lost += 1;
                     if lost >= MAX_WRITE_ATTEMPTS {
                         return Err(StoreError::Contended {
-                            uri: log.location.uri(),
+                            uri: log.location.to_string(),
                             attempts: lost,
                             pending: 0,
                         });
@@ -250,9 +211,9 @@ impl<O: ObjectStore> S3Log<O> {
         }
     }
 
-    fn new(objects: O, location: S3Location, holder: String, clock: Clock) -> S3Log<O> {
+    fn new(objects: O, location: S3Object, holder: String, clock: Clock) -> S3Log<O> {
         S3Log {
-            origin: PathBuf::from(location.uri()),
+            origin: PathBuf::from(location.to_string()),
             objects,
             location,
             body: Vec::new(),
@@ -265,7 +226,7 @@ impl<O: ObjectStore> S3Log<O> {
     }
 
     pub fn uri(&self) -> String {
-        self.location.uri()
+        self.location.to_string()
     }
 
     pub fn events(&self) -> &[EventEnvelope] {
@@ -342,7 +303,7 @@ impl<O: ObjectStore> S3Log<O> {
             }
         }
         Err(StoreError::Contended {
-            uri: self.location.uri(),
+            uri: self.location.to_string(),
             attempts: MAX_WRITE_ATTEMPTS,
             pending,
         })
@@ -359,7 +320,7 @@ impl<O: ObjectStore> S3Log<O> {
         {
             self.lease = None;
             return Err(StoreError::LeaseLost {
-                uri: self.location.uri(),
+                uri: self.location.to_string(),
                 holder: theirs.holder,
                 pending,
             });
@@ -375,7 +336,7 @@ impl<O: ObjectStore> S3Log<O> {
         if self.parsed.events.get(..ours.len()) != Some(ours.as_slice()) {
             (self.parsed, self.body, self.etag) = (before, body, etag);
             return Err(StoreError::Rewritten {
-                uri: self.location.uri(),
+                uri: self.location.to_string(),
                 pending,
             });
         }
@@ -384,10 +345,10 @@ impl<O: ObjectStore> S3Log<O> {
 
     async fn fetch(&self) -> Result<Option<StoredObject>, StoreError> {
         self.objects
-            .read_object(&self.location.bucket, &self.location.key)
+            .read_object(self.location.bucket(), self.location.key())
             .await
             .map_err(|source| StoreError::S3 {
-                uri: self.location.uri(),
+                uri: self.location.to_string(),
                 source,
             })
     }
@@ -414,15 +375,15 @@ impl<O: ObjectStore> S3Log<O> {
         };
         self.objects
             .write_object(
-                &self.location.bucket,
-                &self.location.key,
+                self.location.bucket(),
+                self.location.key(),
                 body,
                 metadata,
                 precondition,
             )
             .await
             .map_err(|source| StoreError::S3 {
-                uri: self.location.uri(),
+                uri: self.location.to_string(),
                 source,
             })
     }

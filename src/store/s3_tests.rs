@@ -95,11 +95,8 @@ impl ObjectStore for Fake {
     }
 }
 
-fn location() -> S3Location {
-    S3Location {
-        bucket: BUCKET.into(),
-        key: KEY.into(),
-    }
+fn location() -> S3Object {
+    S3Object::new(BUCKET, KEY)
 }
 
 fn t0() -> DateTime<Utc> {
@@ -196,7 +193,7 @@ async fn a_second_run_is_locked_out_while_the_lease_holds_and_gets_in_after() {
     assert!(err.is_locked(), "{err}");
     let message = err.to_string();
     assert!(
-        message.contains("run-a") && message.contains(&location().uri()),
+        message.contains("run-a") && message.contains(&location().to_string()),
         "{message}"
     );
     // Readers need no lease.
@@ -384,7 +381,7 @@ async fn a_damaged_object_is_reported_with_its_line_and_not_leased() {
     match &err {
         StoreError::Corrupt { line, path, .. } => {
             assert_eq!(*line, 2);
-            assert_eq!(path, &PathBuf::from(location().uri()));
+            assert_eq!(path, &PathBuf::from(location().to_string()));
         }
         other => panic!("{other}"),
     }
@@ -411,13 +408,10 @@ async fn a_torn_last_line_is_recovered_like_the_file_backend() {
 
 #[test]
 fn s3_uris_are_checked() {
-    assert_eq!(S3Location::parse("state/events.jsonl"), None);
+    assert_eq!(S3Object::in_text("state/events.jsonl"), None);
     assert_eq!(
-        S3Location::parse("s3://my-bucket/nat-flowrec/events.jsonl"),
-        Some(Ok(S3Location {
-            bucket: "my-bucket".into(),
-            key: "nat-flowrec/events.jsonl".into()
-        }))
+        S3Object::in_text("s3://my-bucket/nat-flowrec/events.jsonl"),
+        Some(Ok(S3Object::new("my-bucket", "nat-flowrec/events.jsonl")))
     );
     for bad in [
         "s3://",
@@ -427,10 +421,10 @@ fn s3_uris_are_checked() {
         "s3://ab/k",
         "s3://b/dir/",
     ] {
-        assert!(matches!(S3Location::parse(bad), Some(Err(_))), "{bad}");
+        assert!(matches!(S3Object::in_text(bad), Some(Err(_))), "{bad}");
     }
     assert_eq!(
-        location().uri(),
+        location().to_string(),
         "s3://state-bucket/nat-flowrec/events.jsonl"
     );
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use nat_flowrec::store::{S3Location, S3Log};
+use nat_flowrec::store::{S3Log, S3Object};
 use serde_json::Value;
 
 use crate::deploy::{sdk_in, spiking_nat};
@@ -153,11 +153,8 @@ impl Drop for Function {
     }
 }
 
-fn event_log(stack: &Stack) -> S3Location {
-    S3Location {
-        bucket: stack.output("StateBucketName").to_string(),
-        key: "nat-flowrec/events.jsonl".into(),
-    }
+fn event_log(stack: &Stack) -> S3Object {
+    S3Object::new(stack.output("StateBucketName"), "nat-flowrec/events.jsonl")
 }
 
 async fn recordings_started(stack: &Stack) -> usize {
@@ -223,7 +220,7 @@ async fn the_bootstrap_answers_check_status_and_a_bad_payload_through_the_runtim
 
     let status = function.invoke(r#"{"command":"status"}"#).response();
     assert_eq!(status["command"], "status", "{status}");
-    let uri = event_log(&stack).uri();
+    let uri = event_log(&stack).to_string();
     assert_eq!(status["status"]["state_file"], uri.as_str(), "{status}");
     assert_eq!(status["status"]["nats"][0]["nat_gateway_id"], nat.as_str());
     assert!(

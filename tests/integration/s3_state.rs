@@ -13,7 +13,7 @@ use nat_flowrec::core::event::Event;
 use nat_flowrec::lambda::{ConfigSource, LambdaEnv, LambdaError, handle};
 use nat_flowrec::ports::TAG_RECORDING;
 use nat_flowrec::store::s3::{META_LEASE_HOLDER, Precondition, Written};
-use nat_flowrec::store::{ObjectStore, S3Location, S3Log, StoreError};
+use nat_flowrec::store::{ObjectStore, S3Log, S3Object, StoreError};
 use serde_json::{Value, json};
 
 use crate::deploy::{sdk_in, spiking_nat};
@@ -35,11 +35,8 @@ async fn bucket(client: &aws_sdk_s3::Client, name: &str) {
         .expect("moto CreateBucket");
 }
 
-fn location(bucket: &str) -> S3Location {
-    S3Location {
-        bucket: bucket.into(),
-        key: "nat-flowrec/events.jsonl".into(),
-    }
+fn location(bucket: &str) -> S3Object {
+    S3Object::new(bucket, "nat-flowrec/events.jsonl")
 }
 
 fn reset(nat: &str) -> Event {
@@ -154,7 +151,7 @@ async fn the_s3_event_log_is_leased_appended_and_released_in_moto() {
         .await
         .unwrap();
     first.release().await.unwrap();
-    let raw = ObjectStore::read_object(&client, &at.bucket, &at.key)
+    let raw = ObjectStore::read_object(&client, at.bucket(), at.key())
         .await
         .unwrap()
         .unwrap();
@@ -195,7 +192,7 @@ async fn concurrent_checks_on_one_s3_log_create_exactly_one_set_of_flow_logs() {
         ..
     } = spiking_nat(moto, region, 81).await;
     let dir = tempfile::tempdir().unwrap();
-    let state = location("nat-flowrec-race").uri();
+    let state = location("nat-flowrec-race").to_string();
     std::fs::write(
         dir.path().join("nat-flowrec.toml"),
         config(region, &nat, &state, &format!("/nat-flowrec/race-{nat}")),
@@ -295,7 +292,7 @@ async fn the_lambda_handler_runs_a_check_against_moto_with_config_and_state_in_s
     let toml = config(
         region,
         &nat,
-        &state.uri(),
+        state.as_str(),
         &format!("/nat-flowrec/lambda-{nat}"),
     );
     client
@@ -308,11 +305,11 @@ async fn the_lambda_handler_runs_a_check_against_moto_with_config_and_state_in_s
         .expect("moto PutObject (config)");
     let scratch = tempfile::tempdir().unwrap();
     let env = LambdaEnv {
-        config: ConfigSource::S3(S3Location {
-            bucket: "nat-flowrec-lambda".into(),
-            key: "config/nat-flowrec.toml".into(),
-        }),
-        region: Some(region.into()),
+        config: ConfigSource::S3(S3Object::new(
+            "nat-flowrec-lambda",
+            "config/nat-flowrec.toml",
+        )),
+        region: Some(region.parse().unwrap()),
         endpoint_url: Some(moto.endpoint.clone()),
         scratch: scratch.path().to_path_buf(),
     };

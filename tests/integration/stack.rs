@@ -332,7 +332,7 @@ async fn the_template_deploys_into_moto_with_the_function_its_role_logs_topic_an
     assert_eq!(cfg.recording.log_group, "/nat-flowrec/stack-test");
     assert_eq!(cfg.recording.retention_days, 7);
     let topic = stack.output("NotificationTopicArn");
-    assert_eq!(cfg.notify.sns_topic_arn, topic);
+    assert_eq!(cfg.notify.sns_topic_arn.unwrap(), topic);
 
     // The roles: who may assume them, and the job's policy on the real bucket's ARN.
     let iam = aws_sdk_iam::Client::new(&sdk);
