@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::core::{Combine, LogGroupClass, NatMetric, TreatMissingData};
+use crate::core::{Policy, RecordingSettings, TriggerRule};
+
 /// The default 14 fields: both NAT legs (`pkt-*`) and the AWS service of each end.
 pub const DEFAULT_LOG_FORMAT: &str = nat_flowrec_parsers::DEFAULT_FORMAT;
 
@@ -214,104 +217,6 @@ pub enum TriggerMode {
     Alarm,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Combine {
-    /// A period breaches when any chosen metric's Sum exceeds the threshold.
-    #[default]
-    Any,
-    /// A period breaches when the chosen metrics' Sums added together exceed the threshold.
-    Sum,
-}
-
-/// CloudWatch's TreatMissingData, with CloudWatch's spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum TreatMissingData {
-    /// Periods without data are left out; no data at all is InsufficientData.
-    #[default]
-    Missing,
-    /// A period without data counts as good.
-    NotBreaching,
-    /// A period without data counts as bad.
-    Breaching,
-    /// Periods without data are left out; no data at all keeps the previous state.
-    Ignore,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LogGroupClass {
-    Standard,
-    /// Half the ingestion price; Logs Insights still works.
-    #[default]
-    InfrequentAccess,
-}
-
-impl LogGroupClass {
-    /// The name CloudWatch Logs' CreateLogGroup takes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogGroupClass::Standard => "STANDARD",
-            LogGroupClass::InfrequentAccess => "INFREQUENT_ACCESS",
-        }
-    }
-}
-
-/// The AWS/NATGateway metrics a trigger may watch (their Sum per period).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum NatMetric {
-    BytesInFromSource,
-    BytesInFromDestination,
-    BytesOutToSource,
-    BytesOutToDestination,
-    PacketsInFromSource,
-    PacketsInFromDestination,
-    PacketsOutToSource,
-    PacketsOutToDestination,
-}
-
-impl NatMetric {
-    pub const ALL: [NatMetric; 8] = [
-        NatMetric::BytesInFromSource,
-        NatMetric::BytesInFromDestination,
-        NatMetric::BytesOutToSource,
-        NatMetric::BytesOutToDestination,
-        NatMetric::PacketsInFromSource,
-        NatMetric::PacketsInFromDestination,
-        NatMetric::PacketsOutToSource,
-        NatMetric::PacketsOutToDestination,
-    ];
-
-    /// The CloudWatch metric name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NatMetric::BytesInFromSource => "BytesInFromSource",
-            NatMetric::BytesInFromDestination => "BytesInFromDestination",
-            NatMetric::BytesOutToSource => "BytesOutToSource",
-            NatMetric::BytesOutToDestination => "BytesOutToDestination",
-            NatMetric::PacketsInFromSource => "PacketsInFromSource",
-            NatMetric::PacketsInFromDestination => "PacketsInFromDestination",
-            NatMetric::PacketsOutToSource => "PacketsOutToSource",
-            NatMetric::PacketsOutToDestination => "PacketsOutToDestination",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<NatMetric> {
-        NatMetric::ALL.into_iter().find(|m| m.as_str() == name)
-    }
-
-    pub fn is_packets(self) -> bool {
-        self.as_str().starts_with("Packets")
-    }
-}
-
-impl std::fmt::Display for NatMetric {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
@@ -467,6 +372,19 @@ impl Config {
 }
 
 impl TriggerConfig {
+    /// The rule the core evaluates (metrics mode).
+    pub fn rule(&self) -> TriggerRule {
+        TriggerRule {
+            metrics: self.metrics.clone(),
+            combine: self.combine,
+            threshold_bytes: self.threshold_bytes,
+            period_seconds: self.period_seconds,
+            evaluation_periods: self.evaluation_periods,
+            datapoints_to_alarm: self.datapoints_to_alarm,
+            treat_missing_data: self.treat_missing_data,
+        }
+    }
+
     fn validate(&self, nat_count: usize) -> Result<(), Invalid> {
         if self.mode == TriggerMode::Alarm {
             let n = self.alarm_names.len();
@@ -539,6 +457,28 @@ impl TriggerConfig {
 }
 
 impl RecordingConfig {
+    /// Where and how recordings deliver, as the core writes it into requests and events.
+    pub fn settings(&self) -> RecordingSettings {
+        RecordingSettings {
+            log_group: self.log_group.clone(),
+            log_group_class: self.log_group_class,
+            retention_days: self.retention_days,
+            deliver_logs_role_arn: self.deliver_logs_role_arn.clone(),
+            log_format: self.log_format.clone(),
+            max_aggregation_interval: self.max_aggregation_interval,
+        }
+    }
+
+    /// The recording guards the core applies.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            recording_seconds: self.recording_seconds,
+            max_recording_seconds: self.max_recording_seconds,
+            max_recordings: self.max_recordings,
+            window_seconds: self.max_recordings_window_seconds,
+        }
+    }
+
     fn validate(&self) -> Result<(), Invalid> {
         if let Some(arn) = self.log_group.strip_prefix("arn:") {
             // An ARN may name another account's group; CreateFlowLogs delivers by name, always
@@ -827,37 +767,36 @@ impl Default for Config {
 
 impl Default for TriggerConfig {
     fn default() -> TriggerConfig {
+        let rule = TriggerRule::default();
         TriggerConfig {
             mode: TriggerMode::Metrics,
             alarm_names: Vec::new(),
-            metrics: vec![
-                NatMetric::BytesInFromSource,
-                NatMetric::BytesInFromDestination,
-            ],
-            combine: Combine::Any,
-            threshold_bytes: 100_000_000,
-            period_seconds: 60,
-            evaluation_periods: 3,
-            datapoints_to_alarm: 1,
-            treat_missing_data: TreatMissingData::Missing,
+            metrics: rule.metrics,
+            combine: rule.combine,
+            threshold_bytes: rule.threshold_bytes,
+            period_seconds: rule.period_seconds,
+            evaluation_periods: rule.evaluation_periods,
+            datapoints_to_alarm: rule.datapoints_to_alarm,
+            treat_missing_data: rule.treat_missing_data,
         }
     }
 }
 
 impl Default for RecordingConfig {
     fn default() -> RecordingConfig {
+        let settings = RecordingSettings::default();
+        let policy = Policy::default();
         RecordingConfig {
-            log_group: "/nat-flowrec/flowlogs".to_string(),
-            log_group_class: LogGroupClass::InfrequentAccess,
-            retention_days: 7,
-            deliver_logs_role_arn: "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
-                .to_string(),
-            log_format: DEFAULT_LOG_FORMAT.to_string(),
-            max_aggregation_interval: 60,
-            recording_seconds: 900,
-            max_recording_seconds: 21_600,
-            max_recordings: 0,
-            max_recordings_window_seconds: 0,
+            log_group: settings.log_group,
+            log_group_class: settings.log_group_class,
+            retention_days: settings.retention_days,
+            deliver_logs_role_arn: settings.deliver_logs_role_arn,
+            log_format: settings.log_format,
+            max_aggregation_interval: settings.max_aggregation_interval,
+            recording_seconds: policy.recording_seconds,
+            max_recording_seconds: policy.max_recording_seconds,
+            max_recordings: policy.max_recordings,
+            max_recordings_window_seconds: policy.window_seconds,
             settle_seconds: 600,
         }
     }
@@ -1370,16 +1309,6 @@ mod tests {
         assert!(err.to_string().contains("absent.toml"), "{err}");
         std::fs::write(&path, Config::example()).unwrap();
         assert_eq!(Config::load(&path).unwrap(), Config::default());
-    }
-
-    #[test]
-    fn metric_names_round_trip() {
-        for m in NatMetric::ALL {
-            assert_eq!(NatMetric::from_name(m.as_str()), Some(m));
-        }
-        assert_eq!(NatMetric::from_name("BytesIn"), None);
-        assert!(NatMetric::PacketsOutToSource.is_packets());
-        assert!(!NatMetric::BytesOutToSource.is_packets());
     }
 
     #[test]

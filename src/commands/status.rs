@@ -13,7 +13,7 @@ use super::out::{out, outln};
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::config::Config;
 use crate::core::event::{EventEnvelope, plural, rfc3339};
-use crate::core::{ActiveRecording, Budget, NatState, Policy, Recording, State};
+use crate::core::{ActiveRecording, Budget, NatState, Recording, State};
 
 /// How many recordings the text form lists (JSON lists them all).
 const RECENT: usize = 10;
@@ -70,7 +70,7 @@ pub(crate) fn to_json(
 }
 
 fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc>) -> Status<'a> {
-    let policy = Policy::from_config(&cfg.recording);
+    let policy = cfg.recording.policy();
     let nats: Vec<NatStatus> = cfg
         .nat_gateway_ids
         .iter()

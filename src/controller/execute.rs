@@ -95,7 +95,7 @@ impl<C: Cloud> Job<'_, C> {
                 if self.dry_run {
                     return Ok(format!("would start {what}"));
                 }
-                let rec = &self.cfg.recording;
+                let rec = &self.cfg.recording.settings();
                 let group = LogGroupSpec {
                     name: rec.log_group.clone(),
                     class: rec.log_group_class.as_str().to_string(),

@@ -160,7 +160,7 @@ impl<C: Cloud> Job<'_, C> {
     }
 
     fn policy(&self) -> Policy {
-        Policy::from_config(&self.cfg.recording)
+        self.cfg.recording.policy()
     }
 
     /// The NAT gateways' region: the one the clients call (the config's `region`, `--region`,

@@ -23,12 +23,13 @@ pub async fn observe<C: Cloud>(
     let ids = &cfg.nat_gateway_ids;
     let verdicts = match cfg.trigger.mode {
         TriggerMode::Metrics => {
-            let query = core::metric_query(&cfg.trigger, ids, now);
+            let rule = cfg.trigger.rule();
+            let query = core::metric_query(&rule, ids, now);
             let series = cloud.metric_data(&query).await?;
             ids.iter()
                 .map(|id| {
                     let previous = state.nat(id).map_or(TriggerState::default(), |n| n.trigger);
-                    core::evaluate(&series, id, &cfg.trigger, previous, now)
+                    core::evaluate(&series, id, &rule, previous, now)
                 })
                 .collect::<Vec<_>>()
         }

@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use super::event::StopReason;
 use super::state::{ActiveRecording, NatState, State};
-use crate::config::RecordingConfig;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Policy {
@@ -51,15 +50,6 @@ impl std::fmt::Display for Budget {
 }
 
 impl Policy {
-    pub fn from_config(cfg: &RecordingConfig) -> Policy {
-        Policy {
-            recording_seconds: cfg.recording_seconds,
-            max_recording_seconds: cfg.max_recording_seconds,
-            max_recordings: cfg.max_recordings,
-            window_seconds: cfg.max_recordings_window_seconds,
-        }
-    }
-
     /// The deadline of a recording starting at `now`: `requested` seconds (manual), else
     /// `recording_seconds`, else (0 = until OK) the hard cap; never past the hard cap.
     pub fn deadline(&self, now: DateTime<Utc>, requested: Option<u64>) -> DateTime<Utc> {
@@ -98,8 +88,14 @@ impl Policy {
 }
 
 impl Default for Policy {
+    /// The documented defaults: 15-minute recordings, a 6-hour hard cap, no budget.
     fn default() -> Policy {
-        Policy::from_config(&RecordingConfig::default())
+        Policy {
+            recording_seconds: 900,
+            max_recording_seconds: 21_600,
+            max_recordings: 0,
+            window_seconds: 0,
+        }
     }
 }
 

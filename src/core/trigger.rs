@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Combine, NatMetric, TreatMissingData, TriggerConfig};
+use super::rule::{Combine, NatMetric, TreatMissingData, TriggerRule};
 use crate::ports::{AlarmState, MetricQuery, MetricSeries};
 
 /// A NAT gateway's trigger, in CloudWatch alarm terms.
@@ -54,7 +54,7 @@ pub struct TriggerVerdict {
 
 /// The complete periods to evaluate: `[start, end)`, aligned to `period_seconds`, ending where the
 /// still-filling period begins. Ask GetMetricData for exactly this range.
-pub fn query_window(cfg: &TriggerConfig, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+pub fn query_window(cfg: &TriggerRule, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     let period = i64::from(cfg.period_seconds.max(1));
     let end_secs = now.timestamp().div_euclid(period) * period;
     let start_secs = end_secs - period * i64::from(cfg.evaluation_periods);
@@ -63,7 +63,7 @@ pub fn query_window(cfg: &TriggerConfig, now: DateTime<Utc>) -> (DateTime<Utc>, 
 
 /// The GetMetricData request for these NAT gateways at `now` (statistic Sum).
 pub fn metric_query(
-    cfg: &TriggerConfig,
+    cfg: &TriggerRule,
     nat_gateway_ids: &[String],
     now: DateTime<Utc>,
 ) -> MetricQuery {
@@ -99,7 +99,7 @@ struct Peak {
 pub fn evaluate(
     series: &[MetricSeries],
     nat_gateway_id: &str,
-    cfg: &TriggerConfig,
+    cfg: &TriggerRule,
     previous: TriggerState,
     now: DateTime<Utc>,
 ) -> TriggerVerdict {
@@ -227,12 +227,12 @@ pub fn evaluate(
 
 /// The trigger's rule in words, as `check`, `status`, `history`, the e-mail and the demo say
 /// it: `above 100 MB a minute in 1 of the last 3 minutes`.
-pub fn rule_in_words(cfg: &TriggerConfig) -> String {
+pub fn rule_in_words(cfg: &TriggerRule) -> String {
     breaches_in_words(cfg, cfg.datapoints_to_alarm as usize)
 }
 
 /// `above 100 MB a minute in {count} of the last 3 minutes`.
-fn breaches_in_words(cfg: &TriggerConfig, count: usize) -> String {
+fn breaches_in_words(cfg: &TriggerRule, count: usize) -> String {
     format!(
         "above {} {} in {count} of the last {}",
         amount_in_words(cfg, cfg.threshold_bytes as f64),
@@ -242,7 +242,7 @@ fn breaches_in_words(cfg: &TriggerConfig, count: usize) -> String {
 }
 
 /// A metric value in the unit of the trigger's metrics: `250 MB`, `1.5 GB`, `120,000 packets`.
-pub fn amount_in_words(cfg: &TriggerConfig, value: f64) -> String {
+pub fn amount_in_words(cfg: &TriggerRule, value: f64) -> String {
     let whole = if value.is_finite() && value > 0.0 {
         value.round() as u64
     } else {
@@ -274,7 +274,7 @@ fn rate_in_words(period_seconds: u32) -> String {
 }
 
 /// `3 minutes`, `1 hour`, `3 periods of 5 minutes`.
-fn periods_in_words(cfg: &TriggerConfig, n: usize) -> String {
+fn periods_in_words(cfg: &TriggerRule, n: usize) -> String {
     let s = if n == 1 { "" } else { "s" };
     match cfg.period_seconds {
         60 => format!("{n} minute{s}"),
@@ -313,7 +313,7 @@ fn timestamp(secs: i64) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::NatMetric::{BytesInFromDestination as M2, BytesInFromSource as M1};
+    use crate::core::rule::NatMetric::{BytesInFromDestination as M2, BytesInFromSource as M1};
     use TreatMissingData::{
         Breaching as Bad, Ignore as Keep, Missing as Skip, NotBreaching as Good,
     };
@@ -337,17 +337,17 @@ mod tests {
         at("2025-01-01T10:43:30Z")
     }
 
-    fn cfg(n: u32, m: u32, missing: TreatMissingData) -> TriggerConfig {
-        TriggerConfig {
+    fn cfg(n: u32, m: u32, missing: TreatMissingData) -> TriggerRule {
+        TriggerRule {
             evaluation_periods: n,
             datapoints_to_alarm: m,
             treat_missing_data: missing,
-            ..TriggerConfig::default()
+            ..TriggerRule::default()
         }
     }
 
     /// One series whose i-th value sits in the i-th evaluated period (oldest first).
-    fn series(cfg: &TriggerConfig, metric: NatMetric, values: &[Option<f64>]) -> MetricSeries {
+    fn series(cfg: &TriggerRule, metric: NatMetric, values: &[Option<f64>]) -> MetricSeries {
         let (start, _) = query_window(cfg, now());
         let period = i64::from(cfg.period_seconds);
         MetricSeries {
@@ -407,10 +407,10 @@ mod tests {
                 end: "2025-01-01T00:00:00Z",
             },
         ] {
-            let cfg = TriggerConfig {
+            let cfg = TriggerRule {
                 period_seconds: c.period,
                 evaluation_periods: c.n,
-                ..TriggerConfig::default()
+                ..TriggerRule::default()
             };
             assert_eq!(
                 query_window(&cfg, at(c.now)),
@@ -423,7 +423,7 @@ mod tests {
 
     #[test]
     fn metric_query_asks_for_the_window_and_the_chosen_metrics() {
-        let cfg = TriggerConfig::default();
+        let cfg = TriggerRule::default();
         let q = metric_query(&cfg, &[NAT.to_string()], now());
         assert_eq!(
             q.metrics,
@@ -739,7 +739,7 @@ mod tests {
             },
         ];
         for c in cases {
-            let cfg = TriggerConfig {
+            let cfg = TriggerRule {
                 combine: c.combine,
                 ..cfg(1, 1, Skip)
             };
@@ -786,7 +786,7 @@ mod tests {
     #[test]
     fn points_inside_one_longer_period_are_added() {
         // Two one-minute Sums of 6e7 inside one two-minute period make 1.2e8 > 1e8.
-        let cfg = TriggerConfig {
+        let cfg = TriggerRule {
             period_seconds: 120,
             ..cfg(1, 1, Skip)
         };
@@ -809,7 +809,7 @@ mod tests {
             "above 100 MB a minute in 1 of the last 3 minutes (1 needed, 10:40Z-10:43Z); 1 minute \
              without data, left out; peak 230 MB (BytesInFromSource) at 10:41Z"
         );
-        let packets = TriggerConfig {
+        let packets = TriggerRule {
             metrics: vec![NatMetric::PacketsInFromSource],
             combine: Combine::Sum,
             ..cfg.clone()
@@ -830,7 +830,7 @@ mod tests {
 
     #[test]
     fn the_rule_reads_in_words_and_units_never_as_a_raw_count() {
-        let five_minutes = TriggerConfig {
+        let five_minutes = TriggerRule {
             period_seconds: 300,
             threshold_bytes: 2_500_000_000,
             ..cfg(3, 2, Skip)
@@ -839,7 +839,7 @@ mod tests {
             rule_in_words(&five_minutes),
             "above 2.5 GB per 5 minutes in 2 of the last 3 periods of 5 minutes"
         );
-        let hourly = TriggerConfig {
+        let hourly = TriggerRule {
             period_seconds: 3600,
             ..cfg(1, 1, Skip)
         };
