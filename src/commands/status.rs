@@ -70,7 +70,7 @@ pub(crate) fn to_json(
 }
 
 fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc>) -> Status<'a> {
-    let policy = cfg.recording.policy();
+    let policy = cfg.recording.policy(cfg.region.as_deref());
     let nats: Vec<NatStatus> = cfg
         .nat_gateway_ids
         .iter()

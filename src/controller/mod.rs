@@ -160,7 +160,7 @@ impl<C: Cloud> Job<'_, C> {
     }
 
     fn policy(&self) -> Policy {
-        self.cfg.recording.policy()
+        self.cfg.recording.policy(self.cfg.region.as_deref())
     }
 
     /// The NAT gateways' region: the one the clients call (the config's `region`, `--region`,

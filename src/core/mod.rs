@@ -5,6 +5,7 @@
 
 pub mod decide;
 pub mod event;
+pub mod ingestion;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;

@@ -61,21 +61,39 @@ pub fn query_window(cfg: &TriggerRule, now: DateTime<Utc>) -> (DateTime<Utc>, Da
     (timestamp(start_secs), timestamp(end_secs))
 }
 
-/// The GetMetricData request for these NAT gateways at `now` (statistic Sum).
-pub fn metric_query(
-    cfg: &TriggerRule,
-    nat_gateway_ids: &[String],
-    now: DateTime<Utc>,
-) -> MetricQuery {
-    let (start, end) = query_window(cfg, now);
+/// The one GetMetricData request (statistic Sum) that serves every NAT gateway's rule at `now`:
+/// the union of their metrics over the union of their windows, at the largest period that
+/// divides every rule's period. `evaluate` adds finer datapoints into each rule's periods and
+/// leaves out what its rule does not watch, so NAT gateways with their own thresholds, metrics
+/// or periods still cost one call a tick.
+pub fn metric_query(rules: &[(&str, &TriggerRule)], now: DateTime<Utc>) -> MetricQuery {
+    let mut metrics: Vec<String> = Vec::new();
+    let mut window: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut period = 0u32;
+    for (_, rule) in rules {
+        for m in &rule.metrics {
+            if !metrics.iter().any(|known| known == m.as_str()) {
+                metrics.push(m.as_str().to_string());
+            }
+        }
+        let (start, end) = query_window(rule, now);
+        window = Some(window.map_or((start, end), |(s, e)| (s.min(start), e.max(end))));
+        period = gcd(period, rule.period_seconds.max(1));
+    }
+    let (start, end) = window.unwrap_or((now, now));
     MetricQuery {
-        nat_gateway_ids: nat_gateway_ids.to_vec(),
-        metrics: cfg.metrics.iter().map(|m| m.as_str().to_string()).collect(),
+        nat_gateway_ids: rules.iter().map(|(id, _)| (*id).to_string()).collect(),
+        metrics,
         statistic: "Sum".to_string(),
-        period_seconds: i32::try_from(cfg.period_seconds).unwrap_or(i32::MAX),
+        period_seconds: i32::try_from(period.max(60)).unwrap_or(i32::MAX),
         start,
         end,
+        log_groups: Vec::new(),
     }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// How one evaluated period came out.
@@ -352,6 +370,7 @@ mod tests {
         let period = i64::from(cfg.period_seconds);
         MetricSeries {
             nat_gateway_id: NAT.to_string(),
+            log_group: None,
             metric: metric.as_str().to_string(),
             points: values
                 .iter()
@@ -424,7 +443,7 @@ mod tests {
     #[test]
     fn metric_query_asks_for_the_window_and_the_chosen_metrics() {
         let cfg = TriggerRule::default();
-        let q = metric_query(&cfg, &[NAT.to_string()], now());
+        let q = metric_query(&[(NAT, &cfg)], now());
         assert_eq!(
             q.metrics,
             vec!["BytesInFromSource", "BytesInFromDestination"]
@@ -433,6 +452,61 @@ mod tests {
         assert_eq!(q.period_seconds, 60);
         assert_eq!((q.start, q.end), query_window(&cfg, now()));
         assert_eq!(q.nat_gateway_ids, vec![NAT]);
+    }
+
+    /// A NAT gateway with its own metrics and a 5-minute period shares the one query: the
+    /// union of metrics and windows, at a period that divides both rules'.
+    #[test]
+    fn one_query_serves_nat_gateways_with_their_own_rules() {
+        let default = TriggerRule::default();
+        let own = TriggerRule {
+            metrics: vec![NatMetric::BytesOutToDestination],
+            period_seconds: 300,
+            evaluation_periods: 2,
+            threshold_bytes: 1_000_000_000,
+            ..TriggerRule::default()
+        };
+        let q = metric_query(&[(NAT, &default), ("nat-89abcdef", &own)], now());
+        assert_eq!(
+            q.metrics,
+            vec![
+                "BytesInFromSource",
+                "BytesInFromDestination",
+                "BytesOutToDestination"
+            ]
+        );
+        assert_eq!(q.period_seconds, 60);
+        assert_eq!(q.nat_gateway_ids, vec![NAT, "nat-89abcdef"]);
+        // 10:30-10:40 for the 5-minute rule, 10:40-10:43 for the default one.
+        assert_eq!(
+            (q.start, q.end),
+            (at("2025-01-01T10:30:00Z"), at("2025-01-01T10:43:00Z"))
+        );
+
+        // 150 MB a minute: above the default rule's 100 MB a minute; 750 MB per 5 minutes stays
+        // below the other rule's 1 GB (and its BytesInFromSource is not its metric).
+        let minutes = |nat: &str, metric: NatMetric, per_minute: f64| MetricSeries {
+            nat_gateway_id: nat.to_string(),
+            log_group: None,
+            metric: metric.as_str().to_string(),
+            points: (0..13)
+                .map(|i| (q.start + TimeDelta::minutes(i), per_minute))
+                .collect(),
+        };
+        let series = vec![
+            minutes(NAT, NatMetric::BytesInFromSource, 1.5e8),
+            minutes("nat-89abcdef", NatMetric::BytesInFromSource, 1.5e8),
+            minutes("nat-89abcdef", NatMetric::BytesOutToDestination, 1.5e8),
+        ];
+        let first = evaluate(&series, NAT, &default, Insufficient, now());
+        let second = evaluate(&series, "nat-89abcdef", &own, Insufficient, now());
+        assert_eq!(first.state, Breaching, "{}", first.evidence);
+        assert_eq!(second.state, Ok, "{}", second.evidence);
+        assert!(
+            second.evidence.contains("peak 750 MB"),
+            "{}",
+            second.evidence
+        );
     }
 
     /// Every M-of-N shape with one metric and no missing data.
@@ -759,6 +833,7 @@ mod tests {
         let (start, end) = query_window(&cfg, now());
         let s = MetricSeries {
             nat_gateway_id: NAT.into(),
+            log_group: None,
             metric: "BytesInFromSource".into(),
             points: vec![
                 (start - TimeDelta::seconds(60), 9e9),
@@ -793,6 +868,7 @@ mod tests {
         let (start, _) = query_window(&cfg, now());
         let s = MetricSeries {
             nat_gateway_id: NAT.into(),
+            log_group: None,
             metric: "BytesInFromSource".into(),
             points: vec![(start, 6e7), (start + TimeDelta::seconds(60), 6e7)],
         };

@@ -110,6 +110,7 @@ pub async fn nat_bytes<M: Metrics>(
         period_seconds,
         start,
         end,
+        log_groups: Vec::new(),
     };
     let series = metrics.metric_data(&query).await?;
     Ok(series
@@ -318,6 +319,7 @@ mod tests {
                 reason: StopReason::TriggerOk,
             }),
             delivery_failures: vec![],
+            ingestion: None,
             exported: Some(ExportedInfo {
                 at: t(stop) + TimeDelta::minutes(10),
                 files: vec![],
