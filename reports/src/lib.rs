@@ -46,7 +46,8 @@ pub use error::ReportError;
 pub use legs::{LegRule, is_private};
 pub use model::{
     Coverage, Destination, FileFailure, LogStatusCounts, MalformedLine, Minute, NatMonth,
-    RecordsByLeg, Report, SCHEMA_VERSION, ServiceUse, Source, Summary, Talker, Window,
+    RecordingCost, RecordsByLeg, Report, SCHEMA_VERSION, ServiceUse, Source, Summary, Talker,
+    Window,
 };
 pub use options::{DEFAULT_TOP, ReportOptions};
 pub use prices::{

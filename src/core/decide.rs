@@ -29,6 +29,11 @@ pub struct Observation {
 /// The NAT state that can be recorded.
 pub const AVAILABLE: &str = "available";
 
+/// A running recording's cost is written to the log at most this often, and only once it grew
+/// by `MEASURE_STEP_USD`: a few events per recording, not one per tick.
+const MEASURE_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+const MEASURE_STEP_USD: f64 = 0.01;
+
 /// One run's decisions, NAT gateway by NAT gateway in `observations` order: first the trigger
 /// change (so the log explains what follows), then a stop or a start, or a note that a spike
 /// goes unrecorded (budget, NAT not available). Active recordings of NAT gateways without an
@@ -127,8 +132,32 @@ fn decide_nat(
                 None
             }
         });
+        let last = scratch
+            .recording(&active.recording_id)
+            .and_then(|r| r.ingestion.clone());
+        // While it runs, the log learns the running cost now and then (for `status` and the
+        // monthly cap); a stop always keeps the last figure.
+        let worth_noting = |cost_usd: f64| {
+            last.as_ref().is_none_or(|l| {
+                now - l.at >= MEASURE_EVERY && cost_usd - l.cost_usd >= MEASURE_STEP_USD
+            })
+        };
+        if let Some((bytes, cost_usd)) = measured
+            && reason.is_none()
+            && worth_noting(cost_usd)
+        {
+            record(
+                scratch,
+                out,
+                Event::IngestionMeasured {
+                    recording_id: active.recording_id.clone(),
+                    nat_gateway_id: nat.to_string(),
+                    bytes,
+                    cost_usd,
+                },
+            );
+        }
         if let Some(reason) = reason {
-            // The stop keeps the last figure the run measured; status shows the running one.
             if let Some((bytes, cost_usd)) = measured {
                 record(
                     scratch,
@@ -1080,13 +1109,46 @@ mod tests {
             ),
             with_policy(
                 case(
-                    "under the cost cap: recording goes on",
+                    "under the cost cap: recording goes on, its first cost noted",
                     recording(),
                     measuring(obs(B, "available"), 1_999_999_999),
                     "10:50:00",
-                    vec![],
+                    vec![Measured(1_999_999_999)],
                 ),
                 caps(1.0, 0.0),
+            ),
+            case(
+                "running cost noted 4 minutes ago: not again yet",
+                {
+                    let mut given = recording();
+                    given.push(("10:46:00", measured("r1", 0.10)));
+                    given
+                },
+                measuring(obs(B, "available"), 900_000_000),
+                "10:50:00",
+                vec![],
+            ),
+            case(
+                "running cost noted 5 minutes ago and grown: noted again",
+                {
+                    let mut given = recording();
+                    given.push(("10:45:00", measured("r1", 0.10)));
+                    given
+                },
+                measuring(obs(B, "available"), 900_000_000),
+                "10:50:00",
+                vec![Measured(900_000_000)],
+            ),
+            case(
+                "running cost noted long ago but not grown by a cent: not again",
+                {
+                    let mut given = recording();
+                    given.push(("10:42:00", measured("r1", 0.45)));
+                    given
+                },
+                measuring(obs(B, "available"), 905_000_000),
+                "10:50:00",
+                vec![],
             ),
             with_policy(
                 case(
@@ -1198,9 +1260,13 @@ mod tests {
         let got = decide(&state, &observations, &caps(0.0, 4.0), t("10:41:00"));
         assert_eq!(
             then_of(&got),
-            vec!["Changed(Ok, Breaching)", "MonthlyCap(\"2025-01\")"]
+            vec![
+                "Measured(8000000000)",
+                "Changed(Ok, Breaching)",
+                "MonthlyCap(\"2025-01\")"
+            ]
         );
-        match &got[1] {
+        match &got[2] {
             Decision::Record(Event::MonthlyCostCapReached { spent_usd, .. }) => {
                 assert_eq!(*spent_usd, 4.0)
             }

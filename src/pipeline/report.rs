@@ -239,6 +239,13 @@ pub fn build(
         );
     }
     report.coverage = Some(coverage);
+    report.recording_cost = rec
+        .ingestion
+        .as_ref()
+        .map(|i| nat_flowrec_reports::RecordingCost {
+            ingested_bytes: i.bytes,
+            cost_usd: i.cost_usd,
+        });
     Ok(report)
 }
 
