@@ -5,11 +5,14 @@
 //! once here, so the core can trust it. An error names the file, the key, the value and what would
 //! be valid; TOML syntax errors keep toml's line and column.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::core::{Combine, LogGroupClass, NatMetric, TreatMissingData};
+use crate::core::{Policy, RecordingSettings, TriggerRule};
 use crate::names::{ArnParts, NameError, NatGatewayId, Region, RoleArn, S3Object, S3Uri, TopicArn};
 
 mod export;
@@ -52,6 +55,9 @@ pub struct Config {
     pub state: PathBuf,
     #[serde(default)]
     pub trigger: TriggerConfig,
+    /// `[nats."nat-…"]`: `[trigger]` keys that differ for one NAT gateway of `nat_gateway_ids`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub nats: BTreeMap<String, NatOverride>,
     #[serde(default)]
     pub recording: RecordingConfig,
     #[serde(default)]
@@ -81,6 +87,64 @@ pub struct TriggerConfig {
     pub treat_missing_data: TreatMissingData,
 }
 
+/// One NAT gateway's trigger keys; each key left out is `[trigger]`'s. A busy gateway and a
+/// quiet one rarely share a threshold.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NatOverride {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metrics: Option<Vec<NatMetric>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combine: Option<Combine>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::quantity::optional_bytes"
+    )]
+    pub threshold_bytes: Option<u64>,
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::quantity::optional_seconds_u32"
+    )]
+    pub period_seconds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation_periods: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datapoints_to_alarm: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub treat_missing_data: Option<TreatMissingData>,
+}
+
+impl NatOverride {
+    /// `trigger` with this NAT gateway's keys in place of its own.
+    fn apply(&self, trigger: &TriggerConfig) -> TriggerConfig {
+        let mut t = trigger.clone();
+        if let Some(v) = &self.metrics {
+            t.metrics = v.clone();
+        }
+        if let Some(v) = self.combine {
+            t.combine = v;
+        }
+        if let Some(v) = self.threshold_bytes {
+            t.threshold_bytes = v;
+        }
+        if let Some(v) = self.period_seconds {
+            t.period_seconds = v;
+        }
+        if let Some(v) = self.evaluation_periods {
+            t.evaluation_periods = v;
+        }
+        if let Some(v) = self.datapoints_to_alarm {
+            t.datapoints_to_alarm = v;
+        }
+        if let Some(v) = self.treat_missing_data {
+            t.treat_missing_data = v;
+        }
+        t
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecordingConfig {
@@ -103,6 +167,10 @@ pub struct RecordingConfig {
     /// Wait after a stop before exporting: flow logs deliver minutes late.
     #[serde(deserialize_with = "crate::quantity::seconds")]
     pub settle_seconds: u64,
+    /// What one recording may spend on flow-log ingestion, USD; 0 = no cap.
+    pub max_cost_usd: f64,
+    /// What all recordings of a calendar month (UTC) may spend, USD; 0 = no cap.
+    pub max_cost_usd_per_month: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,104 +291,6 @@ pub enum TriggerMode {
     Alarm,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Combine {
-    /// A period breaches when any chosen metric's Sum exceeds the threshold.
-    #[default]
-    Any,
-    /// A period breaches when the chosen metrics' Sums added together exceed the threshold.
-    Sum,
-}
-
-/// CloudWatch's TreatMissingData, with CloudWatch's spelling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum TreatMissingData {
-    /// Periods without data are left out; no data at all is InsufficientData.
-    #[default]
-    Missing,
-    /// A period without data counts as good.
-    NotBreaching,
-    /// A period without data counts as bad.
-    Breaching,
-    /// Periods without data are left out; no data at all keeps the previous state.
-    Ignore,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum LogGroupClass {
-    Standard,
-    /// Half the ingestion price; Logs Insights still works.
-    #[default]
-    InfrequentAccess,
-}
-
-impl LogGroupClass {
-    /// The name CloudWatch Logs' CreateLogGroup takes.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogGroupClass::Standard => "STANDARD",
-            LogGroupClass::InfrequentAccess => "INFREQUENT_ACCESS",
-        }
-    }
-}
-
-/// The AWS/NATGateway metrics a trigger may watch (their Sum per period).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum NatMetric {
-    BytesInFromSource,
-    BytesInFromDestination,
-    BytesOutToSource,
-    BytesOutToDestination,
-    PacketsInFromSource,
-    PacketsInFromDestination,
-    PacketsOutToSource,
-    PacketsOutToDestination,
-}
-
-impl NatMetric {
-    pub const ALL: [NatMetric; 8] = [
-        NatMetric::BytesInFromSource,
-        NatMetric::BytesInFromDestination,
-        NatMetric::BytesOutToSource,
-        NatMetric::BytesOutToDestination,
-        NatMetric::PacketsInFromSource,
-        NatMetric::PacketsInFromDestination,
-        NatMetric::PacketsOutToSource,
-        NatMetric::PacketsOutToDestination,
-    ];
-
-    /// The CloudWatch metric name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NatMetric::BytesInFromSource => "BytesInFromSource",
-            NatMetric::BytesInFromDestination => "BytesInFromDestination",
-            NatMetric::BytesOutToSource => "BytesOutToSource",
-            NatMetric::BytesOutToDestination => "BytesOutToDestination",
-            NatMetric::PacketsInFromSource => "PacketsInFromSource",
-            NatMetric::PacketsInFromDestination => "PacketsInFromDestination",
-            NatMetric::PacketsOutToSource => "PacketsOutToSource",
-            NatMetric::PacketsOutToDestination => "PacketsOutToDestination",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<NatMetric> {
-        NatMetric::ALL.into_iter().find(|m| m.as_str() == name)
-    }
-
-    pub fn is_packets(self) -> bool {
-        self.as_str().starts_with("Packets")
-    }
-}
-
-impl std::fmt::Display for NatMetric {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error(
@@ -428,6 +398,19 @@ impl Config {
         }
     }
 
+    /// `[trigger]` with `nat_gateway_id`'s `[nats."…"]` keys in place.
+    pub fn trigger_for(&self, nat_gateway_id: &str) -> TriggerConfig {
+        match self.nats.get(nat_gateway_id) {
+            Some(o) => o.apply(&self.trigger),
+            None => self.trigger.clone(),
+        }
+    }
+
+    /// The rule the core evaluates for `nat_gateway_id` (metrics mode).
+    pub fn rule_for(&self, nat_gateway_id: &str) -> TriggerRule {
+        self.trigger_for(nat_gateway_id).rule()
+    }
+
     /// The alarm that decides `nat_gateway_id`'s trigger in alarm mode.
     pub fn alarm_name_for(&self, nat_gateway_id: &str) -> Option<&str> {
         match self.trigger.alarm_names.as_slice() {
@@ -468,6 +451,32 @@ impl Config {
             check(false, "state", quoted(&e.value), &e.expected)?;
         }
         self.trigger.validate(self.nat_gateway_ids.len())?;
+        for id in self.nats.keys() {
+            let key = format!("nats.{id:?}");
+            check(
+                self.nat_gateway_ids.iter().any(|nat| nat.as_str() == id),
+                &key,
+                "{ ... }".to_string(),
+                &format!(
+                    "a table for a NAT gateway of nat_gateway_ids ({}); remove it or add the NAT gateway there",
+                    self.nat_gateway_ids
+                        .iter()
+                        .map(NatGatewayId::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )?;
+            // A value here names the NAT's table even when the clash is with a `[trigger]` key
+            // it kept (say datapoints_to_alarm above its own evaluation_periods).
+            self.trigger_for(id)
+                .validate(self.nat_gateway_ids.len())
+                .map_err(|mut invalid| {
+                    if let Some(rest) = invalid.key.strip_prefix("trigger.") {
+                        invalid.key = format!("{key}.{rest}");
+                    }
+                    invalid
+                })?;
+        }
         self.recording.validate()?;
         self.notify.validate()?;
         self.report.validate()?;
@@ -476,6 +485,19 @@ impl Config {
 }
 
 impl TriggerConfig {
+    /// The rule the core evaluates (metrics mode).
+    pub fn rule(&self) -> TriggerRule {
+        TriggerRule {
+            metrics: self.metrics.clone(),
+            combine: self.combine,
+            threshold_bytes: self.threshold_bytes,
+            period_seconds: self.period_seconds,
+            evaluation_periods: self.evaluation_periods,
+            datapoints_to_alarm: self.datapoints_to_alarm,
+            treat_missing_data: self.treat_missing_data,
+        }
+    }
+
     fn validate(&self, nat_count: usize) -> Result<(), Invalid> {
         if self.mode == TriggerMode::Alarm {
             let n = self.alarm_names.len();
@@ -548,6 +570,36 @@ impl TriggerConfig {
 }
 
 impl RecordingConfig {
+    /// Where and how recordings deliver, as the core writes it into requests and events.
+    pub fn settings(&self) -> RecordingSettings {
+        RecordingSettings {
+            log_group: self.log_group.clone(),
+            log_group_class: self.log_group_class,
+            retention_days: self.retention_days,
+            deliver_logs_role_arn: self.deliver_logs_role_arn.to_string(),
+            log_format: self.log_format.clone(),
+            max_aggregation_interval: self.max_aggregation_interval,
+        }
+    }
+
+    /// The recording guards the core applies, with the vended-log ingestion price of the
+    /// log group's class in `region` (us-east-1's where the table has no price for it).
+    pub fn policy(&self, region: Option<&str>) -> Policy {
+        let prices = nat_flowrec_reports::LogIngestionPrices::for_region(region);
+        Policy {
+            recording_seconds: self.recording_seconds,
+            max_recording_seconds: self.max_recording_seconds,
+            max_recordings: self.max_recordings,
+            window_seconds: self.max_recordings_window_seconds,
+            max_cost_usd: self.max_cost_usd,
+            max_cost_usd_per_month: self.max_cost_usd_per_month,
+            ingestion_price_per_gb: match self.log_group_class {
+                LogGroupClass::Standard => prices.standard_per_gb,
+                LogGroupClass::InfrequentAccess => prices.infrequent_access_per_gb,
+            },
+        }
+    }
+
     fn validate(&self) -> Result<(), Invalid> {
         if self.log_group.starts_with("arn:") {
             // An ARN may name another account's group; CreateFlowLogs delivers by name, always
@@ -610,6 +662,20 @@ impl RecordingConfig {
                 self.max_recording_seconds
             ),
         )?;
+        for (key, value) in [
+            ("recording.max_cost_usd", self.max_cost_usd),
+            (
+                "recording.max_cost_usd_per_month",
+                self.max_cost_usd_per_month,
+            ),
+        ] {
+            check(
+                value.is_finite() && value >= 0.0,
+                key,
+                value.to_string(),
+                "0 (no cap) or a dollar amount, e.g. 5.0",
+            )?;
+        }
         check(
             self.max_recordings_window_seconds <= MAX_WINDOW_SECONDS,
             "recording.max_recordings_window_seconds",
@@ -755,6 +821,7 @@ impl Default for Config {
             nat_gateway_ids: vec![NatGatewayId::fixed(EXAMPLE_NAT_GATEWAY_ID)],
             state: default_state(),
             trigger: TriggerConfig::default(),
+            nats: BTreeMap::new(),
             recording: RecordingConfig::default(),
             notify: NotifyConfig::default(),
             report: ReportConfig::default(),
@@ -765,37 +832,39 @@ impl Default for Config {
 
 impl Default for TriggerConfig {
     fn default() -> TriggerConfig {
+        let rule = TriggerRule::default();
         TriggerConfig {
             mode: TriggerMode::Metrics,
             alarm_names: Vec::new(),
-            metrics: vec![
-                NatMetric::BytesInFromSource,
-                NatMetric::BytesInFromDestination,
-            ],
-            combine: Combine::Any,
-            threshold_bytes: 100_000_000,
-            period_seconds: 60,
-            evaluation_periods: 3,
-            datapoints_to_alarm: 1,
-            treat_missing_data: TreatMissingData::Missing,
+            metrics: rule.metrics,
+            combine: rule.combine,
+            threshold_bytes: rule.threshold_bytes,
+            period_seconds: rule.period_seconds,
+            evaluation_periods: rule.evaluation_periods,
+            datapoints_to_alarm: rule.datapoints_to_alarm,
+            treat_missing_data: rule.treat_missing_data,
         }
     }
 }
 
 impl Default for RecordingConfig {
     fn default() -> RecordingConfig {
+        let settings = RecordingSettings::default();
+        let policy = Policy::default();
         RecordingConfig {
-            log_group: "/nat-flowrec/flowlogs".to_string(),
-            log_group_class: LogGroupClass::InfrequentAccess,
-            retention_days: 7,
+            log_group: settings.log_group,
+            log_group_class: settings.log_group_class,
+            retention_days: settings.retention_days,
             deliver_logs_role_arn: RoleArn::fixed("aws", "123456789012", "nat-flowrec-delivery"),
-            log_format: DEFAULT_LOG_FORMAT.to_string(),
-            max_aggregation_interval: 60,
-            recording_seconds: 900,
-            max_recording_seconds: 21_600,
-            max_recordings: 0,
-            max_recordings_window_seconds: 0,
+            log_format: settings.log_format,
+            max_aggregation_interval: settings.max_aggregation_interval,
+            recording_seconds: policy.recording_seconds,
+            max_recording_seconds: policy.max_recording_seconds,
+            max_recordings: policy.max_recordings,
+            max_recordings_window_seconds: policy.window_seconds,
             settle_seconds: 600,
+            max_cost_usd: policy.max_cost_usd,
+            max_cost_usd_per_month: policy.max_cost_usd_per_month,
         }
     }
 }
@@ -846,6 +915,10 @@ datapoints_to_alarm = 1
 # missing | notBreaching | breaching | ignore (CloudWatch's meanings).
 treat_missing_data = "missing"
 
+# Any [trigger] key but mode and alarm_names, for one NAT gateway of nat_gateway_ids:
+# [nats."nat-0123456789abcdef0"]
+# threshold_bytes = "1GB"
+
 [recording]
 log_group = "/nat-flowrec/flowlogs"
 # INFREQUENT_ACCESS: half the ingestion price, Logs Insights still works | STANDARD.
@@ -866,6 +939,11 @@ max_recordings = 0
 max_recordings_window_seconds = 0
 # Wait after a stop before exporting (flow logs deliver minutes late).
 settle_seconds = "10m"
+# USD of flow-log ingestion (CloudWatch's IncomingBytes of the log group at the region's price
+# for its class): a recording stops with reason "cost cap" at max_cost_usd; once the month's
+# recordings reach max_cost_usd_per_month, spikes go unrecorded until the next month. 0 = no cap.
+max_cost_usd = 0.0
+max_cost_usd_per_month = 0.0
 
 [notify]
 # Empty = no notification.
@@ -1311,6 +1389,71 @@ mod tests {
         }
     }
 
+    const TWO_NATS: &str = "nat_gateway_ids = [\"nat-01234567\", \"nat-89abcdef\"]\n";
+
+    #[test]
+    fn a_nat_table_overrides_trigger_keys_for_that_nat_only() {
+        let c = Config::from_toml_str(
+            &format!(
+                "{TWO_NATS}[trigger]\nthreshold_bytes = \"200MB\"\n\
+                 [nats.\"nat-89abcdef\"]\nthreshold_bytes = \"2GB\"\nperiod_seconds = \"5m\"\n\
+                 metrics = [\"BytesOutToDestination\"]\n"
+            ),
+            "t",
+        )
+        .unwrap();
+        let busy = c.rule_for("nat-89abcdef");
+        assert_eq!(busy.threshold_bytes, 2_000_000_000);
+        assert_eq!(busy.period_seconds, 300);
+        assert_eq!(busy.metrics, vec![NatMetric::BytesOutToDestination]);
+        assert_eq!(busy.evaluation_periods, 3, "kept from [trigger]");
+        let quiet = c.rule_for("nat-01234567");
+        assert_eq!(quiet, c.trigger.rule());
+        assert_eq!(quiet.threshold_bytes, 200_000_000);
+    }
+
+    #[test]
+    fn a_nat_table_for_an_unknown_nat_is_an_error() {
+        let result = Config::from_toml_str(
+            &format!("{TWO_NATS}[nats.\"nat-ffffffff\"]\nthreshold_bytes = 1\n"),
+            "c.toml",
+        );
+        let message = result.as_ref().map(|_| ()).unwrap_err().to_string();
+        assert!(message.contains("nat-01234567, nat-89abcdef"), "{message}");
+        assert_eq!(invalid_key(result), "nats.\"nat-ffffffff\"");
+    }
+
+    #[test]
+    fn a_nat_tables_values_are_checked_under_its_own_key() {
+        for (table, key) in [
+            (
+                "period_seconds = 90\n",
+                "nats.\"nat-89abcdef\".period_seconds",
+            ),
+            (
+                "threshold_bytes = 0\n",
+                "nats.\"nat-89abcdef\".threshold_bytes",
+            ),
+            // [trigger]'s datapoints_to_alarm (1) is fine; this NAT's own is not.
+            (
+                "evaluation_periods = 2\ndatapoints_to_alarm = 3\n",
+                "nats.\"nat-89abcdef\".datapoints_to_alarm",
+            ),
+        ] {
+            let result = Config::from_toml_str(
+                &format!("{TWO_NATS}[nats.\"nat-89abcdef\"]\n{table}"),
+                "c.toml",
+            );
+            assert_eq!(invalid_key(result), key, "{table}");
+        }
+        let err = Config::from_toml_str(
+            &format!("{TWO_NATS}[nats.\"nat-89abcdef\"]\nmode = \"alarm\"\n"),
+            "c.toml",
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Syntax { .. }), "{err}");
+    }
+
     #[test]
     fn alarm_name_for_maps_one_for_all_or_one_per_nat() {
         let one = with("[trigger]\nmode = \"alarm\"\nalarm_names = [\"all\"]\n").unwrap();
@@ -1334,16 +1477,6 @@ mod tests {
         assert!(err.to_string().contains("absent.toml"), "{err}");
         std::fs::write(&path, Config::example()).unwrap();
         assert_eq!(Config::load(&path).unwrap(), Config::default());
-    }
-
-    #[test]
-    fn metric_names_round_trip() {
-        for m in NatMetric::ALL {
-            assert_eq!(NatMetric::from_name(m.as_str()), Some(m));
-        }
-        assert_eq!(NatMetric::from_name("BytesIn"), None);
-        assert!(NatMetric::PacketsOutToSource.is_packets());
-        assert!(!NatMetric::BytesOutToSource.is_packets());
     }
 
     #[test]

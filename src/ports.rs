@@ -98,12 +98,18 @@ pub struct MetricQuery {
     pub period_seconds: i32,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// Log groups whose `IncomingBytes` (namespace `AWS/Logs`, dimension `LogGroupName`) the
+    /// same call reads, with the same statistic, period and window: what recordings cost.
+    pub log_groups: Vec<String>,
 }
 
 /// The datapoints of one (NAT, metric) pair, oldest first; a period without a datapoint is missing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MetricSeries {
+    /// Empty for a log group's series.
     pub nat_gateway_id: String,
+    /// The log group of an `AWS/Logs` `IncomingBytes` series.
+    pub log_group: Option<String>,
     pub metric: String,
     pub points: Vec<(DateTime<Utc>, f64)>,
 }

@@ -95,6 +95,16 @@ pub fn seconds_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
     u32::try_from(secs).map_err(|_| serde::de::Error::custom(format!("{secs} s is too long")))
 }
 
+/// serde: an optional `bytes` (with `#[serde(default)]` for a missing key).
+pub fn optional_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    bytes(d).map(Some)
+}
+
+/// serde: an optional `seconds_u32` (with `#[serde(default)]` for a missing key).
+pub fn optional_seconds_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    seconds_u32(d).map(Some)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,10 +46,13 @@ pub use error::ReportError;
 pub use legs::{LegRule, is_private};
 pub use model::{
     Coverage, Destination, FileFailure, LogStatusCounts, MalformedLine, Minute, NatMonth,
-    RecordsByLeg, Report, SCHEMA_VERSION, ServiceUse, Source, Summary, Talker, Window,
+    RecordingCost, RecordsByLeg, Report, SCHEMA_VERSION, ServiceUse, Source, Summary, Talker,
+    Window,
 };
 pub use options::{DEFAULT_TOP, ReportOptions};
-pub use prices::{BYTES_PER_GB, DEFAULT_REGION, EndpointKind, PriceOverrides, Prices};
+pub use prices::{
+    BYTES_PER_GB, DEFAULT_REGION, EndpointKind, LogIngestionPrices, PriceOverrides, Prices,
+};
 pub use remediation::{HOURS_PER_MONTH, Remediation, RemediationPlan, endpoint_service_suffix};
 pub use tables::protocol_name;
 pub use units::{UNITS_NOTE, grouped, human_bytes, service_name, usd};

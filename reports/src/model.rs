@@ -37,6 +37,17 @@ pub struct Report {
     pub month: Option<NatMonth>,
     /// Per AWS service seen through the NAT: the endpoint command and the saving.
     pub remediation: RemediationPlan,
+    /// What the recording cost in flow-log ingestion, when the caller measured it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recording_cost: Option<RecordingCost>,
+}
+
+/// What recording the report's flow logs cost: the log group's ingestion at the region's
+/// vended-log price.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RecordingCost {
+    pub ingested_bytes: u64,
+    pub cost_usd: f64,
 }
 
 impl Report {
@@ -56,6 +67,23 @@ impl Report {
     }
 
     /// What the endpoints worth creating would save a month at the NAT's 30-day volume.
+    /// What the endpoints found save a month: at the NAT's last 30 days when measured, else
+    /// extrapolated from the spike; `None` when nothing saves.
+    pub fn monthly_saving(&self) -> Option<f64> {
+        self.monthly_saving_30d()
+            .or_else(|| {
+                let sum: f64 = self
+                    .remediation
+                    .actions
+                    .iter()
+                    .filter_map(|a| a.monthly_net_usd.or(a.monthly_saving_usd))
+                    .filter(|v| *v > 0.0)
+                    .sum();
+                Some(crate::tables::round_money(sum))
+            })
+            .filter(|v| *v > 0.0)
+    }
+
     pub fn monthly_saving_30d(&self) -> Option<f64> {
         self.month.as_ref()?;
         Some(crate::tables::round_money(

@@ -233,6 +233,42 @@ impl Prices {
     }
 }
 
+/// What CloudWatch Logs charges to ingest vended logs (VPC Flow Logs, Route 53 Resolver query
+/// logs), per GB, first volume tier, by log group class: the public list prices in USD as of
+/// 2025-06 (the CloudWatch pricing page, aws.amazon.com/cloudwatch/pricing, "Vended Logs"), not
+/// re-read online when this table was written. Only regions whose price matched us-east-1's
+/// with confidence are listed; the others use us-east-1's and `fallback` says so.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LogIngestionPrices {
+    pub region: String,
+    pub standard_per_gb: f64,
+    pub infrequent_access_per_gb: f64,
+    /// `region` is not in the table: these are us-east-1's prices.
+    pub fallback: bool,
+}
+
+/// Regions with vended-log ingestion prices (Standard, Infrequent Access), per GB.
+const LOG_INGESTION_TABLE: &[(&str, f64, f64)] = &[
+    ("us-east-1", 0.50, 0.25),
+    ("us-east-2", 0.50, 0.25),
+    ("us-west-2", 0.50, 0.25),
+];
+
+impl LogIngestionPrices {
+    /// The prices of `region` (us-east-1 when `None`), or us-east-1's with `fallback` set.
+    pub fn for_region(region: Option<&str>) -> LogIngestionPrices {
+        let region = region.unwrap_or(DEFAULT_REGION);
+        let known = LOG_INGESTION_TABLE.iter().find(|(r, _, _)| *r == region);
+        let (_, standard, infrequent) = known.copied().unwrap_or(LOG_INGESTION_TABLE[0]);
+        LogIngestionPrices {
+            region: region.to_string(),
+            standard_per_gb: standard,
+            infrequent_access_per_gb: infrequent,
+            fallback: known.is_none(),
+        }
+    }
+}
+
 /// The VPC endpoint that could carry a service's traffic instead of the NAT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -289,6 +325,21 @@ fn gb(bytes: u64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_ingestion_prices_halve_for_infrequent_access_and_fall_back_to_us_east_1() {
+        let p = LogIngestionPrices::for_region(Some("us-east-2"));
+        assert_eq!(
+            (p.standard_per_gb, p.infrequent_access_per_gb),
+            (0.50, 0.25)
+        );
+        assert!(!p.fallback);
+        let far = LogIngestionPrices::for_region(Some("ap-southeast-4"));
+        assert!(far.fallback);
+        assert_eq!(far.region, "ap-southeast-4");
+        assert_eq!(far.standard_per_gb, 0.50);
+        assert!(!LogIngestionPrices::for_region(None).fallback);
+    }
 
     #[test]
     fn endpoints_are_recommended_only_where_a_vpc_endpoint_exists() {

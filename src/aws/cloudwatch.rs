@@ -25,6 +25,10 @@ pub const MAX_ALARM_NAMES_PER_DESCRIBE: usize = 100;
 /// Where AWS publishes NAT gateway metrics, and the dimension naming the NAT.
 pub const NAT_NAMESPACE: &str = "AWS/NATGateway";
 pub const NAT_DIMENSION: &str = "NatGatewayId";
+/// What a log group took in: where recordings' cost is read.
+pub const LOGS_NAMESPACE: &str = "AWS/Logs";
+pub const LOGS_DIMENSION: &str = "LogGroupName";
+pub const INCOMING_BYTES: &str = "IncomingBytes";
 
 /// The query id of (NAT i, metric j): ids must start with a lowercase letter and be unique in
 /// a call; the indices map results back without parsing labels.
@@ -32,30 +36,56 @@ fn query_id(nat: usize, metric: usize) -> String {
     format!("m{nat}_{metric}")
 }
 
-/// One MetricStat query per (NAT, metric), NATs outer, metrics inner: the order of the series.
+/// The query id of log group k's `IncomingBytes`.
+fn log_query_id(group: usize) -> String {
+    format!("l{group}")
+}
+
+/// One MetricStat query per (NAT, metric), NATs outer, metrics inner, then one per log group:
+/// the order of the series.
 pub(crate) fn metric_queries(q: &MetricQuery) -> Vec<MetricDataQuery> {
-    let mut queries = Vec::with_capacity(q.nat_gateway_ids.len() * q.metrics.len());
+    let mut queries =
+        Vec::with_capacity(q.nat_gateway_ids.len() * q.metrics.len() + q.log_groups.len());
+    let query = |id: String, namespace: &str, metric: &str, dimension: (&str, &str)| {
+        let stat = MetricStat::builder()
+            .metric(
+                Metric::builder()
+                    .namespace(namespace)
+                    .metric_name(metric)
+                    .dimensions(
+                        Dimension::builder()
+                            .name(dimension.0)
+                            .value(dimension.1)
+                            .build(),
+                    )
+                    .build(),
+            )
+            .period(q.period_seconds)
+            .stat(&q.statistic)
+            .build();
+        MetricDataQuery::builder()
+            .id(id)
+            .metric_stat(stat)
+            .return_data(true)
+            .build()
+    };
     for (i, nat) in q.nat_gateway_ids.iter().enumerate() {
         for (j, metric) in q.metrics.iter().enumerate() {
-            let stat = MetricStat::builder()
-                .metric(
-                    Metric::builder()
-                        .namespace(NAT_NAMESPACE)
-                        .metric_name(metric)
-                        .dimensions(Dimension::builder().name(NAT_DIMENSION).value(nat).build())
-                        .build(),
-                )
-                .period(q.period_seconds)
-                .stat(&q.statistic)
-                .build();
-            queries.push(
-                MetricDataQuery::builder()
-                    .id(query_id(i, j))
-                    .metric_stat(stat)
-                    .return_data(true)
-                    .build(),
-            );
+            queries.push(query(
+                query_id(i, j),
+                NAT_NAMESPACE,
+                metric,
+                (NAT_DIMENSION, nat),
+            ));
         }
+    }
+    for (k, group) in q.log_groups.iter().enumerate() {
+        queries.push(query(
+            log_query_id(k),
+            LOGS_NAMESPACE,
+            INCOMING_BYTES,
+            (LOGS_DIMENSION, group),
+        ));
     }
     queries
 }
@@ -106,20 +136,33 @@ impl Collected {
         Ok(())
     }
 
-    /// One series per (NAT, metric) in query order, oldest first, one point per timestamp.
+    /// One series per (NAT, metric), then per log group, in query order, oldest first, one
+    /// point per timestamp.
     fn into_series(mut self, q: &MetricQuery) -> Vec<MetricSeries> {
         let mut series = Vec::with_capacity(q.nat_gateway_ids.len() * q.metrics.len());
+        let mut points_of = |id: String| {
+            let mut points = self.0.remove(&id).unwrap_or_default();
+            points.sort_by_key(|(t, _)| *t);
+            points.dedup_by_key(|(t, _)| *t);
+            points
+        };
         for (i, nat) in q.nat_gateway_ids.iter().enumerate() {
             for (j, metric) in q.metrics.iter().enumerate() {
-                let mut points = self.0.remove(&query_id(i, j)).unwrap_or_default();
-                points.sort_by_key(|(t, _)| *t);
-                points.dedup_by_key(|(t, _)| *t);
                 series.push(MetricSeries {
                     nat_gateway_id: nat.clone(),
+                    log_group: None,
                     metric: metric.clone(),
-                    points,
+                    points: points_of(query_id(i, j)),
                 });
             }
+        }
+        for (k, group) in q.log_groups.iter().enumerate() {
+            series.push(MetricSeries {
+                nat_gateway_id: String::new(),
+                log_group: Some(group.clone()),
+                metric: INCOMING_BYTES.to_string(),
+                points: points_of(log_query_id(k)),
+            });
         }
         series
     }
@@ -253,6 +296,7 @@ mod tests {
             period_seconds: 60,
             start: Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap(),
             end: Utc.with_ymd_and_hms(2025, 3, 1, 12, 10, 0).unwrap(),
+            log_groups: Vec::new(),
         }
     }
 
@@ -271,6 +315,34 @@ mod tests {
         assert_eq!(stat.stat(), Some("Sum"));
         assert_eq!(stat.period(), Some(60));
         assert_eq!(queries[3].return_data(), Some(true));
+    }
+
+    #[test]
+    fn a_log_groups_incoming_bytes_rides_in_the_same_queries() {
+        let mut q = query(2, 1);
+        q.log_groups = vec!["/nat-flowrec/flowlogs".into()];
+        let queries = metric_queries(&q);
+        assert_eq!(queries.len(), 3);
+        let last = &queries[2];
+        assert_eq!(last.id(), Some("l0"));
+        let metric = last.metric_stat().unwrap().metric().unwrap();
+        assert_eq!(metric.namespace(), Some(LOGS_NAMESPACE));
+        assert_eq!(metric.metric_name(), Some(INCOMING_BYTES));
+        assert_eq!(metric.dimensions()[0].name(), Some(LOGS_DIMENSION));
+        assert_eq!(
+            metric.dimensions()[0].value(),
+            Some("/nat-flowrec/flowlogs")
+        );
+
+        let mut c = Collected::default();
+        c.add(&result("l0", &[(1_740_830_400, 5e6)])).unwrap();
+        let series = c.into_series(&q);
+        assert_eq!(series.len(), 3);
+        assert_eq!(
+            series[2].log_group.as_deref(),
+            Some("/nat-flowrec/flowlogs")
+        );
+        assert_eq!(series[2].points.len(), 1);
     }
 
     #[test]

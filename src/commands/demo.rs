@@ -42,10 +42,10 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     };
     outln!(
         "nat-flowrec demo: a simulated account (no AWS calls). NAT gateway {DEMO_NAT_GATEWAY_ID} carries {BASELINE_NOTE}\nand spikes to {} a minute from {} to {}. The trigger: {}.\nWorking folder: {}\n",
-        crate::core::trigger::amount_in_words(&cfg.trigger, SPIKE_BYTES_PER_MINUTE as f64),
+        crate::core::trigger::amount_in_words(&cfg.trigger.rule(), SPIKE_BYTES_PER_MINUTE as f64),
         spike.start.format("%H:%MZ"),
         spike.end.format("%H:%MZ"),
-        crate::core::trigger::rule_in_words(&cfg.trigger),
+        crate::core::trigger::rule_in_words(&cfg.trigger.rule()),
         dir.display()
     )?;
     let sim = SimCloud::new(t0)

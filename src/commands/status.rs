@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 use super::out::{out, outln};
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::config::Config;
-use crate::core::event::{EventEnvelope, plural, rfc3339};
-use crate::core::{ActiveRecording, Budget, NatState, Policy, Recording, State};
+use crate::core::event::{EventEnvelope, plural, rfc3339, usd};
+use crate::core::state::month_of;
+use crate::core::{ActiveRecording, Budget, NatState, Recording, State};
 
 /// How many recordings the text form lists (JSON lists them all).
 const RECENT: usize = 10;
@@ -27,6 +28,10 @@ struct Status<'a> {
     /// Recordings whose notification may or may not have gone out (SNS never answered), by
     /// when it was attempted: `check` does not send them again.
     notify_unconfirmed: &'a BTreeMap<String, DateTime<Utc>>,
+    /// What this calendar month's recordings cost in flow-log ingestion, as last measured.
+    month_cost_usd: f64,
+    /// `recording.max_cost_usd_per_month`; 0 = no cap.
+    max_cost_usd_per_month: f64,
 }
 
 /// What a user can read about one NAT gateway (not the fold's bookkeeping).
@@ -70,7 +75,7 @@ pub(crate) fn to_json(
 }
 
 fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc>) -> Status<'a> {
-    let policy = Policy::from_config(&cfg.recording);
+    let policy = cfg.recording.policy(cfg.region.as_deref());
     let nats: Vec<NatStatus> = cfg
         .nat_gateway_ids
         .iter()
@@ -94,6 +99,8 @@ fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc
         nats,
         recordings: &state.recordings,
         notify_unconfirmed: &state.notify_unconfirmed,
+        month_cost_usd: state.month_cost_usd(&month_of(now), &[]),
+        max_cost_usd_per_month: policy.max_cost_usd_per_month,
     }
 }
 
@@ -102,6 +109,20 @@ fn text(status: &Status, now: DateTime<Utc>) -> String {
         "event log: {} ({} events)\n",
         status.state_file, status.events
     );
+    if status.month_cost_usd > 0.0 || status.max_cost_usd_per_month > 0.0 {
+        let cap = if status.max_cost_usd_per_month > 0.0 {
+            format!(
+                " of {} (recording.max_cost_usd_per_month)",
+                usd(status.max_cost_usd_per_month)
+            )
+        } else {
+            String::new()
+        };
+        out.push_str(&format!(
+            "flow-log ingestion this month: {}{cap}\n",
+            usd(status.month_cost_usd)
+        ));
+    }
     for nat in &status.nats {
         let ns = &nat.state;
         let since = ns
@@ -123,6 +144,23 @@ fn text(status: &Status, now: DateTime<Utc>) -> String {
             )),
             None => out.push_str("  not recording\n"),
         }
+        if let Some(cost) = ns
+            .active
+            .as_ref()
+            .and_then(|a| {
+                status
+                    .recordings
+                    .iter()
+                    .find(|r| r.recording_id == a.recording_id)
+            })
+            .and_then(|r| r.ingestion.as_ref())
+        {
+            out.push_str(&format!(
+                "  cost so far: {} in flow-log ingestion (measured {})\n",
+                usd(cost.cost_usd),
+                relative(cost.at, now)
+            ));
+        }
         out.push_str(&format!("  budget: {}\n", nat.budget));
     }
     if status.recordings.is_empty() {
@@ -137,6 +175,9 @@ fn text(status: &Status, now: DateTime<Utc>) -> String {
             None => format!("active until {}", rfc3339(&rec.deadline)),
         };
         let mut stages = Vec::new();
+        if let Some(cost) = &rec.ingestion {
+            stages.push(format!("cost {}", usd(cost.cost_usd)));
+        }
         if let Some(e) = &rec.exported {
             stages.push(format!("exported {} records", e.records));
         }

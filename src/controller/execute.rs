@@ -12,9 +12,10 @@ use crate::core::{Decision, Event, StartCause};
 use crate::ports::{Cloud, LogGroupSpec, NatGateway};
 
 impl<C: Cloud> Job<'_, C> {
-    /// After a `BudgetExhausted` event (appended once per spike), its notification, unless
-    /// `notify.on_budget_exhausted = false` or no topic is set. Sent after the event is in the
-    /// log, so a failed or lost Publish is never repeated: at most one message per spike.
+    /// After a `BudgetExhausted` event (appended once per spike) or a `MonthlyCostCapReached`
+    /// (once per month), its notification, unless `notify.on_budget_exhausted = false` or no
+    /// topic is set. Sent after the event is in the log, so a failed or lost Publish is never
+    /// repeated: at most one message per event.
     async fn tell_budget_exhausted(
         &self,
         event: &crate::core::Event,
@@ -29,13 +30,16 @@ impl<C: Cloud> Job<'_, C> {
             .state()
             .nat(nat)
             .and_then(|n| n.trigger_evidence.clone());
-        let message =
-            crate::pipeline::notify::budget_exhausted(topic.as_str(), event, evidence.as_deref())?;
+        let topic = topic.as_str();
+        let message = crate::pipeline::notify::budget_exhausted(topic, event, evidence.as_deref())
+            .or_else(|| {
+                crate::pipeline::notify::monthly_cost_cap_reached(topic, event, evidence.as_deref())
+            })?;
         match self.cloud.publish(&message).await {
             Ok(id) => Some(format!(" (notified: SNS message {id})")),
             Err(err) => {
                 outcome.failures.push(format!(
-                    "{nat}: the budget-exhausted notification could not be sent (it is not retried): {err}"
+                    "{nat}: the notification that the spike is not recorded could not be sent (it is not retried): {err}"
                 ));
                 None
             }
@@ -96,7 +100,7 @@ impl<C: Cloud> Job<'_, C> {
                 if self.dry_run {
                     return Ok(format!("would start {what}"));
                 }
-                let rec = &self.cfg.recording;
+                let rec = &self.cfg.recording.settings();
                 let group = LogGroupSpec {
                     name: rec.log_group.clone(),
                     class: rec.log_group_class.as_str().to_string(),

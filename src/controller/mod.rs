@@ -161,7 +161,7 @@ impl<C: Cloud> Job<'_, C> {
     }
 
     fn policy(&self) -> Policy {
-        Policy::from_config(&self.cfg.recording)
+        self.cfg.recording.policy(self.cfg.region.as_deref())
     }
 
     /// The NAT gateways' region: the one the clients call (the config's `region`, `--region`,

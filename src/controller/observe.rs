@@ -1,5 +1,7 @@
 //! Reads the trigger of every configured NAT gateway: one GetMetricData call for all of them
-//! (metrics mode) or one DescribeAlarms call (alarm mode), then the pure evaluation.
+//! (metrics mode) or one DescribeAlarms call (alarm mode), then the pure evaluation. The same
+//! GetMetricData call reads what the active recordings' log groups took in (in alarm mode, a
+//! GetMetricData call of its own, only while something records).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -7,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::JobError;
 use crate::config::{Config, TriggerMode};
+use crate::core::ingestion::{ingested_bytes, with_ingestion};
 use crate::core::{self, Observation, State, TriggerState};
 use crate::ports::{Cloud, NatGateway};
 
@@ -25,16 +28,24 @@ pub async fn observe<C: Cloud>(
         .iter()
         .map(ToString::to_string)
         .collect();
+    let group = cfg.recording.log_group.as_str();
+    let mut ingestion = None;
     let verdicts = match cfg.trigger.mode {
         TriggerMode::Metrics => {
-            let query = core::metric_query(&cfg.trigger, &ids, now);
+            let rules: Vec<_> = ids.iter().map(|id| cfg.rule_for(id)).collect();
+            let by_nat: Vec<(&str, &core::TriggerRule)> =
+                ids.iter().map(String::as_str).zip(&rules).collect();
+            let query = with_ingestion(core::metric_query(&by_nat, now), state, group, now);
             let series = cloud.metric_data(&query).await?;
-            ids.iter()
-                .map(|id| {
+            let verdicts = by_nat
+                .iter()
+                .map(|(id, rule)| {
                     let previous = state.nat(id).map_or(TriggerState::default(), |n| n.trigger);
-                    core::evaluate(&series, id, &cfg.trigger, previous, now)
+                    core::evaluate(&series, id, rule, previous, now)
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            ingestion = Some((series, query.period_seconds));
+            verdicts
         }
         TriggerMode::Alarm => {
             let names: Vec<String> = ids
@@ -46,6 +57,11 @@ pub async fn observe<C: Cloud>(
                 .collect();
             let states: BTreeMap<String, _> =
                 cloud.alarm_states(&names).await?.into_iter().collect();
+            if state.active_recordings().next().is_some() {
+                let query = with_ingestion(core::metric_query(&[], now), state, group, now);
+                let series = cloud.metric_data(&query).await?;
+                ingestion = Some((series, query.period_seconds));
+            }
             ids.iter()
                 .map(|id| {
                     let name = cfg.alarm_name_for(id).unwrap_or("(no alarm configured)");
@@ -63,6 +79,9 @@ pub async fn observe<C: Cloud>(
             nat_state: nats
                 .get(id)
                 .map_or(MISSING.to_string(), |n| n.state.clone()),
+            ingested_bytes: ingestion
+                .as_ref()
+                .and_then(|(series, period)| ingested_bytes(series, state, group, id, *period)),
         })
         .collect())
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::event::{Event, StartCause, StopReason, rfc3339};
 use super::plan::{Decision, StartPlan, StopPlan};
 use super::policy::{Budget, Policy, recording_id};
-use super::state::{NatState, State};
+use super::state::{NatState, State, month_of};
 use super::trigger::{TriggerState, TriggerVerdict};
 
 /// What this run saw of one NAT gateway.
@@ -19,10 +19,20 @@ pub struct Observation {
     pub verdict: TriggerVerdict,
     /// DescribeNatGateways' state: only `available` is recorded.
     pub nat_state: String,
+    /// While the NAT gateway records: what the recordings' log group took in since the
+    /// recording started (`AWS/Logs` `IncomingBytes`). Recordings running at once share the
+    /// group, so each is charged the group's whole ingestion: a cap stops them early, never late.
+    /// `None`: not measured this run.
+    pub ingested_bytes: Option<u64>,
 }
 
 /// The NAT state that can be recorded.
 pub const AVAILABLE: &str = "available";
+
+/// A running recording's cost is written to the log at most this often, and only once it grew
+/// by `MEASURE_STEP_USD`: a few events per recording, not one per tick.
+const MEASURE_EVERY: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+const MEASURE_STEP_USD: f64 = 0.01;
 
 /// One run's decisions, NAT gateway by NAT gateway in `observations` order: first the trigger
 /// change (so the log explains what follows), then a stop or a start, or a note that a spike
@@ -38,8 +48,17 @@ pub fn decide(
     // A scratch copy that sees the pure events decided so far, exactly as the fold will.
     let mut scratch = state.clone();
     let mut decisions = Vec::new();
+    let month = month_of(now);
+    let spent = month_spent(state, observations, policy, &month);
     for obs in observations {
-        decide_nat(&mut scratch, obs, policy, now, &mut decisions);
+        decide_nat(
+            &mut scratch,
+            obs,
+            policy,
+            (&month, spent),
+            now,
+            &mut decisions,
+        );
     }
     for (nat, active) in state.active_recordings() {
         if observations.iter().any(|o| o.nat_gateway_id == nat) {
@@ -52,10 +71,29 @@ pub fn decide(
     decisions
 }
 
+/// What the recordings of `month` cost: the log's measurements, with the active recordings
+/// measured this run at their new figure.
+fn month_spent(state: &State, observations: &[Observation], policy: &Policy, month: &str) -> f64 {
+    let measured_now: Vec<(&str, u64)> = observations
+        .iter()
+        .filter_map(|o| {
+            let active = state.nat(&o.nat_gateway_id)?.active.as_ref()?;
+            Some((active.recording_id.as_str(), o.ingested_bytes?))
+        })
+        .collect();
+    let ids: Vec<&str> = measured_now.iter().map(|(id, _)| *id).collect();
+    state.month_cost_usd(month, &ids)
+        + measured_now
+            .iter()
+            .map(|(_, bytes)| policy.ingestion_cost_usd(*bytes))
+            .sum::<f64>()
+}
+
 fn decide_nat(
     scratch: &mut State,
     obs: &Observation,
     policy: &Policy,
+    (month, spent): (&str, f64),
     now: DateTime<Utc>,
     out: &mut Vec<Decision>,
 ) {
@@ -82,14 +120,57 @@ fn decide_nat(
     let ns: NatState = scratch.nat(nat).cloned().unwrap_or_default();
 
     if let Some(active) = &ns.active {
-        if let Some(reason) = policy.due_stop(active, now) {
+        let measured = obs
+            .ingested_bytes
+            .map(|bytes| (bytes, policy.ingestion_cost_usd(bytes)));
+        let reason = policy.due_stop(active, now).or_else(|| {
+            if measured.is_some_and(|(_, cost)| policy.over_cost_cap(cost)) {
+                Some(StopReason::CostCap)
+            } else if verdict.state == TriggerState::Ok && active.stops_when_ok {
+                Some(StopReason::TriggerOk)
+            } else {
+                None
+            }
+        });
+        let last = scratch
+            .recording(&active.recording_id)
+            .and_then(|r| r.ingestion.clone());
+        // While it runs, the log learns the running cost now and then (for `status` and the
+        // monthly cap); a stop always keeps the last figure.
+        let worth_noting = |cost_usd: f64| {
+            last.as_ref().is_none_or(|l| {
+                now - l.at >= MEASURE_EVERY && cost_usd - l.cost_usd >= MEASURE_STEP_USD
+            })
+        };
+        if let Some((bytes, cost_usd)) = measured
+            && reason.is_none()
+            && worth_noting(cost_usd)
+        {
+            record(
+                scratch,
+                out,
+                Event::IngestionMeasured {
+                    recording_id: active.recording_id.clone(),
+                    nat_gateway_id: nat.to_string(),
+                    bytes,
+                    cost_usd,
+                },
+            );
+        }
+        if let Some(reason) = reason {
+            if let Some((bytes, cost_usd)) = measured {
+                record(
+                    scratch,
+                    out,
+                    Event::IngestionMeasured {
+                        recording_id: active.recording_id.clone(),
+                        nat_gateway_id: nat.to_string(),
+                        bytes,
+                        cost_usd,
+                    },
+                );
+            }
             out.push(Decision::Stop(stop_plan(nat, active, reason)));
-        } else if verdict.state == TriggerState::Ok && active.stops_when_ok {
-            out.push(Decision::Stop(stop_plan(
-                nat,
-                active,
-                StopReason::TriggerOk,
-            )));
         }
         return;
     }
@@ -122,6 +203,21 @@ fn decide_nat(
                     used: budget.used,
                     max: budget.max,
                     window_seconds: budget.window_seconds,
+                },
+            );
+        }
+        return;
+    }
+    if policy.over_monthly_cap(spent) {
+        if scratch.cost_cap_noted.as_deref() != Some(month) {
+            record(
+                scratch,
+                out,
+                Event::MonthlyCostCapReached {
+                    nat_gateway_id: nat.to_string(),
+                    month: month.to_string(),
+                    spent_usd: spent,
+                    max_usd: policy.max_cost_usd_per_month,
                 },
             );
         }
@@ -391,6 +487,7 @@ mod tests {
                 evidence: format!("evidence {trigger}"),
             },
             nat_state: nat_state.into(),
+            ingested_bytes: None,
         }
     }
 
@@ -404,6 +501,10 @@ mod tests {
         Changed(TriggerState, TriggerState),
         BudgetExhausted(u32, u32),
         Unavailable(&'static str),
+        /// `IngestionMeasured` with these bytes.
+        Measured(u64),
+        /// `MonthlyCostCapReached` for this month.
+        MonthlyCap(&'static str),
     }
 
     fn then_of(decisions: &[Decision]) -> Vec<String> {
@@ -422,6 +523,12 @@ mod tests {
                 }
                 Decision::Record(Event::NatUnavailable { state, .. }) => {
                     format!("Unavailable({state:?})")
+                }
+                Decision::Record(Event::IngestionMeasured { bytes, .. }) => {
+                    format!("Measured({bytes})")
+                }
+                Decision::Record(Event::MonthlyCostCapReached { month, .. }) => {
+                    format!("MonthlyCap({month:?})")
                 }
                 other => format!("{other:?}"),
             })
@@ -443,6 +550,10 @@ mod tests {
             max_recording_seconds: 3_600,
             max_recordings: 0,
             window_seconds: 0,
+            max_cost_usd: 0.0,
+            max_cost_usd_per_month: 0.0,
+            // $0.50 per GB: 2 GB cost $1.
+            ingestion_price_per_gb: 0.5,
         }
     }
 
@@ -952,6 +1063,228 @@ mod tests {
             let got = decide(&state, std::slice::from_ref(&c.when), &c.policy, t(c.at));
             assert_eq!(then_of(&got), then_strings(&c.then), "{}", c.name);
         }
+    }
+
+    fn measuring(mut o: Observation, bytes: u64) -> Observation {
+        o.ingested_bytes = Some(bytes);
+        o
+    }
+
+    fn measured(id: &str, cost_usd: f64) -> Event {
+        Event::IngestionMeasured {
+            recording_id: id.into(),
+            nat_gateway_id: NAT.into(),
+            bytes: (cost_usd * 2e9) as u64,
+            cost_usd,
+        }
+    }
+
+    fn caps(per_recording: f64, per_month: f64) -> Policy {
+        Policy {
+            max_cost_usd: per_recording,
+            max_cost_usd_per_month: per_month,
+            ..policy()
+        }
+    }
+
+    #[test]
+    fn cost_caps() {
+        use Then::{Measured, MonthlyCap};
+        let recording = || {
+            vec![
+                ("10:41:00", changed(I, B)),
+                ("10:41:00", started("r1", "10:56:00", auto())),
+            ]
+        };
+        let cases = vec![
+            with_policy(
+                case(
+                    "cost cap reached mid-recording: measured, then stopped for it",
+                    recording(),
+                    measuring(obs(B, "available"), 2_000_000_000),
+                    "10:50:00",
+                    vec![Measured(2_000_000_000), Stop(StopReason::CostCap)],
+                ),
+                caps(1.0, 0.0),
+            ),
+            with_policy(
+                case(
+                    "under the cost cap: recording goes on, its first cost noted",
+                    recording(),
+                    measuring(obs(B, "available"), 1_999_999_999),
+                    "10:50:00",
+                    vec![Measured(1_999_999_999)],
+                ),
+                caps(1.0, 0.0),
+            ),
+            case(
+                "running cost noted 4 minutes ago: not again yet",
+                {
+                    let mut given = recording();
+                    given.push(("10:46:00", measured("r1", 0.10)));
+                    given
+                },
+                measuring(obs(B, "available"), 900_000_000),
+                "10:50:00",
+                vec![],
+            ),
+            case(
+                "running cost noted 5 minutes ago and grown: noted again",
+                {
+                    let mut given = recording();
+                    given.push(("10:45:00", measured("r1", 0.10)));
+                    given
+                },
+                measuring(obs(B, "available"), 900_000_000),
+                "10:50:00",
+                vec![Measured(900_000_000)],
+            ),
+            case(
+                "running cost noted long ago but not grown by a cent: not again",
+                {
+                    let mut given = recording();
+                    given.push(("10:42:00", measured("r1", 0.45)));
+                    given
+                },
+                measuring(obs(B, "available"), 905_000_000),
+                "10:50:00",
+                vec![],
+            ),
+            with_policy(
+                case(
+                    "the deadline comes first: stopped for it, with the cost it reached",
+                    recording(),
+                    measuring(obs(B, "available"), 5_000_000_000),
+                    "10:56:00",
+                    vec![Measured(5_000_000_000), Stop(Deadline)],
+                ),
+                caps(1.0, 0.0),
+            ),
+            case(
+                "no cap: a stop still keeps what the recording cost",
+                recording(),
+                measuring(obs(K, "available"), 3_000_000),
+                "10:50:00",
+                vec![Changed(B, K), Measured(3_000_000), Stop(TriggerOk)],
+            ),
+            case(
+                "not measured this run: the stop has no figure",
+                recording(),
+                obs(K, "available"),
+                "10:50:00",
+                vec![Changed(B, K), Stop(TriggerOk)],
+            ),
+            with_policy(
+                case(
+                    "monthly cap reached: the spike is not recorded, and said",
+                    spent_earlier(vec![("08:10:00", measured("r1", 5.0))]),
+                    obs(B, "available"),
+                    "10:41:00",
+                    vec![Changed(K, B), MonthlyCap("2025-01")],
+                ),
+                caps(0.0, 5.0),
+            ),
+            with_policy(
+                case(
+                    "monthly cap already said this month: not recorded, not said again",
+                    spent_earlier(vec![
+                        ("08:10:00", measured("r1", 5.0)),
+                        (
+                            "09:00:00",
+                            Event::MonthlyCostCapReached {
+                                nat_gateway_id: NAT2.into(),
+                                month: "2025-01".into(),
+                                spent_usd: 5.0,
+                                max_usd: 5.0,
+                            },
+                        ),
+                    ]),
+                    obs(B, "available"),
+                    "10:41:00",
+                    vec![Changed(K, B)],
+                ),
+                caps(0.0, 5.0),
+            ),
+            with_policy(
+                case(
+                    "under the monthly cap: record",
+                    spent_earlier(vec![("08:10:00", measured("r1", 4.99))]),
+                    obs(B, "available"),
+                    "10:41:00",
+                    vec![Changed(K, B), Start("10:56:00")],
+                ),
+                caps(0.0, 5.0),
+            ),
+            with_policy(
+                case(
+                    "last month's spending does not count",
+                    vec![
+                        (
+                            "08:00:00",
+                            Event::MonthlyCostCapReached {
+                                nat_gateway_id: NAT.into(),
+                                month: "2024-12".into(),
+                                spent_usd: 9.0,
+                                max_usd: 5.0,
+                            },
+                        ),
+                        ("08:10:00", changed(I, K)),
+                    ],
+                    obs(B, "available"),
+                    "10:41:00",
+                    vec![Changed(K, B), Start("10:56:00")],
+                ),
+                caps(0.0, 5.0),
+            ),
+        ];
+        for c in cases {
+            let state = fold(c.given);
+            let got = decide(&state, std::slice::from_ref(&c.when), &c.policy, t(c.at));
+            assert_eq!(then_of(&got), then_strings(&c.then), "{}", c.name);
+        }
+    }
+
+    /// A recording still running on another NAT gateway counts at what this run measured, so
+    /// two spikes at once cannot both spend the month's cap.
+    #[test]
+    fn the_monthly_cap_counts_what_active_recordings_cost_now() {
+        let state = fold(vec![
+            ("10:30:00", changed_on(NAT2, I, B)),
+            ("10:30:00", started_on(NAT2, "r2", "11:30:00", auto())),
+            ("10:30:00", changed(I, K)),
+        ]);
+        let observations = [
+            measuring(obs_on(NAT2, B, "available"), 8_000_000_000),
+            obs(B, "available"),
+        ];
+        let got = decide(&state, &observations, &caps(0.0, 4.0), t("10:41:00"));
+        assert_eq!(
+            then_of(&got),
+            vec![
+                "Measured(8000000000)",
+                "Changed(Ok, Breaching)",
+                "MonthlyCap(\"2025-01\")"
+            ]
+        );
+        match &got[2] {
+            Decision::Record(Event::MonthlyCostCapReached { spent_usd, .. }) => {
+                assert_eq!(*spent_usd, 4.0)
+            }
+            other => panic!("{other:?}"),
+        }
+        // Replayed: the log with these events decides the same, and says nothing twice.
+        let mut log: Vec<(&str, Event)> = vec![
+            ("10:30:00", changed_on(NAT2, I, B)),
+            ("10:30:00", started_on(NAT2, "r2", "11:30:00", auto())),
+            ("10:30:00", changed(I, K)),
+        ];
+        for d in &got {
+            if let Decision::Record(e) = d {
+                log.push(("10:41:00", e.clone()));
+            }
+        }
+        let again = decide(&fold(log), &observations, &caps(0.0, 4.0), t("10:42:00"));
+        assert!(again.is_empty(), "{:?}", then_of(&again));
     }
 
     #[test]

@@ -78,6 +78,24 @@ pub enum Event {
         #[serde(default)]
         window_seconds: u64,
     },
+    /// What a recording's log group took in while it ran (CloudWatch's `AWS/Logs`
+    /// `IncomingBytes` since its start) and what that costs at the region's vended-log price.
+    /// Appended when the recording stops; a later measurement of the same recording wins.
+    IngestionMeasured {
+        recording_id: String,
+        nat_gateway_id: String,
+        bytes: u64,
+        cost_usd: f64,
+    },
+    /// `recording.max_cost_usd_per_month` kept a spike from being recorded (said once per
+    /// calendar month; later spikes of the month go unrecorded without a word).
+    MonthlyCostCapReached {
+        nat_gateway_id: String,
+        /// `2025-01`.
+        month: String,
+        spent_usd: f64,
+        max_usd: f64,
+    },
     /// The user reset the NAT gateway's budget: earlier recordings no longer count.
     BudgetReset {
         nat_gateway_id: String,
@@ -169,6 +187,8 @@ pub enum StopReason {
     Vanished,
     /// Its flow logs were created but the start could not be completed.
     FailedToStart,
+    /// Its flow-log ingestion reached `recording.max_cost_usd`.
+    CostCap,
 }
 
 impl std::fmt::Display for StopReason {
@@ -180,6 +200,7 @@ impl std::fmt::Display for StopReason {
             StopReason::Manual => "stopped by hand",
             StopReason::Vanished => "its flow logs are gone from AWS",
             StopReason::FailedToStart => "it failed to start",
+            StopReason::CostCap => "cost cap (recording.max_cost_usd) reached",
         })
     }
 }
@@ -194,6 +215,8 @@ impl Event {
             Event::TriggerChanged { .. } => "TriggerChanged",
             Event::BudgetExhausted { .. } => "BudgetExhausted",
             Event::BudgetReset { .. } => "BudgetReset",
+            Event::IngestionMeasured { .. } => "IngestionMeasured",
+            Event::MonthlyCostCapReached { .. } => "MonthlyCostCapReached",
             Event::FlowLogsAdopted { .. } => "FlowLogsAdopted",
             Event::StrayFlowLogsDeleted { .. } => "StrayFlowLogsDeleted",
             Event::NatUnavailable { .. } => "NatUnavailable",
@@ -227,6 +250,8 @@ impl Event {
             | Event::TriggerChanged { nat_gateway_id, .. }
             | Event::BudgetExhausted { nat_gateway_id, .. }
             | Event::BudgetReset { nat_gateway_id }
+            | Event::IngestionMeasured { nat_gateway_id, .. }
+            | Event::MonthlyCostCapReached { nat_gateway_id, .. }
             | Event::FlowLogsAdopted { nat_gateway_id, .. }
             | Event::FlowLogDeliveryFailed { nat_gateway_id, .. }
             | Event::NatUnavailable { nat_gateway_id, .. } => Some(nat_gateway_id),
@@ -248,6 +273,7 @@ impl Event {
             | Event::FlowLogsAdopted { recording_id, .. }
             | Event::StrayFlowLogsDeleted { recording_id, .. }
             | Event::FlowLogDeliveryFailed { recording_id, .. }
+            | Event::IngestionMeasured { recording_id, .. }
             | Event::Exported { recording_id, .. }
             | Event::Reported { recording_id, .. }
             | Event::Notified { recording_id, .. }
@@ -256,6 +282,7 @@ impl Event {
             Event::TriggerChanged { .. }
             | Event::BudgetExhausted { .. }
             | Event::BudgetReset { .. }
+            | Event::MonthlyCostCapReached { .. }
             | Event::NatUnavailable { .. } => None,
         }
     }
@@ -332,6 +359,28 @@ impl std::fmt::Display for Event {
                 }
             }
             Event::BudgetReset { nat_gateway_id } => write!(f, "{nat_gateway_id}: budget reset"),
+            Event::IngestionMeasured {
+                recording_id,
+                nat_gateway_id,
+                bytes,
+                cost_usd,
+            } => write!(
+                f,
+                "{nat_gateway_id}: recording {recording_id} cost {} in flow-log ingestion ({})",
+                usd(*cost_usd),
+                nat_flowrec_reports::human_bytes(*bytes)
+            ),
+            Event::MonthlyCostCapReached {
+                nat_gateway_id,
+                month,
+                spent_usd,
+                max_usd,
+            } => write!(
+                f,
+                "{nat_gateway_id}: not recording this spike: recordings of {month} cost {} of recording.max_cost_usd_per_month {}",
+                usd(*spent_usd),
+                usd(*max_usd)
+            ),
             Event::FlowLogsAdopted {
                 recording_id,
                 nat_gateway_id,
@@ -403,6 +452,16 @@ impl std::fmt::Display for Event {
             ),
         }
     }
+}
+
+/// Dollars as the outputs write them: `$0.41`, `$1,180.00`.
+pub fn usd(amount: f64) -> String {
+    let cents = (amount.max(0.0) * 100.0).round() as u64;
+    format!(
+        "${}.{:02}",
+        nat_flowrec_reports::grouped(cents / 100),
+        cents % 100
+    )
 }
 
 pub(crate) fn rfc3339(t: &DateTime<Utc>) -> String {
@@ -582,6 +641,18 @@ mod tests {
                 deadline: at("2025-01-01T10:56:00Z"),
                 cause: StartCause::Manual { forced: true },
             },
+            Event::IngestionMeasured {
+                recording_id: "rec-01234567-20250101T104100Z".into(),
+                nat_gateway_id: "nat-01234567".into(),
+                bytes: 820_000_000,
+                cost_usd: 0.41,
+            },
+            Event::MonthlyCostCapReached {
+                nat_gateway_id: "nat-01234567".into(),
+                month: "2025-01".into(),
+                spent_usd: 1_180.5,
+                max_usd: 1_000.0,
+            },
         ]
     }
 
@@ -706,6 +777,27 @@ mod tests {
                 reason: StopReason::Manual,
                 deleted_flow_log_ids: vec![],
             }
+        );
+    }
+
+    #[test]
+    fn costs_read_in_dollars_and_cents() {
+        let all = one_of_each();
+        let [.., measured, cap] = all.as_slice() else {
+            unreachable!()
+        };
+        assert_eq!(
+            measured.to_string(),
+            "nat-01234567: recording rec-01234567-20250101T104100Z cost $0.41 in flow-log ingestion (820.00 MB)"
+        );
+        assert!(
+            cap.to_string()
+                .contains("cost $1,180.50 of recording.max_cost_usd_per_month $1,000.00"),
+            "{cap}"
+        );
+        assert_eq!(
+            StopReason::CostCap.to_string(),
+            "cost cap (recording.max_cost_usd) reached"
         );
     }
 

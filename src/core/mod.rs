@@ -5,10 +5,13 @@
 
 pub mod decide;
 pub mod event;
+pub mod ingestion;
 pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod reconcile;
+pub mod rule;
+pub mod settings;
 pub mod state;
 pub mod trigger;
 
@@ -21,5 +24,7 @@ pub use pipeline::{PipelinePolicy, Step};
 pub use plan::{Decision, StartPlan, StopPlan, StrayPlan};
 pub use policy::{Budget, Policy, recording_id};
 pub use reconcile::reconcile;
+pub use rule::{Combine, NatMetric, TreatMissingData, TriggerRule};
+pub use settings::{LogGroupClass, RecordingSettings};
 pub use state::{ActiveRecording, NatState, Recording, State};
 pub use trigger::{TriggerState, TriggerVerdict, evaluate, from_alarm, metric_query, query_window};

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::event::{Event, StartCause, StopReason, rfc3339};
-use crate::config::RecordingConfig;
+use super::settings::RecordingSettings;
 use crate::ports::{AwsError, FlowLogRequest, FlowLogResource, NatGateway};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -57,7 +57,7 @@ impl StartPlan {
     /// The CreateFlowLogs request: every ENI of the NAT gateway (a regional NAT: the NAT itself,
     /// with the resource type AWS provides for it), the configured destination and format,
     /// tagged with the recording id, the NAT gateway and the deadline.
-    pub fn flow_log_request(&self, nat: &NatGateway, cfg: &RecordingConfig) -> FlowLogRequest {
+    pub fn flow_log_request(&self, nat: &NatGateway, cfg: &RecordingSettings) -> FlowLogRequest {
         let (enis, resource) = if nat.regional {
             (vec![nat.id.clone()], FlowLogResource::RegionalNatGateway)
         } else {
@@ -81,7 +81,7 @@ impl StartPlan {
         &self,
         nat: &NatGateway,
         flow_log_ids: Vec<String>,
-        cfg: &RecordingConfig,
+        cfg: &RecordingSettings,
     ) -> Event {
         Event::RecordingStarted {
             recording_id: self.recording_id.clone(),
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn a_regional_nat_is_recorded_as_itself_with_its_resource_type() {
-        let cfg = RecordingConfig::default();
+        let cfg = RecordingSettings::default();
         let zonal = plan().flow_log_request(&nat(), &cfg);
         assert_eq!(zonal.resource, FlowLogResource::NetworkInterfaces);
         let regional = NatGateway {
@@ -255,7 +255,7 @@ mod tests {
 
     #[test]
     fn start_plan_builds_the_request_and_the_events() {
-        let cfg = RecordingConfig::default();
+        let cfg = RecordingSettings::default();
         let req = plan().flow_log_request(&nat(), &cfg);
         assert_eq!(req.recording_id, "rec-01234567-20250101T104100Z");
         assert_eq!(req.enis, vec!["eni-a", "eni-b"]);

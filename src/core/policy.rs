@@ -7,9 +7,8 @@ use serde::Serialize;
 
 use super::event::StopReason;
 use super::state::{ActiveRecording, NatState, State};
-use crate::config::RecordingConfig;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Policy {
     /// 0 = until the trigger is OK.
     pub recording_seconds: u64,
@@ -18,6 +17,12 @@ pub struct Policy {
     pub max_recordings: u32,
     /// 0 = since the last budget reset.
     pub window_seconds: u64,
+    /// What one recording may spend on flow-log ingestion, USD; 0 = no cap.
+    pub max_cost_usd: f64,
+    /// What the recordings of one calendar month (UTC) may spend, USD; 0 = no cap.
+    pub max_cost_usd_per_month: f64,
+    /// The vended-log ingestion price of the recordings' log group, USD per GB (10^9 bytes).
+    pub ingestion_price_per_gb: f64,
 }
 
 /// Where a NAT gateway's budget stands.
@@ -51,15 +56,6 @@ impl std::fmt::Display for Budget {
 }
 
 impl Policy {
-    pub fn from_config(cfg: &RecordingConfig) -> Policy {
-        Policy {
-            recording_seconds: cfg.recording_seconds,
-            max_recording_seconds: cfg.max_recording_seconds,
-            max_recordings: cfg.max_recordings,
-            window_seconds: cfg.max_recordings_window_seconds,
-        }
-    }
-
     /// The deadline of a recording starting at `now`: `requested` seconds (manual), else
     /// `recording_seconds`, else (0 = until OK) the hard cap; never past the hard cap.
     pub fn deadline(&self, now: DateTime<Utc>, requested: Option<u64>) -> DateTime<Utc> {
@@ -88,6 +84,21 @@ impl Policy {
         }
     }
 
+    /// What ingesting `bytes` of flow logs costs, USD.
+    pub fn ingestion_cost_usd(&self, bytes: u64) -> f64 {
+        bytes as f64 / 1e9 * self.ingestion_price_per_gb
+    }
+
+    /// Whether a recording that cost `cost_usd` so far must stop for its dollar cap.
+    pub fn over_cost_cap(&self, cost_usd: f64) -> bool {
+        self.max_cost_usd > 0.0 && cost_usd >= self.max_cost_usd
+    }
+
+    /// Whether a month whose recordings cost `spent_usd` may not start another.
+    pub fn over_monthly_cap(&self, spent_usd: f64) -> bool {
+        self.max_cost_usd_per_month > 0.0 && spent_usd >= self.max_cost_usd_per_month
+    }
+
     pub fn budget(&self, nat: &NatState, now: DateTime<Utc>) -> Budget {
         Budget {
             used: nat.budget_used(self.window_seconds, now),
@@ -98,8 +109,19 @@ impl Policy {
 }
 
 impl Default for Policy {
+    /// The documented defaults: 15-minute recordings, a 6-hour hard cap, no budget.
     fn default() -> Policy {
-        Policy::from_config(&RecordingConfig::default())
+        Policy {
+            recording_seconds: 900,
+            max_recording_seconds: 21_600,
+            max_recordings: 0,
+            window_seconds: 0,
+            max_cost_usd: 0.0,
+            max_cost_usd_per_month: 0.0,
+            // us-east-1's Infrequent Access price, the default class; the configuration gives
+            // the region's.
+            ingestion_price_per_gb: 0.25,
+        }
     }
 }
 
@@ -161,8 +183,7 @@ mod tests {
         Policy {
             recording_seconds: recording,
             max_recording_seconds: max,
-            max_recordings: 0,
-            window_seconds: 0,
+            ..Policy::default()
         }
     }
 

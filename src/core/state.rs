@@ -23,6 +23,8 @@ pub struct State {
     /// Recordings whose notification may have been published without the log knowing
     /// (`NotifyAttempted` with no `Notified` or `NotifyFailed` after it), and since when.
     pub notify_unconfirmed: BTreeMap<String, DateTime<Utc>>,
+    /// The month (`2025-01`) whose spending cap was already said.
+    pub cost_cap_noted: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -74,6 +76,8 @@ pub struct Recording {
     pub stopped: Option<Stopped>,
     /// Flow logs that reported FAILED delivery while recording: `<eni> (<flow log>): <message>`.
     pub delivery_failures: Vec<String>,
+    /// The latest measurement of its flow-log ingestion.
+    pub ingestion: Option<Ingestion>,
     pub exported: Option<ExportedInfo>,
     pub reported: Option<ReportedInfo>,
     pub notified: Option<NotifiedInfo>,
@@ -83,6 +87,13 @@ pub struct Recording {
 pub struct Stopped {
     pub at: DateTime<Utc>,
     pub reason: StopReason,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ingestion {
+    pub at: DateTime<Utc>,
+    pub bytes: u64,
+    pub cost_usd: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -194,6 +205,7 @@ impl State {
                     max_aggregation_interval: Some(*max_aggregation_interval),
                     stopped: None,
                     delivery_failures: Vec::new(),
+                    ingestion: None,
                     exported: None,
                     reported: None,
                     notified: None,
@@ -248,6 +260,7 @@ impl State {
                         max_aggregation_interval: None,
                         stopped: None,
                         delivery_failures: Vec::new(),
+                        ingestion: None,
                         exported: None,
                         reported: None,
                         notified: None,
@@ -311,6 +324,23 @@ impl State {
                     .entry(nat_gateway_id.clone())
                     .or_default()
                     .budget_exhausted_noted = true;
+            }
+            Event::IngestionMeasured {
+                recording_id,
+                bytes,
+                cost_usd,
+                ..
+            } => {
+                if let Some(r) = self.recording_mut(recording_id) {
+                    r.ingestion = Some(Ingestion {
+                        at,
+                        bytes: *bytes,
+                        cost_usd: *cost_usd,
+                    });
+                }
+            }
+            Event::MonthlyCostCapReached { month, .. } => {
+                self.cost_cap_noted = Some(month.clone());
             }
             Event::BudgetReset { nat_gateway_id } => {
                 let nat = self.nats.entry(nat_gateway_id.clone()).or_default();
@@ -386,6 +416,18 @@ impl State {
         }
     }
 
+    /// What the recordings measured in `month` (`2025-01`) cost, leaving out `except` (active
+    /// recordings whose newer measurement the caller adds itself).
+    pub fn month_cost_usd(&self, month: &str, except: &[&str]) -> f64 {
+        self.recordings
+            .iter()
+            .filter(|r| !except.contains(&r.recording_id.as_str()))
+            .filter_map(|r| r.ingestion.as_ref())
+            .filter(|i| month_of(i.at) == month)
+            .map(|i| i.cost_usd)
+            .sum()
+    }
+
     fn recording_mut(&mut self, recording_id: &str) -> Option<&mut Recording> {
         self.recordings
             .iter_mut()
@@ -414,6 +456,11 @@ impl NatState {
         };
         u32::try_from(counted).unwrap_or(u32::MAX)
     }
+}
+
+/// The calendar month (UTC) of `t`: `2025-01`.
+pub fn month_of(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m").to_string()
 }
 
 fn extend_unique(into: &mut Vec<String>, more: &[String]) {

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Combine, NatMetric, TreatMissingData, TriggerConfig};
+use super::rule::{Combine, NatMetric, TreatMissingData, TriggerRule};
 use crate::ports::{AlarmState, MetricQuery, MetricSeries};
 
 /// A NAT gateway's trigger, in CloudWatch alarm terms.
@@ -54,28 +54,46 @@ pub struct TriggerVerdict {
 
 /// The complete periods to evaluate: `[start, end)`, aligned to `period_seconds`, ending where the
 /// still-filling period begins. Ask GetMetricData for exactly this range.
-pub fn query_window(cfg: &TriggerConfig, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+pub fn query_window(cfg: &TriggerRule, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
     let period = i64::from(cfg.period_seconds.max(1));
     let end_secs = now.timestamp().div_euclid(period) * period;
     let start_secs = end_secs - period * i64::from(cfg.evaluation_periods);
     (timestamp(start_secs), timestamp(end_secs))
 }
 
-/// The GetMetricData request for these NAT gateways at `now` (statistic Sum).
-pub fn metric_query(
-    cfg: &TriggerConfig,
-    nat_gateway_ids: &[String],
-    now: DateTime<Utc>,
-) -> MetricQuery {
-    let (start, end) = query_window(cfg, now);
+/// The one GetMetricData request (statistic Sum) that serves every NAT gateway's rule at `now`:
+/// the union of their metrics over the union of their windows, at the largest period that
+/// divides every rule's period. `evaluate` adds finer datapoints into each rule's periods and
+/// leaves out what its rule does not watch, so NAT gateways with their own thresholds, metrics
+/// or periods still cost one call a tick.
+pub fn metric_query(rules: &[(&str, &TriggerRule)], now: DateTime<Utc>) -> MetricQuery {
+    let mut metrics: Vec<String> = Vec::new();
+    let mut window: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    let mut period = 0u32;
+    for (_, rule) in rules {
+        for m in &rule.metrics {
+            if !metrics.iter().any(|known| known == m.as_str()) {
+                metrics.push(m.as_str().to_string());
+            }
+        }
+        let (start, end) = query_window(rule, now);
+        window = Some(window.map_or((start, end), |(s, e)| (s.min(start), e.max(end))));
+        period = gcd(period, rule.period_seconds.max(1));
+    }
+    let (start, end) = window.unwrap_or((now, now));
     MetricQuery {
-        nat_gateway_ids: nat_gateway_ids.to_vec(),
-        metrics: cfg.metrics.iter().map(|m| m.as_str().to_string()).collect(),
+        nat_gateway_ids: rules.iter().map(|(id, _)| (*id).to_string()).collect(),
+        metrics,
         statistic: "Sum".to_string(),
-        period_seconds: i32::try_from(cfg.period_seconds).unwrap_or(i32::MAX),
+        period_seconds: i32::try_from(period.max(60)).unwrap_or(i32::MAX),
         start,
         end,
+        log_groups: Vec::new(),
     }
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 { a } else { gcd(b, a % b) }
 }
 
 /// How one evaluated period came out.
@@ -99,7 +117,7 @@ struct Peak {
 pub fn evaluate(
     series: &[MetricSeries],
     nat_gateway_id: &str,
-    cfg: &TriggerConfig,
+    cfg: &TriggerRule,
     previous: TriggerState,
     now: DateTime<Utc>,
 ) -> TriggerVerdict {
@@ -227,12 +245,12 @@ pub fn evaluate(
 
 /// The trigger's rule in words, as `check`, `status`, `history`, the e-mail and the demo say
 /// it: `above 100 MB a minute in 1 of the last 3 minutes`.
-pub fn rule_in_words(cfg: &TriggerConfig) -> String {
+pub fn rule_in_words(cfg: &TriggerRule) -> String {
     breaches_in_words(cfg, cfg.datapoints_to_alarm as usize)
 }
 
 /// `above 100 MB a minute in {count} of the last 3 minutes`.
-fn breaches_in_words(cfg: &TriggerConfig, count: usize) -> String {
+fn breaches_in_words(cfg: &TriggerRule, count: usize) -> String {
     format!(
         "above {} {} in {count} of the last {}",
         amount_in_words(cfg, cfg.threshold_bytes as f64),
@@ -242,7 +260,7 @@ fn breaches_in_words(cfg: &TriggerConfig, count: usize) -> String {
 }
 
 /// A metric value in the unit of the trigger's metrics: `250 MB`, `1.5 GB`, `120,000 packets`.
-pub fn amount_in_words(cfg: &TriggerConfig, value: f64) -> String {
+pub fn amount_in_words(cfg: &TriggerRule, value: f64) -> String {
     let whole = if value.is_finite() && value > 0.0 {
         value.round() as u64
     } else {
@@ -274,7 +292,7 @@ fn rate_in_words(period_seconds: u32) -> String {
 }
 
 /// `3 minutes`, `1 hour`, `3 periods of 5 minutes`.
-fn periods_in_words(cfg: &TriggerConfig, n: usize) -> String {
+fn periods_in_words(cfg: &TriggerRule, n: usize) -> String {
     let s = if n == 1 { "" } else { "s" };
     match cfg.period_seconds {
         60 => format!("{n} minute{s}"),
@@ -313,7 +331,7 @@ fn timestamp(secs: i64) -> DateTime<Utc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::NatMetric::{BytesInFromDestination as M2, BytesInFromSource as M1};
+    use crate::core::rule::NatMetric::{BytesInFromDestination as M2, BytesInFromSource as M1};
     use TreatMissingData::{
         Breaching as Bad, Ignore as Keep, Missing as Skip, NotBreaching as Good,
     };
@@ -337,21 +355,22 @@ mod tests {
         at("2025-01-01T10:43:30Z")
     }
 
-    fn cfg(n: u32, m: u32, missing: TreatMissingData) -> TriggerConfig {
-        TriggerConfig {
+    fn cfg(n: u32, m: u32, missing: TreatMissingData) -> TriggerRule {
+        TriggerRule {
             evaluation_periods: n,
             datapoints_to_alarm: m,
             treat_missing_data: missing,
-            ..TriggerConfig::default()
+            ..TriggerRule::default()
         }
     }
 
     /// One series whose i-th value sits in the i-th evaluated period (oldest first).
-    fn series(cfg: &TriggerConfig, metric: NatMetric, values: &[Option<f64>]) -> MetricSeries {
+    fn series(cfg: &TriggerRule, metric: NatMetric, values: &[Option<f64>]) -> MetricSeries {
         let (start, _) = query_window(cfg, now());
         let period = i64::from(cfg.period_seconds);
         MetricSeries {
             nat_gateway_id: NAT.to_string(),
+            log_group: None,
             metric: metric.as_str().to_string(),
             points: values
                 .iter()
@@ -407,10 +426,10 @@ mod tests {
                 end: "2025-01-01T00:00:00Z",
             },
         ] {
-            let cfg = TriggerConfig {
+            let cfg = TriggerRule {
                 period_seconds: c.period,
                 evaluation_periods: c.n,
-                ..TriggerConfig::default()
+                ..TriggerRule::default()
             };
             assert_eq!(
                 query_window(&cfg, at(c.now)),
@@ -423,8 +442,8 @@ mod tests {
 
     #[test]
     fn metric_query_asks_for_the_window_and_the_chosen_metrics() {
-        let cfg = TriggerConfig::default();
-        let q = metric_query(&cfg, &[NAT.to_string()], now());
+        let cfg = TriggerRule::default();
+        let q = metric_query(&[(NAT, &cfg)], now());
         assert_eq!(
             q.metrics,
             vec!["BytesInFromSource", "BytesInFromDestination"]
@@ -433,6 +452,61 @@ mod tests {
         assert_eq!(q.period_seconds, 60);
         assert_eq!((q.start, q.end), query_window(&cfg, now()));
         assert_eq!(q.nat_gateway_ids, vec![NAT]);
+    }
+
+    /// A NAT gateway with its own metrics and a 5-minute period shares the one query: the
+    /// union of metrics and windows, at a period that divides both rules'.
+    #[test]
+    fn one_query_serves_nat_gateways_with_their_own_rules() {
+        let default = TriggerRule::default();
+        let own = TriggerRule {
+            metrics: vec![NatMetric::BytesOutToDestination],
+            period_seconds: 300,
+            evaluation_periods: 2,
+            threshold_bytes: 1_000_000_000,
+            ..TriggerRule::default()
+        };
+        let q = metric_query(&[(NAT, &default), ("nat-89abcdef", &own)], now());
+        assert_eq!(
+            q.metrics,
+            vec![
+                "BytesInFromSource",
+                "BytesInFromDestination",
+                "BytesOutToDestination"
+            ]
+        );
+        assert_eq!(q.period_seconds, 60);
+        assert_eq!(q.nat_gateway_ids, vec![NAT, "nat-89abcdef"]);
+        // 10:30-10:40 for the 5-minute rule, 10:40-10:43 for the default one.
+        assert_eq!(
+            (q.start, q.end),
+            (at("2025-01-01T10:30:00Z"), at("2025-01-01T10:43:00Z"))
+        );
+
+        // 150 MB a minute: above the default rule's 100 MB a minute; 750 MB per 5 minutes stays
+        // below the other rule's 1 GB (and its BytesInFromSource is not its metric).
+        let minutes = |nat: &str, metric: NatMetric, per_minute: f64| MetricSeries {
+            nat_gateway_id: nat.to_string(),
+            log_group: None,
+            metric: metric.as_str().to_string(),
+            points: (0..13)
+                .map(|i| (q.start + TimeDelta::minutes(i), per_minute))
+                .collect(),
+        };
+        let series = vec![
+            minutes(NAT, NatMetric::BytesInFromSource, 1.5e8),
+            minutes("nat-89abcdef", NatMetric::BytesInFromSource, 1.5e8),
+            minutes("nat-89abcdef", NatMetric::BytesOutToDestination, 1.5e8),
+        ];
+        let first = evaluate(&series, NAT, &default, Insufficient, now());
+        let second = evaluate(&series, "nat-89abcdef", &own, Insufficient, now());
+        assert_eq!(first.state, Breaching, "{}", first.evidence);
+        assert_eq!(second.state, Ok, "{}", second.evidence);
+        assert!(
+            second.evidence.contains("peak 750 MB"),
+            "{}",
+            second.evidence
+        );
     }
 
     /// Every M-of-N shape with one metric and no missing data.
@@ -739,7 +813,7 @@ mod tests {
             },
         ];
         for c in cases {
-            let cfg = TriggerConfig {
+            let cfg = TriggerRule {
                 combine: c.combine,
                 ..cfg(1, 1, Skip)
             };
@@ -759,6 +833,7 @@ mod tests {
         let (start, end) = query_window(&cfg, now());
         let s = MetricSeries {
             nat_gateway_id: NAT.into(),
+            log_group: None,
             metric: "BytesInFromSource".into(),
             points: vec![
                 (start - TimeDelta::seconds(60), 9e9),
@@ -786,13 +861,14 @@ mod tests {
     #[test]
     fn points_inside_one_longer_period_are_added() {
         // Two one-minute Sums of 6e7 inside one two-minute period make 1.2e8 > 1e8.
-        let cfg = TriggerConfig {
+        let cfg = TriggerRule {
             period_seconds: 120,
             ..cfg(1, 1, Skip)
         };
         let (start, _) = query_window(&cfg, now());
         let s = MetricSeries {
             nat_gateway_id: NAT.into(),
+            log_group: None,
             metric: "BytesInFromSource".into(),
             points: vec![(start, 6e7), (start + TimeDelta::seconds(60), 6e7)],
         };
@@ -809,7 +885,7 @@ mod tests {
             "above 100 MB a minute in 1 of the last 3 minutes (1 needed, 10:40Z-10:43Z); 1 minute \
              without data, left out; peak 230 MB (BytesInFromSource) at 10:41Z"
         );
-        let packets = TriggerConfig {
+        let packets = TriggerRule {
             metrics: vec![NatMetric::PacketsInFromSource],
             combine: Combine::Sum,
             ..cfg.clone()
@@ -830,7 +906,7 @@ mod tests {
 
     #[test]
     fn the_rule_reads_in_words_and_units_never_as_a_raw_count() {
-        let five_minutes = TriggerConfig {
+        let five_minutes = TriggerRule {
             period_seconds: 300,
             threshold_bytes: 2_500_000_000,
             ..cfg(3, 2, Skip)
@@ -839,7 +915,7 @@ mod tests {
             rule_in_words(&five_minutes),
             "above 2.5 GB per 5 minutes in 2 of the last 3 periods of 5 minutes"
         );
-        let hourly = TriggerConfig {
+        let hourly = TriggerRule {
             period_seconds: 3600,
             ..cfg(1, 1, Skip)
         };

@@ -18,7 +18,7 @@ use super::PipelineError;
 use super::insights;
 use super::upload::ReportLink;
 use crate::core::Recording;
-use crate::core::event::rfc3339;
+use crate::core::event::{rfc3339, usd};
 use crate::ports::Notification;
 
 /// SNS's limit for a whole message (256 KiB).
@@ -301,20 +301,76 @@ pub fn budget_exhausted(
     } else {
         "since the last budget reset".to_owned()
     };
+    unrecorded_spike(
+        topic_arn,
+        nat_gateway_id,
+        &format!(
+            "its recording budget is spent ({used} of {max} recordings {counted}; recording.max_recordings = {max})"
+        ),
+        evidence,
+        &format!(
+            "To record the next spike: `nat-flowrec budget reset --nat {nat_gateway_id}`; to record this one now: `nat-flowrec start --nat {nat_gateway_id} --force`.\nThis message is sent once per spike"
+        ),
+        "budget spent",
+    )
+}
+
+/// The notification that the month's recordings reached `recording.max_cost_usd_per_month`, so
+/// a spike went unrecorded: sent once per month (the `MonthlyCostCapReached` event it follows
+/// is). `None` for any other event.
+pub fn monthly_cost_cap_reached(
+    topic_arn: &str,
+    event: &crate::core::Event,
+    evidence: Option<&str>,
+) -> Option<Notification> {
+    let crate::core::Event::MonthlyCostCapReached {
+        nat_gateway_id,
+        month,
+        spent_usd,
+        max_usd,
+    } = event
+    else {
+        return None;
+    };
+    unrecorded_spike(
+        topic_arn,
+        nat_gateway_id,
+        &format!(
+            "the recordings of {month} cost {} in flow-log ingestion, at or over recording.max_cost_usd_per_month ({})",
+            usd(*spent_usd),
+            usd(*max_usd)
+        ),
+        evidence,
+        &format!(
+            "No spike is recorded until next month; to record this one now: `nat-flowrec start --nat {nat_gateway_id}`, or raise recording.max_cost_usd_per_month.\nThis message is sent once per month"
+        ),
+        "monthly cost cap reached",
+    )
+}
+
+/// A spike a guard kept from being recorded: why, the trigger's evidence, what the user can do.
+fn unrecorded_spike(
+    topic_arn: &str,
+    nat_gateway_id: &str,
+    why: &str,
+    evidence: Option<&str>,
+    what_to_do: &str,
+    subject: &str,
+) -> Option<Notification> {
     let mut text = format!(
-        "NAT gateway {nat_gateway_id} is spiking, but this spike is NOT being recorded: its recording budget is spent ({used} of {max} recordings {counted}; recording.max_recordings = {max}).\n"
+        "NAT gateway {nat_gateway_id} is spiking, but this spike is NOT being recorded: {why}.\n"
     );
     if let Some(evidence) = evidence {
         text.push_str(&format!("Trigger: {evidence}.\n"));
     }
     text.push_str(&format!(
-        "\nTo record the next spike: `nat-flowrec budget reset --nat {nat_gateway_id}`; to record this one now: `nat-flowrec start --nat {nat_gateway_id} --force`.\nThis message is sent once per spike; set notify.on_budget_exhausted = false to stop it.\n"
+        "\n{what_to_do}; set notify.on_budget_exhausted = false to stop it.\n"
     ));
     let message = serde_json::to_string(&json!({ "default": text, "email": text })).ok()?;
     Some(Notification {
         topic_arn: topic_arn.to_owned(),
         subject: ascii_line(
-            &format!("nat-flowrec: {nat_gateway_id} spike NOT recorded: budget spent"),
+            &format!("nat-flowrec: {nat_gateway_id} spike NOT recorded: {subject}"),
             MAX_SUBJECT_CHARS,
         ),
         message,
@@ -365,6 +421,7 @@ mod tests {
                 reason: StopReason::TriggerOk,
             }),
             delivery_failures: vec![],
+            ingestion: None,
             exported: None,
             reported: None,
             notified: None,
@@ -542,6 +599,33 @@ mod tests {
             nat_gateway_id: "nat-0abc".into(),
         };
         assert!(budget_exhausted("arn:aws:sns:eu-west-1:123456789012:t", &other, None).is_none());
+    }
+
+    #[test]
+    fn a_reached_monthly_cost_cap_is_told_with_the_months_spending() {
+        let event = crate::core::Event::MonthlyCostCapReached {
+            nat_gateway_id: "nat-0abc".into(),
+            month: "2025-01".into(),
+            spent_usd: 20.25,
+            max_usd: 20.0,
+        };
+        let topic = "arn:aws:sns:eu-west-1:123456789012:t";
+        let n = monthly_cost_cap_reached(topic, &event, Some("above 100 MB")).unwrap();
+        assert_eq!(
+            n.subject,
+            "nat-flowrec: nat-0abc spike NOT recorded: monthly cost cap reached"
+        );
+        let v: serde_json::Value = serde_json::from_str(&n.message).unwrap();
+        let text = v["email"].as_str().unwrap();
+        for part in [
+            "the recordings of 2025-01 cost $20.25",
+            "recording.max_cost_usd_per_month ($20.00)",
+            "Trigger: above 100 MB.",
+            "sent once per month",
+        ] {
+            assert!(text.contains(part), "{part}: {text}");
+        }
+        assert!(budget_exhausted(topic, &event, None).is_none());
     }
 
     #[test]

@@ -110,6 +110,7 @@ pub async fn nat_bytes<M: Metrics>(
         period_seconds,
         start,
         end,
+        log_groups: Vec::new(),
     };
     let series = metrics.metric_data(&query).await?;
     Ok(series
@@ -238,6 +239,13 @@ pub fn build(
         );
     }
     report.coverage = Some(coverage);
+    report.recording_cost = rec
+        .ingestion
+        .as_ref()
+        .map(|i| nat_flowrec_reports::RecordingCost {
+            ingested_bytes: i.bytes,
+            cost_usd: i.cost_usd,
+        });
     Ok(report)
 }
 
@@ -318,6 +326,7 @@ mod tests {
                 reason: StopReason::TriggerOk,
             }),
             delivery_failures: vec![],
+            ingestion: None,
             exported: Some(ExportedInfo {
                 at: t(stop) + TimeDelta::minutes(10),
                 files: vec![],

@@ -484,10 +484,19 @@ impl Account {
                 }
                 out.push(MetricSeries {
                     nat_gateway_id: nat_id.clone(),
+                    log_group: None,
                     metric: metric.clone(),
                     points,
                 });
             }
+        }
+        for group in &q.log_groups {
+            out.push(MetricSeries {
+                nat_gateway_id: String::new(),
+                log_group: Some(group.clone()),
+                metric: "IncomingBytes".to_string(),
+                points: self.incoming_bytes(group, first, end, period),
+            });
         }
         Ok(out)
     }

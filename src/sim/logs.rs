@@ -53,6 +53,45 @@ impl Account {
         events
     }
 
+    /// CloudWatch's `IncomingBytes` of `group`: the delivered events' bytes per period from
+    /// `first` to `end` (seconds), at each period's start; periods without events are absent.
+    pub(super) fn incoming_bytes(
+        &self,
+        group: &str,
+        first: i64,
+        end: i64,
+        period: i64,
+    ) -> Vec<(DateTime<Utc>, f64)> {
+        let mut streams: Vec<String> = self
+            .flow_logs
+            .iter()
+            .chain(&self.deleted_flow_logs)
+            .filter(|fl| fl.log_group == group)
+            .map(|fl| stream_name(&fl.eni))
+            .chain(
+                self.seeded_events
+                    .keys()
+                    .filter(|(g, _)| g == group)
+                    .map(|(_, s)| s.clone()),
+            )
+            .collect();
+        streams.sort();
+        streams.dedup();
+        let mut sums = std::collections::BTreeMap::<i64, f64>::new();
+        for stream in &streams {
+            for (ms, message) in self.stream_events(group, stream) {
+                let t = ms.div_euclid(1000);
+                if t >= first && t < end {
+                    let start = first + (t - first).div_euclid(period) * period;
+                    *sums.entry(start).or_insert(0.0) += message.len() as f64;
+                }
+            }
+        }
+        sums.into_iter()
+            .filter_map(|(t, bytes)| Some((DateTime::from_timestamp(t, 0)?, bytes)))
+            .collect()
+    }
+
     fn group_exists(&self, group: &str) -> bool {
         self.log_groups.contains_key(group) || self.seeded_events.keys().any(|(g, _)| g == group)
     }

@@ -35,6 +35,7 @@ fn query(start: DateTime<Utc>, end: DateTime<Utc>) -> MetricQuery {
         period_seconds: 60,
         start,
         end,
+        log_groups: Vec::new(),
     }
 }
 

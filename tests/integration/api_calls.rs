@@ -1,7 +1,8 @@
 //! The job's own API bill: what one `check` tick asks of AWS, counted by the proxy in front of
 //! moto. CloudWatch charges GetMetricData per metric requested and every call costs a little
 //! quota, so the tick must batch: all NAT gateways and metrics in one GetMetricData, one
-//! DescribeNatGateways, one DescribeFlowLogs (README "What the job itself costs").
+//! DescribeNatGateways, one DescribeFlowLogs (README "What the job itself costs"). A NAT gateway
+//! with a trigger of its own, and a recording's log-group ingestion, ride in the same call.
 
 use chrono::{DurationRound, TimeDelta, Utc};
 
@@ -48,8 +49,9 @@ async fn a_check_tick_for_50_nat_gateways_batches_its_aws_calls() {
     std::fs::write(
         dir.path().join("nat-flowrec.toml"),
         format!(
-            "region = \"us-east-1\"\nnat_gateway_ids = [{}]\nstate = \"events.jsonl\"\n[recording]\nlog_group = \"/nat-flowrec/api-calls\"\ndeliver_logs_role_arn = \"arn:aws:iam::123456789012:role/d\"\n",
-            ids.join(", ")
+            "region = \"us-east-1\"\nnat_gateway_ids = [{}]\nstate = \"events.jsonl\"\n[recording]\nlog_group = \"/nat-flowrec/api-calls\"\ndeliver_logs_role_arn = \"arn:aws:iam::123456789012:role/d\"\nmax_cost_usd = 5.0\n[nats.\"{}\"]\nperiod_seconds = 300\nthreshold_bytes = \"1GB\"\n",
+            ids.join(", "),
+            nats[1].nat_gateway_id
         ),
     )
     .unwrap();
@@ -101,5 +103,27 @@ async fn a_check_tick_for_50_nat_gateways_batches_its_aws_calls() {
     assert!(
         calls.len() <= 6,
         "a tick is a handful of calls, got {calls:?}"
+    );
+
+    // The next tick, while the spiking NAT records: its log group's ingestion is read too,
+    // still in the one call.
+    let proxy = Proxy::start(&moto.endpoint);
+    let next = t + TimeDelta::minutes(1);
+    let o = nat_flowrec(dir.path())
+        .args([
+            "check",
+            "--endpoint-url",
+            &proxy.endpoint,
+            "--now",
+            &next.to_rfc3339(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let calls = proxy.calls();
+    assert_eq!(
+        calls.iter().filter(|c| *c == "GetMetricData").count(),
+        1,
+        "NAT metrics and the log group's IncomingBytes in one call: {calls:?}"
     );
 }

@@ -341,6 +341,7 @@ async fn cloudwatch_sdk_pin_1_99_metric_data_reaches_moto() {
         period_seconds: 60,
         start: t0,
         end: minute(5),
+        log_groups: Vec::new(),
     };
     let series = cloud.metric_data(&query).await.unwrap();
 

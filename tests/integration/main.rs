@@ -4,6 +4,7 @@ mod aws_adapters;
 mod cli;
 mod close_loop;
 mod concurrency;
+mod cost;
 mod crash;
 mod deploy;
 mod fuzz_regressions;

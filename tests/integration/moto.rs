@@ -272,17 +272,33 @@ pub async fn put_nat_metric(
     metric: &str,
     points: &[(DateTime<Utc>, f64)],
 ) {
+    let dimension = ("NatGatewayId", nat_gateway_id);
+    put_metric(cw, "AWS/NATGateway", dimension, metric, points).await;
+}
+
+/// `AWS/Logs` `IncomingBytes` of a log group: what CloudWatch Logs ingested per minute.
+pub async fn put_log_group_incoming_bytes(
+    cw: &aws_sdk_cloudwatch::Client,
+    log_group: &str,
+    points: &[(DateTime<Utc>, f64)],
+) {
+    let dimension = ("LogGroupName", log_group);
+    put_metric(cw, "AWS/Logs", dimension, "IncomingBytes", points).await;
+}
+
+async fn put_metric(
+    cw: &aws_sdk_cloudwatch::Client,
+    namespace: &str,
+    (name, value): (&str, &str),
+    metric: &str,
+    points: &[(DateTime<Utc>, f64)],
+) {
     let data: Vec<MetricDatum> = points
         .iter()
         .map(|(t, v)| {
             MetricDatum::builder()
                 .metric_name(metric)
-                .dimensions(
-                    Dimension::builder()
-                        .name("NatGatewayId")
-                        .value(nat_gateway_id)
-                        .build(),
-                )
+                .dimensions(Dimension::builder().name(name).value(value).build())
                 .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_millis(
                     t.timestamp_millis(),
                 ))
@@ -293,7 +309,7 @@ pub async fn put_nat_metric(
     // PutMetricData takes at most 1000 datums per call.
     for batch in data.chunks(1000) {
         cw.put_metric_data()
-            .namespace("AWS/NATGateway")
+            .namespace(namespace)
             .set_metric_data(Some(batch.to_vec()))
             .send()
             .await

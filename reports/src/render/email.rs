@@ -32,6 +32,9 @@ pub fn email_summary(report: &Report) -> String {
     if let Some(month) = fixes::month_headline(report) {
         lines.push(format!("{month}."));
     }
+    if let Some(cost) = fixes::cost_versus_savings(report) {
+        lines.push(format!("{}{}.", cost[..1].to_uppercase(), &cost[1..]));
+    }
     if let Some(w) = &s.window {
         lines.push(format!("Window: {} to {} (UTC).", w.start, w.end));
     }

@@ -191,6 +191,22 @@ pub fn month_headline(report: &Report) -> Option<String> {
     Some(line)
 }
 
+/// `this recording cost $0.41 in flow-log ingestion (820.00 MB); the fixes it found save
+/// $1,180.00/month`: what finding out cost beside what it found. `None` when not measured.
+pub fn cost_versus_savings(report: &Report) -> Option<String> {
+    let cost = report.recording_cost.as_ref()?;
+    let mut line = format!(
+        "this recording cost {} in flow-log ingestion ({})",
+        usd(cost.cost_usd),
+        human_bytes(cost.ingested_bytes)
+    );
+    match report.monthly_saving() {
+        Some(saving) => line.push_str(&format!("; the fixes it found save {}/month", usd(saving))),
+        None => line.push_str("; it found no fix that saves money"),
+    }
+    Some(line)
+}
+
 /// The closing line: how the monthly figures were made.
 pub(crate) fn extrapolation_line(report: &Report) -> String {
     let r = &report.remediation;

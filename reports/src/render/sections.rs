@@ -103,6 +103,9 @@ pub(crate) fn summary_pairs(report: &Report) -> Vec<(&'static str, String)> {
         ),
     ));
     pairs.push(("Endpoint saving", usd(s.endpoint_saving_usd)));
+    if let Some(cost) = super::fixes::cost_versus_savings(report) {
+        pairs.push(("Recording cost", cost));
+    }
     pairs
 }
 

@@ -1,0 +1,157 @@
+//! What the active recordings cost while they run: the tick's one GetMetricData call also reads
+//! `AWS/Logs` `IncomingBytes` of their log groups, over a window that reaches back to the
+//! earliest start, and each recording is charged what its group took in since it started. Pure:
+//! the query in, the query out; the series in, bytes out.
+
+use chrono::{DateTime, Utc};
+
+use super::state::State;
+use crate::ports::{MetricQuery, MetricSeries};
+
+/// The log group each active recording delivers to, with its recording's start.
+fn recording_groups<'a>(
+    state: &'a State,
+    default_group: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str, DateTime<Utc>)> + 'a {
+    state.active_recordings().map(move |(nat, active)| {
+        let group = state
+            .recording(&active.recording_id)
+            .and_then(|r| r.log_group.as_deref())
+            .unwrap_or(default_group);
+        (nat, group, active.started_at)
+    })
+}
+
+/// `query` that also reads the active recordings' log groups, its window widened to the
+/// earliest recording start (GetMetricData has one window per call; it bills per metric, not per
+/// datapoint). Unchanged when nothing records. A query for no NAT gateway (alarm mode) ends at
+/// the last complete minute.
+pub fn with_ingestion(
+    mut query: MetricQuery,
+    state: &State,
+    default_group: &str,
+    now: DateTime<Utc>,
+) -> MetricQuery {
+    let period = i64::from(query.period_seconds.max(60));
+    for (_, group, started_at) in recording_groups(state, default_group) {
+        if !query.log_groups.iter().any(|g| g == group) {
+            query.log_groups.push(group.to_string());
+        }
+        let aligned = started_at.timestamp().div_euclid(period) * period;
+        if let Some(start) = DateTime::from_timestamp(aligned, 0) {
+            query.start = query.start.min(start);
+        }
+    }
+    if query.nat_gateway_ids.is_empty()
+        && let Some(end) = DateTime::from_timestamp(now.timestamp().div_euclid(60) * 60, 0)
+    {
+        query.end = end.max(query.start + chrono::TimeDelta::seconds(period));
+    }
+    query
+}
+
+/// What NAT gateway `nat_gateway_id`'s active recording cost so far, in bytes its log group took
+/// in since the period of its start; `None` when it is not recording or its group was not read.
+pub fn ingested_bytes(
+    series: &[MetricSeries],
+    state: &State,
+    default_group: &str,
+    nat_gateway_id: &str,
+    period_seconds: i32,
+) -> Option<u64> {
+    let (_, group, started_at) =
+        recording_groups(state, default_group).find(|(nat, _, _)| *nat == nat_gateway_id)?;
+    let s = series
+        .iter()
+        .find(|s| s.log_group.as_deref() == Some(group))?;
+    let period = i64::from(period_seconds.max(60));
+    let from = started_at.timestamp().div_euclid(period) * period;
+    let bytes: f64 = s
+        .points
+        .iter()
+        .filter(|(t, v)| t.timestamp() >= from && v.is_finite() && *v > 0.0)
+        .map(|(_, v)| v)
+        .sum();
+    Some(bytes.round() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::event::{Event, EventEnvelope, StartCause};
+
+    fn t(hms: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(&format!("2025-01-01T{hms}Z"))
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn recording(nat: &str, group: &str, at: &str) -> EventEnvelope {
+        EventEnvelope::new(
+            1,
+            t(at),
+            Event::RecordingStarted {
+                recording_id: format!("rec-{nat}"),
+                nat_gateway_id: nat.into(),
+                enis: vec!["eni-1".into()],
+                flow_log_ids: vec!["fl-1".into()],
+                nat_ips: vec![],
+                log_group: group.into(),
+                log_format: "${srcaddr}".into(),
+                max_aggregation_interval: 60,
+                deadline: t("12:00:00"),
+                cause: StartCause::Manual { forced: false },
+            },
+        )
+    }
+
+    fn nat_query(now: DateTime<Utc>) -> MetricQuery {
+        MetricQuery {
+            nat_gateway_ids: vec!["nat-01234567".into()],
+            metrics: vec!["BytesInFromSource".into()],
+            statistic: "Sum".into(),
+            period_seconds: 60,
+            start: now - chrono::TimeDelta::minutes(3),
+            end: now,
+            log_groups: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn nothing_recording_leaves_the_query_alone() {
+        let q = nat_query(t("10:43:00"));
+        assert_eq!(
+            with_ingestion(q.clone(), &State::default(), "/g", t("10:43:30")),
+            q
+        );
+    }
+
+    #[test]
+    fn a_recording_adds_its_group_and_widens_the_window_to_its_start() {
+        let state = State::fold(&[recording("nat-01234567", "/flows", "10:20:30")]);
+        let q = with_ingestion(nat_query(t("10:43:00")), &state, "/g", t("10:43:30"));
+        assert_eq!(q.log_groups, vec!["/flows"]);
+        assert_eq!(q.start, t("10:20:00"));
+        assert_eq!(q.end, t("10:43:00"));
+
+        let series = vec![MetricSeries {
+            nat_gateway_id: String::new(),
+            log_group: Some("/flows".into()),
+            metric: "IncomingBytes".into(),
+            // One minute before the recording: another recording's, not charged.
+            points: vec![
+                (t("10:19:00"), 9e9),
+                (t("10:20:00"), 1e6),
+                (t("10:30:00"), 2.5e6),
+            ],
+        }];
+        assert_eq!(
+            ingested_bytes(&series, &state, "/g", "nat-01234567", 60),
+            Some(3_500_000)
+        );
+        assert_eq!(
+            ingested_bytes(&series, &state, "/g", "nat-89abcdef", 60),
+            None
+        );
+    }
+}
