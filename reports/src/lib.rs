@@ -22,6 +22,7 @@ mod assemble;
 mod attributed_golden;
 mod attribution;
 mod coverage;
+mod domain;
 mod error;
 #[cfg(test)]
 mod golden;
@@ -30,6 +31,7 @@ mod model;
 mod options;
 mod prices;
 mod remediation;
+mod remote_names;
 pub mod render;
 mod scan;
 mod tables;
@@ -51,6 +53,7 @@ pub use model::{
 pub use options::{DEFAULT_TOP, ReportOptions};
 pub use prices::{BYTES_PER_GB, DEFAULT_REGION, EndpointKind, PriceOverrides, Prices};
 pub use remediation::{HOURS_PER_MONTH, Remediation, RemediationPlan, endpoint_service_suffix};
+pub use remote_names::{DEFAULT_DNS_MAX_AGE_SECONDS, DnsAnswers, RemoteDomain, RemoteNames};
 pub use tables::protocol_name;
 pub use units::{UNITS_NOTE, grouped, human_bytes, service_name, usd};
 

@@ -1,0 +1,253 @@
+//! Who is behind a remote address: the name the VPC's own hosts asked for when their resolver
+//! answered with that address (Route 53 Resolver query logs), applied to a finished report.
+//!
+//! Flow logs carry no names and query logs no TTL, so the join is by time: for an (internal,
+//! remote) pair, the latest answer to that internal host that contained the remote address, from
+//! at most `max_age` before the traffic up to its end; failing that, the latest such answer to
+//! any host of the VPC. The name is the one the client asked for (`query_name`): a CNAME chain
+//! in the answer (`registry-1.docker.io` -> `...elb.amazonaws.com` -> `A 3.216.34.172`) leads
+//! back to it. Only answered queries (`NOERROR`) count, and only their `A` and `AAAA` records.
+//!
+//! The report keeps no time per conversation (its tallies are bounded by keys, not records):
+//! "the traffic" is the report's window, so a long window accepts older answers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+
+use hashbrown::HashMap;
+use nat_flowrec_parsers::QueryLogRecord;
+use serde::Serialize;
+
+use crate::domain::{Domain, domain_of};
+use crate::model::Report;
+use crate::units::{grouped, human_bytes};
+
+/// How old an answer may be, before the traffic, to name it (query logs carry no TTL).
+pub const DEFAULT_DNS_MAX_AGE_SECONDS: i64 = 3600;
+
+/// One answer's time and the interned name it answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    at: i64,
+    name: u32,
+}
+
+/// The answers of a set of query-log records, indexed for the join.
+#[derive(Debug, Clone, Default)]
+pub struct DnsAnswers {
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+    /// (asking host, answered address) -> when it was answered, with which name.
+    by_client: HashMap<(IpAddr, IpAddr), Vec<Seen>>,
+    /// Answered address -> the same, whoever asked.
+    by_address: HashMap<IpAddr, Vec<Seen>>,
+    /// Queries whose answers were indexed.
+    pub queries: u64,
+    /// Queries left out: not answered (`rcode` other than `NOERROR`), no time, or no address.
+    pub ignored: u64,
+}
+
+impl DnsAnswers {
+    /// Indexes `record`'s `A`/`AAAA` answers under the name the client asked for.
+    pub fn add(&mut self, record: &QueryLogRecord) {
+        let at = record.time_unix();
+        let addresses: Vec<IpAddr> = record.addresses().collect();
+        let (Some(at), true, false) = (at, record.answered(), addresses.is_empty()) else {
+            self.ignored += 1;
+            return;
+        };
+        self.queries += 1;
+        let name = self.intern(record.name());
+        let client = record.client();
+        for address in addresses {
+            let seen = Seen { at, name };
+            if let Some(client) = client {
+                self.by_client
+                    .entry((client, address))
+                    .or_default()
+                    .push(seen);
+            }
+            self.by_address.entry(address).or_default().push(seen);
+        }
+    }
+
+    fn intern(&mut self, name: String) -> u32 {
+        if let Some(id) = self.ids.get(&name) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(name.clone());
+        self.ids.insert(name, id);
+        id
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.queries == 0
+    }
+
+    /// The name of `remote` for traffic of `internal` (when known) between `first` and `last`
+    /// (Unix seconds): the latest answer to `internal`, else to any host, from `max_age`
+    /// before `first` to `last`. Ties in time go to the name that sorts first.
+    pub fn name(
+        &self,
+        internal: Option<IpAddr>,
+        remote: IpAddr,
+        (first, last): (i64, i64),
+        max_age: i64,
+    ) -> Option<&str> {
+        let from = first.saturating_sub(max_age);
+        let latest = |seen: &Vec<Seen>| {
+            seen.iter()
+                .filter(|s| s.at >= from && s.at <= last)
+                .map(|s| (s.at, std::cmp::Reverse(self.text(s.name))))
+                .max()
+                .map(|(_, name)| name.0)
+        };
+        internal
+            .and_then(|internal| self.by_client.get(&(internal, remote)))
+            .and_then(latest)
+            .or_else(|| self.by_address.get(&remote).and_then(latest))
+    }
+
+    fn text(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+}
+
+/// What the report says about its remote names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RemoteNames {
+    /// Answered queries the names came from.
+    pub dns_queries: u64,
+    /// How old an answer could be, before the window, to name a remote.
+    pub max_age_seconds: i64,
+    /// Counted bytes of conversations whose remote got a name, and of all conversations.
+    pub bytes_named: u64,
+    pub bytes_total: u64,
+    pub named_pct: f64,
+    /// Named bytes by the names' domain, by bytes_total desc, then domain.
+    pub domains: Vec<RemoteDomain>,
+}
+
+/// The traffic of every named remote under one domain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RemoteDomain {
+    pub rank: u64,
+    pub domain: String,
+    /// Under `amazonaws.com`: the service and region the names reach.
+    pub service: Option<String>,
+    pub region: Option<String>,
+    /// `domain`, with the service and region when there are.
+    pub label: String,
+    /// Distinct names and remote addresses seen under it.
+    pub names: u64,
+    pub remotes: u64,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub bytes_total: u64,
+    pub share_pct: f64,
+}
+
+#[derive(Default)]
+struct DomainTally {
+    names: BTreeSet<String>,
+    remotes: BTreeSet<String>,
+    out: u64,
+    inn: u64,
+}
+
+impl Report {
+    /// Names the remotes of talkers and destinations from `dns`, adds the "Top remote names"
+    /// table and says how many bytes were named. Call it on a report built with `top = 0` and
+    /// cut it afterwards ([`Report::cut_to_top`]): the table and the named share need every
+    /// conversation.
+    pub fn name_remotes(&mut self, dns: &DnsAnswers, max_age_seconds: i64) {
+        let window = self
+            .summary
+            .window
+            .as_ref()
+            .map_or((i64::MIN, i64::MAX), |w| (w.start_unix, w.end_unix));
+        let mut domains: BTreeMap<Domain, DomainTally> = BTreeMap::new();
+        let mut bytes_named = 0u64;
+        for talker in &mut self.talkers {
+            let internal = talker.internal_addr.parse().ok();
+            let Some(remote) = talker.remote_addr.as_deref().and_then(|r| r.parse().ok()) else {
+                continue;
+            };
+            let Some(name) = dns.name(internal, remote, window, max_age_seconds) else {
+                continue;
+            };
+            bytes_named = bytes_named.saturating_add(talker.bytes_total);
+            let tally = domains.entry(domain_of(name)).or_default();
+            tally.names.insert(name.to_string());
+            tally.remotes.insert(remote.to_string());
+            tally.out = tally.out.saturating_add(talker.bytes_out);
+            tally.inn = tally.inn.saturating_add(talker.bytes_in);
+            talker.remote_name = Some(name.to_string());
+        }
+        for destination in &mut self.destinations {
+            let Ok(remote) = destination.remote_addr.parse() else {
+                continue;
+            };
+            destination.remote_name = dns
+                .name(None, remote, window, max_age_seconds)
+                .map(str::to_string);
+        }
+        let bytes_total = self.summary.bytes_total;
+        let share = |bytes: u64| {
+            if bytes_total == 0 {
+                0.0
+            } else {
+                (bytes as f64 * 10_000.0 / bytes_total as f64).round() / 100.0
+            }
+        };
+        let mut rows: Vec<RemoteDomain> = domains
+            .into_iter()
+            .map(|(domain, t)| RemoteDomain {
+                rank: 0,
+                label: domain.label(),
+                domain: domain.domain,
+                service: domain.service,
+                region: domain.region,
+                names: t.names.len() as u64,
+                remotes: t.remotes.len() as u64,
+                bytes_out: t.out,
+                bytes_in: t.inn,
+                bytes_total: t.out.saturating_add(t.inn),
+                share_pct: share(t.out.saturating_add(t.inn)),
+            })
+            .collect();
+        // The map gave domain order; a stable sort keeps it among equal totals.
+        rows.sort_by_key(|d| std::cmp::Reverse(d.bytes_total));
+        for (i, row) in rows.iter_mut().enumerate() {
+            row.rank = i as u64 + 1;
+        }
+        let names = RemoteNames {
+            dns_queries: dns.queries,
+            max_age_seconds,
+            bytes_named,
+            bytes_total,
+            named_pct: share(bytes_named),
+            domains: rows,
+        };
+        self.summary.notes.push(names.note());
+        self.remote_names = Some(names);
+    }
+}
+
+impl RemoteNames {
+    /// The line that says how the names were found and how much they cover.
+    pub fn note(&self) -> String {
+        format!(
+            "remote names: {} named of {} ({:.2}%), from {} answered DNS queries of the VPC (Route 53 Resolver query logs) up to {} s before the window",
+            human_bytes(self.bytes_named),
+            human_bytes(self.bytes_total),
+            self.named_pct,
+            grouped(self.dns_queries),
+            self.max_age_seconds
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests;
