@@ -653,6 +653,11 @@ pub struct ReportArgs {
     /// Never ask AWS: addresses only, no owners, placeholders in the endpoint commands.
     #[arg(long)]
     pub no_enrich: bool,
+    /// Route 53 Resolver query logs (JSON Lines as Resolver writes them to CloudWatch Logs or
+    /// S3, gzip or plain; files or folders) whose answers name the remote addresses. Takes
+    /// every value up to the next flag: put it after the flow-log paths.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "recording")]
+    pub dns: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

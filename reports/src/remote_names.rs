@@ -13,9 +13,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 
 use hashbrown::HashMap;
-use nat_flowrec_parsers::QueryLogRecord;
+use nat_flowrec_parsers::{QueryLogError, QueryLogRecord, read_query_log_file};
 use serde::Serialize;
 
 use crate::domain::{Domain, domain_of};
@@ -23,7 +24,7 @@ use crate::model::Report;
 use crate::units::{grouped, human_bytes};
 
 /// How old an answer may be, before the traffic, to name it (query logs carry no TTL).
-pub const DEFAULT_DNS_MAX_AGE_SECONDS: i64 = 3600;
+pub const DEFAULT_DNS_MAX_AGE_SECONDS: u32 = 3600;
 
 /// One answer's time and the interned name it answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,9 +46,28 @@ pub struct DnsAnswers {
     pub queries: u64,
     /// Queries left out: not answered (`rcode` other than `NOERROR`), no time, or no address.
     pub ignored: u64,
+    /// Lines of the files read that held no query-log record.
+    pub malformed: u64,
 }
 
 impl DnsAnswers {
+    /// Reads the query logs under `paths` (files, or folders read in name order), keeping the
+    /// queries of `vpc_id` when one is given.
+    pub fn read(paths: &[PathBuf], vpc_id: Option<&str>) -> Result<DnsAnswers, QueryLogError> {
+        let mut answers = DnsAnswers::default();
+        for path in paths {
+            for file in files_under(path)? {
+                let stats = read_query_log_file(&file, |record| {
+                    if vpc_id.is_none_or(|vpc| record.vpc_id == vpc) {
+                        answers.add(&record);
+                    }
+                })?;
+                answers.malformed += stats.malformed;
+            }
+        }
+        Ok(answers)
+    }
+
     /// Indexes `record`'s `A`/`AAAA` answers under the name the client asked for.
     pub fn add(&mut self, record: &QueryLogRecord) {
         let at = record.time_unix();
@@ -93,9 +113,9 @@ impl DnsAnswers {
         internal: Option<IpAddr>,
         remote: IpAddr,
         (first, last): (i64, i64),
-        max_age: i64,
+        max_age: u32,
     ) -> Option<&str> {
-        let from = first.saturating_sub(max_age);
+        let from = first.saturating_sub(i64::from(max_age));
         let latest = |seen: &Vec<Seen>| {
             seen.iter()
                 .filter(|s| s.at >= from && s.at <= last)
@@ -114,13 +134,48 @@ impl DnsAnswers {
     }
 }
 
+/// Files in a folder of query logs that are not query logs: notes and reports beside them.
+const NOT_QUERY_LOGS: [&str; 4] = ["md", "csv", "html", "tmp"];
+
+/// `path` itself, or every file under the folder `path`, in name order (hidden entries, and
+/// files named like notes or reports, skipped).
+fn files_under(path: &Path) -> Result<Vec<PathBuf>, QueryLogError> {
+    if !path.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let error = |source| QueryLogError {
+        file: path.display().to_string(),
+        source,
+    };
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .map_err(error)?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(error)?;
+    entries.retain(|p| {
+        let hidden = p
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        let note = p
+            .extension()
+            .is_some_and(|e| NOT_QUERY_LOGS.iter().any(|n| e.eq_ignore_ascii_case(n)));
+        !hidden && (p.is_dir() || !note)
+    });
+    entries.sort();
+    let mut files = Vec::new();
+    for entry in entries {
+        files.extend(files_under(&entry)?);
+    }
+    Ok(files)
+}
+
 /// What the report says about its remote names.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RemoteNames {
     /// Answered queries the names came from.
     pub dns_queries: u64,
     /// How old an answer could be, before the window, to name a remote.
-    pub max_age_seconds: i64,
+    pub max_age_seconds: u32,
     /// Counted bytes of conversations whose remote got a name, and of all conversations.
     pub bytes_named: u64,
     pub bytes_total: u64,
@@ -161,7 +216,7 @@ impl Report {
     /// table and says how many bytes were named. Call it on a report built with `top = 0` and
     /// cut it afterwards ([`Report::cut_to_top`]): the table and the named share need every
     /// conversation.
-    pub fn name_remotes(&mut self, dns: &DnsAnswers, max_age_seconds: i64) {
+    pub fn name_remotes(&mut self, dns: &DnsAnswers, max_age_seconds: u32) {
         let window = self
             .summary
             .window

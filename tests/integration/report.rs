@@ -22,6 +22,14 @@ impl Workspace {
         ] {
             std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
         }
+        let dns = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dns");
+        for name in [
+            "aws-example.json",
+            "nat-cloudwatch.queries.jsonl",
+            "nat-cloudwatch.queries.jsonl.gz",
+        ] {
+            std::fs::copy(dns.join(name), dir.path().join(name)).unwrap();
+        }
         Workspace { dir }
     }
 
@@ -71,10 +79,10 @@ fn report_csv_prints_the_talkers_table_with_the_contract_header() {
     assert_eq!(
         lines,
         [
-            "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct,owner,az",
-            "1,10.0.1.5,52.216.8.1,S3,3000000,12000,3012000,49.89,,",
-            "2,10.0.1.9,54.239.1.1,AMAZON,800,2000000,2000800,33.14,,",
-            "3,10.0.2.7,52.94.24.10,DYNAMODB,40000,900000,940000,15.57,,",
+            "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct,owner,az,remote_name",
+            "1,10.0.1.5,52.216.8.1,S3,3000000,12000,3012000,49.89,,,",
+            "2,10.0.1.9,54.239.1.1,AMAZON,800,2000000,2000800,33.14,,,",
+            "3,10.0.2.7,52.94.24.10,DYNAMODB,40000,900000,940000,15.57,,,",
         ]
     );
     // The caveats a CSV cannot carry go to stderr.
@@ -344,4 +352,79 @@ fn report_reads_collected_files_as_their_plain_records() {
         assert_eq!(v["talkers"], plain["talkers"], "{name}");
         assert_eq!(v["services"], plain["services"], "{name}");
     }
+}
+
+#[test]
+fn report_dns_names_the_remotes_from_query_log_files_gzip_or_plain() {
+    let ws = Workspace::new();
+    for queries in [
+        "nat-cloudwatch.queries.jsonl",
+        "nat-cloudwatch.queries.jsonl.gz",
+    ] {
+        let o = ws.run(&[
+            "--csv",
+            "--top",
+            "4",
+            "nat-cloudwatch.log",
+            "--dns",
+            "aws-example.json",
+            queries,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct,owner,az,remote_name",
+                "1,10.0.1.5,52.216.8.1,S3,3000000,12000,3012000,49.89,,,my-bucket.s3.us-east-1.amazonaws.com",
+                "2,10.0.1.9,54.239.1.1,AMAZON,800,2000000,2000800,33.14,,,",
+                "3,10.0.2.7,52.94.24.10,DYNAMODB,40000,900000,940000,15.57,,,dynamodb.us-east-1.amazonaws.com",
+                "4,10.0.1.5,203.0.113.5,,1200,56000,57200,0.95,,,registry-1.docker.io",
+            ],
+            "{queries}"
+        );
+    }
+
+    let o = ws.run(&[
+        "--json",
+        "nat-cloudwatch.log",
+        "--dns",
+        "nat-cloudwatch.queries.jsonl",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["remote_names"]["bytes_named"], 4_009_200);
+    assert_eq!(json["remote_names"]["named_pct"], 66.41);
+    assert_eq!(json["remote_names"]["domains"][2]["domain"], "docker.io");
+    assert_eq!(
+        json["destinations"][3]["remote_name"],
+        "registry-1.docker.io"
+    );
+
+    let o = ws.run(&[
+        "nat-cloudwatch.log",
+        "--dns",
+        "nat-cloudwatch.queries.jsonl",
+    ]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("Remote names        4.01 MB of 6.04 MB went to named remotes (66.41%)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Top remote names (by domain; 4.01 MB of 6.04 MB named)"),
+        "{out}"
+    );
+}
+
+#[test]
+fn report_dns_with_a_missing_file_fails_before_any_output_and_names_it() {
+    let ws = Workspace::new();
+    let o = ws.run(&["nat-cloudwatch.log", "--dns", "no-such-queries.jsonl"]);
+    assert!(!o.status.success());
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(err.contains("reading the DNS query logs (--dns)"), "{err}");
+    assert!(err.contains("no-such-queries.jsonl"), "{err}");
 }

@@ -1,12 +1,12 @@
 use std::path::PathBuf;
 
+use nat_flowrec_parsers::QueryLogRecord;
 use nat_flowrec_parsers::query_log::Answer;
-use nat_flowrec_parsers::{QueryLogRecord, read_query_log_file};
 
 use super::*;
 use crate::{ReportOptions, build_report};
 
-const MAX_AGE: i64 = DEFAULT_DNS_MAX_AGE_SECONDS;
+const MAX_AGE: u32 = DEFAULT_DNS_MAX_AGE_SECONDS;
 /// 2024-05-01T10:00:00Z.
 const T0: i64 = 1_714_557_600;
 
@@ -104,9 +104,19 @@ fn the_latest_answer_wins_when_several_names_share_an_address() {
 #[test]
 fn answers_older_than_the_maximum_age_name_nothing() {
     let a = [("A", "198.51.100.7")];
-    let dns = answers(&[query(T0 - MAX_AGE - 1, "10.0.1.5", "old.example.com", &a)]);
+    let dns = answers(&[query(
+        T0 - i64::from(MAX_AGE) - 1,
+        "10.0.1.5",
+        "old.example.com",
+        &a,
+    )]);
     assert_eq!(name_at(&dns, "10.0.1.5", "198.51.100.7"), None);
-    let dns = answers(&[query(T0 - MAX_AGE, "10.0.1.5", "edge.example.com", &a)]);
+    let dns = answers(&[query(
+        T0 - i64::from(MAX_AGE),
+        "10.0.1.5",
+        "edge.example.com",
+        &a,
+    )]);
     assert_eq!(
         name_at(&dns, "10.0.1.5", "198.51.100.7").as_deref(),
         Some("edge.example.com")
@@ -163,9 +173,16 @@ fn fixture(name: &str) -> PathBuf {
 }
 
 fn fixture_answers(name: &str) -> DnsAnswers {
-    let mut dns = DnsAnswers::default();
-    read_query_log_file(&fixture(name), |r| dns.add(&r)).unwrap();
-    dns
+    DnsAnswers::read(&[fixture(name)], None).unwrap()
+}
+
+#[test]
+fn a_folder_of_query_logs_is_read_whole_and_filtered_by_vpc() {
+    let all = DnsAnswers::read(&[fixture("dns")], None).unwrap();
+    // aws-example.json (1 PTR) + the JSON Lines file and its gzip copy (5 answered each, 2 not).
+    assert_eq!((all.queries, all.ignored, all.malformed), (8, 5, 0));
+    let other = DnsAnswers::read(&[fixture("dns")], Some("vpc-0other")).unwrap();
+    assert!(other.is_empty());
 }
 
 #[test]
