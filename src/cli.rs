@@ -296,6 +296,12 @@ pub enum Command {
         after_help = "Examples:\n  nat-flowrec init\n  nat-flowrec --config /etc/nat-flowrec.toml init --force"
     )]
     Init(InitArgs),
+    /// Store a newer copy of AWS's ip-ranges.json (beside the configuration file): reports label
+    /// remote addresses in AWS's ranges with its service and region.
+    #[command(
+        after_help = "Examples:\n  curl -sO https://ip-ranges.amazonaws.com/ip-ranges.json\n  nat-flowrec update-ip-ranges ip-ranges.json"
+    )]
+    UpdateIpRanges(UpdateIpRangesArgs),
     /// Write a seeded synthetic flow-log file in the default format (benchmarks, demos).
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -478,6 +484,12 @@ pub struct DemoArgs {
     /// Folder for the demo's event log, exports and report (default: a new temporary folder).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateIpRangesArgs {
+    /// AWS's ip-ranges.json, as downloaded.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

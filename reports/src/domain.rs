@@ -17,6 +17,15 @@ pub struct Domain {
 }
 
 impl Domain {
+    /// An AWS service's address range (`S3` in `eu-west-1`), known without a name.
+    pub fn aws(service: &str, region: &str) -> Domain {
+        Domain {
+            domain: AMAZONAWS.to_string(),
+            service: Some(service.to_string()),
+            region: (!region.is_empty() && region != "GLOBAL").then(|| region.to_string()),
+        }
+    }
+
     /// `docker.io`, or `amazonaws.com (S3, eu-west-1)`.
     pub fn label(&self) -> String {
         let details: Vec<&str> = [self.service.as_deref(), self.region.as_deref()]

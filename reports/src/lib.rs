@@ -21,6 +21,7 @@ mod assemble;
 #[cfg(test)]
 mod attributed_golden;
 mod attribution;
+mod aws_ranges;
 mod coverage;
 mod domain;
 mod error;
@@ -44,6 +45,7 @@ use std::path::PathBuf;
 use nat_flowrec_parsers::Field;
 
 pub use attribution::{Attribution, AttributionSummary, CrossAz, CrossAzHost, NatSite, Owner};
+pub use aws_ranges::{AwsLabel, AwsRanges, RangesError};
 pub use error::ReportError;
 pub use legs::{LegRule, is_private};
 pub use model::{
@@ -53,7 +55,9 @@ pub use model::{
 pub use options::{DEFAULT_TOP, ReportOptions};
 pub use prices::{BYTES_PER_GB, DEFAULT_REGION, EndpointKind, PriceOverrides, Prices};
 pub use remediation::{HOURS_PER_MONTH, Remediation, RemediationPlan, endpoint_service_suffix};
-pub use remote_names::{DEFAULT_DNS_MAX_AGE_SECONDS, DnsAnswers, RemoteDomain, RemoteNames};
+pub use remote_names::{
+    DEFAULT_DNS_MAX_AGE_SECONDS, DnsAnswers, NameSources, RemoteDomain, RemoteNames,
+};
 pub use tables::protocol_name;
 pub use units::{UNITS_NOTE, grouped, human_bytes, service_name, usd};
 

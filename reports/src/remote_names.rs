@@ -19,6 +19,7 @@ use hashbrown::HashMap;
 use nat_flowrec_parsers::{QueryLogError, QueryLogRecord, read_query_log_file};
 use serde::Serialize;
 
+use crate::aws_ranges::AwsRanges;
 use crate::domain::{Domain, domain_of};
 use crate::model::Report;
 use crate::units::{grouped, human_bytes};
@@ -169,19 +170,38 @@ fn files_under(path: &Path) -> Result<Vec<PathBuf>, QueryLogError> {
     Ok(files)
 }
 
+/// Where remote names come from: DNS answers first, then AWS's published ranges for remotes
+/// whose records name no AWS service.
+#[derive(Debug, Clone, Copy)]
+pub struct NameSources<'a> {
+    pub dns: Option<&'a DnsAnswers>,
+    pub ranges: Option<&'a AwsRanges>,
+    /// How old an answer may be, before the window, to name a remote.
+    pub max_age_seconds: u32,
+}
+
 /// What the report says about its remote names.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RemoteNames {
-    /// Answered queries the names came from.
+    /// Answered queries the names came from (0 without query logs).
     pub dns_queries: u64,
     /// How old an answer could be, before the window, to name a remote.
     pub max_age_seconds: u32,
-    /// Counted bytes of conversations whose remote got a name, and of all conversations.
+    /// `createDate` of the AWS ranges that labelled remotes without a name, when used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_ranges_date: Option<String>,
+    /// Counted bytes of conversations whose remote got a name (from DNS or AWS's ranges), of
+    /// those named by DNS, and of all conversations.
     pub bytes_named: u64,
+    pub bytes_named_dns: u64,
     pub bytes_total: u64,
     pub named_pct: f64,
     /// Named bytes by the names' domain, by bytes_total desc, then domain.
     pub domains: Vec<RemoteDomain>,
+    /// Set when only the talkers `--top` kept were named (the report was not built whole):
+    /// the figures above cover those rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub among_top: Option<usize>,
 }
 
 /// The traffic of every named remote under one domain.
@@ -211,42 +231,92 @@ struct DomainTally {
     inn: u64,
 }
 
+/// A remote's name and the domain it counts under.
+struct Named {
+    name: String,
+    domain: Domain,
+    by_dns: bool,
+}
+
+impl NameSources<'_> {
+    /// The name of `remote` for `internal`'s traffic in `window`; AWS's ranges only label a
+    /// remote whose records name no service (`has_service` false).
+    fn name(
+        &self,
+        internal: Option<IpAddr>,
+        remote: IpAddr,
+        window: (i64, i64),
+        has_service: bool,
+    ) -> Option<Named> {
+        if let Some(name) = self
+            .dns
+            .and_then(|dns| dns.name(internal, remote, window, self.max_age_seconds))
+        {
+            return Some(Named {
+                name: name.to_string(),
+                domain: domain_of(name),
+                by_dns: true,
+            });
+        }
+        let label = self.ranges.filter(|_| !has_service)?.label(remote)?;
+        Some(Named {
+            name: label.text(),
+            domain: Domain::aws(label.service, label.region),
+            by_dns: false,
+        })
+    }
+}
+
 impl Report {
-    /// Names the remotes of talkers and destinations from `dns`, adds the "Top remote names"
-    /// table and says how many bytes were named. Call it on a report built with `top = 0` and
-    /// cut it afterwards ([`Report::cut_to_top`]): the table and the named share need every
-    /// conversation.
-    pub fn name_remotes(&mut self, dns: &DnsAnswers, max_age_seconds: u32) {
+    /// Names the remotes of talkers and destinations (see [`NameSources`]), adds the "Top
+    /// remote names" table and says how many bytes were named. Call it on a report built with
+    /// `top = 0` and cut it afterwards ([`Report::cut_to_top`]): the table and the named share
+    /// need every conversation. Without query logs and with nothing labelled, the report is
+    /// left as it was.
+    pub fn name_remotes(&mut self, sources: &NameSources<'_>) {
         let window = self
             .summary
             .window
             .as_ref()
             .map_or((i64::MIN, i64::MAX), |w| (w.start_unix, w.end_unix));
         let mut domains: BTreeMap<Domain, DomainTally> = BTreeMap::new();
-        let mut bytes_named = 0u64;
+        let (mut bytes_named, mut bytes_named_dns) = (0u64, 0u64);
+        // Remotes labelled from the ranges through a talker: their destinations get the label.
+        let mut labelled: HashMap<IpAddr, String> = HashMap::new();
         for talker in &mut self.talkers {
             let internal = talker.internal_addr.parse().ok();
             let Some(remote) = talker.remote_addr.as_deref().and_then(|r| r.parse().ok()) else {
                 continue;
             };
-            let Some(name) = dns.name(internal, remote, window, max_age_seconds) else {
+            let has_service = talker.remote_aws_service.is_some();
+            let Some(named) = sources.name(internal, remote, window, has_service) else {
                 continue;
             };
             bytes_named = bytes_named.saturating_add(talker.bytes_total);
-            let tally = domains.entry(domain_of(name)).or_default();
-            tally.names.insert(name.to_string());
+            if named.by_dns {
+                bytes_named_dns = bytes_named_dns.saturating_add(talker.bytes_total);
+            } else {
+                labelled.insert(remote, named.name.clone());
+            }
+            let tally = domains.entry(named.domain).or_default();
+            tally.names.insert(named.name.clone());
             tally.remotes.insert(remote.to_string());
             tally.out = tally.out.saturating_add(talker.bytes_out);
             tally.inn = tally.inn.saturating_add(talker.bytes_in);
-            talker.remote_name = Some(name.to_string());
+            talker.remote_name = Some(named.name);
+        }
+        if sources.dns.is_none() && labelled.is_empty() {
+            return;
         }
         for destination in &mut self.destinations {
             let Ok(remote) = destination.remote_addr.parse() else {
                 continue;
             };
-            destination.remote_name = dns
-                .name(None, remote, window, max_age_seconds)
-                .map(str::to_string);
+            destination.remote_name = sources
+                .dns
+                .and_then(|dns| dns.name(None, remote, window, sources.max_age_seconds))
+                .map(str::to_string)
+                .or_else(|| labelled.get(&remote).cloned());
         }
         let bytes_total = self.summary.bytes_total;
         let share = |bytes: u64| {
@@ -278,29 +348,49 @@ impl Report {
             row.rank = i as u64 + 1;
         }
         let names = RemoteNames {
-            dns_queries: dns.queries,
-            max_age_seconds,
+            dns_queries: sources.dns.map_or(0, |dns| dns.queries),
+            max_age_seconds: sources.max_age_seconds,
+            ip_ranges_date: sources
+                .ranges
+                .filter(|_| !labelled.is_empty())
+                .map(|r| r.create_date.clone()),
             bytes_named,
+            bytes_named_dns,
             bytes_total,
             named_pct: share(bytes_named),
             domains: rows,
+            among_top: (self.summary.top > 0
+                && self.summary.conversations > self.talkers.len() as u64)
+                .then_some(self.summary.top),
         };
-        self.summary.notes.push(names.note());
+        self.summary.notes.extend(names.notes());
         self.remote_names = Some(names);
     }
 }
 
 impl RemoteNames {
-    /// The line that says how the names were found and how much they cover.
-    pub fn note(&self) -> String {
-        format!(
-            "remote names: {} named of {} ({:.2}%), from {} answered DNS queries of the VPC (Route 53 Resolver query logs) up to {} s before the window",
+    /// The lines that say how the names were found and how much they cover.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = vec![format!(
+            "remote names: {} named of {} ({:.2}%), {} of it from {} answered DNS queries of the VPC (Route 53 Resolver query logs) up to {} s before the window",
             human_bytes(self.bytes_named),
             human_bytes(self.bytes_total),
             self.named_pct,
+            human_bytes(self.bytes_named_dns),
             grouped(self.dns_queries),
             self.max_age_seconds
-        )
+        )];
+        if let Some(top) = self.among_top {
+            notes.push(format!(
+                "remote names were looked for among the top {top} talkers only"
+            ));
+        }
+        if let Some(date) = &self.ip_ranges_date {
+            notes.push(format!(
+                "remotes without a DNS name whose records name no AWS service are labelled from AWS's ip-ranges.json of {date} (refresh: nat-flowrec update-ip-ranges FILE)"
+            ));
+        }
+        notes
     }
 }
 

@@ -10,6 +10,8 @@
 //!
 //! `--dns FILE...` names the remote addresses from Route 53 Resolver query logs (see the reports
 //! crate's `remote_names`); a query-log file that cannot be read is an error, before any output.
+//! Remotes without a name whose records name no AWS service are labelled from AWS's ranges
+//! (`update-ip-ranges`).
 //!
 //! Exit status: 0 when every file was read; 1 when a file could not be read (each such file is
 //! named on stderr, the others are still reported) or `--strict` met a malformed line.
@@ -20,7 +22,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_reports::{
-    DEFAULT_DNS_MAX_AGE_SECONDS, DnsAnswers, Prices, Report, ReportOptions, build_report, render,
+    DEFAULT_DNS_MAX_AGE_SECONDS, DnsAnswers, NameSources, Prices, Report, ReportOptions,
+    build_report, render,
 };
 
 use super::setup;
@@ -65,9 +68,13 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let mut report = build_report(&args.paths, &opts)?;
-    if let Some(dns) = &dns {
-        report.name_remotes(dns, dns_max_age);
-    }
+    // Without --dns the report is not built whole: AWS's ranges label the rows --top keeps.
+    let ranges = super::update_ip_ranges::load(&global.config);
+    report.name_remotes(&NameSources {
+        dns: dns.as_ref(),
+        ranges: Some(&ranges),
+        max_age_seconds: dns_max_age,
+    });
     // A recording's folder keeps the NAT's last 30 days: its monthly figures, offline too.
     if let [folder] = plan.folders.as_slice()
         && let Some(month) = crate::pipeline::month::load(&folder.dir)

@@ -428,3 +428,101 @@ fn report_dns_with_a_missing_file_fails_before_any_output_and_names_it() {
     assert!(err.contains("reading the DNS query logs (--dns)"), "{err}");
     assert!(err.contains("no-such-queries.jsonl"), "{err}");
 }
+
+/// AWS's four NAT legs of one connection to `remote`, no `pkt-*-aws-service` values.
+fn four_legs_to(remote: &str) -> String {
+    format!(
+        "ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 443 6 1200 IPv4 10.0.1.5 - {remote} -\n\
+         ACCEPT egress 8 10.0.0.220 61000 {remote} 443 6 1200 IPv4 10.0.0.220 - {remote} -\n\
+         ACCEPT ingress - {remote} 443 10.0.0.220 61000 6 56000 IPv4 {remote} - 10.0.0.220 -\n\
+         ACCEPT egress 1 10.0.0.220 443 10.0.1.5 41000 6 56000 IPv4 {remote} - 10.0.1.5 -\n"
+    )
+}
+
+/// An ip-ranges.json as AWS publishes it, of `date`, with one S3 prefix in eu-west-1.
+fn ip_ranges_json(date: &str, prefix: &str) -> String {
+    format!(
+        r#"{{"syncToken": "1790000000", "createDate": "{date}", "prefixes": [
+  {{"ip_prefix": "{prefix}", "region": "eu-west-1", "service": "AMAZON", "network_border_group": "eu-west-1"}},
+  {{"ip_prefix": "{prefix}", "region": "eu-west-1", "service": "S3", "network_border_group": "eu-west-1"}}
+], "ipv6_prefixes": []}}"#
+    )
+}
+
+#[test]
+fn without_dns_logs_aws_remotes_are_labelled_from_the_bundled_or_updated_ip_ranges() {
+    let ws = Workspace::new();
+    std::fs::write(ws.path("s3-v2.log"), four_legs_to("52.218.0.5")).unwrap();
+    std::fs::write(ws.path("doc.log"), four_legs_to("198.51.100.77")).unwrap();
+    std::fs::create_dir(ws.path("cfg")).unwrap();
+    let config = ws.path("cfg/nat-flowrec.toml");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_nat-flowrec"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .current_dir(ws.dir.path())
+            .env_remove("NAT_FLOWREC_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let csv_row = |o: &Output| stdout(o).lines().nth(1).unwrap_or_default().to_string();
+
+    // The bundled copy: AWS's S3 range in eu-west-1.
+    let o = run(&["report", "--csv", "s3-v2.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        csv_row(&o),
+        "1,10.0.1.5,52.218.0.5,,1200,56000,57200,100.00,,,S3 eu-west-1"
+    );
+    let o = run(&["report", "doc.log"]);
+    assert!(!stdout(&o).contains("Top remote names"), "{}", stdout(&o));
+
+    // A newer download is stored beside the configuration and labels from then on.
+    std::fs::write(
+        ws.path("ip-ranges.json"),
+        ip_ranges_json("2099-01-01-00-00-00", "198.51.100.0/24"),
+    )
+    .unwrap();
+    let o = run(&["update-ip-ranges", "ip-ranges.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("stored AWS's ip ranges of 2099-01-01-00-00-00 (1 prefixes)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(ws.path("cfg/ip-ranges.txt.gz").is_file());
+    let o = run(&["report", "doc.log"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("Remote names        57.20 KB of 57.20 KB went to named remotes (100.00%)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("labelled from AWS's ip-ranges.json of 2099-01-01-00-00-00"),
+        "{out}"
+    );
+
+    // An older file than the copy in use is refused, and changes nothing.
+    std::fs::write(
+        ws.path("old.json"),
+        ip_ranges_json("2020-01-01-00-00-00", "203.0.113.0/24"),
+    )
+    .unwrap();
+    let o = run(&["update-ip-ranges", "old.json"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("is of 2020-01-01-00-00-00, older than the copy in use (2099-01-01-00-00-00); nothing changed"),
+        "{}",
+        stderr(&o)
+    );
+    // Not AWS's file: the reason, and where to get the right one.
+    std::fs::write(ws.path("junk.json"), "{}").unwrap();
+    let o = run(&["update-ip-ranges", "junk.json"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("not AWS's ip-ranges.json"),
+        "{}",
+        stderr(&o)
+    );
+}

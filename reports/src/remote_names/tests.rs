@@ -4,7 +4,7 @@ use nat_flowrec_parsers::QueryLogRecord;
 use nat_flowrec_parsers::query_log::Answer;
 
 use super::*;
-use crate::{ReportOptions, build_report};
+use crate::{AwsRanges, ReportOptions, build_report};
 
 const MAX_AGE: u32 = DEFAULT_DNS_MAX_AGE_SECONDS;
 /// 2024-05-01T10:00:00Z.
@@ -168,6 +168,14 @@ fn queries_not_answered_with_noerror_are_ignored() {
     assert!(dns.is_empty());
 }
 
+fn dns_only(dns: &DnsAnswers) -> NameSources<'_> {
+    NameSources {
+        dns: Some(dns),
+        ranges: None,
+        max_age_seconds: MAX_AGE,
+    }
+}
+
 fn fixture(name: &str) -> PathBuf {
     PathBuf::from("../fixtures").join(name)
 }
@@ -199,7 +207,7 @@ fn a_report_names_its_remotes_and_states_the_bytes_named() {
     };
     let mut report = build_report(&[fixture("reports/nat-cloudwatch.log")], &opts).unwrap();
     let dns = fixture_answers("dns/nat-cloudwatch.queries.jsonl.gz");
-    report.name_remotes(&dns, MAX_AGE);
+    report.name_remotes(&dns_only(&dns));
     // Behind a CNAME chain; destinations have no internal host, so any host's answer names them.
     let docker = report
         .destinations
@@ -244,7 +252,7 @@ fn a_report_names_its_remotes_and_states_the_bytes_named() {
     assert_eq!(names.bytes_total, 6_036_800);
     assert!(
         report.summary.notes.iter().any(|n| n.starts_with(
-            "remote names: 4.01 MB named of 6.04 MB (66.41%), from 4 answered DNS queries"
+            "remote names: 4.01 MB named of 6.04 MB (66.41%), 4.01 MB of it from 4 answered DNS queries"
         )),
         "{:?}",
         report.summary.notes
@@ -258,10 +266,13 @@ fn golden_named_report() {
         ..ReportOptions::default()
     };
     let mut report = build_report(&[fixture("reports/nat-cloudwatch.log")], &opts).unwrap();
-    report.name_remotes(
-        &fixture_answers("dns/nat-cloudwatch.queries.jsonl"),
-        MAX_AGE,
-    );
+    let dns = fixture_answers("dns/nat-cloudwatch.queries.jsonl");
+    let ranges = AwsRanges::bundled();
+    // The fixture's records name a service for every AWS remote: the ranges label nothing.
+    report.name_remotes(&NameSources {
+        ranges: Some(&ranges),
+        ..dns_only(&dns)
+    });
     report.cut_to_top(crate::DEFAULT_TOP);
     let golden = crate::golden::golden;
     golden(
@@ -280,4 +291,77 @@ fn golden_named_report() {
     );
     assert_eq!(json["remote_names"]["bytes_named"], 4_009_200);
     assert_eq!(json["remote_names"]["domains"][2]["domain"], "docker.io");
+}
+
+/// AWS's four NAT legs of one connection to `remote`, with no `pkt-*-aws-service` values.
+fn four_legs_to(remote: &str) -> tempfile::NamedTempFile {
+    let text = format!(
+        "ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 443 6 1200 IPv4 10.0.1.5 - {remote} -\n\
+         ACCEPT egress 8 10.0.0.220 61000 {remote} 443 6 1200 IPv4 10.0.0.220 - {remote} -\n\
+         ACCEPT ingress - {remote} 443 10.0.0.220 61000 6 56000 IPv4 {remote} - 10.0.0.220 -\n\
+         ACCEPT egress 1 10.0.0.220 443 10.0.1.5 41000 6 56000 IPv4 {remote} - 10.0.1.5 -\n"
+    );
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+    file
+}
+
+#[test]
+fn without_dns_a_remote_in_aws_ranges_is_labelled_with_its_service_and_region() {
+    let ranges = AwsRanges::bundled();
+    let sources = NameSources {
+        dns: None,
+        ranges: Some(&ranges),
+        max_age_seconds: MAX_AGE,
+    };
+    let flows = four_legs_to("52.218.0.5");
+    let mut report =
+        build_report(&[flows.path().to_path_buf()], &ReportOptions::default()).unwrap();
+    report.name_remotes(&sources);
+    assert_eq!(
+        report.talkers[0].remote_name.as_deref(),
+        Some("S3 eu-west-1")
+    );
+    assert_eq!(
+        report.destinations[0].remote_name.as_deref(),
+        Some("S3 eu-west-1")
+    );
+    let names = report.remote_names.as_ref().unwrap();
+    assert_eq!((names.bytes_named, names.bytes_named_dns), (57_200, 0));
+    assert_eq!(names.ip_ranges_date.as_deref(), Some("2026-08-22-21-17-05"));
+    assert_eq!(names.domains[0].label, "amazonaws.com (S3, eu-west-1)");
+
+    // Outside AWS, and without query logs: the report is left as it was.
+    let flows = four_legs_to("203.0.113.5");
+    let mut report =
+        build_report(&[flows.path().to_path_buf()], &ReportOptions::default()).unwrap();
+    report.name_remotes(&sources);
+    assert_eq!(report.talkers[0].remote_name, None);
+    assert!(report.remote_names.is_none());
+}
+
+#[test]
+fn a_dns_name_wins_over_the_aws_ranges_label() {
+    let ranges = AwsRanges::bundled();
+    let dns = answers(&[query(
+        1_714_557_600,
+        "10.0.1.5",
+        "my-bucket.s3.eu-west-1.amazonaws.com",
+        &[("A", "52.218.0.5")],
+    )]);
+    let flows = four_legs_to("52.218.0.5");
+    let mut report =
+        build_report(&[flows.path().to_path_buf()], &ReportOptions::default()).unwrap();
+    report.name_remotes(&NameSources {
+        dns: Some(&dns),
+        ranges: Some(&ranges),
+        max_age_seconds: MAX_AGE,
+    });
+    assert_eq!(
+        report.talkers[0].remote_name.as_deref(),
+        Some("my-bucket.s3.eu-west-1.amazonaws.com")
+    );
+    let names = report.remote_names.as_ref().unwrap();
+    assert_eq!(names.bytes_named_dns, 57_200);
+    assert_eq!(names.ip_ranges_date, None);
 }
