@@ -183,7 +183,9 @@ pub struct NameSources<'a> {
 /// What the report says about its remote names.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RemoteNames {
-    /// Answered queries the names came from (0 without query logs).
+    /// Whether DNS query logs were read (else only AWS's ranges labelled remotes).
+    pub dns_logs: bool,
+    /// Answered queries the names came from.
     pub dns_queries: u64,
     /// How old an answer could be, before the window, to name a remote.
     pub max_age_seconds: u32,
@@ -348,6 +350,7 @@ impl Report {
             row.rank = i as u64 + 1;
         }
         let names = RemoteNames {
+            dns_logs: sources.dns.is_some(),
             dns_queries: sources.dns.map_or(0, |dns| dns.queries),
             max_age_seconds: sources.max_age_seconds,
             ip_ranges_date: sources
@@ -372,14 +375,19 @@ impl RemoteNames {
     /// The lines that say how the names were found and how much they cover.
     pub fn notes(&self) -> Vec<String> {
         let mut notes = vec![format!(
-            "remote names: {} named of {} ({:.2}%), {} of it from {} answered DNS queries of the VPC (Route 53 Resolver query logs) up to {} s before the window",
+            "remote names: {} named of {} ({:.2}%)",
             human_bytes(self.bytes_named),
             human_bytes(self.bytes_total),
             self.named_pct,
-            human_bytes(self.bytes_named_dns),
-            grouped(self.dns_queries),
-            self.max_age_seconds
         )];
+        if self.dns_logs {
+            notes.push(format!(
+                "{} of it named from {} answered DNS queries of the VPC (Route 53 Resolver query logs) up to {} s before the window",
+                human_bytes(self.bytes_named_dns),
+                grouped(self.dns_queries),
+                self.max_age_seconds
+            ));
+        }
         if let Some(top) = self.among_top {
             notes.push(format!(
                 "remote names were looked for among the top {top} talkers only"

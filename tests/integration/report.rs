@@ -19,6 +19,7 @@ impl Workspace {
             "nat-four-legs.log",
             "v2-status.log",
             "ipv6-legs.log",
+            "s3-eu-west-1-legs.log",
         ] {
             std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
         }
@@ -429,16 +430,6 @@ fn report_dns_with_a_missing_file_fails_before_any_output_and_names_it() {
     assert!(err.contains("no-such-queries.jsonl"), "{err}");
 }
 
-/// AWS's four NAT legs of one connection to `remote`, no `pkt-*-aws-service` values.
-fn four_legs_to(remote: &str) -> String {
-    format!(
-        "ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 443 6 1200 IPv4 10.0.1.5 - {remote} -\n\
-         ACCEPT egress 8 10.0.0.220 61000 {remote} 443 6 1200 IPv4 10.0.0.220 - {remote} -\n\
-         ACCEPT ingress - {remote} 443 10.0.0.220 61000 6 56000 IPv4 {remote} - 10.0.0.220 -\n\
-         ACCEPT egress 1 10.0.0.220 443 10.0.1.5 41000 6 56000 IPv4 {remote} - 10.0.1.5 -\n"
-    )
-}
-
 /// An ip-ranges.json as AWS publishes it, of `date`, with one S3 prefix in eu-west-1.
 fn ip_ranges_json(date: &str, prefix: &str) -> String {
     format!(
@@ -452,8 +443,6 @@ fn ip_ranges_json(date: &str, prefix: &str) -> String {
 #[test]
 fn without_dns_logs_aws_remotes_are_labelled_from_the_bundled_or_updated_ip_ranges() {
     let ws = Workspace::new();
-    std::fs::write(ws.path("s3-v2.log"), four_legs_to("52.218.0.5")).unwrap();
-    std::fs::write(ws.path("doc.log"), four_legs_to("198.51.100.77")).unwrap();
     std::fs::create_dir(ws.path("cfg")).unwrap();
     let config = ws.path("cfg/nat-flowrec.toml");
     let run = |args: &[&str]| {
@@ -469,19 +458,19 @@ fn without_dns_logs_aws_remotes_are_labelled_from_the_bundled_or_updated_ip_rang
     let csv_row = |o: &Output| stdout(o).lines().nth(1).unwrap_or_default().to_string();
 
     // The bundled copy: AWS's S3 range in eu-west-1.
-    let o = run(&["report", "--csv", "s3-v2.log"]);
+    let o = run(&["report", "--csv", "s3-eu-west-1-legs.log"]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(
         csv_row(&o),
         "1,10.0.1.5,52.218.0.5,,1200,56000,57200,100.00,,,S3 eu-west-1"
     );
-    let o = run(&["report", "doc.log"]);
+    let o = run(&["report", "nat-four-legs.log"]);
     assert!(!stdout(&o).contains("Top remote names"), "{}", stdout(&o));
 
     // A newer download is stored beside the configuration and labels from then on.
     std::fs::write(
         ws.path("ip-ranges.json"),
-        ip_ranges_json("2099-01-01-00-00-00", "198.51.100.0/24"),
+        ip_ranges_json("2099-01-01-00-00-00", "203.0.113.0/24"),
     )
     .unwrap();
     let o = run(&["update-ip-ranges", "ip-ranges.json"]);
@@ -492,7 +481,7 @@ fn without_dns_logs_aws_remotes_are_labelled_from_the_bundled_or_updated_ip_rang
         stderr(&o)
     );
     assert!(ws.path("cfg/ip-ranges.txt.gz").is_file());
-    let o = run(&["report", "doc.log"]);
+    let o = run(&["report", "nat-four-legs.log"]);
     let out = stdout(&o);
     assert!(
         out.contains("Remote names        57.20 KB of 57.20 KB went to named remotes (100.00%)"),
@@ -506,7 +495,7 @@ fn without_dns_logs_aws_remotes_are_labelled_from_the_bundled_or_updated_ip_rang
     // An older file than the copy in use is refused, and changes nothing.
     std::fs::write(
         ws.path("old.json"),
-        ip_ranges_json("2020-01-01-00-00-00", "203.0.113.0/24"),
+        ip_ranges_json("2020-01-01-00-00-00", "198.51.100.0/24"),
     )
     .unwrap();
     let o = run(&["update-ip-ranges", "old.json"]);
