@@ -158,8 +158,12 @@ pub fn read_query_logs(
     let mut stats = QueryLogStats::default();
     let mut pending = String::new();
     let mut pending_lines = 0usize;
-    for line in lines.lines() {
-        let line = line?;
+    for line in lines.split(b'\n') {
+        // A line that is not UTF-8 holds no record; the file's other lines still count.
+        let Ok(line) = String::from_utf8(line?) else {
+            stats.malformed += 1;
+            continue;
+        };
         let text = if pending.is_empty() {
             object_start(&line)
         } else {
@@ -283,6 +287,21 @@ mod tests {
         std::io::Write::write_all(&mut gz, text.as_bytes()).unwrap();
         let (from_gzip, gz_stats) = read(&gz.finish().unwrap());
         assert_eq!((from_gzip, gz_stats), (records, stats));
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_counted_and_the_rest_read() {
+        let mut text = b"\xff\xfe not text\n".to_vec();
+        text.extend_from_slice(br#"{"query_name": "a.example.", "rcode": "NOERROR"}"#);
+        let (records, stats) = read(&text);
+        assert_eq!(
+            stats,
+            QueryLogStats {
+                records: 1,
+                malformed: 1
+            }
+        );
+        assert_eq!(records[0].name(), "a.example");
     }
 
     #[test]

@@ -367,6 +367,12 @@ impl Report {
                 .then_some(self.summary.top),
         };
         self.summary.notes.extend(names.notes());
+        if let Some(malformed) = sources.dns.map(|dns| dns.malformed).filter(|n| *n > 0) {
+            self.summary.warnings.push(format!(
+                "{} line(s) of the DNS query logs held no query-log record and were skipped",
+                grouped(malformed)
+            ));
+        }
         self.remote_names = Some(names);
     }
 }

@@ -194,6 +194,28 @@ fn a_folder_of_query_logs_is_read_whole_and_filtered_by_vpc() {
 }
 
 #[test]
+fn lines_of_the_query_logs_that_are_no_records_are_a_warning() {
+    let mut report = build_report(
+        &[fixture("reports/nat-four-legs.log")],
+        &ReportOptions::default(),
+    )
+    .unwrap();
+    let dns = DnsAnswers {
+        malformed: 2,
+        ..DnsAnswers::default()
+    };
+    report.name_remotes(&dns_only(&dns));
+    assert!(
+        report.summary.warnings.contains(
+            &"2 line(s) of the DNS query logs held no query-log record and were skipped"
+                .to_string()
+        ),
+        "{:?}",
+        report.summary.warnings
+    );
+}
+
+#[test]
 fn the_documented_example_is_read_and_its_ptr_answer_names_nothing() {
     let dns = fixture_answers("dns/aws-example.json");
     assert_eq!((dns.queries, dns.ignored), (0, 1));
