@@ -414,7 +414,7 @@ fn report_dns_names_the_remotes_from_query_log_files_gzip_or_plain() {
         "{out}"
     );
     assert!(
-        out.contains("Top remote names (by domain; 4.01 MB of 6.04 MB named)"),
+        out.contains("Top remote names by domain, 4.01 MB of 6.04 MB named"),
         "{out}"
     );
 }

@@ -517,7 +517,7 @@ pub(crate) fn traffic_tables(report: &Report) -> Vec<(String, TextTable)> {
     ];
     if let (Some(names), Some(table)) = (&report.remote_names, remote_domains(report)) {
         let title = format!(
-            "Top remote names (by domain; {} of {} named){}",
+            "Top remote names by domain, {} of {} named{}",
             human_bytes(names.bytes_named),
             human_bytes(names.bytes_total),
             rows_note(names.domains.len(), None, s.top)
