@@ -296,6 +296,12 @@ pub enum Command {
         after_help = "Examples:\n  nat-flowrec init\n  nat-flowrec --config /etc/nat-flowrec.toml init --force"
     )]
     Init(InitArgs),
+    /// Store a newer copy of AWS's ip-ranges.json (beside the configuration file): reports label
+    /// remote addresses in AWS's ranges with its service and region.
+    #[command(
+        after_help = "Examples:\n  curl -sO https://ip-ranges.amazonaws.com/ip-ranges.json\n  nat-flowrec update-ip-ranges ip-ranges.json"
+    )]
+    UpdateIpRanges(UpdateIpRangesArgs),
     /// Write a seeded synthetic flow-log file in the default format (benchmarks, demos).
     #[command(hide = true)]
     Generate(GenerateArgs),
@@ -481,6 +487,12 @@ pub struct DemoArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct UpdateIpRangesArgs {
+    /// AWS's ip-ranges.json, as downloaded.
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
 pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
@@ -653,6 +665,11 @@ pub struct ReportArgs {
     /// Never ask AWS: addresses only, no owners, placeholders in the endpoint commands.
     #[arg(long)]
     pub no_enrich: bool,
+    /// Route 53 Resolver query logs (JSON Lines as Resolver writes them to CloudWatch Logs or
+    /// S3, gzip or plain; files or folders) whose answers name the remote addresses. Takes
+    /// every value up to the next flag: put it after the flow-log paths.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with = "recording")]
+    pub dns: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -225,6 +225,10 @@ pub struct ReportConfig {
     pub interface_endpoint_price_per_az_hour: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cross_az_price_per_gb: Option<f64>,
+    /// How long before the traffic a DNS answer may be to name a remote (query logs carry no
+    /// TTL).
+    #[serde(deserialize_with = "crate::quantity::seconds_u32")]
+    pub dns_max_age_seconds: u32,
 }
 
 impl ReportConfig {
@@ -879,6 +883,7 @@ impl Default for ReportConfig {
             interface_endpoint_price_per_gb: None,
             interface_endpoint_price_per_az_hour: None,
             cross_az_price_per_gb: None,
+            dns_max_age_seconds: nat_flowrec_reports::DEFAULT_DNS_MAX_AGE_SECONDS,
         }
     }
 }
@@ -969,6 +974,8 @@ top = 20
 # interface_endpoint_price_per_gb = 0.01
 # interface_endpoint_price_per_az_hour = 0.01
 # cross_az_price_per_gb = 0.01
+# A DNS answer names a remote for traffic up to this long after it (`report --dns`).
+dns_max_age_seconds = 3600
 
 [export]
 # How a recording's flow logs are read: "get_log_events" (per stream; AWS allows 25 requests a

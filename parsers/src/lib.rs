@@ -1,7 +1,8 @@
 //! VPC Flow Logs for nat-flowrec: the log format (`${field} ...`), a zero-copy record parser, and
 //! streaming readers for the files a recording leaves behind (plain text, gzip, S3-delivered with a
 //! header line, CloudWatch Logs exports and subscription payloads, `{"message": ...}` JSON lines,
-//! and nat-flowrec's own export files).
+//! and nat-flowrec's own export files); and the Route 53 Resolver query logs whose answers name
+//! the remote addresses (`query_log`).
 //!
 //! This crate knows nothing of AWS APIs or reports: it turns bytes into [`Record`]s, and says
 //! precisely which line is wrong when one is.
@@ -26,6 +27,7 @@ mod format;
 mod parse;
 #[cfg(test)]
 mod proptests;
+pub mod query_log;
 mod read;
 mod record;
 #[cfg(feature = "synth")]
@@ -38,6 +40,9 @@ pub use field::{Field, KNOWN_FIELDS};
 pub use flow::Flow;
 pub use format::{AWS_DEFAULT_V2_FORMAT, DEFAULT_FORMAT, FormatError, LogFormat, TokenProblem};
 pub use parse::FlowParser;
+pub use query_log::{
+    QueryLogError, QueryLogRecord, QueryLogStats, read_query_log_file, read_query_logs,
+};
 pub use read::{Chunk, Chunks, FlowLogFile, Line, Lines, ReadError, SourceKind};
 pub use record::Record;
 pub use values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};

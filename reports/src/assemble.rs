@@ -182,6 +182,7 @@ pub(crate) fn assemble(
         attribution: None,
         cross_az: None,
         month: None,
+        remote_names: None,
         remediation: Default::default(),
         recording_cost: None,
     })

@@ -159,6 +159,9 @@ impl Report {
             self.talkers.truncate(top);
             self.sources.truncate(top);
             self.destinations.truncate(top);
+            if let Some(names) = &mut self.remote_names {
+                names.domains.truncate(top);
+            }
         }
     }
 

@@ -378,10 +378,10 @@ fn talkers_csv_reads_back_with_the_contract_header_and_order() {
         .iter()
         .map(str::to_string)
         .collect();
-    // The first eight columns are the original contract; owner and az were appended after.
+    // The first eight columns are the original contract; owner, az and remote_name follow.
     assert_eq!(
         header.join(","),
-        "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct,owner,az"
+        "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct,owner,az,remote_name"
     );
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), r.talkers.len());

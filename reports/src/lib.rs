@@ -21,7 +21,9 @@ mod assemble;
 #[cfg(test)]
 mod attributed_golden;
 mod attribution;
+mod aws_ranges;
 mod coverage;
+mod domain;
 mod error;
 #[cfg(test)]
 mod golden;
@@ -30,6 +32,7 @@ mod model;
 mod options;
 mod prices;
 mod remediation;
+mod remote_names;
 pub mod render;
 mod scan;
 mod tables;
@@ -42,6 +45,7 @@ use std::path::PathBuf;
 use nat_flowrec_parsers::Field;
 
 pub use attribution::{Attribution, AttributionSummary, CrossAz, CrossAzHost, NatSite, Owner};
+pub use aws_ranges::{AwsLabel, AwsRanges, RangesError};
 pub use error::ReportError;
 pub use legs::{LegRule, is_private};
 pub use model::{
@@ -54,6 +58,9 @@ pub use prices::{
     BYTES_PER_GB, DEFAULT_REGION, EndpointKind, LogIngestionPrices, PriceOverrides, Prices,
 };
 pub use remediation::{HOURS_PER_MONTH, Remediation, RemediationPlan, endpoint_service_suffix};
+pub use remote_names::{
+    DEFAULT_DNS_MAX_AGE_SECONDS, DnsAnswers, NameSources, RemoteDomain, RemoteNames,
+};
 pub use tables::protocol_name;
 pub use units::{UNITS_NOTE, grouped, human_bytes, service_name, usd};
 

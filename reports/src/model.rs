@@ -8,6 +8,7 @@ pub use crate::coverage::Coverage;
 use crate::legs::LegRule;
 use crate::prices::{EndpointKind, Prices};
 use crate::remediation::RemediationPlan;
+use crate::remote_names::RemoteNames;
 pub use crate::tally::MalformedLine;
 
 /// Bumped when a key is renamed or removed (adding keys does not bump it).
@@ -35,6 +36,9 @@ pub struct Report {
     /// The NAT's own last 30 days, when measured (`Report::set_month`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub month: Option<NatMonth>,
+    /// How many bytes went to named remotes, by the names' domains (`Report::name_remotes`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_names: Option<RemoteNames>,
     /// Per AWS service seen through the NAT: the endpoint command and the saving.
     pub remediation: RemediationPlan,
     /// What the recording cost in flow-log ingestion, when the caller measured it.
@@ -230,6 +234,9 @@ pub struct Talker {
     /// The Availability Zone of `internal_addr`'s network interface, when attributed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub az: Option<String>,
+    /// The name `internal_addr` asked for when its resolver answered `remote_addr`, when named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -261,6 +268,9 @@ pub struct Destination {
     pub bytes_in: u64,
     pub bytes_total: u64,
     pub share_pct: f64,
+    /// The name some host of the VPC asked for when its resolver answered `remote_addr`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remote_name: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

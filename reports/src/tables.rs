@@ -212,6 +212,7 @@ fn build_talkers(
                 share_pct: round_share(share),
                 owner: None,
                 az: None,
+                remote_name: None,
             },
         )
         .collect();
@@ -340,6 +341,7 @@ fn build_destinations(
                 bytes_in: inn,
                 bytes_total: total,
                 share_pct: round_share(share),
+                remote_name: None,
             },
         )
         .collect();

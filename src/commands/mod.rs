@@ -23,6 +23,7 @@ mod report;
 mod report_insights;
 pub(crate) mod setup;
 pub(crate) mod status;
+pub(crate) mod update_ip_ranges;
 mod watch;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::IamPolicy(args) => iam_policy::run(global, args),
         Command::Demo(args) => demo::run(global, args),
         Command::Init(args) => init::run(global, args),
+        Command::UpdateIpRanges(args) => update_ip_ranges::run(global, args),
         Command::Generate(args) => generate::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Man(args) => man::run(args),

@@ -8,6 +8,11 @@
 //! `--enrich`, the profile asked for and the credentials are checked as every AWS command
 //! checks them, before any file is read.
 //!
+//! `--dns FILE...` names the remote addresses from Route 53 Resolver query logs (see the reports
+//! crate's `remote_names`); a query-log file that cannot be read is an error, before any output.
+//! Remotes without a name whose records name no AWS service are labelled from AWS's ranges
+//! (`update-ip-ranges`).
+//!
 //! Exit status: 0 when every file was read; 1 when a file could not be read (each such file is
 //! named on stderr, the others are still reported) or `--strict` met a malformed line.
 
@@ -16,7 +21,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use nat_flowrec_parsers::LogFormat;
-use nat_flowrec_reports::{Prices, Report, ReportOptions, build_report, render};
+use nat_flowrec_reports::{
+    DEFAULT_DNS_MAX_AGE_SECONDS, DnsAnswers, NameSources, Prices, Report, ReportOptions,
+    build_report, render,
+};
 
 use super::setup;
 use crate::attribution::{self, EnrichMode, Plan};
@@ -47,12 +55,26 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         EnrichMode::Always => Some(rt.block_on(AwsCloud::connect_checked(&settings))?),
         EnrichMode::Auto | EnrichMode::Never => None,
     };
-    let mut opts = options(global, args, default_format, plan.region())?;
-    // The cross-AZ total needs every host: build whole, attribute, then cut to --top.
-    if plan.active() {
+    let (mut opts, dns_max_age) = options(global, args, default_format, plan.region())?;
+    // The cross-AZ total and the remote names' table need every conversation: build whole,
+    // attribute and name, then cut to --top.
+    let naming = !args.dns.is_empty();
+    if plan.active() || naming {
         opts.top = 0;
     }
+    let dns = if naming {
+        Some(DnsAnswers::read(&args.dns, None).context("reading the DNS query logs (--dns)")?)
+    } else {
+        None
+    };
     let mut report = build_report(&args.paths, &opts)?;
+    // Without --dns the report is not built whole: AWS's ranges label the rows --top keeps.
+    let ranges = super::update_ip_ranges::load(&global.config);
+    report.name_remotes(&NameSources {
+        dns: dns.as_ref(),
+        ranges: Some(&ranges),
+        max_age_seconds: dns_max_age,
+    });
     // A recording's folder keeps the NAT's last 30 days: its monthly figures, offline too.
     if let [folder] = plan.folders.as_slice()
         && let Some(month) = crate::pipeline::month::load(&folder.dir)
@@ -62,7 +84,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     if plan.active() && report.summary.files_read > 0 {
         let lookup = Lookup { settings, checked };
         rt.block_on(attribute(global, args, &plan, lookup, &mut report));
-    } else if plan.active() {
+    } else if plan.active() || naming {
         report.cut_to_top(args.top);
     }
 
@@ -146,15 +168,16 @@ fn aws_settings(global: &GlobalArgs, plan: &Plan) -> AwsSettings {
     }
 }
 
-/// The flags, validated and resolved into what the library needs. The prices are those of
-/// `--price-region`, else `--region`, else the region a recording folder's export files name,
-/// else the configuration's (when its file exists); price flags win over the config's keys.
+/// The flags, validated and resolved into what the library needs, and how old a DNS answer
+/// may be to name a remote. The prices are those of `--price-region`, else `--region`, else the
+/// region a recording folder's export files name, else the configuration's (when its file
+/// exists); price flags win over the config's keys.
 fn options(
     global: &GlobalArgs,
     args: &ReportArgs,
     default_format: LogFormat,
     recorded_region: Option<&str>,
-) -> anyhow::Result<ReportOptions> {
+) -> anyhow::Result<(ReportOptions, u32)> {
     let cfg = if global.config.is_file() {
         Some(Config::load(&global.config)?)
     } else {
@@ -172,13 +195,17 @@ fn options(
         .unwrap_or_default();
     overrides.nat_per_gb = args.nat_price_per_gb.or(overrides.nat_per_gb);
     let prices = Prices::resolve(region, &overrides)?;
-    Ok(ReportOptions {
+    let dns_max_age = cfg.as_ref().map_or(DEFAULT_DNS_MAX_AGE_SECONDS, |c| {
+        c.report.dns_max_age_seconds
+    });
+    let opts = ReportOptions {
         default_format,
         nat_ips: args.nat_ips.clone(),
         top: args.top,
         strict: args.strict,
         prices,
-    })
+    };
+    Ok((opts, dns_max_age))
 }
 
 /// Writes the chosen rendering to stdout.

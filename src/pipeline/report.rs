@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use nat_flowrec_parsers::LogFormat;
-use nat_flowrec_reports::{Coverage, Report, ReportOptions, build_report, render};
+use nat_flowrec_reports::{
+    AwsRanges, Coverage, NameSources, Report, ReportOptions, build_report, render,
+};
 
 use super::PipelineError;
 use crate::attribution::{self, EnrichMode, Plan, RecordingFolder};
@@ -216,6 +218,13 @@ pub fn build(
             detail: failure.error.clone(),
         });
     }
+    // Remotes whose records name no AWS service, labelled from the bundled AWS ranges.
+    let ranges = AwsRanges::bundled();
+    report.name_remotes(&NameSources {
+        dns: None,
+        ranges: Some(&ranges),
+        max_age_seconds: cfg.report.dns_max_age_seconds,
+    });
     let s = &report.summary;
     let causes = likely_causes(
         rec,

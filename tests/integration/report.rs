@@ -19,8 +19,17 @@ impl Workspace {
             "nat-four-legs.log",
             "v2-status.log",
             "ipv6-legs.log",
+            "s3-eu-west-1-legs.log",
         ] {
             std::fs::copy(fixtures.join(name), dir.path().join(name)).unwrap();
+        }
+        let dns = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/dns");
+        for name in [
+            "aws-example.json",
+            "nat-cloudwatch.queries.jsonl",
+            "nat-cloudwatch.queries.jsonl.gz",
+        ] {
+            std::fs::copy(dns.join(name), dir.path().join(name)).unwrap();
         }
         Workspace { dir }
     }
@@ -71,10 +80,10 @@ fn report_csv_prints_the_talkers_table_with_the_contract_header() {
     assert_eq!(
         lines,
         [
-            "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct,owner,az",
-            "1,10.0.1.5,52.216.8.1,S3,3000000,12000,3012000,49.89,,",
-            "2,10.0.1.9,54.239.1.1,AMAZON,800,2000000,2000800,33.14,,",
-            "3,10.0.2.7,52.94.24.10,DYNAMODB,40000,900000,940000,15.57,,",
+            "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct,owner,az,remote_name",
+            "1,10.0.1.5,52.216.8.1,S3,3000000,12000,3012000,49.89,,,",
+            "2,10.0.1.9,54.239.1.1,AMAZON,800,2000000,2000800,33.14,,,",
+            "3,10.0.2.7,52.94.24.10,DYNAMODB,40000,900000,940000,15.57,,,",
         ]
     );
     // The caveats a CSV cannot carry go to stderr.
@@ -344,4 +353,165 @@ fn report_reads_collected_files_as_their_plain_records() {
         assert_eq!(v["talkers"], plain["talkers"], "{name}");
         assert_eq!(v["services"], plain["services"], "{name}");
     }
+}
+
+#[test]
+fn report_dns_names_the_remotes_from_query_log_files_gzip_or_plain() {
+    let ws = Workspace::new();
+    for queries in [
+        "nat-cloudwatch.queries.jsonl",
+        "nat-cloudwatch.queries.jsonl.gz",
+    ] {
+        let o = ws.run(&[
+            "--csv",
+            "--top",
+            "4",
+            "nat-cloudwatch.log",
+            "--dns",
+            "aws-example.json",
+            queries,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines,
+            [
+                "rank,internal_addr,remote_addr,remote_aws_service,bytes_out,bytes_in,bytes_total,share_pct,owner,az,remote_name",
+                "1,10.0.1.5,52.216.8.1,S3,3000000,12000,3012000,49.89,,,my-bucket.s3.us-east-1.amazonaws.com",
+                "2,10.0.1.9,54.239.1.1,AMAZON,800,2000000,2000800,33.14,,,",
+                "3,10.0.2.7,52.94.24.10,DYNAMODB,40000,900000,940000,15.57,,,dynamodb.us-east-1.amazonaws.com",
+                "4,10.0.1.5,203.0.113.5,,1200,56000,57200,0.95,,,registry-1.docker.io",
+            ],
+            "{queries}"
+        );
+    }
+
+    let o = ws.run(&[
+        "--json",
+        "nat-cloudwatch.log",
+        "--dns",
+        "nat-cloudwatch.queries.jsonl",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(json["remote_names"]["bytes_named"], 4_009_200);
+    assert_eq!(json["remote_names"]["named_pct"], 66.41);
+    assert_eq!(json["remote_names"]["domains"][2]["domain"], "docker.io");
+    assert_eq!(
+        json["destinations"][3]["remote_name"],
+        "registry-1.docker.io"
+    );
+
+    let o = ws.run(&[
+        "nat-cloudwatch.log",
+        "--dns",
+        "nat-cloudwatch.queries.jsonl",
+    ]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("Remote names        4.01 MB of 6.04 MB went to named remotes (66.41%)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Top remote names by domain, 4.01 MB of 6.04 MB named"),
+        "{out}"
+    );
+}
+
+#[test]
+fn report_dns_with_a_missing_file_fails_before_any_output_and_names_it() {
+    let ws = Workspace::new();
+    let o = ws.run(&["nat-cloudwatch.log", "--dns", "no-such-queries.jsonl"]);
+    assert!(!o.status.success());
+    assert!(stdout(&o).is_empty(), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(err.contains("reading the DNS query logs (--dns)"), "{err}");
+    assert!(err.contains("no-such-queries.jsonl"), "{err}");
+}
+
+/// An ip-ranges.json as AWS publishes it, of `date`, with one S3 prefix in eu-west-1.
+fn ip_ranges_json(date: &str, prefix: &str) -> String {
+    format!(
+        r#"{{"syncToken": "1790000000", "createDate": "{date}", "prefixes": [
+  {{"ip_prefix": "{prefix}", "region": "eu-west-1", "service": "AMAZON", "network_border_group": "eu-west-1"}},
+  {{"ip_prefix": "{prefix}", "region": "eu-west-1", "service": "S3", "network_border_group": "eu-west-1"}}
+], "ipv6_prefixes": []}}"#
+    )
+}
+
+#[test]
+fn without_dns_logs_aws_remotes_are_labelled_from_the_bundled_or_updated_ip_ranges() {
+    let ws = Workspace::new();
+    std::fs::create_dir(ws.path("cfg")).unwrap();
+    let config = ws.path("cfg/nat-flowrec.toml");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_nat-flowrec"))
+            .arg("--config")
+            .arg(&config)
+            .args(args)
+            .current_dir(ws.dir.path())
+            .env_remove("NAT_FLOWREC_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let csv_row = |o: &Output| stdout(o).lines().nth(1).unwrap_or_default().to_string();
+
+    // The bundled copy: AWS's S3 range in eu-west-1.
+    let o = run(&["report", "--csv", "s3-eu-west-1-legs.log"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        csv_row(&o),
+        "1,10.0.1.5,52.218.0.5,,1200,56000,57200,100.00,,,S3 eu-west-1"
+    );
+    let o = run(&["report", "nat-four-legs.log"]);
+    assert!(!stdout(&o).contains("Top remote names"), "{}", stdout(&o));
+
+    // A newer download is stored beside the configuration and labels from then on.
+    std::fs::write(
+        ws.path("ip-ranges.json"),
+        ip_ranges_json("2099-01-01-00-00-00", "203.0.113.0/24"),
+    )
+    .unwrap();
+    let o = run(&["update-ip-ranges", "ip-ranges.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("stored AWS's ip ranges of 2099-01-01-00-00-00 (1 prefixes)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(ws.path("cfg/ip-ranges.txt.gz").is_file());
+    let o = run(&["report", "nat-four-legs.log"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("Remote names        57.20 KB of 57.20 KB went to named remotes (100.00%)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("labelled from AWS's ip-ranges.json of 2099-01-01-00-00-00"),
+        "{out}"
+    );
+
+    // An older file than the copy in use is refused, and changes nothing.
+    std::fs::write(
+        ws.path("old.json"),
+        ip_ranges_json("2020-01-01-00-00-00", "198.51.100.0/24"),
+    )
+    .unwrap();
+    let o = run(&["update-ip-ranges", "old.json"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("is of 2020-01-01-00-00-00, older than the copy in use (2099-01-01-00-00-00); nothing changed"),
+        "{}",
+        stderr(&o)
+    );
+    // Not AWS's file: the reason, and where to get the right one.
+    std::fs::write(ws.path("junk.json"), "{}").unwrap();
+    let o = run(&["update-ip-ranges", "junk.json"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("not AWS's ip-ranges.json"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -7,10 +7,10 @@ use std::io::Write;
 use crate::error::ReportError;
 use crate::model::Report;
 
-/// The `--csv` header, exactly. `owner` and `az` came later: they are appended so a consumer
-/// that reads the first eight columns by position keeps working; they are empty when the
-/// report was not attributed.
-pub const TALKERS_HEADER: [&str; 10] = [
+/// The `--csv` header, exactly. `owner`, `az` and `remote_name` are appended after the first
+/// eight so a consumer that reads those by position keeps working; they are empty when the
+/// report was not attributed, or its remotes not named.
+pub const TALKERS_HEADER: [&str; 11] = [
     "rank",
     "internal_addr",
     "remote_addr",
@@ -21,6 +21,7 @@ pub const TALKERS_HEADER: [&str; 10] = [
     "share_pct",
     "owner",
     "az",
+    "remote_name",
 ];
 
 fn opt<T: ToString>(v: &Option<T>) -> String {
@@ -48,6 +49,7 @@ pub fn talkers_csv(report: &Report, w: impl Write) -> Result<(), ReportError> {
                 share(r.share_pct),
                 opt(&r.owner),
                 opt(&r.az),
+                opt(&r.remote_name),
             ]
         }),
     )
@@ -95,6 +97,7 @@ pub fn destinations_csv(report: &Report, w: impl Write) -> Result<(), ReportErro
             "bytes_in",
             "bytes_total",
             "share_pct",
+            "remote_name",
         ],
         report.destinations.iter().map(|r| {
             [
@@ -106,6 +109,7 @@ pub fn destinations_csv(report: &Report, w: impl Write) -> Result<(), ReportErro
                 r.bytes_in.to_string(),
                 r.bytes_total.to_string(),
                 share(r.share_pct),
+                opt(&r.remote_name),
             ]
         }),
     )
@@ -232,6 +236,13 @@ pub fn summary_csv(report: &Report, w: impl Write) -> Result<(), ReportError> {
         "interface_endpoint_price_per_az_hour",
         s.prices.interface_endpoint_per_az_hour.to_string(),
     )?;
+    if let Some(names) = &report.remote_names {
+        put("remote_bytes_named", names.bytes_named.to_string())?;
+        put("remote_named_pct", share(names.named_pct))?;
+        for d in &names.domains {
+            put("remote_domain", format!("{}: {}", d.label, d.bytes_total))?;
+        }
+    }
     for f in &s.files_failed {
         put("file_failed", format!("{}: {}", f.file, f.error))?;
     }

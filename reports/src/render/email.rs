@@ -14,6 +14,7 @@ pub const EMAIL_MAX_BYTES: usize = 32 * 1024;
 const OMITTED_NOTE_BYTES: usize = 128;
 const TOP_TALKERS: usize = 8;
 const TOP_SERVICES: usize = 6;
+const TOP_DOMAINS: usize = 5;
 const MAX_WARNINGS: usize = 4;
 
 /// The e-mail body.
@@ -70,17 +71,41 @@ pub fn email_summary(report: &Report) -> String {
             .as_ref()
             .map(|o| format!(" ({o})"))
             .unwrap_or_default();
+        // The remote's name, when known, is what the reader recognises; the address follows.
+        let address = t.remote_addr.as_deref().unwrap_or("(unknown)");
+        let remote = match &t.remote_name {
+            Some(name) => format!("{name} ({address})"),
+            None => address.to_string(),
+        };
         lines.push(format!(
             "  {}. {}{} -> {}{}: out {}, in {} ({:.2}%)",
             t.rank,
             t.internal_addr,
             owner,
-            t.remote_addr.as_deref().unwrap_or("(unknown)"),
+            remote,
             service,
             human_bytes(t.bytes_out),
             human_bytes(t.bytes_in),
             t.share_pct
         ));
+    }
+
+    if let Some(names) = &report.remote_names {
+        lines.push(String::new());
+        lines.push(format!(
+            "Remote names: {} of {} went to named remotes ({:.2}%), by domain:",
+            human_bytes(names.bytes_named),
+            human_bytes(names.bytes_total),
+            names.named_pct
+        ));
+        for d in names.domains.iter().take(TOP_DOMAINS) {
+            lines.push(format!(
+                "  {}: {} ({:.2}%)",
+                d.label,
+                human_bytes(d.bytes_total),
+                d.share_pct
+            ));
+        }
     }
 
     if let Some(x) = report.cross_az.as_ref().filter(|x| x.bytes_total > 0) {

@@ -106,7 +106,37 @@ pub(crate) fn summary_pairs(report: &Report) -> Vec<(&'static str, String)> {
     if let Some(cost) = super::fixes::cost_versus_savings(report) {
         pairs.push(("Recording cost", cost));
     }
+    if let Some(names) = &report.remote_names {
+        pairs.push((
+            "Remote names",
+            format!(
+                "{} of {} went to named remotes ({:.2}%)",
+                human_bytes(names.bytes_named),
+                human_bytes(names.bytes_total),
+                names.named_pct
+            ),
+        ));
+    }
     pairs
+}
+
+/// The Name column after Remote, shown only when the report's remotes were named.
+fn with_name_column(
+    report: &Report,
+    mut columns: Vec<(&'static str, Align)>,
+    at: usize,
+) -> Vec<(&'static str, Align)> {
+    if report.remote_names.is_some() {
+        columns.insert(at.min(columns.len()), ("Name", Align::Left));
+    }
+    columns
+}
+
+fn name_cell(report: &Report, cells: &mut Vec<String>, at: usize, name: &Option<String>) {
+    if report.remote_names.is_some() {
+        let name = name.clone().unwrap_or_else(|| "-".to_string());
+        cells.insert(at.min(cells.len()), name);
+    }
 }
 
 /// The Owner and AZ columns, shown only on an attributed report (an unattributed one would
@@ -143,7 +173,7 @@ fn owner_cells(
 
 /// Talkers with human units.
 pub(crate) fn talkers(report: &Report) -> TextTable {
-    let mut t = TextTable::new(&with_owner_columns(
+    let columns = with_owner_columns(
         report,
         &[
             ("#", Align::Right),
@@ -156,7 +186,14 @@ pub(crate) fn talkers(report: &Report) -> TextTable {
             ("Share", Align::Right),
         ],
         2,
-    ));
+    );
+    // After Remote, which the owner columns may have moved.
+    let name_at = columns
+        .iter()
+        .position(|(c, _)| *c == "Remote")
+        .unwrap_or(0)
+        + 1;
+    let mut t = TextTable::new(&with_name_column(report, columns, name_at));
     for r in &report.talkers {
         let mut cells = vec![
             r.rank.to_string(),
@@ -173,12 +210,14 @@ pub(crate) fn talkers(report: &Report) -> TextTable {
             pct(r.share_pct),
         ];
         owner_cells(report, &mut cells, 2, &r.owner, &r.az);
+        name_cell(report, &mut cells, name_at, &r.remote_name);
         t.row(cells);
     }
     let shown = report.talkers.iter().map(|r| (r.bytes_out, r.bytes_in));
     if let Some(rest) = others(report, report.talkers.len(), shown) {
         let mut cells = rest.cells(&["", "Others", "", ""], "");
         owner_cells(report, &mut cells, 2, &None, &None);
+        name_cell(report, &mut cells, name_at, &Some(String::new()));
         t.row(cells);
     }
     t
@@ -267,7 +306,7 @@ pub(crate) fn sources(report: &Report) -> TextTable {
 }
 
 pub(crate) fn destinations(report: &Report) -> TextTable {
-    let mut t = TextTable::new(&[
+    let columns = vec![
         ("#", Align::Right),
         ("Remote", Align::Left),
         ("Port", Align::Right),
@@ -276,9 +315,10 @@ pub(crate) fn destinations(report: &Report) -> TextTable {
         ("In", Align::Right),
         ("Total", Align::Right),
         ("Share", Align::Right),
-    ]);
+    ];
+    let mut t = TextTable::new(&with_name_column(report, columns, 2));
     for r in &report.destinations {
-        t.row(vec![
+        let mut cells = vec![
             r.rank.to_string(),
             r.remote_addr.clone(),
             r.port.map_or_else(|| "-".to_string(), |p| p.to_string()),
@@ -287,16 +327,48 @@ pub(crate) fn destinations(report: &Report) -> TextTable {
             human_bytes(r.bytes_in),
             human_bytes(r.bytes_total),
             pct(r.share_pct),
-        ]);
+        ];
+        name_cell(report, &mut cells, 2, &r.remote_name);
+        t.row(cells);
     }
     let shown = report
         .destinations
         .iter()
         .map(|r| (r.bytes_out, r.bytes_in));
     if let Some(rest) = others(report, report.destinations.len(), shown) {
-        t.row(rest.cells(&["", "Others", "", ""], ""));
+        let mut cells = rest.cells(&["", "Others", "", ""], "");
+        name_cell(report, &mut cells, 2, &Some(String::new()));
+        t.row(cells);
     }
     t
+}
+
+/// Named bytes by the names' domain; `None` when the remotes were not named.
+pub(crate) fn remote_domains(report: &Report) -> Option<TextTable> {
+    let names = report.remote_names.as_ref()?;
+    let mut t = TextTable::new(&[
+        ("#", Align::Right),
+        ("Domain", Align::Left),
+        ("Names", Align::Right),
+        ("Remotes", Align::Right),
+        ("Out", Align::Right),
+        ("In", Align::Right),
+        ("Total", Align::Right),
+        ("Share", Align::Right),
+    ]);
+    for d in &names.domains {
+        t.row(vec![
+            d.rank.to_string(),
+            d.label.clone(),
+            grouped(d.names),
+            grouped(d.remotes),
+            human_bytes(d.bytes_out),
+            human_bytes(d.bytes_in),
+            human_bytes(d.bytes_total),
+            pct(d.share_pct),
+        ]);
+    }
+    Some(t)
 }
 
 pub(crate) fn services(report: &Report) -> TextTable {
@@ -417,9 +489,9 @@ fn pct(share: f64) -> String {
 }
 
 /// The four traffic tables every human-readable report shows, in order, with their titles.
-pub(crate) fn traffic_tables(report: &Report) -> [(String, TextTable); 4] {
+pub(crate) fn traffic_tables(report: &Report) -> Vec<(String, TextTable)> {
     let s = &report.summary;
-    [
+    let mut tables = vec![
         (
             format!(
                 "Top talkers{}",
@@ -445,7 +517,17 @@ pub(crate) fn traffic_tables(report: &Report) -> [(String, TextTable); 4] {
             "AWS services reached through the NAT".to_string(),
             services(report),
         ),
-    ]
+    ];
+    if let (Some(names), Some(table)) = (&report.remote_names, remote_domains(report)) {
+        let title = format!(
+            "Top remote names by domain, {} of {} named{}",
+            human_bytes(names.bytes_named),
+            human_bytes(names.bytes_total),
+            rows_note(names.domains.len(), None, s.top)
+        );
+        tables.insert(3, (title, table));
+    }
+    tables
 }
 
 /// "top 20 of 57" style subtitle for a cut table.
