@@ -11,6 +11,7 @@ mod fuzz_regressions;
 mod job;
 mod lambda;
 mod moto;
+mod moto_launcher;
 mod operator;
 mod proxy;
 mod recipient;
