@@ -451,3 +451,26 @@ pub fn sqs(moto: &Moto, action: &str, body: serde_json::Value) -> serde_json::Va
     );
     serde_json::from_str(&json).unwrap_or_else(|e| panic!("SQS {action}: {e}: {json}"))
 }
+
+/// One Route 53 Resolver call (JSON 1.1 protocol) on moto: the HTTP status and the JSON body
+/// (`{}` for an empty one, as moto answers TagResource).
+pub fn resolver(moto: &Moto, action: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let target = format!("Route53Resolver.{action}");
+    let (status, text) = raw_call(
+        moto,
+        "route53resolver",
+        "us-east-1",
+        ("POST", "/"),
+        &[
+            ("X-Amz-Target", &target),
+            ("Content-Type", "application/x-amz-json-1.1"),
+        ],
+        &body.to_string(),
+    );
+    if text.trim().is_empty() {
+        return (status, serde_json::json!({}));
+    }
+    let json = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("Route53Resolver {action} answered no JSON ({e}): {text}"));
+    (status, json)
+}
