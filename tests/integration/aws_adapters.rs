@@ -502,6 +502,20 @@ fn seed_foreign_query_log_config(moto: &crate::moto::Moto, vpc_id: &str, name: &
     id
 }
 
+/// (configuration id, ours) of every configuration logging the VPC's queries, sorted.
+async fn vpc_logging(cloud: &nat_flowrec::aws::AwsCloud, vpc: &str) -> Vec<(String, bool)> {
+    use nat_flowrec::ports::QueryLogs;
+    let mut logging: Vec<(String, bool)> = cloud
+        .vpc_query_logging(vpc)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.config_id, l.ours))
+        .collect();
+    logging.sort();
+    logging
+}
+
 #[tokio::test]
 async fn query_log_configs_are_created_tagged_listed_as_ours_and_only_ours_removed() {
     use nat_flowrec::ports::{QueryLogRequest, QueryLogs};
@@ -549,17 +563,9 @@ async fn query_log_configs_are_created_tagged_listed_as_ours_and_only_ours_remov
             .any(|c| c.config_id == foreign),
         "the foreign configuration carries no tag of ours"
     );
-    let mut logging: Vec<(String, bool)> = cloud
-        .vpc_query_logging(&vpc)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.config_id, l.ours))
-        .collect();
-    logging.sort();
     let mut expected = vec![(foreign.clone(), false), (id.clone(), true)];
     expected.sort();
-    assert_eq!(logging, expected);
+    assert_eq!(vpc_logging(&cloud, &vpc).await, expected);
 
     // The foreign configuration is refused, and stays associated.
     let err = cloud
@@ -583,12 +589,5 @@ async fn query_log_configs_are_created_tagged_listed_as_ours_and_only_ours_remov
         .disassociate_query_log_config(&id, &vpc)
         .await
         .unwrap();
-    let left: Vec<(String, bool)> = cloud
-        .vpc_query_logging(&vpc)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|l| (l.config_id, l.ours))
-        .collect();
-    assert_eq!(left, [(foreign, false)]);
+    assert_eq!(vpc_logging(&cloud, &vpc).await, [(foreign, false)]);
 }
