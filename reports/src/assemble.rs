@@ -183,6 +183,7 @@ pub(crate) fn assemble(
         cross_az: None,
         month: None,
         remediation: Default::default(),
+        nat_metrics: None,
     })
 }
 

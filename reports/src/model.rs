@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::attribution::{AttributionSummary, CrossAz};
 pub use crate::coverage::Coverage;
 use crate::legs::LegRule;
+pub use crate::nat_metrics::NatMetrics;
 use crate::prices::{EndpointKind, Prices};
 use crate::remediation::RemediationPlan;
 pub use crate::tally::MalformedLine;
@@ -37,6 +38,10 @@ pub struct Report {
     pub month: Option<NatMonth>,
     /// Per AWS service seen through the NAT: the endpoint command and the saving.
     pub remediation: RemediationPlan,
+    /// The NAT's CloudWatch bytes per minute around the recording (its `metrics.json`), when
+    /// known: the HTML report's spike chart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_metrics: Option<NatMetrics>,
 }
 
 impl Report {
