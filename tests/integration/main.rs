@@ -7,6 +7,7 @@ mod concurrency;
 mod crash;
 mod deploy;
 mod fuzz_regressions;
+mod html_report;
 mod job;
 mod lambda;
 mod moto;
