@@ -110,7 +110,7 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         out!("{}", body["email"].as_str().unwrap_or_default())?;
     }
     outln!(
-        "\nReport files (CSV, report.json, report.md, email.txt) are in {}.\nEvery decision, replayed: nat-flowrec --config {} history",
+        "\nReport files (CSV, report.json, report.md, report.html, email.txt) are in {}.\nEvery decision, replayed: nat-flowrec --config {} history",
         cfg.report.out_dir.display(),
         dir.join("nat-flowrec.toml").display()
     )?;

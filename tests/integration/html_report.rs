@@ -229,6 +229,28 @@ fn the_demos_report_html_opens_offline_in_chromium_with_its_charts_and_tables() 
     for heading in ["Who talked to what", "What each fix saves", "Top talkers"] {
         assert!(dom.contains(heading), "{heading} missing");
     }
+
+    // The e-mail and `status` glance at the same minutes.
+    assert!(
+        stdout.contains("NAT bytes a minute, ") && stdout.contains("█"),
+        "{stdout}"
+    );
+    let o = nat_flowrec(dir.path())
+        .arg("--config")
+        .arg(demo.join("nat-flowrec.toml"))
+        .arg("status")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let status = String::from_utf8_lossy(&o.stdout);
+    let glance = status
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("last spike, bytes a minute: "))
+        .unwrap_or_else(|| panic!("no sparkline in:\n{status}"));
+    assert!(
+        glance.contains('█') && glance.contains("(threshold "),
+        "{glance}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
