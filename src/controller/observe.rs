@@ -13,14 +13,16 @@ use crate::ports::{Cloud, NatGateway};
 /// The NAT state we report for a configured id that DescribeNatGateways did not return.
 const MISSING: &str = "not found";
 
+/// The observations, and per breaching NAT (metrics mode) the glance at its evaluated periods.
 pub async fn observe<C: Cloud>(
     cloud: &C,
     cfg: &Config,
     state: &State,
     nats: &BTreeMap<String, NatGateway>,
     now: DateTime<Utc>,
-) -> Result<Vec<Observation>, JobError> {
+) -> Result<(Vec<Observation>, BTreeMap<String, String>), JobError> {
     let ids = &cfg.nat_gateway_ids;
+    let mut glances = BTreeMap::new();
     let verdicts = match cfg.trigger.mode {
         TriggerMode::Metrics => {
             let query = core::metric_query(&cfg.trigger, ids, now);
@@ -28,7 +30,14 @@ pub async fn observe<C: Cloud>(
             ids.iter()
                 .map(|id| {
                     let previous = state.nat(id).map_or(TriggerState::default(), |n| n.trigger);
-                    core::evaluate(&series, id, &cfg.trigger, previous, now)
+                    let verdict = core::evaluate(&series, id, &cfg.trigger, previous, now);
+                    if verdict.state == TriggerState::Breaching {
+                        let line = super::glance::glance(&series, id, &cfg.trigger, now);
+                        if !line.is_empty() {
+                            glances.insert(id.clone(), line);
+                        }
+                    }
+                    verdict
                 })
                 .collect::<Vec<_>>()
         }
@@ -50,7 +59,7 @@ pub async fn observe<C: Cloud>(
                 .collect()
         }
     };
-    Ok(ids
+    let observations = ids
         .iter()
         .zip(verdicts)
         .map(|(id, verdict)| Observation {
@@ -60,5 +69,6 @@ pub async fn observe<C: Cloud>(
                 .get(id)
                 .map_or(MISSING.to_string(), |n| n.state.clone()),
         })
-        .collect())
+        .collect();
+    Ok((observations, glances))
 }

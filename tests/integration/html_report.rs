@@ -280,6 +280,16 @@ async fn a_delivery_gap_at_the_start_shows_in_the_chart_and_lowers_the_coverage(
     .await;
     let o = setup.run(&["check"], t);
     assert_started(&o);
+    // `check`'s line for the breaching NAT glances at the periods it evaluated.
+    let trigger_line = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find(|l| l.starts_with(&format!("{}: trigger breaching", nat.nat_gateway_id)))
+        .map(str::to_owned)
+        .unwrap_or_else(|| panic!("{}", text(&o)));
+    assert!(
+        trigger_line.contains("; bytes a period: ") && trigger_line.contains("█"),
+        "{trigger_line}"
+    );
 
     // The NAT carried the same traffic for six minutes; the flow logs delivered the last three.
     let (out, inn) = (1_000_000_u64, 20_000_000_u64);
