@@ -5,7 +5,7 @@
 
 use plotters::prelude::*;
 
-use super::{CAPTURED, DESTINATION, THRESHOLD, WIDTH, chart_error};
+use super::{CAPTURED, DESTINATION, THRESHOLD, WIDTH, chart_error, legend_and_close, swatch};
 use crate::error::ReportError;
 use crate::model::Report;
 use crate::render::fixes::is_net_loss;
@@ -126,7 +126,7 @@ fn draw(costs: &[ServiceCost], svg: &mut String) -> Result<(), String> {
         )
         .map_err(|e| err(&e))?
         .label("through the NAT")
-        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], DESTINATION.filled()));
+        .legend(swatch(DESTINATION));
     for (name, net_loss, color) in [
         ("through the endpoint", false, CAPTURED),
         ("through the endpoint: a net loss", true, THRESHOLD),
@@ -144,17 +144,9 @@ fn draw(costs: &[ServiceCost], svg: &mut String) -> Result<(), String> {
             )
             .map_err(|e| err(&e))?
             .label(name)
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.filled()));
+            .legend(swatch(color));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))?;
-    Ok(())
+    legend_and_close(&mut chart, &root, SeriesLabelPosition::LowerRight)
 }
 
 #[cfg(test)]

@@ -10,7 +10,9 @@ pub(crate) mod spike;
 pub(crate) mod spike_data;
 pub(crate) mod talkers;
 
-use plotters::style::RGBColor;
+use plotters::coord::CoordTranslate;
+use plotters::coord::Shift;
+use plotters::prelude::*;
 
 use crate::error::ReportError;
 
@@ -37,6 +39,32 @@ pub(crate) const PALETTE: [RGBColor; 6] = [
 /// A drawing failure (plotters' errors carry no path: the chart's name says which).
 pub(crate) fn chart_error(chart: &'static str) -> impl Fn(String) -> ReportError {
     move |message| ReportError::Chart { chart, message }
+}
+
+/// A legend's coloured square.
+pub(crate) fn swatch<C: Color + Copy>(color: C) -> impl Fn((i32, i32)) -> Rectangle<(i32, i32)> {
+    move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.filled())
+}
+
+/// A legend's line, as its series is drawn.
+pub(crate) fn line_swatch(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], style)
+}
+
+/// Draws the legend at `position` and closes the document.
+pub(crate) fn legend_and_close<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    root: &DrawingArea<DB, Shift>,
+    position: SeriesLabelPosition,
+) -> Result<(), String> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
 }
 
 /// `HH:MM` of a Unix time (UTC): the spike chart's minutes.

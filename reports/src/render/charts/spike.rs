@@ -6,7 +6,10 @@
 use plotters::prelude::*;
 
 use super::spike_data::{SpikeData, SpikeMinute};
-use super::{CAPTURED, DESTINATION, SOURCE, THRESHOLD, TOTAL, WIDTH, WINDOW, chart_error, hh_mm};
+use super::{
+    CAPTURED, DESTINATION, SOURCE, THRESHOLD, TOTAL, WIDTH, WINDOW, chart_error, hh_mm,
+    legend_and_close, line_swatch, swatch,
+};
 use crate::error::ReportError;
 use crate::units::human_bytes;
 
@@ -55,7 +58,7 @@ fn draw(data: &SpikeData, svg: &mut String) -> Result<(), String> {
             )))
             .map_err(|e| err(&e))?
             .label("recording window")
-            .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], WINDOW.filled()));
+            .legend(swatch(WINDOW));
     }
     // Each minute's bytes drawn across the minute, so a gap of one minute is as wide as it is.
     let steps = |value: fn(&SpikeMinute) -> Option<f64>| {
@@ -70,7 +73,7 @@ fn draw(data: &SpikeData, svg: &mut String) -> Result<(), String> {
         .draw_series(AreaSeries::new(captured, 0.0, CAPTURED.mix(0.35)).border_style(CAPTURED))
         .map_err(|e| err(&e))?
         .label("captured by the flow logs")
-        .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], CAPTURED.mix(0.5).filled()));
+        .legend(swatch(CAPTURED.mix(0.5)));
     if data.has_metrics {
         // What the coverage compares the captured bytes with.
         let total = steps(|m| {
@@ -81,7 +84,7 @@ fn draw(data: &SpikeData, svg: &mut String) -> Result<(), String> {
             .draw_series(LineSeries::new(total, TOTAL.stroke_width(1)))
             .map_err(|e| err(&e))?
             .label("CloudWatch total (both metrics)")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], TOTAL));
+            .legend(line_swatch(TOTAL.stroke_width(1)));
         for (name, color, value) in [
             (
                 "CloudWatch BytesInFromSource",
@@ -98,9 +101,7 @@ fn draw(data: &SpikeData, svg: &mut String) -> Result<(), String> {
                 .draw_series(LineSeries::new(steps(value), color.stroke_width(2)))
                 .map_err(|e| err(&e))?
                 .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
-                });
+                .legend(line_swatch(color.stroke_width(2)));
         }
     }
     if let Some(threshold) = data.threshold {
@@ -111,7 +112,7 @@ fn draw(data: &SpikeData, svg: &mut String) -> Result<(), String> {
             ))
             .map_err(|e| err(&e))?
             .label("trigger threshold")
-            .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], THRESHOLD));
+            .legend(line_swatch(THRESHOLD.stroke_width(1)));
         chart
             .draw_series(
                 data.minutes
@@ -123,15 +124,7 @@ fn draw(data: &SpikeData, svg: &mut String) -> Result<(), String> {
             .label("breaching minute")
             .legend(|(x, y)| TriangleMarker::new((x + 9, y), 6, THRESHOLD.filled()));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))?;
-    Ok(())
+    legend_and_close(&mut chart, &root, SeriesLabelPosition::UpperLeft)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use plotters::prelude::*;
 
-use super::{INTERNET, PALETTE, WIDTH, chart_error, short_label};
+use super::{INTERNET, PALETTE, WIDTH, chart_error, legend_and_close, short_label, swatch};
 use crate::error::ReportError;
 use crate::model::Report;
 use crate::units::{human_bytes, service_name};
@@ -157,17 +157,9 @@ fn draw(data: &TalkerBars, svg: &mut String) -> Result<(), String> {
             .draw_series(rects)
             .map_err(|e| err(&e))?
             .label(name.as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], color.filled()));
+            .legend(swatch(color));
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::LowerRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .draw()
-        .map_err(|e| err(&e))?;
-    root.present().map_err(|e| err(&e))?;
-    Ok(())
+    legend_and_close(&mut chart, &root, SeriesLabelPosition::LowerRight)
 }
 
 #[cfg(test)]
