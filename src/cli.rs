@@ -219,7 +219,7 @@ pub enum Command {
     /// Report on flow-log files: top talkers (NAT legs counted once), AWS services reached
     /// through the NAT, and what it cost.
     #[command(
-        after_help = "Examples:\n  nat-flowrec report ./reports/rec-0abc-20260115T101300Z\n  nat-flowrec report --output markdown flows.log.gz > report.md\n  nat-flowrec report --output csv --top 0 ./flowlogs/ | head"
+        after_help = "Examples:\n  nat-flowrec report ./reports/rec-0abc-20260115T101300Z\n  nat-flowrec report --output markdown flows.log.gz > report.md\n  nat-flowrec report --output html ./reports/rec-0abc-20260115T101300Z > report.html\n  nat-flowrec report --output csv --top 0 ./flowlogs/ | head"
     )]
     Report(ReportArgs),
     /// One tick of the scheduled job: reconcile with AWS, read the trigger, start or stop recordings.
@@ -569,6 +569,8 @@ pub enum ReportOutput {
     Csv,
     /// The whole report as Markdown.
     Markdown,
+    /// The whole report as one self-contained HTML page with charts.
+    Html,
 }
 
 impl ReportArgs {
@@ -645,7 +647,7 @@ pub struct ReportArgs {
         help_heading = "Output"
     )]
     pub markdown: bool,
-    /// Also write every table as CSV plus report.json and report.md into this folder.
+    /// Also write every table as CSV plus report.json, report.md and report.html into this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Treat a malformed line as an error (default: count it and show examples).

@@ -195,6 +195,9 @@ pub struct NotifyConfig {
 /// The longest a pre-signed S3 link may work (SigV4's limit: 7 days).
 pub const MAX_PRESIGN_SECONDS: u64 = 604_800;
 
+/// The spike chart reads at most a day before the breach (1,440 one-minute datapoints a metric).
+pub const MAX_CHART_LOOKBACK_MINUTES: u32 = 1440;
+
 impl Default for NotifyConfig {
     fn default() -> NotifyConfig {
         NotifyConfig {
@@ -213,6 +216,9 @@ pub struct ReportConfig {
     pub out_dir: PathBuf,
     /// Rows per table; 0 = all.
     pub top: usize,
+    /// How far before the trigger's breach the HTML report's spike chart starts (it ends 15
+    /// minutes after the recording's stop).
+    pub chart_lookback_minutes: u32,
     /// Prices in USD that win over the built-in table of the NAT's region (`None`: the table's;
     /// a region the table lacks uses us-east-1's, with a warning in the report).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -258,6 +264,12 @@ impl ReportConfig {
             "report.out_dir",
             "\"\"".to_string(),
             "a folder for exports and reports, e.g. \"nat-flowrec-reports\"",
+        )?;
+        check(
+            (1..=MAX_CHART_LOOKBACK_MINUTES).contains(&self.chart_lookback_minutes),
+            "report.chart_lookback_minutes",
+            self.chart_lookback_minutes.to_string(),
+            "minutes of baseline before the breach, 1 to 1440 (one day), e.g. 60",
         )?;
         for (key, value) in [
             ("report.nat_price_per_gb", self.nat_price_per_gb),
@@ -878,6 +890,7 @@ impl Default for ReportConfig {
         ReportConfig {
             out_dir: PathBuf::from("nat-flowrec-reports"),
             top: 20,
+            chart_lookback_minutes: 60,
             nat_price_per_gb: None,
             nat_price_per_hour: None,
             interface_endpoint_price_per_gb: None,
@@ -967,6 +980,8 @@ on_budget_exhausted = true
 # Exports and reports, one folder per recording.
 out_dir = "nat-flowrec-reports"
 top = 20
+# The HTML report's spike chart starts this many minutes before the trigger's breach.
+chart_lookback_minutes = 60
 # Prices in USD; the built-in table of the NAT's region applies when they are left out (a region
 # the table lacks uses us-east-1's, and every report warns). See aws.amazon.com/vpc/pricing.
 # nat_price_per_gb = 0.045

@@ -185,6 +185,7 @@ pub(crate) fn assemble(
         remote_names: None,
         remediation: Default::default(),
         recording_cost: None,
+        nat_metrics: None,
     })
 }
 

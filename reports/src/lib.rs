@@ -1,7 +1,7 @@
 //! Reports over VPC Flow Log records from NAT gateways: who talked to whom through the NAT
 //! (each connection's two legs counted once), which AWS services went through it and what a
 //! VPC endpoint would save, and bytes over time; rendered for a terminal, CSV, JSON, Markdown,
-//! a folder of files, or an e-mail.
+//! a self-contained HTML page with charts, a folder of files, or an e-mail.
 //!
 //! The pipeline: `scan` reads files in parallel chunks and folds each record into a `tally`
 //! (bounded by distinct keys, never by input size) after `legs` decided which leg it is;
@@ -29,6 +29,7 @@ mod error;
 mod golden;
 mod legs;
 mod model;
+mod nat_metrics;
 mod options;
 mod prices;
 mod remediation;
@@ -53,6 +54,7 @@ pub use model::{
     RecordingCost, RecordsByLeg, Report, SCHEMA_VERSION, ServiceUse, Source, Summary, Talker,
     Window,
 };
+pub use nat_metrics::{METRICS_FILE, MetricPoints, NatMetrics, Threshold, ThresholdOf};
 pub use options::{DEFAULT_TOP, ReportOptions};
 pub use prices::{
     BYTES_PER_GB, DEFAULT_REGION, EndpointKind, LogIngestionPrices, PriceOverrides, Prices,

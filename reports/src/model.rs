@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::attribution::{AttributionSummary, CrossAz};
 pub use crate::coverage::Coverage;
 use crate::legs::LegRule;
+pub use crate::nat_metrics::NatMetrics;
 use crate::prices::{EndpointKind, Prices};
 use crate::remediation::RemediationPlan;
 use crate::remote_names::RemoteNames;
@@ -44,6 +45,10 @@ pub struct Report {
     /// What the recording cost in flow-log ingestion, when the caller measured it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recording_cost: Option<RecordingCost>,
+    /// The NAT's CloudWatch bytes per minute around the recording (its `metrics.json`), when
+    /// known: the HTML report's spike chart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_metrics: Option<NatMetrics>,
 }
 
 /// What recording the report's flow logs cost: the log group's ingestion at the region's

@@ -85,11 +85,15 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if finished.is_empty() {
         anyhow::bail!("the demo reported nothing: the simulated spike did not trigger (a bug)");
     }
+    let mut pages = Vec::new();
     for rec in finished {
-        let measured = rt.block_on(report::measure(&sim, rec))?;
+        let measured = rt.block_on(report::measure(&sim, rec, &cfg))?;
         let region = cfg.region.as_deref().unwrap_or(DEFAULT_REGION);
         let mut built = report::build(rec, &cfg, region, &measured)?;
         built.cut_to_top(cfg.report.top);
+        if let Some(dir) = &rec.reported {
+            pages.push(PathBuf::from(&dir.dir).join("report.html"));
+        }
         outln!("\nThe report of recording {}:\n", rec.recording_id)?;
         out!("{}", render::terminal(&built))?;
     }
@@ -103,10 +107,13 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         out!("{}", body["email"].as_str().unwrap_or_default())?;
     }
     outln!(
-        "\nReport files (CSV, report.json, report.md, email.txt) are in {}.\nEvery decision, replayed: nat-flowrec --config {} history",
+        "\nReport files (CSV, report.json, report.md, report.html, email.txt) are in {}.\nEvery decision, replayed: nat-flowrec --config {} history",
         cfg.report.out_dir.display(),
         dir.join("nat-flowrec.toml").display()
     )?;
+    for page in &pages {
+        outln!("The report with charts, for a browser: {}", page.display())?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

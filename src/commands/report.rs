@@ -1,6 +1,6 @@
 //! `nat-flowrec report`: turns the user's flags into `ReportOptions`, builds the report from the
 //! given files and folders, and prints it in the chosen form (terminal text, `--csv`, `--json`,
-//! `--markdown`), optionally also writing every table under `--out DIR`.
+//! `--markdown`, `--output html`), optionally also writing every table under `--out DIR`.
 //!
 //! A recording folder (nat-flowrec's export files) is attributed: its hosts named from the
 //! folder's `.owners.json`, or from AWS when that does not cover them (`--enrich` always asks,
@@ -80,6 +80,10 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         && let Some(month) = crate::pipeline::month::load(&folder.dir)
     {
         report.set_month(month);
+    }
+    // And the NAT's metrics around the recording: the same spike chart as the job's.
+    if let [folder] = plan.folders.as_slice() {
+        report.nat_metrics = crate::pipeline::report::load_metrics(&folder.dir);
     }
     if plan.active() && report.summary.files_read > 0 {
         let lookup = Lookup { settings, checked };
@@ -224,6 +228,7 @@ pub(super) fn print(report: &Report, args: &ReportArgs, quiet: bool) -> anyhow::
         }
         ReportOutput::Json => out.write_all(render::json(report)?.as_bytes())?,
         ReportOutput::Markdown => out.write_all(render::markdown(report).as_bytes())?,
+        ReportOutput::Html => out.write_all(render::html(report)?.as_bytes())?,
         ReportOutput::Text | ReportOutput::Table => {
             out.write_all(render::terminal(report).as_bytes())?
         }

@@ -1,5 +1,6 @@
 //! `nat-flowrec status`: the state the event log adds up to, per configured NAT gateway (trigger,
-//! active recording, budget) and the recent recordings. Reads the log only: no lock, no AWS.
+//! active recording, budget, its last reported spike as a sparkline from that recording's
+//! `metrics.json`) and the recent recordings. Reads the log and those files only: no lock, no AWS.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -44,8 +45,28 @@ struct NatStatus<'a> {
     active: Option<ActiveRecording>,
     budget: Budget,
     budget_reset_at: Option<DateTime<Utc>>,
+    /// The NAT's bytes a minute around its last reported recording, against the threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_spike: Option<String>,
     #[serde(skip)]
     state: NatState,
+}
+
+/// `▁▁█▇▁ (threshold ▂) around rec-...`: the sparkline of the NAT's last reported recording,
+/// from the `metrics.json` beside its export files; `None` when there is none.
+fn last_spike(state: &State, nat_gateway_id: &str) -> Option<String> {
+    let rec = state
+        .recordings
+        .iter()
+        .rev()
+        .find(|r| r.nat_gateway_id == nat_gateway_id && r.reported.is_some())?;
+    let report_dir = std::path::PathBuf::from(&rec.reported.as_ref()?.dir);
+    let metrics = crate::pipeline::report::load_metrics(report_dir.parent()?)?;
+    let line = nat_flowrec_reports::render::sparkline(
+        &metrics.compared(),
+        metrics.threshold.map(|t| t.bytes_per_minute),
+    );
+    (!line.is_empty()).then(|| format!("{line} around {}", rec.recording_id))
 }
 
 pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
@@ -89,6 +110,7 @@ fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc
                 active: ns.active.clone(),
                 budget: policy.budget(&ns, now),
                 budget_reset_at: ns.budget_reset_at,
+                last_spike: last_spike(state, id),
                 state: ns,
             }
         })
@@ -162,6 +184,9 @@ fn text(status: &Status, now: DateTime<Utc>) -> String {
             ));
         }
         out.push_str(&format!("  budget: {}\n", nat.budget));
+        if let Some(spike) = &nat.last_spike {
+            out.push_str(&format!("  last spike, bytes a minute: {spike}\n"));
+        }
     }
     if status.recordings.is_empty() {
         out.push_str("no recordings yet\n");

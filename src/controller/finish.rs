@@ -167,7 +167,7 @@ impl<C: Cloud> Job<'_, C> {
         &self,
         rec: &Recording,
     ) -> Result<nat_flowrec_reports::Report, PipelineError> {
-        let measured = report::measure(self.cloud, rec).await?;
+        let measured = report::measure(self.cloud, rec, self.cfg).await?;
         let region = self.region();
         let mut built = report::build(rec, self.cfg, &region, &measured)?;
         match month::for_recording(self.cloud, rec, &self.recording_folder(rec)).await {
@@ -202,10 +202,24 @@ impl<C: Cloud> Job<'_, C> {
         report::report_dir(&self.recording_folder(rec))
     }
 
+    /// The report files into `dir`, and the metrics its chart was drawn from beside the
+    /// recording's files.
+    fn write_report(
+        &self,
+        rec: &Recording,
+        built: &nat_flowrec_reports::Report,
+        dir: &Path,
+    ) -> Result<(), PipelineError> {
+        if let Some(metrics) = &built.nat_metrics {
+            report::store_metrics(&self.recording_folder(rec), metrics)?;
+        }
+        report::write(built, dir)
+    }
+
     async fn report_step(&self, rec: &Recording) -> Result<(Event, String), PipelineError> {
         let built = self.recording_report(rec).await?;
         let dir = self.report_dir(rec);
-        report::write(&built, &dir)?;
+        self.write_report(rec, &built, &dir)?;
         let coverage = built
             .coverage
             .as_ref()
@@ -286,7 +300,7 @@ impl<C: Cloud> Job<'_, C> {
             Some(uri) => {
                 // The files as this notification describes them (a re-send after a new export
                 // uploads the new ones).
-                report::write(&built, &report_dir)?;
+                self.write_report(rec, &built, &report_dir)?;
                 Some(
                     upload::upload(
                         self.cloud,

@@ -379,7 +379,7 @@ async fn check_says_in_words_what_it_did_through_a_recordings_life() {
     assert_eq!(
         check(0),
         format!(
-            "{nat}: trigger breaching: {rule} 1 of the last 3 minutes (1 needed, {}); peak 250 MB at {}\n\
+            "{nat}: trigger breaching: {rule} 1 of the last 3 minutes (1 needed, {}); peak 250 MB at {}; bytes a period: ▁▁█ (threshold ▄)\n\
              {nat}: trigger changed from insufficient data to breaching\n\
              {nat}: started recording {rec} on 1 network interface until {}\n",
             window(0),
@@ -390,7 +390,7 @@ async fn check_says_in_words_what_it_did_through_a_recordings_life() {
     assert_eq!(
         check(3),
         format!(
-            "{nat}: trigger breaching: {rule} 3 of the last 3 minutes (1 needed, {}); peak 250 MB at {}\n\
+            "{nat}: trigger breaching: {rule} 3 of the last 3 minutes (1 needed, {}); peak 250 MB at {}; bytes a period: ███ (threshold ▄)\n\
              {nat}: stopped recording {rec}: its recording time is up (deleted 1 flow log)\n",
             window(3),
             hm(0)
@@ -408,7 +408,7 @@ async fn check_says_in_words_what_it_did_through_a_recordings_life() {
     assert_eq!(
         check(9),
         format!(
-            "{nat}: trigger breaching: {rule} 1 of the last 3 minutes (1 needed, {}); peak 250 MB at {}\n\
+            "{nat}: trigger breaching: {rule} 1 of the last 3 minutes (1 needed, {}); peak 250 MB at {}; bytes a period: ▁▁█ (threshold ▄)\n\
              {nat}: trigger changed from OK to breaching\n\
              {nat}: not recording this spike: budget spent (1 of 1 recordings since the last budget reset)\n",
             window(9),

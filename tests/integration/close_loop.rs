@@ -430,14 +430,16 @@ async fn check_exports_reports_and_publishes_a_settled_recording() {
         email.contains("filter srcaddr != pkt_srcaddr or dstaddr != pkt_dstaddr"),
         "{email}"
     );
-    // The full report is in S3, behind a pre-signed link that works without credentials.
+    // The full report is in S3, behind a pre-signed link that works without credentials: the
+    // first link of the message.
     let url = email
         .lines()
         .find_map(|l| {
             l.trim()
-                .strip_prefix("Full report (link works 60 minutes): ")
+                .strip_prefix("Report with charts (link works 60 minutes): ")
         })
         .unwrap_or_else(|| panic!("no report link in:\n{email}"));
+    assert_eq!(email.find("http"), email.find(url), "{email}");
     assert!(
         url.starts_with(&format!("{}/{bucket}/flowrec/", moto.endpoint)),
         "{url}"
@@ -445,13 +447,15 @@ async fn check_exports_reports_and_publishes_a_settled_recording() {
     assert!(url.contains("X-Amz-Expires=3600"), "{url}");
     let (status, body) = http_get(url);
     assert_eq!(status, 200, "{body}");
-    assert!(body.starts_with("# NAT flow-log report"), "{body}");
+    assert!(body.starts_with("<!DOCTYPE html>"), "{body}");
+    assert!(body.contains(host), "the top talker in the page");
     // An SQS subscriber gets the report as JSON instead (MessageStructure=json).
     let queued = subscribers.queued(moto);
     assert_eq!(queued.len(), 1, "{queued:?}");
     assert_eq!(queued[0]["Subject"].as_str(), Some(subject.as_str()));
     let payload: serde_json::Value =
         serde_json::from_str(queued[0]["Message"].as_str().unwrap()).expect("report JSON");
+    assert_eq!(payload["report_url"].as_str(), Some(url));
     let report_json = &payload["report"];
     assert_eq!(report_json["talkers"][0]["internal_addr"], host);
     assert_eq!(

@@ -8,6 +8,7 @@ mod cost;
 mod crash;
 mod deploy;
 mod fuzz_regressions;
+mod html_report;
 mod job;
 mod lambda;
 mod moto;

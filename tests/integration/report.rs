@@ -163,6 +163,7 @@ fn report_out_dir_writes_every_file_and_leaves_no_temporary_file() {
         names,
         [
             "destinations.csv",
+            "report.html",
             "report.json",
             "report.md",
             "services.csv",
