@@ -9,6 +9,7 @@ use std::path::Path;
 
 use crate::aws::role_name_from_arn;
 use crate::config::RecordingConfig;
+use crate::core::watch_cost::{TICKS_PER_MONTH, WatchCost};
 use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement};
 
 pub mod finding;
@@ -29,6 +30,8 @@ pub struct DoctorInput<'a> {
     pub sns_topic_arn: &'a str,
     /// AWS services with an interface endpoint that past reports saw going through the NAT.
     pub services_seen: BTreeSet<String>,
+    /// What the trigger costs to watch; `None` in alarm mode (the alarms are the user's).
+    pub watch_cost: Option<WatchCost>,
 }
 
 /// Runs every check; never fails (a failed read is an `error` finding and the rest goes on).
@@ -120,7 +123,26 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
             Err(e) => findings.push(failed(&e)),
         }
     }
+    if let Some(cost) = &input.watch_cost {
+        findings.push(watch_cost_finding(cost, input.nat_gateway_ids.len()));
+    }
     Diagnosis { findings }
+}
+
+/// The trigger's own monthly API bill, beside the alarms it replaces.
+fn watch_cost_finding(cost: &WatchCost, nats: usize) -> Finding {
+    Finding::new(
+        Severity::Info,
+        "watch-cost",
+        "trigger",
+        format!(
+            "at one-minute ticks, watching {nats} NAT gateway(s) requests {} metrics a month: about {}/month of GetMetricData ($0.01 per 1,000, outside CloudWatch's free tier); CloudWatch alarms on the same {} metric(s) would cost {}/month",
+            nat_flowrec_reports::grouped(cost.metrics_per_tick as u64 * TICKS_PER_MONTH),
+            nat_flowrec_reports::usd(cost.usd_per_month),
+            cost.alarm_metrics,
+            nat_flowrec_reports::usd(cost.alarms_usd_per_month)
+        ),
+    )
 }
 
 async fn vpc_findings<I: Inventory>(
