@@ -109,6 +109,7 @@ pub fn final_query(
                 .unwrap_or(default_group)
                 .to_string(),
         ],
+        nat_metrics: Default::default(),
     })
 }
 
@@ -161,6 +162,7 @@ mod tests {
             start: now - chrono::TimeDelta::minutes(3),
             end: now,
             log_groups: Vec::new(),
+            nat_metrics: Default::default(),
         }
     }
 

@@ -16,8 +16,7 @@ pub const ALARM_USD_PER_METRIC_MONTH: f64 = 0.10;
 /// The trigger's monthly API bill at one-minute ticks, and the alarms' for the same rules.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WatchCost {
-    /// Metrics one tick's GetMetricData requests (every NAT gateway times the metrics any rule
-    /// watches: the query is one cross product).
+    /// Metrics one tick's GetMetricData requests (each NAT gateway's own).
     pub metrics_per_tick: usize,
     pub usd_per_month: f64,
     /// Alarm metrics the same rules would need, and their monthly price.
@@ -28,7 +27,11 @@ pub struct WatchCost {
 /// What watching these NAT gateways' rules costs a month at one-minute ticks.
 pub fn watch_cost(rules: &[(&str, &TriggerRule)]) -> WatchCost {
     let q = metric_query(rules, chrono::DateTime::<chrono::Utc>::UNIX_EPOCH);
-    let metrics_per_tick = q.nat_gateway_ids.len() * q.metrics.len();
+    let metrics_per_tick = q
+        .nat_gateway_ids
+        .iter()
+        .map(|nat| q.metrics.iter().filter(|m| q.asks(nat, m)).count())
+        .sum();
     let alarm_metrics: usize = rules.iter().map(|(_, r)| r.metrics.len()).sum();
     WatchCost {
         metrics_per_tick,
@@ -55,14 +58,14 @@ mod tests {
     }
 
     #[test]
-    fn a_nat_watching_another_metric_adds_it_to_every_nat_of_the_query() {
+    fn each_nat_is_billed_for_its_own_metrics() {
         let default = TriggerRule::default();
         let own = TriggerRule {
             metrics: vec![NatMetric::BytesOutToDestination],
             ..TriggerRule::default()
         };
         let cost = watch_cost(&[("nat-01234567", &default), ("nat-89abcdef", &own)]);
-        assert_eq!(cost.metrics_per_tick, 6);
+        assert_eq!(cost.metrics_per_tick, 3);
         assert_eq!(cost.alarm_metrics, 3);
     }
 }

@@ -111,6 +111,7 @@ pub async fn nat_bytes<M: Metrics>(
         start,
         end,
         log_groups: Vec::new(),
+        nat_metrics: Default::default(),
     };
     let series = metrics.metric_data(&query).await?;
     Ok(series
