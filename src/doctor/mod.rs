@@ -126,6 +126,18 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
     if let Some(cost) = &input.watch_cost {
         findings.push(watch_cost_finding(cost, input.nat_gateway_ids.len()));
     }
+    let prices = nat_flowrec_reports::LogIngestionPrices::for_region(Some(region));
+    if prices.fallback {
+        findings.push(Finding::new(
+            Severity::Info,
+            "log-ingestion-price",
+            region,
+            format!(
+                "no built-in vended-log ingestion price for {region}: recording costs and the max_cost_usd caps use us-east-1's (${}/GB STANDARD, ${}/GB INFREQUENT_ACCESS); check aws.amazon.com/cloudwatch/pricing",
+                prices.standard_per_gb, prices.infrequent_access_per_gb
+            ),
+        ));
+    }
     Diagnosis { findings }
 }
 

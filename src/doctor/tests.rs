@@ -88,11 +88,15 @@ fn gateway(id: &str, service: &str) -> VpcEndpoint {
 }
 
 async fn run(sim: &SimCloud, seen: &[&str]) -> Diagnosis {
+    run_in(sim, seen, "us-east-1").await
+}
+
+async fn run_in(sim: &SimCloud, seen: &[&str], region: &str) -> Diagnosis {
     let rec = recording();
     let nats = vec!["nat-0doc".to_owned()];
     let input = DoctorInput {
         nat_gateway_ids: &nats,
-        region: "us-east-1",
+        region,
         recording: &rec,
         sns_topic_arn: TOPIC,
         services_seen: seen.iter().map(|s| s.to_string()).collect(),
@@ -167,6 +171,19 @@ async fn doctor_states_what_watching_costs_beside_the_alarms() {
     assert_eq!(
         f.message,
         "at one-minute ticks, watching 1 NAT gateway(s) requests 86,400 metrics a month: about $0.86/month of GetMetricData ($0.01 per 1,000, outside CloudWatch's free tier); CloudWatch alarms on the same 2 metric(s) would cost $0.20/month"
+    );
+    // us-east-1 has its own vended-log price: no stand-in to mention.
+    assert!(!d.findings.iter().any(|f| f.check == "log-ingestion-price"));
+    let far = run_in(&sim, &[], "ap-southeast-4").await;
+    let price = far
+        .findings
+        .iter()
+        .find(|f| f.check == "log-ingestion-price")
+        .expect("the stand-in price is said");
+    assert!(
+        price.message.contains("use us-east-1's ($0.5/GB STANDARD"),
+        "{}",
+        price.message
     );
 }
 
