@@ -71,6 +71,9 @@ pub(crate) fn metric_queries(q: &MetricQuery) -> Vec<MetricDataQuery> {
     };
     for (i, nat) in q.nat_gateway_ids.iter().enumerate() {
         for (j, metric) in q.metrics.iter().enumerate() {
+            if !q.asks(nat, metric) {
+                continue;
+            }
             queries.push(query(
                 query_id(i, j),
                 NAT_NAMESPACE,
@@ -148,6 +151,9 @@ impl Collected {
         };
         for (i, nat) in q.nat_gateway_ids.iter().enumerate() {
             for (j, metric) in q.metrics.iter().enumerate() {
+                if !q.asks(nat, metric) {
+                    continue;
+                }
                 series.push(MetricSeries {
                     nat_gateway_id: nat.clone(),
                     log_group: None,
@@ -297,6 +303,7 @@ mod tests {
             start: Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap(),
             end: Utc.with_ymd_and_hms(2025, 3, 1, 12, 10, 0).unwrap(),
             log_groups: Vec::new(),
+            nat_metrics: Default::default(),
         }
     }
 
@@ -343,6 +350,26 @@ mod tests {
             Some("/nat-flowrec/flowlogs")
         );
         assert_eq!(series[2].points.len(), 1);
+    }
+
+    #[test]
+    fn a_nat_asked_for_its_own_metrics_only_keeps_the_others_ids() {
+        let mut q = query(2, 2);
+        q.nat_metrics.insert("nat-0".into(), vec!["Metric1".into()]);
+        let ids: Vec<String> = metric_queries(&q)
+            .iter()
+            .map(|m| m.id().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(ids, ["m0_1", "m1_0", "m1_1"]);
+        let mut c = Collected::default();
+        c.add(&result("m0_1", &[(1_740_830_400, 7.0)])).unwrap();
+        let series = c.into_series(&q);
+        assert_eq!(series.len(), 3);
+        assert_eq!(
+            (series[0].nat_gateway_id.as_str(), series[0].metric.as_str()),
+            ("nat-0", "Metric1")
+        );
+        assert_eq!(series[0].points.len(), 1);
     }
 
     #[test]

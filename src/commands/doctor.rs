@@ -6,6 +6,8 @@
 use std::process::ExitCode;
 
 use crate::cli::{DoctorArgs, GlobalArgs};
+use crate::config::TriggerMode;
+use crate::core::watch_cost::watch_cost;
 use crate::doctor::{self, DoctorInput, Severity};
 
 use super::out::{out, outln};
@@ -34,6 +36,11 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
             recording: &cfg.recording,
             sns_topic_arn: cfg.notify.sns_topic_arn.as_ref(),
             services_seen: doctor::services_seen(&cfg.report.out_dir),
+            watch_cost: (cfg.trigger.mode == TriggerMode::Metrics).then(|| {
+                let rules: Vec<_> = nats.iter().map(|id| cfg.rule_for(id)).collect();
+                let by_nat: Vec<_> = nats.iter().map(String::as_str).zip(&rules).collect();
+                watch_cost(&by_nat)
+            }),
         };
         anyhow::Ok(doctor::diagnose(&cloud, &input).await)
     })?;

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+use nat_flowrec_reports::usd;
 use serde::Serialize;
 
 use super::setup;
@@ -13,7 +14,7 @@ use chrono::{DateTime, Utc};
 use super::out::{out, outln};
 use crate::cli::{GlobalArgs, StatusArgs};
 use crate::config::Config;
-use crate::core::event::{EventEnvelope, plural, rfc3339, usd};
+use crate::core::event::{EventEnvelope, plural, rfc3339};
 use crate::core::state::month_of;
 use crate::core::{ActiveRecording, Budget, NatState, Recording, State};
 

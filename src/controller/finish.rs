@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{Job, JobError, Outcome};
+use crate::core::ingestion::{final_bytes, final_query};
 use crate::core::pipeline::{self, PipelinePolicy, Step};
 use crate::core::{Event, Recording};
 use crate::pipeline::notify::{self, MessageContext};
@@ -115,12 +116,45 @@ impl<C: Cloud> Job<'_, C> {
             Step::Notify => self.notify_step(&rec).await?,
         };
         match done {
-            Ok((event, line)) => {
-                self.log.append(vec![event], self.now).await?;
+            Ok((event, mut line)) => {
+                let mut events = vec![event];
+                if step == Step::Export {
+                    match self.measure_final_cost(&rec).await {
+                        Ok(Some(measured)) => {
+                            line.push_str(&format!("; {}", measured.sentence()));
+                            events.push(measured);
+                        }
+                        Ok(None) => {}
+                        Err(err) => line.push_str(&format!(
+                            "; its flow-log ingestion could not be read, so its cost stays as last measured: {err}"
+                        )),
+                    }
+                }
+                self.log.append(events, self.now).await?;
                 Ok(Ok(line))
             }
             Err(e) => Ok(Err(e)),
         }
+    }
+
+    /// A settled recording's whole flow-log ingestion, what was delivered after its stop
+    /// included, as the `IngestionMeasured` its report and message quote.
+    async fn measure_final_cost(
+        &self,
+        rec: &Recording,
+    ) -> Result<Option<Event>, crate::ports::AwsError> {
+        let Some(query) = final_query(rec, &self.cfg.recording.log_group, self.now) else {
+            return Ok(None);
+        };
+        let series = self.cloud.metric_data(&query).await?;
+        Ok(
+            final_bytes(&series, &query).map(|bytes| Event::IngestionMeasured {
+                recording_id: rec.recording_id.clone(),
+                nat_gateway_id: rec.nat_gateway_id.clone(),
+                bytes,
+                cost_usd: self.policy().ingestion_cost_usd(bytes),
+            }),
+        )
     }
 
     async fn export_step(

@@ -10,6 +10,8 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use nat_flowrec_reports::usd;
+
 use super::trigger::TriggerState;
 
 /// The schema version this build writes.
@@ -452,16 +454,6 @@ impl std::fmt::Display for Event {
             ),
         }
     }
-}
-
-/// Dollars as the outputs write them: `$0.41`, `$1,180.00`.
-pub fn usd(amount: f64) -> String {
-    let cents = (amount.max(0.0) * 100.0).round() as u64;
-    format!(
-        "${}.{:02}",
-        nat_flowrec_reports::grouped(cents / 100),
-        cents % 100
-    )
 }
 
 pub(crate) fn rfc3339(t: &DateTime<Utc>) -> String {

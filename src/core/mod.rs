@@ -14,6 +14,7 @@ pub mod rule;
 pub mod settings;
 pub mod state;
 pub mod trigger;
+pub mod watch_cost;
 
 pub use decide::{
     AVAILABLE, Observation, Refusal, decide, decide_budget_reset, decide_manual_start,

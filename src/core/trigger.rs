@@ -62,10 +62,10 @@ pub fn query_window(cfg: &TriggerRule, now: DateTime<Utc>) -> (DateTime<Utc>, Da
 }
 
 /// The one GetMetricData request (statistic Sum) that serves every NAT gateway's rule at `now`:
-/// the union of their metrics over the union of their windows, at the largest period that
+/// each NAT gateway's own metrics over the union of their windows, at the largest period that
 /// divides every rule's period. `evaluate` adds finer datapoints into each rule's periods and
 /// leaves out what its rule does not watch, so NAT gateways with their own thresholds, metrics
-/// or periods still cost one call a tick.
+/// or periods still cost one call a tick, and no metric a rule does not watch is paid for.
 pub fn metric_query(rules: &[(&str, &TriggerRule)], now: DateTime<Utc>) -> MetricQuery {
     let mut metrics: Vec<String> = Vec::new();
     let mut window: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
@@ -81,6 +81,14 @@ pub fn metric_query(rules: &[(&str, &TriggerRule)], now: DateTime<Utc>) -> Metri
         period = gcd(period, rule.period_seconds.max(1));
     }
     let (start, end) = window.unwrap_or((now, now));
+    let nat_metrics = rules
+        .iter()
+        .filter(|(_, rule)| rule.metrics.len() < metrics.len())
+        .map(|(id, rule)| {
+            let own = rule.metrics.iter().map(|m| m.as_str().to_string());
+            ((*id).to_string(), own.collect())
+        })
+        .collect();
     MetricQuery {
         nat_gateway_ids: rules.iter().map(|(id, _)| (*id).to_string()).collect(),
         metrics,
@@ -89,6 +97,7 @@ pub fn metric_query(rules: &[(&str, &TriggerRule)], now: DateTime<Utc>) -> Metri
         start,
         end,
         log_groups: Vec::new(),
+        nat_metrics,
     }
 }
 
@@ -477,6 +486,11 @@ mod tests {
         );
         assert_eq!(q.period_seconds, 60);
         assert_eq!(q.nat_gateway_ids, vec![NAT, "nat-89abcdef"]);
+        // Each NAT gateway is asked only for its own metrics.
+        assert!(q.asks(NAT, "BytesInFromSource"));
+        assert!(!q.asks(NAT, "BytesOutToDestination"));
+        assert!(q.asks("nat-89abcdef", "BytesOutToDestination"));
+        assert!(!q.asks("nat-89abcdef", "BytesInFromSource"));
         // 10:30-10:40 for the 5-minute rule, 10:40-10:43 for the default one.
         assert_eq!(
             (q.start, q.end),

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::config::RecordingConfig;
+use crate::core::watch_cost::{TICKS_PER_MONTH, WatchCost};
 use crate::names::TopicArn;
 use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement};
 
@@ -29,6 +30,8 @@ pub struct DoctorInput<'a> {
     pub sns_topic_arn: Option<&'a TopicArn>,
     /// AWS services with an interface endpoint that past reports saw going through the NAT.
     pub services_seen: BTreeSet<String>,
+    /// What the trigger costs to watch; `None` in alarm mode (the alarms are the user's).
+    pub watch_cost: Option<WatchCost>,
 }
 
 /// Runs every check; never fails (a failed read is an `error` finding and the rest goes on).
@@ -108,7 +111,38 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
             Err(e) => findings.push(failed(&e)),
         },
     }
+    if let Some(cost) = &input.watch_cost {
+        findings.push(watch_cost_finding(cost, input.nat_gateway_ids.len()));
+    }
+    let prices = nat_flowrec_reports::LogIngestionPrices::for_region(Some(region));
+    if prices.fallback {
+        findings.push(Finding::new(
+            Severity::Info,
+            "log-ingestion-price",
+            region,
+            format!(
+                "no built-in vended-log ingestion price for {region}: recording costs and the max_cost_usd caps use us-east-1's (${}/GB STANDARD, ${}/GB INFREQUENT_ACCESS); check aws.amazon.com/cloudwatch/pricing",
+                prices.standard_per_gb, prices.infrequent_access_per_gb
+            ),
+        ));
+    }
     Diagnosis { findings }
+}
+
+/// The trigger's own monthly API bill, beside the alarms it replaces.
+fn watch_cost_finding(cost: &WatchCost, nats: usize) -> Finding {
+    Finding::new(
+        Severity::Info,
+        "watch-cost",
+        "trigger",
+        format!(
+            "at one-minute ticks, watching {nats} NAT gateway(s) requests {} metrics a month: about {}/month of GetMetricData ($0.01 per 1,000, outside CloudWatch's free tier); CloudWatch alarms on the same {} metric(s) would cost {}/month",
+            nat_flowrec_reports::grouped(cost.metrics_per_tick as u64 * TICKS_PER_MONTH),
+            nat_flowrec_reports::usd(cost.usd_per_month),
+            cost.alarm_metrics,
+            nat_flowrec_reports::usd(cost.alarms_usd_per_month)
+        ),
+    )
 }
 
 async fn vpc_findings<I: Inventory>(

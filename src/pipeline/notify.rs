@@ -10,7 +10,7 @@
 //! dropped) when it would not fit, and left out as a last resort.
 
 use nat_flowrec_parsers::LogFormat;
-use nat_flowrec_reports::{Remediation, Report, human_bytes, render};
+use nat_flowrec_reports::{Remediation, Report, human_bytes, render, usd};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ use super::PipelineError;
 use super::insights;
 use super::upload::ReportLink;
 use crate::core::Recording;
-use crate::core::event::{rfc3339, usd};
+use crate::core::event::rfc3339;
 use crate::ports::Notification;
 
 /// SNS's limit for a whole message (256 KiB).

@@ -180,6 +180,7 @@ async fn nat_series<M: Metrics>(
         start,
         end,
         log_groups: Vec::new(),
+        nat_metrics: Default::default(),
     };
     let mut series = metrics.metric_data(&query).await?;
     for s in &mut series {

@@ -342,6 +342,7 @@ async fn cloudwatch_sdk_pin_1_99_metric_data_reaches_moto() {
         start: t0,
         end: minute(5),
         log_groups: Vec::new(),
+        nat_metrics: Default::default(),
     };
     let series = cloud.metric_data(&query).await.unwrap();
 
