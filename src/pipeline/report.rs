@@ -460,6 +460,41 @@ mod tests {
         assert_eq!(end - start, TimeDelta::minutes(1));
     }
 
+    #[test]
+    fn the_chart_reads_from_the_lookback_before_the_breach_to_15_minutes_after_the_stop() {
+        let mut r = rec((10, 13, 20), (10, 27, 5));
+        r.cause = Some(StartCause::Trigger {
+            evidence: "above".into(),
+        });
+        let (start, end) = chart_window(&r, 60);
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 1, 15, 9, 13, 0).unwrap());
+        assert_eq!(end, Utc.with_ymd_and_hms(2026, 1, 15, 10, 43, 0).unwrap());
+        assert_eq!(breach(&r), Some(r.started_at));
+        r.cause = None;
+        assert_eq!(breach(&r), None);
+        assert_eq!(chart_window(&r, 10).0, start + TimeDelta::minutes(50));
+    }
+
+    #[test]
+    fn the_threshold_is_drawn_per_minute_as_the_trigger_compares() {
+        let mut cfg = TriggerConfig::default();
+        let t = threshold(&cfg).unwrap();
+        assert_eq!(t.bytes_per_minute, 100_000_000.0);
+        assert_eq!(t.applies_to, ThresholdOf::EachMetric);
+        cfg.period_seconds = 300;
+        cfg.combine = Combine::Sum;
+        let t = threshold(&cfg).unwrap();
+        assert_eq!(t.bytes_per_minute, 20_000_000.0);
+        assert_eq!(t.applies_to, ThresholdOf::SumOfMetrics);
+        cfg.metrics = vec![crate::config::NatMetric::PacketsOutToSource];
+        assert_eq!(threshold(&cfg), None, "packets have no byte threshold");
+        cfg = TriggerConfig {
+            mode: TriggerMode::Alarm,
+            ..TriggerConfig::default()
+        };
+        assert_eq!(threshold(&cfg), None, "an alarm's threshold is not ours");
+    }
+
     fn measured(bytes: Option<u64>) -> CoverageMetrics {
         CoverageMetrics {
             metric_bytes: bytes,

@@ -229,7 +229,7 @@ pub(crate) fn rec_dir(setup: &Setup) -> PathBuf {
 
 /// Calm NAT metrics for minutes `from..to` after `t`: what the flow logs saw, divided by
 /// `coverage` (so the report's coverage is exactly that share).
-async fn put_calm_metrics(
+pub(crate) async fn put_calm_metrics(
     cw: &aws_sdk_cloudwatch::Client,
     nat: &str,
     t: DateTime<Utc>,

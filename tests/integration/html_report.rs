@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 
-use crate::close_loop::{four_legs, rec_dir};
+use crate::close_loop::{four_legs, put_calm_metrics, rec_dir};
 use crate::job::{Setup, assert_started, config, minute_now, nat_flowrec, text};
-use crate::moto::{moto, put_log_events, put_nat_metric, put_spike, seed_nat};
+use crate::moto::{moto, put_log_events, put_spike, seed_nat};
 
 /// The browser the tests drive.
 fn chromium() -> PathBuf {
@@ -302,14 +302,7 @@ async fn a_delivery_gap_at_the_start_shows_in_the_chart_and_lowers_the_coverage(
         }
     }
     put_log_events(&logs, &group, &format!("{}-all", nat.eni), &events).await;
-    let minutes: Vec<_> = (0..6).map(|m| t + TimeDelta::minutes(m)).collect();
-    for (metric, bytes) in [
-        ("BytesInFromSource", out as f64),
-        ("BytesInFromDestination", inn as f64),
-    ] {
-        let points: Vec<_> = minutes.iter().map(|m| (*m, bytes)).collect();
-        put_nat_metric(&cw, &nat.nat_gateway_id, metric, &points).await;
-    }
+    put_calm_metrics(&cw, &nat.nat_gateway_id, t, 0..6, out as f64, inn as f64).await;
     let o = setup.run(&["check"], t + TimeDelta::minutes(6));
     assert!(o.status.success(), "{}", text(&o));
     let o = setup.run(&["check"], t + TimeDelta::minutes(12));
