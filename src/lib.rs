@@ -1,9 +1,12 @@
 //! nat-flowrec as a library: the CLI's commands, the pure core (trigger, decision, event log
 //! fold), the ports to AWS and their adapters. `main.rs` and the Lambda `bootstrap`
-//! (`lambda::handle`) are thin entry points over the commands.
+//! (`lambda::handle`) are thin entry points over the commands: each resolves its input once
+//! into [`app::Settings`] and an [`app::Action`], with AWS names already checked
+//! ([`names`]).
 
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod attribution;
 pub mod aws;
 pub mod cli;

@@ -14,7 +14,8 @@ use nat_flowrec_reports::{DEFAULT_REGION, render};
 
 use super::out::{out, outln};
 use super::setup;
-use crate::cli::{DemoArgs, GlobalArgs};
+use crate::app::Settings;
+use crate::cli::DemoArgs;
 use crate::config::{Config, DEMO_NAT_GATEWAY_ID};
 use crate::controller::Job;
 use crate::core::State;
@@ -29,7 +30,7 @@ const MINUTES: i64 = 45;
 const BASELINE_NOTE: &str = "about 20 MB a minute";
 const SPIKE_BYTES_PER_MINUTE: u64 = 600_000_000;
 
-pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+pub fn run(_global: &Settings, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = work_dir(args.dir.as_deref())?;
     let cfg = Config::demo(&dir);
     write_config(&dir, &cfg)?;

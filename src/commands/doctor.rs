@@ -5,13 +5,14 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{DoctorArgs, GlobalArgs};
+use crate::app::Settings;
+use crate::cli::DoctorArgs;
 use crate::doctor::{self, DoctorInput, Severity};
 
 use super::out::{out, outln};
 use super::{exit, setup};
 
-pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let cfg = setup::config(global)?;
     let nats = if args.nats.is_empty() {
         &cfg.nat_gateway_ids

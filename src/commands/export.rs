@@ -4,11 +4,12 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{ExportArgs, GlobalArgs};
+use crate::app::Settings;
+use crate::cli::ExportArgs;
 
 use super::setup;
 
-pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &ExportArgs) -> anyhow::Result<ExitCode> {
     setup::recording_step(
         global,
         (&args.recording, "export"),

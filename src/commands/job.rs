@@ -7,26 +7,18 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 
+use crate::app::{Action, Settings};
 use crate::aws::AwsCloud;
-use crate::cli::{BudgetCommand, GlobalArgs, Output, StartArgs, StopArgs};
+use crate::cli::Output;
 use crate::config::Config;
 use crate::controller::{Job, Outcome};
 
 use super::out::{out, outln};
 use super::{exit, setup};
 
-/// Which of the job's operations to run.
-pub enum Action<'a> {
-    Check,
-    Reconcile,
-    Start(&'a StartArgs),
-    Stop(&'a StopArgs),
-    Budget(&'a BudgetCommand),
-}
-
 pub fn run(
-    global: &GlobalArgs,
-    action: Action<'_>,
+    global: &Settings,
+    action: &Action,
     dry_run: bool,
     output: Output,
 ) -> anyhow::Result<ExitCode> {
@@ -36,12 +28,12 @@ pub fn run(
     // log. A recording started or stopped by hand is work no other run does: it waits that run
     // out (`watch` beside an operator's `stop`).
     let wait = match action {
-        Action::Start(_) | Action::Stop(_) => setup::MANUAL_LOCK_WAIT,
-        Action::Check | Action::Reconcile | Action::Budget(_) => setup::LOCK_WAIT,
+        Action::Start { .. } | Action::Stop { .. } => setup::MANUAL_LOCK_WAIT,
+        Action::Check | Action::Reconcile | Action::BudgetReset { .. } => setup::LOCK_WAIT,
     };
     // A tick that finds the log taken is not a failure: the run holding it does this tick's
     // work, so a scheduler sees success. Work asked for by hand did not happen: exit 3.
-    let tick = matches!(action, Action::Check | Action::Reconcile);
+    let tick = action.is_tick();
     let run = async {
         let cfg = setup::config(global)?;
         run_waiting(global, &cfg, action, dry_run, now, wait).await
@@ -56,8 +48,8 @@ pub fn run(
 /// One run: reads the configuration afresh (so `watch` sees edits), takes the lock, acts.
 /// `None` when another run held the lock.
 pub async fn run_once(
-    global: &GlobalArgs,
-    action: Action<'_>,
+    global: &Settings,
+    action: &Action,
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Outcome>> {
@@ -68,9 +60,9 @@ pub async fn run_once(
 /// One run on a configuration already loaded (the Lambda handler reads it from S3 or the
 /// environment). Takes the lock or lease, acts, and gives the log back whatever happened.
 pub async fn run_with(
-    global: &GlobalArgs,
+    global: &Settings,
     cfg: &Config,
-    action: Action<'_>,
+    action: &Action,
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Outcome>> {
@@ -79,9 +71,9 @@ pub async fn run_with(
 
 /// `run_with`, waiting up to `wait` for another run's lock or lease.
 async fn run_waiting(
-    global: &GlobalArgs,
+    global: &Settings,
     cfg: &Config,
-    action: Action<'_>,
+    action: &Action,
     dry_run: bool,
     now: DateTime<Utc>,
     wait: std::time::Duration,
@@ -89,7 +81,7 @@ async fn run_waiting(
     // Checked before the lock is taken: a set-up mistake holds up no other run. A budget reset
     // calls no AWS API, so it needs no credentials.
     let cloud = match action {
-        Action::Budget(_) => AwsCloud::connect(&setup::aws_settings(global, cfg)).await,
+        Action::BudgetReset { .. } => AwsCloud::connect(&setup::aws_settings(global, cfg)).await,
         _ => setup::cloud(global, cfg).await?,
     };
     let Some(mut log) = setup::locked_log_waiting(global, cfg, wait).await? else {
@@ -106,9 +98,13 @@ async fn run_waiting(
         match action {
             Action::Check => job.check().await,
             Action::Reconcile => job.reconcile().await,
-            Action::Start(args) => job.start(&args.nat, args.seconds, args.force).await,
-            Action::Stop(args) => job.stop(args.target.nat.as_deref()).await,
-            Action::Budget(BudgetCommand::Reset { nat, .. }) => job.budget_reset(nat).await,
+            Action::Start {
+                nat,
+                seconds,
+                force,
+            } => job.start(nat, *seconds, *force).await,
+            Action::Stop { nat } => job.stop(nat.as_deref()).await,
+            Action::BudgetReset { nat } => job.budget_reset(nat).await,
         }
     }
     .await;

@@ -3,11 +3,12 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{GlobalArgs, NotifyArgs};
+use crate::app::Settings;
+use crate::cli::NotifyArgs;
 
 use super::setup;
 
-pub fn run(global: &GlobalArgs, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
     setup::recording_step(
         global,
         (&args.recording, "notify"),

@@ -19,12 +19,13 @@ use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_reports::{Prices, Report, ReportOptions, build_report, render};
 
 use super::setup;
+use crate::app::Settings;
 use crate::attribution::{self, EnrichMode, Plan};
 use crate::aws::{AwsCloud, AwsSettings};
-use crate::cli::{GlobalArgs, ReportArgs, ReportOutput};
+use crate::cli::{ReportArgs, ReportOutput};
 use crate::config::Config;
 
-pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     if args.recording.is_some() {
         return super::report_insights::run(global, args);
     }
@@ -77,7 +78,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.out {
         render::write_out_dir(&report, dir)
             .with_context(|| format!("writing the report files to {}", dir.display()))?;
-        if !global.quiet {
+        if !global.log.quiet {
             eprintln!(
                 "nat-flowrec: wrote {} report files to {}",
                 render::OUT_FILES.len(),
@@ -86,7 +87,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    print(&report, args, global.quiet).context("writing the report to stdout")?;
+    print(&report, args, global.log.quiet).context("writing the report to stdout")?;
     Ok(if report.has_failures() {
         ExitCode::from(1)
     } else {
@@ -114,7 +115,7 @@ struct Lookup {
 /// the NAT's VPC; AWS is only contacted when the cache does not cover the report (always
 /// under `--enrich`).
 async fn attribute(
-    global: &GlobalArgs,
+    global: &Settings,
     args: &ReportArgs,
     plan: &Plan,
     lookup: Lookup,
@@ -134,7 +135,7 @@ async fn attribute(
 
 /// The AWS settings of the lookup: the NAT's own region, as its export
 /// files name it, unless `--region` says otherwise.
-fn aws_settings(global: &GlobalArgs, plan: &Plan) -> AwsSettings {
+fn aws_settings(global: &Settings, plan: &Plan) -> AwsSettings {
     AwsSettings {
         region: global
             .region
@@ -150,7 +151,7 @@ fn aws_settings(global: &GlobalArgs, plan: &Plan) -> AwsSettings {
 /// `--price-region`, else `--region`, else the region a recording folder's export files name,
 /// else the configuration's (when its file exists); price flags win over the config's keys.
 fn options(
-    global: &GlobalArgs,
+    global: &Settings,
     args: &ReportArgs,
     default_format: LogFormat,
     recorded_region: Option<&str>,

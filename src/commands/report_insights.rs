@@ -9,11 +9,12 @@ use anyhow::Context;
 use nat_flowrec_reports::render;
 
 use super::setup;
-use crate::cli::{GlobalArgs, ReportArgs, ReportEngine};
+use crate::app::Settings;
+use crate::cli::{ReportArgs, ReportEngine};
 use crate::core::State;
 use crate::pipeline::insights;
 
-pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let Some(recording_id) = &args.recording else {
         anyhow::bail!("--engine insights needs --recording ID (`nat-flowrec history` lists them)");
     };
@@ -42,6 +43,6 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         render::write_out_dir(&report, dir)
             .with_context(|| format!("writing the report files to {}", dir.display()))?;
     }
-    super::report::print(&report, args, global.quiet)?;
+    super::report::print(&report, args, global.log.quiet)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -10,7 +10,8 @@ use super::setup;
 use chrono::{DateTime, Utc};
 
 use super::out::{out, outln};
-use crate::cli::{GlobalArgs, StatusArgs};
+use crate::app::Settings;
+use crate::cli::StatusArgs;
 use crate::config::Config;
 use crate::core::event::{EventEnvelope, plural, rfc3339};
 use crate::core::{ActiveRecording, Budget, NatState, Policy, Recording, State};
@@ -43,7 +44,7 @@ struct NatStatus<'a> {
     state: NatState,
 }
 
-pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &StatusArgs) -> anyhow::Result<ExitCode> {
     let now = setup::clock(global);
     let cfg = setup::config(global)?;
     let log = setup::runtime()?.block_on(setup::read_log(global, &cfg))?;

@@ -6,11 +6,12 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 
-use super::job::{self, Action};
+use super::job;
 use super::setup;
-use crate::cli::{GlobalArgs, WatchArgs};
+use crate::app::{Action, Settings};
+use crate::cli::WatchArgs;
 
-pub fn run(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &WatchArgs) -> anyhow::Result<ExitCode> {
     if global.now.is_some() {
         anyhow::bail!(
             "watch runs on the system clock; --now is for single runs (check, start, stop, ...)"
@@ -21,7 +22,7 @@ pub fn run(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<ExitCode> {
         let mut stop = shutdown_signal()?;
         let mut failed = false;
         loop {
-            match job::run_once(global, Action::Check, args.dry_run.dry_run, Utc::now()).await {
+            match job::run_once(global, &Action::Check, args.dry_run.dry_run, Utc::now()).await {
                 Ok(Some(outcome)) => {
                     failed |=
                         job::print_outcome(&outcome, args.output.format())? != ExitCode::SUCCESS
