@@ -11,7 +11,7 @@ use nom::{IResult, character::complete as num};
 use crate::error::RecordError;
 use crate::field::Field;
 use crate::format::LogFormat;
-use crate::record::Record;
+use crate::record::{MILLIS_THRESHOLD, Record};
 use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};
 
 mod classes;
@@ -21,9 +21,6 @@ mod recent;
 mod swar;
 
 pub use flow::FlowParser;
-
-/// Start/end values above this are milliseconds (10^11 s is the year 5138).
-pub(crate) const MILLIS_THRESHOLD: u64 = 100_000_000_000;
 
 /// Space-separated values of a line; runs of spaces count as one separator.
 ///

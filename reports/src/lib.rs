@@ -41,16 +41,19 @@ use std::path::PathBuf;
 
 use nat_flowrec_parsers::Field;
 
-pub use attribution::{Attribution, AttributionSummary, CrossAz, CrossAzHost, NatSite, Owner};
+pub use attribution::{Attribution, Owner};
 pub use error::ReportError;
 pub use legs::{LegRule, is_private};
 pub use model::{
-    Coverage, Destination, FileFailure, LogStatusCounts, MalformedLine, Minute, NatMonth,
-    RecordsByLeg, Report, SCHEMA_VERSION, ServiceUse, Source, Summary, Talker, Window,
+    AttributionSummary, Coverage, CrossAz, CrossAzHost, Destination, FileFailure, LogStatusCounts,
+    MalformedLine, Minute, NatMonth, NatSite, RecordsByLeg, Remediation, RemediationPlan, Report,
+    SCHEMA_VERSION, ServiceUse, Source, Summary, Talker, Window,
 };
 pub use options::{DEFAULT_TOP, ReportOptions};
-pub use prices::{BYTES_PER_GB, DEFAULT_REGION, EndpointKind, PriceOverrides, Prices};
-pub use remediation::{HOURS_PER_MONTH, Remediation, RemediationPlan, endpoint_service_suffix};
+pub use prices::{
+    BYTES_PER_GB, DEFAULT_REGION, EndpointKind, HOURS_PER_MONTH, PriceOverrides, Prices,
+};
+pub use remediation::endpoint_service_suffix;
 pub use tables::protocol_name;
 pub use units::{UNITS_NOTE, grouped, human_bytes, service_name, usd};
 
