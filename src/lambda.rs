@@ -32,7 +32,7 @@ use serde_json::{Value, json};
 
 use crate::app::{Action, LogFormat, Logging, Settings};
 use crate::commands::job;
-use crate::commands::{setup, status};
+use crate::commands::{status, wiring};
 use crate::config::{Config, ConfigError};
 use crate::names::{Region, S3Object};
 use crate::ports::AwsError;
@@ -246,7 +246,7 @@ pub async fn handle_at(
     now: DateTime<Utc>,
 ) -> Result<Value, LambdaError> {
     let global = env.settings();
-    setup::init_logging(&global);
+    wiring::init_logging(&global);
     let request: Request =
         serde_json::from_value(payload.clone()).map_err(|e| LambdaError::BadRequest {
             payload: payload.to_string(),
@@ -257,7 +257,7 @@ pub async fn handle_at(
 
     let (name, dry_run, action) = match &request {
         Request::Status => {
-            let log = setup::read_log(&global, &cfg)
+            let log = wiring::read_log(&global, &cfg)
                 .await
                 .map_err(LambdaError::Run)?;
             let status =

@@ -10,19 +10,19 @@ use crate::cli::DoctorArgs;
 use crate::doctor::{self, DoctorInput, Severity};
 
 use super::out::{out, outln};
-use super::{exit, setup};
+use super::{exit, wiring};
 
 pub fn run(global: &Settings, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
-    let cfg = setup::config(global)?;
+    let cfg = wiring::config(global)?;
     let nats = if args.nats.is_empty() {
         &cfg.nat_gateway_ids
     } else {
         &args.nats
     };
     let nats: Vec<String> = nats.iter().map(ToString::to_string).collect();
-    let rt = setup::runtime()?;
+    let rt = wiring::runtime()?;
     let diagnosis = rt.block_on(async {
-        let cloud = setup::cloud(global, &cfg).await?;
+        let cloud = wiring::cloud(global, &cfg).await?;
         let region = cfg
             .region
             .clone()
@@ -41,7 +41,7 @@ pub fn run(global: &Settings, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     if args.output.format().is_json() {
         outln!("{}", diagnosis.to_json()?)?;
     } else {
-        out!("{}", diagnosis.text(setup::colour(&std::io::stdout())))?;
+        out!("{}", diagnosis.text(wiring::colour(&std::io::stdout())))?;
     }
     let fails_at = if args.strict {
         Severity::Warning

@@ -7,10 +7,10 @@ use std::process::ExitCode;
 use crate::app::Settings;
 use crate::cli::ExportArgs;
 
-use super::setup;
+use super::wiring;
 
 pub fn run(global: &Settings, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    setup::recording_step(
+    wiring::recording_step(
         global,
         (&args.recording, "export"),
         args.output.format(),

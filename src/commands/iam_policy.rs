@@ -10,10 +10,10 @@ use crate::cli::IamPolicyArgs;
 use crate::iam_policy::{Scope, all_policies, policy};
 
 use super::out::outln;
-use super::setup;
+use super::wiring;
 
 pub fn run(global: &Settings, args: &IamPolicyArgs) -> anyhow::Result<ExitCode> {
-    let cfg = setup::config(global)?;
+    let cfg = wiring::config(global)?;
     // The SDK's own region variables, as a last resort: the policy needs no AWS call.
     let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .iter()

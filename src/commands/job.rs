@@ -14,7 +14,7 @@ use crate::config::Config;
 use crate::controller::{Job, Outcome};
 
 use super::out::{out, outln};
-use super::{exit, setup};
+use super::{exit, wiring};
 
 pub fn run(
     global: &Settings,
@@ -22,20 +22,20 @@ pub fn run(
     dry_run: bool,
     output: Output,
 ) -> anyhow::Result<ExitCode> {
-    let now = setup::clock(global);
-    let rt = setup::runtime()?;
+    let now = wiring::clock(global);
+    let rt = wiring::runtime()?;
     // A tick (and `reconcile`, which every tick does) leaves its work to a run that holds the
     // log. A recording started or stopped by hand is work no other run does: it waits that run
     // out (`watch` beside an operator's `stop`).
     let wait = match action {
-        Action::Start { .. } | Action::Stop { .. } => setup::MANUAL_LOCK_WAIT,
-        Action::Check | Action::Reconcile | Action::BudgetReset { .. } => setup::LOCK_WAIT,
+        Action::Start { .. } | Action::Stop { .. } => wiring::MANUAL_LOCK_WAIT,
+        Action::Check | Action::Reconcile | Action::BudgetReset { .. } => wiring::LOCK_WAIT,
     };
     // A tick that finds the log taken is not a failure: the run holding it does this tick's
     // work, so a scheduler sees success. Work asked for by hand did not happen: exit 3.
     let tick = action.is_tick();
     let run = async {
-        let cfg = setup::config(global)?;
+        let cfg = wiring::config(global)?;
         run_waiting(global, &cfg, action, dry_run, now, wait).await
     };
     match rt.block_on(run)? {
@@ -53,7 +53,7 @@ pub async fn run_once(
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Outcome>> {
-    let cfg = setup::config(global)?;
+    let cfg = wiring::config(global)?;
     run_with(global, &cfg, action, dry_run, now).await
 }
 
@@ -66,7 +66,7 @@ pub async fn run_with(
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Outcome>> {
-    run_waiting(global, cfg, action, dry_run, now, setup::LOCK_WAIT).await
+    run_waiting(global, cfg, action, dry_run, now, wiring::LOCK_WAIT).await
 }
 
 /// `run_with`, waiting up to `wait` for another run's lock or lease.
@@ -81,10 +81,10 @@ async fn run_waiting(
     // Checked before the lock is taken: a set-up mistake holds up no other run. A budget reset
     // calls no AWS API, so it needs no credentials.
     let cloud = match action {
-        Action::BudgetReset { .. } => AwsCloud::connect(&setup::aws_settings(global, cfg)).await,
-        _ => setup::cloud(global, cfg).await?,
+        Action::BudgetReset { .. } => AwsCloud::connect(&wiring::aws_settings(global, cfg)).await,
+        _ => wiring::cloud(global, cfg).await?,
     };
-    let Some(mut log) = setup::locked_log_waiting(global, cfg, wait).await? else {
+    let Some(mut log) = wiring::locked_log_waiting(global, cfg, wait).await? else {
         return Ok(None);
     };
     let outcome = async {
@@ -108,7 +108,7 @@ async fn run_waiting(
         }
     }
     .await;
-    setup::release(log).await;
+    wiring::release(log).await;
     Ok(Some(outcome?))
 }
 

@@ -23,13 +23,13 @@ mod notify;
 pub mod out;
 mod report;
 mod report_insights;
-pub(crate) mod setup;
 pub(crate) mod status;
 mod watch;
+pub(crate) mod wiring;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let settings = cli.global.settings();
-    setup::init_logging(&settings);
+    wiring::init_logging(&settings);
     let global = &settings;
     match &cli.command {
         Command::Report(args) => report::run(global, args),

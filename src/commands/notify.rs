@@ -6,10 +6,10 @@ use std::process::ExitCode;
 use crate::app::Settings;
 use crate::cli::NotifyArgs;
 
-use super::setup;
+use super::wiring;
 
 pub fn run(global: &Settings, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
-    setup::recording_step(
+    wiring::recording_step(
         global,
         (&args.recording, "notify"),
         args.output.format(),

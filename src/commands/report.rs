@@ -18,7 +18,7 @@ use anyhow::Context;
 use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_reports::{Prices, Report, ReportOptions, build_report, render};
 
-use super::setup;
+use super::wiring;
 use crate::app::Settings;
 use crate::attribution::{self, EnrichMode, Plan};
 use crate::aws::{AwsCloud, AwsSettings};
@@ -39,7 +39,7 @@ pub fn run(global: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         &default_format,
         &args.nat_ips,
     );
-    let rt = setup::runtime()?;
+    let rt = wiring::runtime()?;
     let settings = aws_settings(global, &plan);
     // `--enrich` asks AWS whatever the cache holds: a profile that does not exist, or no
     // credentials, is the user's error, said before any file is read, rather than a warning
@@ -56,7 +56,7 @@ pub fn run(global: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let mut report = build_report(&args.paths, &opts)?;
     // A recording's folder keeps the NAT's last 30 days: its monthly figures, offline too.
     if let [folder] = plan.folders.as_slice()
-        && let Some(month) = crate::pipeline::month::load(&folder.dir)
+        && let Some(month) = crate::finish::month::load(&folder.dir)
     {
         report.set_month(month);
     }
@@ -121,7 +121,7 @@ async fn attribute(
     lookup: Lookup,
     report: &mut Report,
 ) {
-    let now = setup::clock(global);
+    let now = wiring::clock(global);
     attribution::enrich(plan, report, args.top, now, async || {
         let cloud = match lookup.checked {
             Some(cloud) => cloud,

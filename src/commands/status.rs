@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use super::setup;
+use super::wiring;
 use chrono::{DateTime, Utc};
 
 use super::out::{out, outln};
@@ -45,9 +45,9 @@ struct NatStatus<'a> {
 }
 
 pub fn run(global: &Settings, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let now = setup::clock(global);
-    let cfg = setup::config(global)?;
-    let log = setup::runtime()?.block_on(setup::read_log(global, &cfg))?;
+    let now = wiring::clock(global);
+    let cfg = wiring::config(global)?;
+    let log = wiring::runtime()?.block_on(wiring::read_log(global, &cfg))?;
     let state = State::fold(log.events());
     let status = build(&cfg, &state, log.events().len(), now);
     if args.output.format().is_json() {

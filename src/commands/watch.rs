@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 
 use super::job;
-use super::setup;
+use super::wiring;
 use crate::app::{Action, Settings};
 use crate::cli::WatchArgs;
 
@@ -17,7 +17,7 @@ pub fn run(global: &Settings, args: &WatchArgs) -> anyhow::Result<ExitCode> {
             "watch runs on the system clock; --now is for single runs (check, start, stop, ...)"
         );
     }
-    let rt = setup::runtime()?;
+    let rt = wiring::runtime()?;
     rt.block_on(async {
         let mut stop = shutdown_signal()?;
         let mut failed = false;

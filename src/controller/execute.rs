@@ -30,7 +30,7 @@ impl<C: Cloud> Job<'_, C> {
             .nat(nat)
             .and_then(|n| n.trigger_evidence.clone());
         let message =
-            crate::pipeline::notify::budget_exhausted(topic.as_str(), event, evidence.as_deref())?;
+            crate::finish::notify::budget_exhausted(topic.as_str(), event, evidence.as_deref())?;
         match self.cloud.publish(&message).await {
             Ok(id) => Some(format!(" (notified: SNS message {id})")),
             Err(err) => {

@@ -5,7 +5,7 @@
 
 pub mod decide;
 pub mod event;
-pub mod pipeline;
+pub mod finish;
 pub mod plan;
 pub mod policy;
 pub mod reconcile;
@@ -17,7 +17,7 @@ pub use decide::{
     decide_manual_stop,
 };
 pub use event::{DecodeError, EVENT_VERSION, Event, EventEnvelope, StartCause, StopReason};
-pub use pipeline::{PipelinePolicy, Step};
+pub use finish::{PipelinePolicy, Step};
 pub use plan::{Decision, StartPlan, StopPlan, StrayPlan};
 pub use policy::{Budget, Policy, recording_id};
 pub use reconcile::reconcile;

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
-use nat_flowrec::pipeline::{ExportPlan, Progress, export, insights};
+use nat_flowrec::finish::{ExportPlan, Progress, export, insights};
 use nat_flowrec::ports::{InsightsQuery, LogQueries};
 use nat_flowrec_parsers::{DEFAULT_FORMAT, LogFormat};
 use nat_flowrec_reports::{ReportOptions, build_report};

@@ -88,7 +88,7 @@ async fn a_check_that_cannot_wait_out_the_other_leaves_the_work_to_it() {
     // The delay below must not count as a failed attempt.
     w.attempt_timeout_secs = 60;
     w.seed_spike_then_calm().await;
-    // Longer than the lock wait (`commands::setup::LOCK_WAIT`, 5 s).
+    // Longer than the lock wait (`commands::wiring::LOCK_WAIT`, 5 s).
     w.proxy
         .inject("DescribeFlowLogs", Fault::Delay(Duration::from_secs(8)), 1);
     let (winner, other, transcript) = two_checks_at_once(&w);
@@ -155,7 +155,7 @@ async fn a_manual_stop_beside_watch_stops_once_and_watch_does_not_restart_it() {
         kinds(&w, "RecordingStarted") == 1
     });
     // The next tick holds the lock longer than a `check` would wait for it (AWS answers its
-    // first call late; `commands::setup::LOCK_WAIT` is 5 s): the stop must wait it out.
+    // first call late; `commands::wiring::LOCK_WAIT` is 5 s): the stop must wait it out.
     w.proxy
         .inject("DescribeFlowLogs", Fault::Delay(Duration::from_secs(7)), 1);
     wait_until("watch's next tick to meet the slow call", || {

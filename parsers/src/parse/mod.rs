@@ -15,12 +15,12 @@ use crate::record::{MILLIS_THRESHOLD, Record};
 use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};
 
 mod classes;
-mod flow;
+mod flow_parser;
 mod ipv6;
 mod recent;
 mod swar;
 
-pub use flow::FlowParser;
+pub use flow_parser::FlowParser;
 
 /// Space-separated values of a line; runs of spaces count as one separator.
 ///
