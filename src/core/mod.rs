@@ -10,6 +10,8 @@ pub mod plan;
 pub mod policy;
 pub mod reconcile;
 pub mod state;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod trigger;
 
 pub use decide::{
