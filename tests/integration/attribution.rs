@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use aws_sdk_ec2::types::{InstanceType, ResourceType, Tag, TagSpecification, VpcEndpointType};
 use nat_flowrec_parsers::{ExportMeta, ExportWriter, LogFormat};
 
-use crate::job::{nat_flowrec, text};
-use crate::moto::{SeededNat, moto, seed_nat};
+use crate::support::moto::{SeededNat, moto, seed_nat};
+use crate::support::run::{nat_flowrec, text};
 
 /// An image id moto accepts (it does not validate AMIs by default).
 const AMI: &str = "ami-03cf127a";

@@ -17,10 +17,10 @@ use nat_flowrec::ports::{InsightsQuery, LogQueries};
 use nat_flowrec_parsers::{DEFAULT_FORMAT, LogFormat};
 use nat_flowrec_reports::{ReportOptions, build_report};
 
-use crate::job::{Setup, assert_started, minute_now, notifying_config, text};
-use crate::moto::{
+use crate::support::moto::{
     Moto, SeededNat, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat, sqs,
 };
+use crate::support::run::{Setup, assert_started, minute_now, notifying_config, text};
 
 /// The seeded S3 talker, per minute: host -> S3 and S3 -> host.
 const S3_OUT: u64 = 1_000_000;

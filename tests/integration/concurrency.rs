@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use chrono::{TimeDelta, Utc};
 
 use crate::crash::World;
-use crate::job::{stdout, text};
-use crate::moto::{SPIKE, put_nat_metric};
-use crate::proxy::Fault;
+use crate::support::moto::{SPIKE, put_nat_metric};
+use crate::support::proxy::Fault;
+use crate::support::run::{stdout, text};
 
 /// Bounds the waits for a background run to reach a point (never a timed assertion: a slow
 /// machine only waits longer; this only keeps a broken run from hanging the test binary).
@@ -138,7 +138,7 @@ async fn a_manual_stop_beside_watch_stops_once_and_watch_does_not_restart_it() {
     w.attempt_timeout_secs = 60;
     let watch_out = w.dir.path().join("watch.stdout");
     let watch_err = w.dir.path().join("watch.stderr");
-    let mut watch = crate::job::nat_flowrec(w.dir.path())
+    let mut watch = crate::support::run::nat_flowrec(w.dir.path())
         .args([
             "watch",
             "--interval",
@@ -162,7 +162,7 @@ async fn a_manual_stop_beside_watch_stops_once_and_watch_does_not_restart_it() {
         w.proxy.pending("DescribeFlowLogs") == 0
     });
     // Run as users do: on the system clock, like watch.
-    let stop = crate::job::nat_flowrec(w.dir.path())
+    let stop = crate::support::run::nat_flowrec(w.dir.path())
         .args(["stop", "--all", "--endpoint-url", &w.proxy.endpoint])
         .env(nat_flowrec::aws::ATTEMPT_TIMEOUT_ENV, "60")
         .output()

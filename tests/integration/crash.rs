@@ -27,11 +27,11 @@ use nat_flowrec::core::State;
 use nat_flowrec::ports::TAG_RECORDING;
 use nat_flowrec::store::EventLog;
 
-use crate::job::{minute_now, nat_flowrec, notifying_config, text};
-use crate::moto::{
+use crate::support::moto::{
     Moto, SPIKE, SeededNat, create_topic, moto, put_log_events, put_nat_metric, seed_nat, sqs,
 };
-use crate::proxy::{Fault, Proxy};
+use crate::support::proxy::{Fault, Proxy};
+use crate::support::run::{minute_now, nat_flowrec, notifying_config, text};
 
 const CALM: f64 = 1_000.0;
 /// The attempt timeout the runs get (`NAT_FLOWREC_AWS_ATTEMPT_TIMEOUT_SECS`), and the delay of a

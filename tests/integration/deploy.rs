@@ -17,8 +17,8 @@ use nat_flowrec::aws::AwsSettings;
 use nat_flowrec::store::EventLog;
 use serde_json::Value;
 
-use crate::job::{assert_started, minute_now, text};
-use crate::moto::{Moto, SeededNat, moto, put_spike, seed_nat};
+use crate::support::moto::{Moto, SeededNat, moto, put_spike, seed_nat};
+use crate::support::run::{assert_started, minute_now, text};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 /// The deploy files the README names; a block that shows one (it starts with a comment naming its

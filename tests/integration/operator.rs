@@ -12,8 +12,8 @@ use nat_flowrec::store::EventLog;
 use serde_json::Value;
 
 use crate::deploy::sdk_in;
-use crate::job::{minute_now, nat_flowrec, stdout, text};
-use crate::moto::{moto, put_nat_metric, seed_nat};
+use crate::support::moto::{moto, put_nat_metric, seed_nat};
+use crate::support::run::{minute_now, nat_flowrec, stdout, text};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 

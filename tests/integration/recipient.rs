@@ -11,10 +11,10 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 
 use crate::attribution::{instance, private_subnet};
 use crate::close_loop::{Subscribers, four_legs, rec_dir, subscribe};
-use crate::job::{Setup, assert_started, minute_now, notifying_config, text};
-use crate::moto::{
+use crate::support::moto::{
     Moto, SeededNat, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat,
 };
+use crate::support::run::{Setup, assert_started, minute_now, notifying_config, text};
 
 const REGION: &str = "eu-west-1";
 const S3_REMOTE: &str = "52.218.1.10";

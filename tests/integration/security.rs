@@ -23,8 +23,10 @@ use nat_flowrec::iam_policy::{AUTHORIZATION_ONLY, granted_actions};
 use nat_flowrec::ports::{AwsErrorKind, Notification, Notifier};
 use serde_json::Value;
 
-use crate::job::{assert_started, minute_now, nat_flowrec, text};
-use crate::moto::{Moto, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat};
+use crate::support::moto::{
+    Moto, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat,
+};
+use crate::support::run::{assert_started, minute_now, nat_flowrec, text};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 const SECRET_CANARY: &str = "SECRETCANARYdoNotLogThis0123456789abcdef";
@@ -400,7 +402,7 @@ fn moto_post(moto: &Moto, path: &str, body: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn access_denied_names_the_missing_action_and_the_policy_command() {
     // IAM enforcement is global to a moto server: this test owns a private one.
-    let moto = crate::moto::start();
+    let moto = crate::support::moto::start();
     let sdk = moto.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let cw = aws_sdk_cloudwatch::Client::new(&sdk);

@@ -18,7 +18,7 @@ use nat_flowrec::lambda::Request;
 use serde_json::Value;
 
 use crate::deploy::sdk_in;
-use crate::moto::{Moto, moto, raw_call};
+use crate::support::moto::{Moto, moto, raw_call};
 
 pub const TEMPLATE: &str = "deploy/nat-flowrec.yaml";
 /// moto's account.
