@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::deploy::sdk_in;
+use crate::support::moto::sdk_in;
 use crate::support::moto::{moto, seed_nat};
 use crate::support::run::{nat_flowrec, text};
 
@@ -629,9 +629,9 @@ fn small_things_config_units_zero_threshold_unknown_stop_and_errors_said_once() 
 async fn export_and_notify_of_a_finished_recording_print_one_json_document() {
     use chrono::TimeDelta;
 
-    use crate::close_loop::rec_dir;
-    use crate::recipient::{eu_nat, run};
+    use crate::support::eu::{eu_nat, run};
     use crate::support::run::minute_now;
+    use crate::support::subscribers::rec_dir;
 
     let moto = moto();
     let eu = eu_nat(moto, 94, "json").await;

@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 
-use crate::crash::World;
 use crate::support::moto::{SPIKE, put_nat_metric};
 use crate::support::proxy::Fault;
 use crate::support::run::{stdout, text};
+use crate::support::world::World;
 
 /// Bounds the waits for a background run to reach a point (never a timed assertion: a slow
 /// machine only waits longer; this only keeps a broken run from hanging the test binary).

@@ -154,7 +154,7 @@ async fn the_job_policy_grants_exactly_what_a_cycle_calls_and_no_secret_reaches_
     let s3 = nat_flowrec::aws::s3_client_from(&sdk, true);
     let nat = seed_nat(&ec2, 86).await;
     // The talker is an instance: the report names it (DescribeInstances for its Name tag).
-    crate::attribution::instance(&ec2, &nat.subnet_id, "10.86.0.50", "sec-host").await;
+    crate::support::vpc::instance(&ec2, &nat.subnet_id, "10.86.0.50", "sec-host").await;
     let id = nat.nat_gateway_id.clone();
     let topic = create_topic(&sns, &format!("sec-{id}")).await;
     let reports = format!("sec-reports-{id}");
