@@ -129,6 +129,24 @@ pub struct GlobalArgs {
     pub log_format: LogFormat,
 }
 
+impl GlobalArgs {
+    /// The run's settings, as the rest of the program takes them.
+    pub fn settings(&self) -> crate::app::Settings {
+        crate::app::Settings {
+            config: self.config.clone(),
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            now: self.now,
+            log: crate::app::Logging {
+                verbose: self.verbose,
+                quiet: self.quiet,
+                format: self.log_format,
+            },
+        }
+    }
+}
+
 pub const EXIT_CODES_HELP: &str = exit_codes!();
 pub const EXAMPLES_HELP: &str = examples!();
 
@@ -174,11 +192,7 @@ pub const FILES_HELP: &[(&str, &str)] = &[
     ),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
+pub use crate::app::LogFormat;
 
 /// What a command that prints writes on stdout: the AWS CLI's `--output` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -707,5 +721,35 @@ mod tests {
             .unwrap();
         let cli = Cli::from_arg_matches(&matches).unwrap();
         assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn the_settings_carry_every_global_flag_and_a_bad_region_is_refused() {
+        use clap::FromArgMatches;
+        let matches = command()
+            .try_get_matches_from([
+                "nat-flowrec",
+                "-vv",
+                "--log-format",
+                "json",
+                "--region",
+                "eu-west-1",
+                "--profile",
+                "ops",
+                "--config",
+                "c.toml",
+                "status",
+            ])
+            .unwrap();
+        let settings = Cli::from_arg_matches(&matches).unwrap().global.settings();
+        assert_eq!(settings.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(settings.profile.as_deref(), Some("ops"));
+        assert_eq!(settings.config, std::path::PathBuf::from("c.toml"));
+        assert_eq!(settings.log.verbose, 2);
+        assert_eq!(settings.log.format, LogFormat::Json);
+        let err = command()
+            .try_get_matches_from(["nat-flowrec", "--region", "useast1", "status"])
+            .unwrap_err();
+        assert!(err.to_string().contains("an AWS region such as"), "{err}");
     }
 }

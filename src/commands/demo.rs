@@ -13,12 +13,13 @@ use chrono::{DateTime, TimeDelta, Utc};
 use nat_flowrec_reports::{DEFAULT_REGION, render};
 
 use super::out::{out, outln};
-use super::setup;
-use crate::cli::{DemoArgs, GlobalArgs};
+use super::wiring;
+use crate::app::Settings;
+use crate::cli::DemoArgs;
 use crate::config::{Config, DEMO_NAT_GATEWAY_ID};
 use crate::controller::Job;
 use crate::core::State;
-use crate::pipeline::report;
+use crate::finish::report;
 use crate::sim::{SimCloud, SimNat, Spike};
 use crate::store::EventLog;
 
@@ -29,7 +30,7 @@ const MINUTES: i64 = 45;
 const BASELINE_NOTE: &str = "about 20 MB a minute";
 const SPIKE_BYTES_PER_MINUTE: u64 = 600_000_000;
 
-pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+pub fn run(_global: &Settings, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = work_dir(args.dir.as_deref())?;
     let cfg = Config::demo(&dir);
     write_config(&dir, &cfg)?;
@@ -51,9 +52,9 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let sim = SimCloud::new(t0)
         .with_nat(SimNat::new(DEMO_NAT_GATEWAY_ID, 0))
         .with_spike(spike);
-    let mut log = EventLog::open(&cfg.state, setup::LOCK_WAIT)?;
+    let mut log = EventLog::open(&cfg.state, wiring::LOCK_WAIT)?;
 
-    let rt = setup::runtime()?;
+    let rt = wiring::runtime()?;
     for minute in 0..=MINUTES {
         let now = t0 + TimeDelta::minutes(minute);
         sim.set_now(now);

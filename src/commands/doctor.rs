@@ -5,25 +5,26 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{DoctorArgs, GlobalArgs};
+use crate::app::Settings;
+use crate::cli::DoctorArgs;
 use crate::config::TriggerMode;
 use crate::core::watch_cost::watch_cost;
 use crate::doctor::{self, DoctorInput, Severity};
 
 use super::out::{out, outln};
-use super::{exit, setup};
+use super::{exit, wiring};
 
-pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
-    let cfg = setup::config(global)?;
+pub fn run(global: &Settings, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+    let cfg = wiring::config(global)?;
     let nats = if args.nats.is_empty() {
         &cfg.nat_gateway_ids
     } else {
         &args.nats
     };
     let nats: Vec<String> = nats.iter().map(ToString::to_string).collect();
-    let rt = setup::runtime()?;
+    let rt = wiring::runtime()?;
     let diagnosis = rt.block_on(async {
-        let cloud = setup::cloud(global, &cfg).await?;
+        let cloud = wiring::cloud(global, &cfg).await?;
         let region = cfg
             .region
             .clone()
@@ -47,7 +48,7 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     if args.output.format().is_json() {
         outln!("{}", diagnosis.to_json()?)?;
     } else {
-        out!("{}", diagnosis.text(setup::colour(&std::io::stdout())))?;
+        out!("{}", diagnosis.text(wiring::colour(&std::io::stdout())))?;
     }
     let fails_at = if args.strict {
         Severity::Warning

@@ -8,11 +8,12 @@ use std::process::ExitCode;
 use nat_flowrec_reports::usd;
 use serde::Serialize;
 
-use super::setup;
+use super::wiring;
 use chrono::{DateTime, Utc};
 
 use super::out::{out, outln};
-use crate::cli::{GlobalArgs, StatusArgs};
+use crate::app::Settings;
+use crate::cli::StatusArgs;
 use crate::config::Config;
 use crate::core::event::{EventEnvelope, plural, rfc3339};
 use crate::core::state::month_of;
@@ -62,7 +63,7 @@ fn last_spike(state: &State, nat_gateway_id: &str) -> Option<String> {
         .rev()
         .find(|r| r.nat_gateway_id == nat_gateway_id && r.reported.is_some())?;
     let report_dir = std::path::PathBuf::from(&rec.reported.as_ref()?.dir);
-    let metrics = crate::pipeline::report::load_metrics(report_dir.parent()?)?;
+    let metrics = crate::finish::report::load_metrics(report_dir.parent()?)?;
     let line = nat_flowrec_reports::render::sparkline(
         &metrics.compared(),
         metrics.threshold.map(|t| t.bytes_per_minute),
@@ -70,10 +71,10 @@ fn last_spike(state: &State, nat_gateway_id: &str) -> Option<String> {
     (!line.is_empty()).then(|| format!("{line} around {}", rec.recording_id))
 }
 
-pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let now = setup::clock(global);
-    let cfg = setup::config(global)?;
-    let log = setup::runtime()?.block_on(setup::read_log(global, &cfg))?;
+pub fn run(global: &Settings, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let now = wiring::clock(global);
+    let cfg = wiring::config(global)?;
+    let log = wiring::runtime()?.block_on(wiring::read_log(global, &cfg))?;
     let state = State::fold(log.events());
     let status = build(&cfg, &state, log.events().len(), now);
     if args.output.format().is_json() {

@@ -12,11 +12,11 @@
 use std::path::{Path, PathBuf};
 
 use super::{Job, JobError, Outcome};
+use crate::core::finish::{self, PipelinePolicy, Step};
 use crate::core::ingestion::{final_bytes, final_query};
-use crate::core::pipeline::{self, PipelinePolicy, Step};
 use crate::core::{Event, Recording};
-use crate::pipeline::notify::{self, MessageContext};
-use crate::pipeline::{ExportPlan, PipelineError, Progress, export, month, report, upload};
+use crate::finish::notify::{self, MessageContext};
+use crate::finish::{ExportPlan, PipelineError, Progress, export, month, report, upload};
 use crate::ports::Cloud;
 use crate::store::StoreError;
 
@@ -42,7 +42,7 @@ impl<C: Cloud> Job<'_, C> {
     /// Runs every due step of every settled recording, in order, recording by recording.
     pub(super) async fn finish_due(&mut self, outcome: &mut Outcome) -> Result<(), JobError> {
         let policy = self.pipeline_policy();
-        for (recording_id, first) in pipeline::due(&self.state(), &policy, self.now) {
+        for (recording_id, first) in finish::due(&self.state(), &policy, self.now) {
             let nat = self
                 .recording(&recording_id)
                 .map(|r| r.nat_gateway_id)
@@ -68,7 +68,7 @@ impl<C: Cloud> Job<'_, C> {
                 let state = self.state();
                 step = state
                     .recording(&recording_id)
-                    .and_then(|r| pipeline::due_step(&state, r, &policy, self.now));
+                    .and_then(|r| finish::due_step(&state, r, &policy, self.now));
             }
         }
         Ok(())

@@ -44,7 +44,7 @@ pub enum JobError {
     },
     /// `export` and `notify` by hand: the step could not be done.
     #[error(transparent)]
-    Pipeline(#[from] crate::pipeline::PipelineError),
+    Pipeline(#[from] crate::finish::PipelineError),
 }
 
 /// What one run did (or, in a dry run, would do).
@@ -242,7 +242,7 @@ impl<C: Cloud> Job<'_, C> {
             outcome.decisions.push(decision);
         }
         // While the flow logs exist, a FAILED delivery can be seen; noted for the report.
-        for event in core::pipeline::delivery_failures(&self.state(), &tagged) {
+        for event in core::finish::delivery_failures(&self.state(), &tagged) {
             let decision = Decision::Record(event);
             self.carry_out(&decision, &no_nats, outcome).await?;
             outcome.decisions.push(decision);

@@ -356,16 +356,11 @@ pub fn decide_budget_reset(nat_gateway_id: &str) -> Event {
 mod tests {
     use super::*;
     use crate::core::event::EventEnvelope;
+    use crate::core::testkit::at as t;
     use TriggerState::{Breaching as B, InsufficientData as I, Ok as K};
 
     const NAT: &str = "nat-01234567";
     const NAT2: &str = "nat-89abcdef";
-
-    fn t(hms: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("2025-01-01T{hms}Z"))
-            .unwrap()
-            .with_timezone(&Utc)
-    }
 
     // ---- given: events, written the way the log holds them ----
 

@@ -528,10 +528,7 @@ fn upgrade(value: serde_json::Value, from: u64) -> Result<serde_json::Value, Dec
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
+    use crate::core::testkit::at;
 
     fn one_of_each() -> Vec<Event> {
         vec![

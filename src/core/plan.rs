@@ -209,11 +209,8 @@ fn list_or_none(ids: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testkit::at;
     use crate::ports::AwsErrorKind;
-
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
 
     fn nat() -> NatGateway {
         NatGateway {

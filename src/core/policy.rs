@@ -172,12 +172,7 @@ pub(crate) fn human_seconds(secs: u64) -> String {
 mod tests {
     use super::*;
     use crate::core::event::{Event, EventEnvelope, StartCause};
-
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("2025-01-01T{s}Z"))
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::core::testkit::at;
 
     fn policy(recording: u64, max: u64) -> Policy {
         Policy {

@@ -166,15 +166,10 @@ fn first_some(
 mod tests {
     use super::*;
     use crate::core::event::{EventEnvelope, StartCause};
+    use crate::core::testkit::at as t;
 
     const NAT: &str = "nat-01234567";
     const NAT2: &str = "nat-89abcdef";
-
-    fn t(hms: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("2025-01-01T{hms}Z"))
-            .unwrap()
-            .with_timezone(&Utc)
-    }
 
     fn flow_log(
         id: &str,

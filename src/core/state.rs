@@ -474,14 +474,9 @@ fn extend_unique(into: &mut Vec<String>, more: &[String]) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testkit::at;
 
     const NAT: &str = "nat-01234567";
-
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("2025-01-01T{s}Z"))
-            .unwrap()
-            .with_timezone(&Utc)
-    }
 
     fn log(events: Vec<(&str, Event)>) -> Vec<EventEnvelope> {
         events

@@ -341,6 +341,7 @@ fn timestamp(secs: i64) -> DateTime<Utc> {
 mod tests {
     use super::*;
     use crate::core::rule::NatMetric::{BytesInFromDestination as M2, BytesInFromSource as M1};
+    use crate::core::testkit::at;
     use TreatMissingData::{
         Breaching as Bad, Ignore as Keep, Missing as Skip, NotBreaching as Good,
     };
@@ -353,10 +354,6 @@ mod tests {
     const HI: Option<f64> = Some(2.3e8);
     const LO: Option<f64> = Some(1.0e6);
     const NO: Option<f64> = None;
-
-    fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
 
     /// The clock of most cases: mid-way through the 10:43 minute, so 10:40, 10:41 and 10:42 are
     /// the three complete periods and 10:43 is still filling.

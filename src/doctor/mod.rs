@@ -13,9 +13,9 @@ use crate::names::TopicArn;
 use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement};
 
 pub mod finding;
+mod job_resources;
 mod network;
 mod policy;
-mod setup;
 
 pub use finding::{Counts, Diagnosis, Finding, Severity};
 pub use policy::{DELIVERY_ACTIONS, DELIVERY_POLICY, FLOW_LOGS_PRINCIPAL, TRUST_POLICY};
@@ -79,7 +79,7 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
 
     let role_arn = &input.recording.deliver_logs_role_arn;
     match inv.role_policies(role_arn.name()).await {
-        Ok(role) => findings.extend(setup::role_findings(
+        Ok(role) => findings.extend(job_resources::role_findings(
             role_arn,
             role.as_ref(),
             region,
@@ -90,7 +90,7 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
 
     let group = &input.recording.log_group;
     match inv.log_group(group).await {
-        Ok(info) => findings.extend(setup::log_group_findings(
+        Ok(info) => findings.extend(job_resources::log_group_findings(
             group,
             info.as_ref(),
             input.recording.log_group_class.as_str(),
@@ -101,9 +101,9 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
     }
 
     match input.sns_topic_arn {
-        None => findings.extend(setup::topic_findings(None, None, region)),
+        None => findings.extend(job_resources::topic_findings(None, None, region)),
         Some(topic_arn) => match inv.topic(topic_arn.as_str()).await {
-            Ok(topic) => findings.extend(setup::topic_findings(
+            Ok(topic) => findings.extend(job_resources::topic_findings(
                 Some(topic_arn),
                 topic.as_ref(),
                 region,

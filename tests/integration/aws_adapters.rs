@@ -9,7 +9,7 @@ use nat_flowrec::ports::{
     Metrics, TAG_DEADLINE, TAG_NAT_GATEWAY, TAG_RECORDING,
 };
 
-use crate::moto::{moto, put_nat_metric, seed_foreign_flow_log, seed_nat};
+use crate::support::moto::{moto, put_nat_metric, seed_foreign_flow_log, seed_nat};
 
 const DEFAULT_FORMAT: &str = "${action} ${flow-direction} ${traffic-path} ${srcaddr} ${srcport} ${dstaddr} ${dstport} ${protocol} ${bytes} ${type} ${pkt-srcaddr} ${pkt-src-aws-service} ${pkt-dstaddr} ${pkt-dst-aws-service}";
 

@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::deploy::sdk_in;
-use crate::job::{nat_flowrec, text};
-use crate::moto::{moto, seed_nat};
+use crate::support::moto::sdk_in;
+use crate::support::moto::{moto, seed_nat};
+use crate::support::run::{nat_flowrec, text};
 
 const NAT: &str = "nat-0123456789abcdef0";
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
@@ -326,8 +326,8 @@ fn a_closed_port_is_one_line_naming_endpoint_operation_and_how_long_it_tried() {
 async fn check_says_in_words_what_it_did_through_a_recordings_life() {
     use chrono::{DateTime, TimeDelta, Utc};
 
-    use crate::job::minute_now;
-    use crate::moto::put_nat_metric;
+    use crate::support::moto::put_nat_metric;
+    use crate::support::run::minute_now;
 
     let moto = moto();
     let region = "ap-northeast-1";
@@ -629,9 +629,9 @@ fn small_things_config_units_zero_threshold_unknown_stop_and_errors_said_once() 
 async fn export_and_notify_of_a_finished_recording_print_one_json_document() {
     use chrono::TimeDelta;
 
-    use crate::close_loop::rec_dir;
-    use crate::job::minute_now;
-    use crate::recipient::{eu_nat, run};
+    use crate::support::eu::{eu_nat, run};
+    use crate::support::run::minute_now;
+    use crate::support::subscribers::rec_dir;
 
     let moto = moto();
     let eu = eu_nat(moto, 94, "json").await;

@@ -17,9 +17,10 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 
-use crate::close_loop::{four_legs, put_calm_metrics, rec_dir};
-use crate::job::{Setup, assert_started, config, minute_now, nat_flowrec, text};
-use crate::moto::{moto, put_log_events, put_spike, seed_nat};
+use crate::support::moto::{moto, put_calm_metrics, put_log_events, put_spike, seed_nat};
+use crate::support::records::four_legs;
+use crate::support::run::{Setup, assert_started, config, minute_now, nat_flowrec, text};
+use crate::support::subscribers::rec_dir;
 
 /// The browser the tests drive.
 fn chromium() -> PathBuf {

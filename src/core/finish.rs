@@ -126,12 +126,7 @@ pub fn delivery_failures(state: &State, tagged: &[TaggedFlowLog]) -> Vec<Event> 
 mod tests {
     use super::*;
     use crate::core::event::{EventEnvelope, StartCause, StopReason};
-
-    fn at(hms: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("2025-01-01T{hms}Z"))
-            .unwrap()
-            .with_timezone(&Utc)
-    }
+    use crate::core::testkit::at;
 
     fn started(id: &str) -> Event {
         Event::RecordingStarted {
