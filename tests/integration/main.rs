@@ -11,6 +11,7 @@ mod fuzz_regressions;
 mod html_report;
 mod job;
 mod lambda;
+mod moto_launcher;
 mod operator;
 mod recipient;
 mod report;

@@ -1,6 +1,7 @@
 //! The moto server (the AWS emulator, docs/DESIGN.md "Testing") that adapter and end-to-end tests
-//! run against: started once per test binary on a free 127.0.0.1 port from `.venv/bin/moto_server`
-//! (scripts/test creates it), and dying with the test binary. Tests share it, so each test
+//! run against: started once per test binary on a free 127.0.0.1 port by `tests/moto_launcher.py`
+//! under `.venv/bin/python` (scripts/test creates the venv), and dying with the test binary. The
+//! launcher adds the Route 53 Resolver query-logging operations the pinned moto lacks. Tests share it, so each test
 //! creates its own resources (VPC, NAT, log group) and asserts on those, instead of resetting.
 //!
 //! Also the seeding moto needs because it never generates anything itself: NAT gateways with
@@ -45,34 +46,45 @@ pub fn moto() -> &'static Moto {
     MOTO.get_or_init(start)
 }
 
-fn server_path() -> PathBuf {
-    match std::env::var_os("NAT_FLOWREC_MOTO_SERVER") {
+/// The Python of the venv that holds moto (`NAT_FLOWREC_MOTO_PYTHON`, else `.venv/bin/python`).
+fn python_path() -> PathBuf {
+    match std::env::var_os("NAT_FLOWREC_MOTO_PYTHON") {
         Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
     }
+}
+
+/// The launcher that starts moto's server with the operations it lacks added.
+pub fn launcher_path() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/moto_launcher.py")
 }
 
 /// A moto server of its own (the shared one is `moto()`), for a test that changes server-wide
 /// settings such as IAM enforcement; it dies when the returned value is dropped.
 pub fn start() -> Moto {
-    let server = server_path();
-    if !server.is_file() {
+    let python = python_path();
+    let moto_installed = python
+        .parent()
+        .is_some_and(|bin| bin.join("moto_server").is_file());
+    if !moto_installed {
         panic!(
-            "moto is not installed: {} does not exist. Run scripts/test, which creates .venv \
-             from tests/requirements.txt ({MOTO_REQUIREMENT}); or by hand: python3 -m venv .venv \
-             && .venv/bin/pip install '{MOTO_REQUIREMENT}'. NAT_FLOWREC_MOTO_SERVER may name \
-             another moto_server.",
-            server.display()
+            "moto is not installed beside {}. Run scripts/test, which creates .venv from \
+             tests/requirements.txt ({MOTO_REQUIREMENT}); or by hand: python3 -m venv .venv \
+             && .venv/bin/pip install '{MOTO_REQUIREMENT}'. NAT_FLOWREC_MOTO_PYTHON may name \
+             the Python of another venv holding moto.",
+            python.display()
         );
     }
+    let server = launcher_path();
     let port = free_port();
     let log = std::env::temp_dir().join(format!("nat-flowrec-moto-{port}.log"));
     // `read` returns when our end of the pipe closes (this process exited): then moto dies.
-    let script = r#""$1" -H 127.0.0.1 -p "$2" >"$3" 2>&1 & pid=$!; read _; kill "$pid" 2>/dev/null; wait "$pid""#;
+    let script = r#""$1" "$2" -H 127.0.0.1 -p "$3" >"$4" 2>&1 & pid=$!; read _; kill "$pid" 2>/dev/null; wait "$pid""#;
     let guard = Command::new("sh")
         .arg("-c")
         .arg(script)
         .arg("nat-flowrec-moto-guard")
+        .arg(&python)
         .arg(&server)
         .arg(port.to_string())
         .arg(&log)
