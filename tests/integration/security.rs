@@ -26,6 +26,7 @@ use serde_json::Value;
 use crate::support::moto::{
     Moto, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat,
 };
+use crate::support::records::four_legs;
 use crate::support::run::{assert_started, minute_now, nat_flowrec, text};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
@@ -132,17 +133,6 @@ fn iam_policy_prints_every_part_as_json_narrowed_to_the_configuration() {
     assert!(stderr.contains("210987654321"), "{}", text(&o));
 }
 
-/// The four records one conversation leaves on the NAT's ENI in one minute (docs/DESIGN.md, "The
-/// leg rule").
-fn legs(nat_ip: &str, host: &str, remote: &str) -> [String; 4] {
-    [
-        format!("ACCEPT ingress - {host} 41000 {nat_ip} 443 6 1000 IPv4 {host} - {remote} S3"),
-        format!("ACCEPT egress 8 {nat_ip} 5000 {remote} 443 6 1000 IPv4 {nat_ip} - {remote} S3"),
-        format!("ACCEPT ingress - {remote} 443 {nat_ip} 5000 6 9000 IPv4 {remote} S3 {nat_ip} -"),
-        format!("ACCEPT egress 1 {nat_ip} 443 {host} 41000 6 9000 IPv4 {remote} S3 {host} -"),
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_job_policy_grants_exactly_what_a_cycle_calls_and_no_secret_reaches_a_log() {
     let moto: &Moto = moto();
@@ -207,7 +197,7 @@ out_dir = "reports"
     let mut events = Vec::new();
     for m in 0..6 {
         let ts = (t + TimeDelta::minutes(m)).timestamp_millis();
-        for line in legs(&nat_ip, "10.86.0.50", "52.216.8.12") {
+        for line in four_legs(&nat_ip, "10.86.0.50", "52.216.8.12", "S3", 1000, 9000) {
             events.push((ts, line));
         }
     }
