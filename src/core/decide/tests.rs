@@ -1,83 +1,12 @@
 use super::*;
 use crate::core::event::EventEnvelope;
-use crate::core::testkit::at as t;
+use crate::core::testkit::{
+    NAT, NAT2, Tweak, at as t, budget_exhausted, budget_reset, by_hand, changed, fold, started,
+    stopped, unavailable,
+};
 use TriggerState::{Breaching as B, InsufficientData as I, Ok as K};
 
-const NAT: &str = "nat-01234567";
-const NAT2: &str = "nat-89abcdef";
-
 // ---- given: events, written the way the log holds them ----
-
-fn changed(from: TriggerState, to: TriggerState) -> Event {
-    changed_on(NAT, from, to)
-}
-
-fn changed_on(nat: &str, from: TriggerState, to: TriggerState) -> Event {
-    Event::TriggerChanged {
-        nat_gateway_id: nat.into(),
-        from,
-        to,
-        evidence: String::new(),
-    }
-}
-
-fn started(id: &str, deadline: &str, cause: StartCause) -> Event {
-    started_on(NAT, id, deadline, cause)
-}
-
-fn started_on(nat: &str, id: &str, deadline: &str, cause: StartCause) -> Event {
-    Event::RecordingStarted {
-        recording_id: id.into(),
-        nat_gateway_id: nat.into(),
-        enis: vec!["eni-1".into()],
-        flow_log_ids: vec![format!("fl-{id}")],
-        nat_ips: vec![],
-        log_group: "/g".into(),
-        log_format: "${srcaddr}".into(),
-        max_aggregation_interval: 60,
-        deadline: t(deadline),
-        cause,
-    }
-}
-
-fn auto() -> StartCause {
-    StartCause::Trigger {
-        evidence: String::new(),
-    }
-}
-
-fn manual() -> StartCause {
-    StartCause::Manual { forced: false }
-}
-
-fn stopped(id: &str, reason: StopReason) -> Event {
-    Event::RecordingStopped {
-        recording_id: id.into(),
-        nat_gateway_id: NAT.into(),
-        reason,
-        deleted_flow_log_ids: vec![],
-    }
-}
-
-fn budget_noted() -> Event {
-    Event::BudgetExhausted {
-        nat_gateway_id: NAT.into(),
-        used: 1,
-        max: 1,
-        window_seconds: 0,
-    }
-}
-
-fn reset() -> Event {
-    decide_budget_reset(NAT)
-}
-
-fn unavailable(state: &str) -> Event {
-    Event::NatUnavailable {
-        nat_gateway_id: NAT.into(),
-        state: state.into(),
-    }
-}
 
 fn adopted(id: &str, deadline: &str) -> Event {
     Event::FlowLogsAdopted {
@@ -95,21 +24,12 @@ fn adopted(id: &str, deadline: &str) -> Event {
 fn spent_earlier(more: Vec<(&'static str, Event)>) -> Vec<(&'static str, Event)> {
     let mut given = vec![
         ("08:00:00", changed(I, B)),
-        ("08:00:00", started("r1", "08:15:00", auto())),
+        ("08:00:00", started("r1").until("08:15:00")),
         ("08:10:00", changed(B, K)),
         ("08:10:00", stopped("r1", StopReason::TriggerOk)),
     ];
     given.extend(more);
     given
-}
-
-fn fold(given: Vec<(&str, Event)>) -> State {
-    let log: Vec<EventEnvelope> = given
-        .into_iter()
-        .enumerate()
-        .map(|(i, (at, e))| EventEnvelope::new(i as u64 + 1, t(at), e))
-        .collect();
-    State::fold(&log)
 }
 
 // ---- when: an observation ----
@@ -301,7 +221,7 @@ fn every_transition() {
             "recording, still breaching: nothing",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
             ],
             obs(B, "available"),
             "10:50:00",
@@ -311,7 +231,7 @@ fn every_transition() {
             "recording, trigger OK: stop",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
             ],
             obs(K, "available"),
             "10:50:00",
@@ -321,7 +241,7 @@ fn every_transition() {
             "recording, insufficient data: keep recording",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
             ],
             obs(I, "available"),
             "10:50:00",
@@ -331,7 +251,7 @@ fn every_transition() {
             "recording, deadline reached while breaching: stop",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
             ],
             obs(B, "available"),
             "10:56:00",
@@ -341,7 +261,7 @@ fn every_transition() {
             "recording, deadline passed with insufficient data: stop",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
             ],
             obs(I, "available"),
             "11:30:00",
@@ -351,7 +271,7 @@ fn every_transition() {
             "recording, deadline and OK together: the deadline is the reason",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
             ],
             obs(K, "available"),
             "10:57:00",
@@ -361,7 +281,7 @@ fn every_transition() {
             "recording, NAT no longer available: keep recording until OK or deadline",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
             ],
             obs(B, "deleting"),
             "10:50:00",
@@ -391,7 +311,7 @@ fn every_transition() {
             "hard cap lowered below a running recording's deadline",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "16:41:00", auto())),
+                ("10:41:00", started("r1").until("16:41:00")),
             ],
             obs(B, "available"),
             "11:41:00",
@@ -402,7 +322,7 @@ fn every_transition() {
             "manual recording, trigger OK: keep recording",
             vec![
                 ("10:40:00", changed(I, K)),
-                ("10:41:00", started("m1", "10:51:00", manual())),
+                ("10:41:00", started("m1").until("10:51:00").cause(by_hand())),
             ],
             obs(K, "available"),
             "10:45:00",
@@ -412,7 +332,7 @@ fn every_transition() {
             "manual recording, spike starts: no second recording",
             vec![
                 ("10:40:00", changed(I, K)),
-                ("10:41:00", started("m1", "10:51:00", manual())),
+                ("10:41:00", started("m1").until("10:51:00").cause(by_hand())),
             ],
             obs(B, "available"),
             "10:45:00",
@@ -422,7 +342,7 @@ fn every_transition() {
             "manual recording, deadline: stop",
             vec![
                 ("10:40:00", changed(I, K)),
-                ("10:41:00", started("m1", "10:51:00", manual())),
+                ("10:41:00", started("m1").until("10:51:00").cause(by_hand())),
             ],
             obs(K, "available"),
             "10:51:00",
@@ -433,7 +353,7 @@ fn every_transition() {
             "stopped at its deadline, still breaching: no restart",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
                 ("10:56:00", stopped("r1", Deadline)),
             ],
             obs(B, "available"),
@@ -444,7 +364,7 @@ fn every_transition() {
             "stopped at its deadline, insufficient data then breaching: still the same spike",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
                 ("10:56:00", stopped("r1", Deadline)),
                 ("10:57:00", changed(B, I)),
             ],
@@ -456,7 +376,7 @@ fn every_transition() {
             "stopped by hand, still breaching: no restart",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
                 ("10:45:00", stopped("r1", StopReason::Manual)),
             ],
             obs(B, "available"),
@@ -467,7 +387,7 @@ fn every_transition() {
             "stopped at its deadline, OK, then breaching again: a new spike, record",
             vec![
                 ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1", "10:56:00", auto())),
+                ("10:41:00", started("r1").until("10:56:00")),
                 ("10:56:00", stopped("r1", Deadline)),
                 ("11:00:00", changed(B, K)),
             ],
@@ -491,7 +411,7 @@ fn every_transition() {
                 "budget spent and already said for this spike: nothing",
                 spent_earlier(vec![
                     ("10:41:00", changed(K, B)),
-                    ("10:41:00", budget_noted()),
+                    ("10:41:00", budget_exhausted(1, 1)),
                 ]),
                 obs(B, "available"),
                 "10:42:00",
@@ -504,7 +424,7 @@ fn every_transition() {
                 "budget spent, next spike: say so again",
                 spent_earlier(vec![
                     ("10:41:00", changed(K, B)),
-                    ("10:41:00", budget_noted()),
+                    ("10:41:00", budget_exhausted(1, 1)),
                     ("10:50:00", changed(B, K)),
                 ]),
                 obs(B, "available"),
@@ -518,8 +438,8 @@ fn every_transition() {
                 "budget reset during a blocked spike: record it",
                 spent_earlier(vec![
                     ("10:41:00", changed(K, B)),
-                    ("10:41:00", budget_noted()),
-                    ("10:45:00", reset()),
+                    ("10:41:00", budget_exhausted(1, 1)),
+                    ("10:45:00", budget_reset()),
                 ]),
                 obs(B, "available"),
                 "10:46:00",
@@ -531,7 +451,7 @@ fn every_transition() {
             case(
                 "rolling window: an old recording no longer counts",
                 vec![
-                    ("08:00:00", started("r1", "08:15:00", auto())),
+                    ("08:00:00", started("r1").until("08:15:00")),
                     ("08:10:00", stopped("r1", TriggerOk)),
                     ("08:10:00", changed(I, K)),
                 ],
@@ -545,7 +465,7 @@ fn every_transition() {
             case(
                 "rolling window: a recent recording counts",
                 vec![
-                    ("10:00:00", started("r1", "10:15:00", auto())),
+                    ("10:00:00", started("r1").until("10:15:00")),
                     ("10:10:00", stopped("r1", TriggerOk)),
                     ("10:10:00", changed(I, K)),
                 ],
@@ -559,11 +479,11 @@ fn every_transition() {
             case(
                 "rolling window frees up during a blocked spike: record it",
                 vec![
-                    ("10:00:00", started("r1", "10:15:00", auto())),
+                    ("10:00:00", started("r1").until("10:15:00")),
                     ("10:10:00", stopped("r1", TriggerOk)),
                     ("10:10:00", changed(I, K)),
                     ("10:41:00", changed(K, B)),
-                    ("10:41:00", budget_noted()),
+                    ("10:41:00", budget_exhausted(1, 1)),
                 ],
                 obs(B, "available"),
                 "11:00:01",
@@ -575,7 +495,7 @@ fn every_transition() {
             case(
                 "a budget of 2 with one used: record",
                 vec![
-                    ("08:00:00", started("r1", "08:15:00", auto())),
+                    ("08:00:00", started("r1").until("08:15:00")),
                     ("08:10:00", stopped("r1", TriggerOk)),
                     ("08:10:00", changed(I, K)),
                 ],
@@ -591,7 +511,9 @@ fn every_transition() {
                 vec![
                     (
                         "08:00:00",
-                        started("m1", "08:15:00", StartCause::Manual { forced: true }),
+                        started("m1")
+                            .until("08:15:00")
+                            .cause(StartCause::Manual { forced: true }),
                     ),
                     ("08:15:00", stopped("m1", Deadline)),
                     ("08:15:00", changed(I, K)),
@@ -672,7 +594,7 @@ fn every_transition() {
             case(
                 "unavailable is said before the budget",
                 vec![
-                    ("08:00:00", started("r1", "08:15:00", auto())),
+                    ("08:00:00", started("r1").until("08:15:00")),
                     ("08:10:00", stopped("r1", TriggerOk)),
                     ("08:10:00", changed(I, K)),
                 ],
@@ -732,7 +654,7 @@ fn cost_caps() {
     let recording = || {
         vec![
             ("10:41:00", changed(I, B)),
-            ("10:41:00", started("r1", "10:56:00", auto())),
+            ("10:41:00", started("r1").until("10:56:00")),
         ]
     };
     let cases = vec![
@@ -888,8 +810,8 @@ fn cost_caps() {
 #[test]
 fn the_monthly_cap_counts_what_active_recordings_cost_now() {
     let state = fold(vec![
-        ("10:30:00", changed_on(NAT2, I, B)),
-        ("10:30:00", started_on(NAT2, "r2", "11:30:00", auto())),
+        ("10:30:00", changed(I, B).on(NAT2)),
+        ("10:30:00", started("r2").on(NAT2).until("11:30:00")),
         ("10:30:00", changed(I, K)),
     ]);
     let observations = [
@@ -913,8 +835,8 @@ fn the_monthly_cap_counts_what_active_recordings_cost_now() {
     }
     // Replayed: the log with these events decides the same, and says nothing twice.
     let mut log: Vec<(&str, Event)> = vec![
-        ("10:30:00", changed_on(NAT2, I, B)),
-        ("10:30:00", started_on(NAT2, "r2", "11:30:00", auto())),
+        ("10:30:00", changed(I, B).on(NAT2)),
+        ("10:30:00", started("r2").on(NAT2).until("11:30:00")),
         ("10:30:00", changed(I, K)),
     ];
     for d in &got {
@@ -955,7 +877,7 @@ fn a_start_names_the_recording_and_carries_the_evidence() {
 
 #[test]
 fn a_stop_deletes_the_recordings_flow_logs() {
-    let state = fold(vec![("10:41:00", started("r1", "10:56:00", auto()))]);
+    let state = fold(vec![("10:41:00", started("r1").until("10:56:00"))]);
     let got = decide(&state, &[obs(K, "available")], &policy(), t("10:45:00"));
     assert_eq!(
         got.last(),
@@ -971,8 +893,8 @@ fn a_stop_deletes_the_recordings_flow_logs() {
 #[test]
 fn nats_without_an_observation_still_stop_at_their_deadline() {
     let state = fold(vec![
-        ("10:41:00", started("r1", "10:56:00", auto())),
-        ("10:41:00", started_on(NAT2, "r2", "11:30:00", auto())),
+        ("10:41:00", started("r1").until("10:56:00")),
+        ("10:41:00", started("r2").on(NAT2).until("11:30:00")),
     ]);
     assert!(decide(&state, &[], &policy(), t("10:55:59")).is_empty());
     let got = decide(&state, &[], &policy(), t("10:56:00"));
@@ -988,9 +910,9 @@ fn nats_without_an_observation_still_stop_at_their_deadline() {
 #[test]
 fn nats_are_decided_independently_in_observation_order() {
     let state = fold(vec![
-        ("10:40:00", changed_on(NAT, I, K)),
-        ("10:40:00", changed_on(NAT2, I, K)),
-        ("10:41:00", started_on(NAT2, "r2", "10:56:00", auto())),
+        ("10:40:00", changed(I, K)),
+        ("10:40:00", changed(I, K).on(NAT2)),
+        ("10:41:00", started("r2").on(NAT2).until("10:56:00")),
     ]);
     let got = decide(
         &state,
@@ -1029,11 +951,9 @@ fn a_spike_is_recorded_once_until_the_trigger_was_ok() {
         let mut appended = Vec::new();
         for d in decisions {
             let event = match &d {
-                Decision::Start(plan) => started(
-                    &plan.recording_id,
-                    &plan.deadline.format("%H:%M:%S").to_string(),
-                    plan.cause.clone(),
-                ),
+                Decision::Start(plan) => started(&plan.recording_id)
+                    .until(&plan.deadline.format("%H:%M:%S").to_string())
+                    .cause(plan.cause.clone()),
                 other => other.completed_event().unwrap(),
             };
             appended.push(event.kind());
@@ -1057,7 +977,7 @@ fn manual_start() {
         then: Result<(&'static str, bool), &'static str>,
     }
     let spent = vec![
-        ("08:00:00", started("r1", "08:15:00", auto())),
+        ("08:00:00", started("r1").until("08:15:00")),
         ("08:15:00", stopped("r1", Deadline)),
     ];
     let cases = [
@@ -1114,7 +1034,7 @@ fn manual_start() {
         },
         Case {
             name: "already recording",
-            given: vec![("10:30:00", started("r1", "10:45:00", auto()))],
+            given: vec![("10:30:00", started("r1").until("10:45:00"))],
             policy: policy(),
             seconds: None,
             force: true,
@@ -1148,7 +1068,7 @@ fn manual_start() {
             name: "budget reset",
             given: {
                 let mut g = spent.clone();
-                g.push(("09:00:00", reset()));
+                g.push(("09:00:00", budget_reset()));
                 g
             },
             policy: budget(1, 0),
@@ -1185,7 +1105,7 @@ fn manual_start() {
 #[test]
 fn refusals_tell_the_user_what_to_do() {
     let state = fold(vec![
-        ("08:00:00", started("r1", "08:15:00", auto())),
+        ("08:00:00", started("r1").until("08:15:00")),
         ("08:15:00", stopped("r1", Deadline)),
     ]);
     let spent = decide_manual_start(&state, NAT, None, false, &budget(1, 0), t("10:41:00"))
@@ -1196,7 +1116,7 @@ fn refusals_tell_the_user_what_to_do() {
         "nat-01234567: the recording budget is spent (1 of 1 recordings since the last budget reset); \
          pass --force to record anyway, or run `nat-flowrec budget reset --nat nat-01234567`"
     );
-    let busy = fold(vec![("10:30:00", started("r1", "10:45:00", auto()))]);
+    let busy = fold(vec![("10:30:00", started("r1").until("10:45:00"))]);
     let msg = decide_manual_start(&busy, NAT, None, false, &policy(), t("10:41:00"))
         .unwrap_err()
         .to_string();
@@ -1229,7 +1149,9 @@ fn a_manual_start_then_the_spike_does_not_stop_it() {
         ("10:40:00", changed(I, K)),
         (
             "10:41:00",
-            started(&plan.recording_id, "10:51:00", plan.cause.clone()),
+            started(&plan.recording_id)
+                .until("10:51:00")
+                .cause(plan.cause.clone()),
         ),
     ]);
     assert!(decide(&state, &[obs(K, "available")], &policy(), t("10:50:59")).is_empty());
@@ -1240,8 +1162,11 @@ fn a_manual_start_then_the_spike_does_not_stop_it() {
 #[test]
 fn manual_stop() {
     let state = fold(vec![
-        ("10:41:00", started("r1", "10:56:00", auto())),
-        ("10:41:00", started_on(NAT2, "r2", "10:56:00", manual())),
+        ("10:41:00", started("r1").until("10:56:00")),
+        (
+            "10:41:00",
+            started("r2").on(NAT2).until("10:56:00").cause(by_hand()),
+        ),
     ]);
     let one = decide_manual_stop(&state, Some(NAT)).unwrap();
     assert_eq!(one.len(), 1);
@@ -1277,7 +1202,9 @@ fn two_starts_in_the_same_second_get_different_ids() {
     let state = fold(vec![
         (
             "10:41:00",
-            started("rec-01234567-20250101T104100Z", "10:56:00", manual()),
+            started("rec-01234567-20250101T104100Z")
+                .until("10:56:00")
+                .cause(by_hand()),
         ),
         (
             "10:41:00",

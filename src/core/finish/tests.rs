@@ -1,62 +1,6 @@
 use super::*;
-use crate::core::event::{EventEnvelope, StartCause, StopReason};
-use crate::core::testkit::at;
-
-fn started(id: &str) -> Event {
-    Event::RecordingStarted {
-        recording_id: id.into(),
-        nat_gateway_id: "nat-01234567".into(),
-        enis: vec!["eni-1".into()],
-        flow_log_ids: vec![format!("fl-{id}")],
-        nat_ips: vec![],
-        log_group: "/g".into(),
-        log_format: "${srcaddr}".into(),
-        max_aggregation_interval: 60,
-        deadline: at("12:00:00"),
-        cause: StartCause::Manual { forced: false },
-    }
-}
-
-fn stopped(id: &str) -> Event {
-    Event::RecordingStopped {
-        recording_id: id.into(),
-        nat_gateway_id: "nat-01234567".into(),
-        reason: StopReason::TriggerOk,
-        deleted_flow_log_ids: vec![],
-    }
-}
-
-fn exported(id: &str) -> Event {
-    Event::Exported {
-        recording_id: id.into(),
-        files: vec![],
-        records: 0,
-        bytes: 0,
-    }
-}
-
-fn reported(id: &str) -> Event {
-    Event::Reported {
-        recording_id: id.into(),
-        dir: "d".into(),
-    }
-}
-
-fn notified(id: &str) -> Event {
-    Event::Notified {
-        recording_id: id.into(),
-        message_id: "m".into(),
-    }
-}
-
-fn state(events: Vec<(&str, Event)>) -> State {
-    let envelopes: Vec<EventEnvelope> = events
-        .into_iter()
-        .enumerate()
-        .map(|(i, (t, e))| EventEnvelope::new(i as u64 + 1, at(t), e))
-        .collect();
-    State::fold(&envelopes)
-}
+use crate::core::event::StopReason::TriggerOk;
+use crate::core::testkit::{NAT, at, exported, fold, notified, reported, started, stopped};
 
 const NOTIFY: PipelinePolicy = PipelinePolicy {
     settle_seconds: 600,
@@ -86,14 +30,20 @@ fn each_step_follows_the_events_once_the_recording_settled() {
         },
         Case {
             name: "stopped, not settled",
-            events: vec![("10:00:00", started("r")), ("10:20:00", stopped("r"))],
+            events: vec![
+                ("10:00:00", started("r")),
+                ("10:20:00", stopped("r", TriggerOk)),
+            ],
             policy: NOTIFY,
             now: "10:29:59",
             want: None,
         },
         Case {
             name: "settled: export",
-            events: vec![("10:00:00", started("r")), ("10:20:00", stopped("r"))],
+            events: vec![
+                ("10:00:00", started("r")),
+                ("10:20:00", stopped("r", TriggerOk)),
+            ],
             policy: NOTIFY,
             now: "10:30:00",
             want: Some(Step::Export),
@@ -102,7 +52,7 @@ fn each_step_follows_the_events_once_the_recording_settled() {
             name: "crash after export: report next",
             events: vec![
                 ("10:00:00", started("r")),
-                ("10:20:00", stopped("r")),
+                ("10:20:00", stopped("r", TriggerOk)),
                 ("10:30:00", exported("r")),
             ],
             policy: NOTIFY,
@@ -113,7 +63,7 @@ fn each_step_follows_the_events_once_the_recording_settled() {
             name: "crash after report: notify next",
             events: vec![
                 ("10:00:00", started("r")),
-                ("10:20:00", stopped("r")),
+                ("10:20:00", stopped("r", TriggerOk)),
                 ("10:30:00", exported("r")),
                 ("10:30:01", reported("r")),
             ],
@@ -125,7 +75,7 @@ fn each_step_follows_the_events_once_the_recording_settled() {
             name: "no topic: done after the report",
             events: vec![
                 ("10:00:00", started("r")),
-                ("10:20:00", stopped("r")),
+                ("10:20:00", stopped("r", TriggerOk)),
                 ("10:30:00", exported("r")),
                 ("10:30:01", reported("r")),
             ],
@@ -137,7 +87,7 @@ fn each_step_follows_the_events_once_the_recording_settled() {
             name: "all done",
             events: vec![
                 ("10:00:00", started("r")),
-                ("10:20:00", stopped("r")),
+                ("10:20:00", stopped("r", TriggerOk)),
                 ("10:30:00", exported("r")),
                 ("10:30:01", reported("r")),
                 ("10:30:02", notified("r")),
@@ -148,7 +98,10 @@ fn each_step_follows_the_events_once_the_recording_settled() {
         },
         Case {
             name: "a zero settle exports at the stop",
-            events: vec![("10:00:00", started("r")), ("10:20:00", stopped("r"))],
+            events: vec![
+                ("10:00:00", started("r")),
+                ("10:20:00", stopped("r", TriggerOk)),
+            ],
             policy: PipelinePolicy {
                 settle_seconds: 0,
                 notify: false,
@@ -158,7 +111,7 @@ fn each_step_follows_the_events_once_the_recording_settled() {
         },
     ];
     for c in cases {
-        let s = state(c.events);
+        let s = fold(c.events);
         let rec = s.recording("r").unwrap();
         assert_eq!(next_step(rec, &c.policy, at(c.now)), c.want, "{}", c.name);
     }
@@ -166,12 +119,12 @@ fn each_step_follows_the_events_once_the_recording_settled() {
 
 #[test]
 fn due_lists_every_recording_with_a_step_in_start_order() {
-    let s = state(vec![
+    let s = fold(vec![
         ("09:00:00", started("a")),
-        ("09:10:00", stopped("a")),
+        ("09:10:00", stopped("a", TriggerOk)),
         ("09:30:00", exported("a")),
         ("10:00:00", started("b")),
-        ("10:05:00", stopped("b")),
+        ("10:05:00", stopped("b", TriggerOk)),
         ("10:06:00", started("c")),
     ]);
     assert_eq!(
@@ -195,7 +148,7 @@ fn a_notification_that_may_have_gone_out_is_not_sent_again_by_check() {
     let finished = |id: &str| {
         vec![
             ("09:00:00", started(id)),
-            ("09:10:00", stopped(id)),
+            ("09:10:00", stopped(id, TriggerOk)),
             ("09:30:00", exported(id)),
             ("09:30:01", reported(id)),
         ]
@@ -204,7 +157,7 @@ fn a_notification_that_may_have_gone_out_is_not_sent_again_by_check() {
     // Given an attempt with no answer logged (the run was killed, or lost SNS's answer).
     let mut events = finished("r");
     events.push(("09:30:02", attempted("r")));
-    let s = state(events.clone());
+    let s = fold(events.clone());
     assert_eq!(s.notify_unconfirmed.len(), 1);
     assert_eq!(due(&s, &NOTIFY, now), []);
     // Its next step is still "notify" (`notify --recording` sends it by hand).
@@ -213,14 +166,14 @@ fn a_notification_that_may_have_gone_out_is_not_sent_again_by_check() {
 
     // SNS refused it: nothing was sent, check sends it again.
     events.push(("09:31:00", refused("r")));
-    let s = state(events.clone());
+    let s = fold(events.clone());
     assert!(s.notify_unconfirmed.is_empty());
     assert_eq!(due(&s, &NOTIFY, now), [("r".to_owned(), Step::Notify)]);
 
     // A by-hand re-send that SNS confirmed ends it.
     events.push(("09:40:00", attempted("r")));
     events.push(("09:40:01", notified("r")));
-    let s = state(events);
+    let s = fold(events);
     assert!(s.notify_unconfirmed.is_empty());
     assert_eq!(due(&s, &NOTIFY, now), []);
 }
@@ -230,7 +183,7 @@ fn tagged(recording: &str, status: &str, error: Option<&str>) -> TaggedFlowLog {
         flow_log_id: "fl-1".into(),
         resource_id: "eni-1".into(),
         recording_id: recording.into(),
-        nat_gateway_id: Some("nat-01234567".into()),
+        nat_gateway_id: Some(NAT.into()),
         deadline: None,
         log_group: Some("/g".into()),
         log_format: None,
@@ -241,7 +194,7 @@ fn tagged(recording: &str, status: &str, error: Option<&str>) -> TaggedFlowLog {
 
 #[test]
 fn a_failed_delivery_is_noted_once_for_a_known_recording() {
-    let s = state(vec![("10:00:00", started("r"))]);
+    let s = fold(vec![("10:00:00", started("r"))]);
     let flow_logs = [
         tagged("r", "FAILED", Some("Access error")),
         tagged("r", "SUCCESS", None),
@@ -252,13 +205,13 @@ fn a_failed_delivery_is_noted_once_for_a_known_recording() {
         events,
         [Event::FlowLogDeliveryFailed {
             recording_id: "r".into(),
-            nat_gateway_id: "nat-01234567".into(),
+            nat_gateway_id: NAT.into(),
             flow_log_id: "fl-1".into(),
             eni: "eni-1".into(),
             message: "Access error".into(),
         }]
     );
-    let noted = state(vec![
+    let noted = fold(vec![
         ("10:00:00", started("r")),
         ("10:01:00", events[0].clone()),
     ]);

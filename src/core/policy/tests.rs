@@ -1,6 +1,5 @@
 use super::*;
-use crate::core::event::{Event, EventEnvelope, StartCause};
-use crate::core::testkit::at;
+use crate::core::testkit::{NAT, at, failed, fold, started};
 
 fn policy(recording: u64, max: u64) -> Policy {
     Policy {
@@ -136,31 +135,13 @@ fn recording_ids_are_readable_and_never_repeat() {
         recording_id(&empty, "nat-0123456789abcdef0", now),
         "rec-0123456789abcdef0-20250101T104107Z"
     );
-    let started = |id: &str| Event::RecordingStarted {
-        recording_id: id.into(),
-        nat_gateway_id: "nat-01234567".into(),
-        enis: vec![],
-        flow_log_ids: vec![],
-        nat_ips: vec![],
-        log_group: "/g".into(),
-        log_format: "${srcaddr}".into(),
-        max_aggregation_interval: 60,
-        deadline: now,
-        cause: StartCause::Manual { forced: false },
-    };
-    let failed = Event::RecordingFailed {
-        recording_id: "rec-01234567-20250101T104107Z-2".into(),
-        nat_gateway_id: "nat-01234567".into(),
-        error: "e".into(),
-        created_flow_log_ids: vec![],
-    };
-    let state = State::fold(&[
-        EventEnvelope::new(1, now, started("rec-01234567-20250101T104107Z")),
-        EventEnvelope::new(2, now, failed),
+    let state = fold(vec![
+        ("10:41:07", started("rec-01234567-20250101T104107Z")),
+        ("10:41:07", failed("rec-01234567-20250101T104107Z-2", "e")),
     ]);
     assert_eq!(
-        recording_id(&state, "nat-01234567", now),
+        recording_id(&state, NAT, now),
         "rec-01234567-20250101T104107Z-3"
     );
-    assert!(recording_id(&state, "nat-01234567", now).len() <= 64);
+    assert!(recording_id(&state, NAT, now).len() <= 64);
 }

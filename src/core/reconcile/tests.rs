@@ -1,9 +1,6 @@
 use super::*;
-use crate::core::event::{EventEnvelope, StartCause};
-use crate::core::testkit::at as t;
-
-const NAT: &str = "nat-01234567";
-const NAT2: &str = "nat-89abcdef";
+use crate::core::event::EventEnvelope;
+use crate::core::testkit::{NAT, NAT2, Tweak, at as t, fold, started, stopped};
 
 fn flow_log(
     id: &str,
@@ -23,41 +20,6 @@ fn flow_log(
         deliver_logs_status: Some("SUCCESS".into()),
         deliver_logs_error: None,
     }
-}
-
-fn started(nat: &str, id: &str, flow_logs: &[&str], deadline: &str) -> Event {
-    Event::RecordingStarted {
-        recording_id: id.into(),
-        nat_gateway_id: nat.into(),
-        enis: vec!["eni-a".into()],
-        flow_log_ids: flow_logs.iter().map(|s| s.to_string()).collect(),
-        nat_ips: vec![],
-        log_group: "/g".into(),
-        log_format: "${srcaddr}".into(),
-        max_aggregation_interval: 60,
-        deadline: t(deadline),
-        cause: StartCause::Trigger {
-            evidence: String::new(),
-        },
-    }
-}
-
-fn stopped(id: &str) -> Event {
-    Event::RecordingStopped {
-        recording_id: id.into(),
-        nat_gateway_id: NAT.into(),
-        reason: StopReason::TriggerOk,
-        deleted_flow_log_ids: vec!["fl-1".into()],
-    }
-}
-
-fn fold(given: Vec<(&str, Event)>) -> State {
-    let log: Vec<EventEnvelope> = given
-        .into_iter()
-        .enumerate()
-        .map(|(i, (at, e))| EventEnvelope::new(i as u64 + 1, t(at), e))
-        .collect();
-    State::fold(&log)
 }
 
 /// A decision in one line: `Adopt r [fl-1] nat deadline`, `Delete r [fl-1]`,
@@ -102,7 +64,7 @@ fn every_difference_between_the_log_and_aws() {
             name: "in step: nothing to do",
             given: vec![(
                 "10:41:00",
-                started(NAT, "r1", &["fl-1", "fl-2"], "10:56:00"),
+                started("r1").flow_logs(&["fl-1", "fl-2"]).until("10:56:00"),
             )],
             aws: vec![
                 flow_log("fl-1", "eni-a", "r1", Some(NAT), Some("10:56:00")),
@@ -168,8 +130,11 @@ fn every_difference_between_the_log_and_aws() {
         Case {
             name: "a stopped recording's flow logs are still there: delete, whatever the deadline",
             given: vec![
-                ("10:41:00", started(NAT, "r1", &["fl-1"], "10:56:00")),
-                ("10:45:00", stopped("r1")),
+                (
+                    "10:41:00",
+                    started("r1").flow_logs(&["fl-1"]).until("10:56:00"),
+                ),
+                ("10:45:00", stopped("r1", StopReason::TriggerOk)),
             ],
             aws: vec![flow_log("fl-1", "eni-a", "r1", Some(NAT), Some("10:56:00"))],
             at: "10:46:00",
@@ -177,7 +142,10 @@ fn every_difference_between_the_log_and_aws() {
         },
         Case {
             name: "an orphan on a NAT that is already recording: delete",
-            given: vec![("10:41:00", started(NAT, "r1", &["fl-1"], "10:56:00"))],
+            given: vec![(
+                "10:41:00",
+                started("r1").flow_logs(&["fl-1"]).until("10:56:00"),
+            )],
             aws: vec![
                 flow_log("fl-1", "eni-a", "r1", Some(NAT), Some("10:56:00")),
                 flow_log("fl-9", "eni-a", "rec-x", Some(NAT), Some("10:59:00")),
@@ -215,7 +183,7 @@ fn every_difference_between_the_log_and_aws() {
             name: "active in the log, gone from AWS: vanished",
             given: vec![(
                 "10:41:00",
-                started(NAT, "r1", &["fl-1", "fl-2"], "10:56:00"),
+                started("r1").flow_logs(&["fl-1", "fl-2"]).until("10:56:00"),
             )],
             aws: vec![],
             at: "10:45:00",
@@ -225,7 +193,7 @@ fn every_difference_between_the_log_and_aws() {
             name: "active, only some flow logs gone: keep it (the stop tolerates missing ids)",
             given: vec![(
                 "10:41:00",
-                started(NAT, "r1", &["fl-1", "fl-2"], "10:56:00"),
+                started("r1").flow_logs(&["fl-1", "fl-2"]).until("10:56:00"),
             )],
             aws: vec![flow_log("fl-2", "eni-b", "r1", Some(NAT), Some("10:56:00"))],
             at: "10:45:00",
@@ -233,21 +201,30 @@ fn every_difference_between_the_log_and_aws() {
         },
         Case {
             name: "active, deadline passed: stop",
-            given: vec![("10:41:00", started(NAT, "r1", &["fl-1"], "10:56:00"))],
+            given: vec![(
+                "10:41:00",
+                started("r1").flow_logs(&["fl-1"]).until("10:56:00"),
+            )],
             aws: vec![flow_log("fl-1", "eni-a", "r1", Some(NAT), Some("10:56:00"))],
             at: "10:56:00",
             then: vec![r#"Stop r1 Deadline ["fl-1"]"#],
         },
         Case {
             name: "active, gone and past its deadline: vanished (nothing to delete)",
-            given: vec![("10:41:00", started(NAT, "r1", &["fl-1"], "10:56:00"))],
+            given: vec![(
+                "10:41:00",
+                started("r1").flow_logs(&["fl-1"]).until("10:56:00"),
+            )],
             aws: vec![],
             at: "11:30:00",
             then: vec!["Vanished r1"],
         },
         Case {
             name: "active with an extra flow log of the same recording: take it in",
-            given: vec![("10:41:00", started(NAT, "r1", &["fl-1"], "10:56:00"))],
+            given: vec![(
+                "10:41:00",
+                started("r1").flow_logs(&["fl-1"]).until("10:56:00"),
+            )],
             aws: vec![
                 flow_log("fl-1", "eni-a", "r1", Some(NAT), Some("10:56:00")),
                 flow_log("fl-3", "eni-c", "r1", Some(NAT), Some("10:56:00")),
@@ -257,7 +234,10 @@ fn every_difference_between_the_log_and_aws() {
         },
         Case {
             name: "active with an extra flow log, deadline passed: the stop deletes both",
-            given: vec![("10:41:00", started(NAT, "r1", &["fl-1"], "10:56:00"))],
+            given: vec![(
+                "10:41:00",
+                started("r1").flow_logs(&["fl-1"]).until("10:56:00"),
+            )],
             aws: vec![
                 flow_log("fl-1", "eni-a", "r1", Some(NAT), Some("10:56:00")),
                 flow_log("fl-3", "eni-c", "r1", Some(NAT), Some("10:56:00")),
@@ -324,8 +304,11 @@ fn stray_plans_say_why() {
          2025-01-01T10:00:00Z has passed"
     );
     let state = fold(vec![
-        ("10:41:00", started(NAT, "r1", &["fl-1"], "10:56:00")),
-        ("10:45:00", stopped("r1")),
+        (
+            "10:41:00",
+            started("r1").flow_logs(&["fl-1"]).until("10:56:00"),
+        ),
+        ("10:45:00", stopped("r1", StopReason::TriggerOk)),
     ]);
     let aws = vec![flow_log("fl-1", "eni-a", "r1", Some(NAT), Some("10:56:00"))];
     let text = reconcile(&state, &aws, t("10:46:00"))[0].to_string();

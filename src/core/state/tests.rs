@@ -1,54 +1,8 @@
 use super::*;
-use crate::core::testkit::at;
-
-const NAT: &str = "nat-01234567";
-
-fn log(events: Vec<(&str, Event)>) -> Vec<EventEnvelope> {
-    events
-        .into_iter()
-        .enumerate()
-        .map(|(i, (t, e))| EventEnvelope::new(i as u64 + 1, at(t), e))
-        .collect()
-}
-
-fn changed(from: TriggerState, to: TriggerState) -> Event {
-    Event::TriggerChanged {
-        nat_gateway_id: NAT.into(),
-        from,
-        to,
-        evidence: format!("{to}"),
-    }
-}
-
-fn started(id: &str, cause: StartCause) -> Event {
-    Event::RecordingStarted {
-        recording_id: id.into(),
-        nat_gateway_id: NAT.into(),
-        enis: vec!["eni-1".into()],
-        flow_log_ids: vec!["fl-1".into()],
-        nat_ips: vec![],
-        log_group: "/g".into(),
-        log_format: "${srcaddr}".into(),
-        max_aggregation_interval: 60,
-        deadline: at("11:00:00"),
-        cause,
-    }
-}
-
-fn trigger_cause() -> StartCause {
-    StartCause::Trigger {
-        evidence: "e".into(),
-    }
-}
-
-fn stopped(id: &str, reason: StopReason) -> Event {
-    Event::RecordingStopped {
-        recording_id: id.into(),
-        nat_gateway_id: NAT.into(),
-        reason,
-        deleted_flow_log_ids: vec!["fl-1".into()],
-    }
-}
+use crate::core::testkit::{
+    NAT, Tweak, at, budget_exhausted, budget_reset, by_hand, changed, failed, fold, notified,
+    reported, started, stopped, unavailable,
+};
 
 use TriggerState::{Breaching, InsufficientData, Ok};
 
@@ -62,10 +16,10 @@ fn empty_log_is_the_default_state() {
 
 #[test]
 fn a_started_recording_is_active_counted_and_marks_the_spike() {
-    let state = State::fold(&log(vec![
+    let state = fold(vec![
         ("10:41:00", changed(InsufficientData, Breaching)),
-        ("10:41:05", started("r1", trigger_cause())),
-    ]));
+        ("10:41:05", started("r1")),
+    ]);
     let nat = state.nat(NAT).unwrap();
     let active = nat.active.as_ref().unwrap();
     assert_eq!(active.recording_id, "r1");
@@ -92,22 +46,14 @@ fn spike_flags_clear_only_when_the_trigger_is_ok_again() {
         budget_noted: bool,
         unavailable_noted: Option<&'static str>,
     }
-    let budget = Event::BudgetExhausted {
-        nat_gateway_id: NAT.into(),
-        used: 1,
-        max: 1,
-        window_seconds: 0,
-    };
-    let unavailable = Event::NatUnavailable {
-        nat_gateway_id: NAT.into(),
-        state: "pending".into(),
-    };
+    let budget = budget_exhausted(1, 1);
+    let unavailable = unavailable("pending");
     let cases = [
         Case {
             name: "stopped at the deadline while breaching: still recorded",
             events: vec![
                 ("10:41:00", changed(InsufficientData, Breaching)),
-                ("10:41:00", started("r1", trigger_cause())),
+                ("10:41:00", started("r1")),
                 ("11:00:00", stopped("r1", StopReason::Deadline)),
             ],
             spike_recorded: true,
@@ -118,7 +64,7 @@ fn spike_flags_clear_only_when_the_trigger_is_ok_again() {
             name: "insufficient data in between does not end the spike",
             events: vec![
                 ("10:41:00", changed(InsufficientData, Breaching)),
-                ("10:41:00", started("r1", trigger_cause())),
+                ("10:41:00", started("r1")),
                 ("11:00:00", stopped("r1", StopReason::Deadline)),
                 ("11:01:00", changed(Breaching, InsufficientData)),
                 ("11:02:00", changed(InsufficientData, Breaching)),
@@ -131,7 +77,7 @@ fn spike_flags_clear_only_when_the_trigger_is_ok_again() {
             name: "ok ends the spike",
             events: vec![
                 ("10:41:00", changed(InsufficientData, Breaching)),
-                ("10:41:00", started("r1", trigger_cause())),
+                ("10:41:00", started("r1")),
                 ("10:45:00", changed(Breaching, Ok)),
                 ("10:45:00", stopped("r1", StopReason::TriggerOk)),
             ],
@@ -166,10 +112,7 @@ fn spike_flags_clear_only_when_the_trigger_is_ok_again() {
             name: "a manual recording while OK does not consume the next spike",
             events: vec![
                 ("10:40:00", changed(InsufficientData, Ok)),
-                (
-                    "10:41:00",
-                    started("m1", StartCause::Manual { forced: false }),
-                ),
+                ("10:41:00", started("m1").cause(by_hand())),
                 ("10:45:00", stopped("m1", StopReason::Deadline)),
             ],
             spike_recorded: false,
@@ -180,10 +123,7 @@ fn spike_flags_clear_only_when_the_trigger_is_ok_again() {
             name: "a spike that begins during a manual recording is recorded by it",
             events: vec![
                 ("10:40:00", changed(InsufficientData, Ok)),
-                (
-                    "10:41:00",
-                    started("m1", StartCause::Manual { forced: false }),
-                ),
+                ("10:41:00", started("m1").cause(by_hand())),
                 ("10:42:00", changed(Ok, Breaching)),
                 ("10:45:00", stopped("m1", StopReason::Deadline)),
             ],
@@ -193,7 +133,7 @@ fn spike_flags_clear_only_when_the_trigger_is_ok_again() {
         },
     ];
     for c in cases {
-        let state = State::fold(&log(c.events));
+        let state = fold(c.events);
         let nat = state.nat(NAT).unwrap();
         assert_eq!(nat.spike_recorded, c.spike_recorded, "{}", c.name);
         assert_eq!(nat.budget_exhausted_noted, c.budget_noted, "{}", c.name);
@@ -208,10 +148,10 @@ fn spike_flags_clear_only_when_the_trigger_is_ok_again() {
 
 #[test]
 fn manual_recordings_run_to_their_deadline() {
-    let state = State::fold(&log(vec![(
+    let state = fold(vec![(
         "10:41:00",
-        started("m1", StartCause::Manual { forced: true }),
-    )]));
+        started("m1").cause(StartCause::Manual { forced: true }),
+    )]);
     assert!(
         !state
             .nat(NAT)
@@ -225,8 +165,8 @@ fn manual_recordings_run_to_their_deadline() {
 
 #[test]
 fn stopping_clears_the_active_recording_and_keeps_its_history() {
-    let state = State::fold(&log(vec![
-        ("10:41:00", started("r1", trigger_cause())),
+    let state = fold(vec![
+        ("10:41:00", started("r1")),
         ("10:50:00", stopped("r1", StopReason::TriggerOk)),
         (
             "11:01:00",
@@ -237,21 +177,9 @@ fn stopping_clears_the_active_recording_and_keeps_its_history() {
                 bytes: 300,
             },
         ),
-        (
-            "11:02:00",
-            Event::Reported {
-                recording_id: "r1".into(),
-                dir: "d".into(),
-            },
-        ),
-        (
-            "11:03:00",
-            Event::Notified {
-                recording_id: "r1".into(),
-                message_id: "m".into(),
-            },
-        ),
-    ]));
+        ("11:02:00", reported("r1")),
+        ("11:03:00", notified("r1")),
+    ]);
     assert!(state.nat(NAT).unwrap().active.is_none());
     let r = state.recording("r1").unwrap();
     assert_eq!(
@@ -268,10 +196,10 @@ fn stopping_clears_the_active_recording_and_keeps_its_history() {
 
 #[test]
 fn a_stop_for_another_recording_leaves_the_active_one() {
-    let state = State::fold(&log(vec![
-        ("10:41:00", started("r2", trigger_cause())),
+    let state = fold(vec![
+        ("10:41:00", started("r2")),
         ("10:42:00", stopped("r1", StopReason::Vanished)),
-    ]));
+    ]);
     assert_eq!(
         state
             .nat(NAT)
@@ -285,19 +213,14 @@ fn a_stop_for_another_recording_leaves_the_active_one() {
 
 #[test]
 fn budget_counts_since_the_last_reset_and_within_the_window() {
-    let state = State::fold(&log(vec![
-        ("08:00:00", started("r1", trigger_cause())),
+    let state = fold(vec![
+        ("08:00:00", started("r1")),
         ("08:10:00", stopped("r1", StopReason::TriggerOk)),
-        (
-            "09:00:00",
-            Event::BudgetReset {
-                nat_gateway_id: NAT.into(),
-            },
-        ),
-        ("09:30:00", started("r2", trigger_cause())),
+        ("09:00:00", budget_reset()),
+        ("09:30:00", started("r2")),
         ("09:40:00", stopped("r2", StopReason::TriggerOk)),
-        ("10:30:00", started("r3", trigger_cause())),
-    ]));
+        ("10:30:00", started("r3")),
+    ]);
     let nat = state.nat(NAT).unwrap();
     assert_eq!(nat.budget_reset_at, Some(at("09:00:00")));
     assert_eq!(nat.budget_used(0, at("10:31:00")), 2);
@@ -321,10 +244,10 @@ fn adopting_creates_an_active_recording_or_extends_the_known_one() {
         log_group: Some("/g".into()),
         log_format: None,
     };
-    let state = State::fold(&log(vec![
+    let state = fold(vec![
         ("10:41:00", changed(InsufficientData, Breaching)),
         ("10:42:00", adopt("orphan", "fl-9")),
-    ]));
+    ]);
     let nat = state.nat(NAT).unwrap();
     let active = nat.active.as_ref().unwrap();
     assert_eq!(active.recording_id, "orphan");
@@ -336,37 +259,29 @@ fn adopting_creates_an_active_recording_or_extends_the_known_one() {
     assert!(r.adopted && r.cause.is_none());
     assert_eq!(r.log_group.as_deref(), Some("/g"));
 
-    let state = State::fold(&log(vec![
-        ("10:41:00", started("r1", trigger_cause())),
+    let state = fold(vec![
+        ("10:41:00", started("r1")),
         ("10:42:00", adopt("r1", "fl-2")),
         ("10:43:00", adopt("r1", "fl-2")),
-    ]));
+    ]);
     let nat = state.nat(NAT).unwrap();
     let active = nat.active.as_ref().unwrap();
-    assert_eq!(active.flow_log_ids, vec!["fl-1", "fl-2"]);
+    assert_eq!(active.flow_log_ids, vec!["fl-r1", "fl-2"]);
     assert_eq!(active.started_at, at("10:41:00"));
     assert_eq!(nat.budget_counted.len(), 1);
     assert_eq!(
         state.recording("r1").unwrap().flow_log_ids,
-        vec!["fl-1", "fl-2"]
+        vec!["fl-r1", "fl-2"]
     );
     assert!(!state.recording("r1").unwrap().adopted);
 }
 
 #[test]
 fn failed_starts_are_listed_and_cost_nothing() {
-    let state = State::fold(&log(vec![
+    let state = fold(vec![
         ("10:41:00", changed(InsufficientData, Breaching)),
-        (
-            "10:41:00",
-            Event::RecordingFailed {
-                recording_id: "r1".into(),
-                nat_gateway_id: NAT.into(),
-                error: "denied".into(),
-                created_flow_log_ids: vec![],
-            },
-        ),
-    ]));
+        ("10:41:00", failed("r1", "denied")),
+    ]);
     let nat = state.nat(NAT).unwrap();
     assert!(nat.active.is_none());
     assert!(!nat.spike_recorded);

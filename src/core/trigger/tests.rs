@@ -1,11 +1,10 @@
 use super::*;
 use crate::core::rule::NatMetric::{BytesInFromDestination as M2, BytesInFromSource as M1};
-use crate::core::testkit::at;
+use crate::core::testkit::{NAT, at};
 use TreatMissingData::{Breaching as Bad, Ignore as Keep, Missing as Skip, NotBreaching as Good};
 use TriggerState::{Breaching, InsufficientData as Insufficient, Ok};
 use chrono::TimeDelta;
 
-const NAT: &str = "nat-01234567";
 const T: u64 = 100_000_000;
 /// A value above the threshold, and one below.
 const HI: Option<f64> = Some(2.3e8);
