@@ -142,6 +142,15 @@ fn case(
     }
 }
 
+/// Given each case's events, when its observation arrives at its time, then its decisions.
+fn check(cases: Vec<Case>) {
+    for c in cases {
+        let state = fold(c.given);
+        let got = decide(&state, std::slice::from_ref(&c.when), &c.policy, t(c.at));
+        assert_eq!(then_of(&got), then_strings(&c.then), "{}", c.name);
+    }
+}
+
 fn with_policy(mut c: Case, policy: Policy) -> Case {
     c.policy = policy;
     c
@@ -619,11 +628,7 @@ fn every_transition() {
             },
         ),
     ];
-    for c in cases {
-        let state = fold(c.given);
-        let got = decide(&state, std::slice::from_ref(&c.when), &c.policy, t(c.at));
-        assert_eq!(then_of(&got), then_strings(&c.then), "{}", c.name);
-    }
+    check(cases);
 }
 
 fn measuring(mut o: Observation, bytes: u64) -> Observation {
@@ -798,11 +803,7 @@ fn cost_caps() {
             caps(0.0, 5.0),
         ),
     ];
-    for c in cases {
-        let state = fold(c.given);
-        let got = decide(&state, std::slice::from_ref(&c.when), &c.policy, t(c.at));
-        assert_eq!(then_of(&got), then_strings(&c.then), "{}", c.name);
-    }
+    check(cases);
 }
 
 /// A recording still running on another NAT gateway counts at what this run measured, so
