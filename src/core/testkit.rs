@@ -178,11 +178,7 @@ impl Tweak for Event {
         match &mut self {
             Event::RecordingStarted { nat_gateway_id, .. }
             | Event::RecordingStopped { nat_gateway_id, .. }
-            | Event::RecordingFailed { nat_gateway_id, .. }
-            | Event::TriggerChanged { nat_gateway_id, .. }
-            | Event::BudgetExhausted { nat_gateway_id, .. }
-            | Event::BudgetReset { nat_gateway_id }
-            | Event::NatUnavailable { nat_gateway_id, .. } => *nat_gateway_id = nat.into(),
+            | Event::TriggerChanged { nat_gateway_id, .. } => *nat_gateway_id = nat.into(),
             other => panic!("{other:?} names no NAT gateway to change"),
         }
         self

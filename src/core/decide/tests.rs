@@ -20,6 +20,14 @@ fn adopted(id: &str, deadline: &str) -> Event {
     }
 }
 
+/// A spike since 10:41, recorded since then until 10:56.
+fn recording() -> Vec<(&'static str, Event)> {
+    vec![
+        ("10:41:00", changed(I, B)),
+        ("10:41:00", started("r1").until("10:56:00")),
+    ]
+}
+
 /// An earlier spike recorded and over, then `more`.
 fn spent_earlier(more: Vec<(&'static str, Event)>) -> Vec<(&'static str, Event)> {
     let mut given = vec![
@@ -228,70 +236,49 @@ fn every_transition() {
         // -- while recording --
         case(
             "recording, still breaching: nothing",
-            vec![
-                ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1").until("10:56:00")),
-            ],
+            recording(),
             obs(B, "available"),
             "10:50:00",
             vec![],
         ),
         case(
             "recording, trigger OK: stop",
-            vec![
-                ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1").until("10:56:00")),
-            ],
+            recording(),
             obs(K, "available"),
             "10:50:00",
             vec![Changed(B, K), Stop(TriggerOk)],
         ),
         case(
             "recording, insufficient data: keep recording",
-            vec![
-                ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1").until("10:56:00")),
-            ],
+            recording(),
             obs(I, "available"),
             "10:50:00",
             vec![Changed(B, I)],
         ),
         case(
             "recording, deadline reached while breaching: stop",
-            vec![
-                ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1").until("10:56:00")),
-            ],
+            recording(),
             obs(B, "available"),
             "10:56:00",
             vec![Stop(Deadline)],
         ),
         case(
             "recording, deadline passed with insufficient data: stop",
-            vec![
-                ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1").until("10:56:00")),
-            ],
+            recording(),
             obs(I, "available"),
             "11:30:00",
             vec![Changed(B, I), Stop(Deadline)],
         ),
         case(
             "recording, deadline and OK together: the deadline is the reason",
-            vec![
-                ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1").until("10:56:00")),
-            ],
+            recording(),
             obs(K, "available"),
             "10:57:00",
             vec![Changed(B, K), Stop(Deadline)],
         ),
         case(
             "recording, NAT no longer available: keep recording until OK or deadline",
-            vec![
-                ("10:41:00", changed(I, B)),
-                ("10:41:00", started("r1").until("10:56:00")),
-            ],
+            recording(),
             obs(B, "deleting"),
             "10:50:00",
             vec![],
@@ -656,12 +643,6 @@ fn caps(per_recording: f64, per_month: f64) -> Policy {
 #[test]
 fn cost_caps() {
     use Then::{Measured, MonthlyCap};
-    let recording = || {
-        vec![
-            ("10:41:00", changed(I, B)),
-            ("10:41:00", started("r1").until("10:56:00")),
-        ]
-    };
     let cases = vec![
         with_policy(
             case(
