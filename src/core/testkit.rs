@@ -163,14 +163,10 @@ pub(crate) trait Tweak {
     fn until(self, time: &str) -> Self;
     /// Started for `cause`.
     fn cause(self, cause: StartCause) -> Self;
-    /// With these flow logs (created, or deleted by a stop).
+    /// With these flow logs.
     fn flow_logs(self, ids: &[&str]) -> Self;
     /// Into log group `group`.
     fn log_group(self, group: &str) -> Self;
-}
-
-fn strings(ids: &[&str]) -> Vec<String> {
-    ids.iter().map(|id| id.to_string()).collect()
 }
 
 impl Tweak for Event {
@@ -202,15 +198,9 @@ impl Tweak for Event {
 
     fn flow_logs(mut self, ids: &[&str]) -> Self {
         match &mut self {
-            Event::RecordingStarted { flow_log_ids, .. } => *flow_log_ids = strings(ids),
-            Event::RecordingStopped {
-                deleted_flow_log_ids,
-                ..
-            } => *deleted_flow_log_ids = strings(ids),
-            Event::RecordingFailed {
-                created_flow_log_ids,
-                ..
-            } => *created_flow_log_ids = strings(ids),
+            Event::RecordingStarted { flow_log_ids, .. } => {
+                *flow_log_ids = ids.iter().map(|id| id.to_string()).collect()
+            }
             other => panic!("{other:?} has no flow logs to change"),
         }
         self

@@ -1,3 +1,6 @@
+//! The decision tables: given the log's events, when an observation arrives at a time, then the
+//! decisions; and the manual start, stop and budget reset with the refusals a user reads.
+
 use super::*;
 use crate::core::event::EventEnvelope;
 use crate::core::testkit::{

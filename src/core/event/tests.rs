@@ -1,3 +1,6 @@
+//! The event log's line format: every event round-trips, old lines read with their defaults, decode
+//! errors say what is wrong, and each event reads as a sentence.
+
 use super::*;
 use crate::core::testkit::at;
 

@@ -1,3 +1,6 @@
+//! What follows a recording once it settled (export, report, notify), each step once, and the
+//! failed flow-log deliveries noted once.
+
 use super::*;
 use crate::core::event::StopReason::TriggerOk;
 use crate::core::testkit::{NAT, at, exported, fold, notified, reported, started, stopped};

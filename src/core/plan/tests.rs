@@ -1,3 +1,6 @@
+//! The plans a decision becomes: the AWS request they make, the events they complete with, and how
+//! they print.
+
 use super::*;
 use crate::core::testkit::at;
 use crate::ports::AwsErrorKind;

@@ -1,3 +1,6 @@
+//! The recording guards: deadlines within the hard cap, the stops that are due, the budget in
+//! words and recording ids that never repeat.
+
 use super::*;
 use crate::core::testkit::{NAT, at, failed, fold, started};
 

@@ -1,3 +1,6 @@
+//! Every difference between the log and the flow logs AWS holds, and what reconciling decides for
+//! it.
+
 use super::*;
 use crate::core::event::EventEnvelope;
 use crate::core::testkit::{NAT, NAT2, Tweak, at as t, fold, started, stopped};

@@ -1,3 +1,6 @@
+//! What the log folds to: active recordings, the spike flags, the budget count, adoptions and
+//! failed starts.
+
 use super::*;
 use crate::core::testkit::{
     NAT, Tweak, at, budget_exhausted, budget_reset, by_hand, changed, failed, fold, notified,

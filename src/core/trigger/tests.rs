@@ -1,3 +1,6 @@
+//! The trigger: the window of complete periods, M of N with each missing-data treatment, the
+//! metrics combined, the evidence in words and the alarm mode.
+
 use super::*;
 use crate::core::rule::NatMetric::{BytesInFromDestination as M2, BytesInFromSource as M1};
 use crate::core::testkit::{NAT, at};
