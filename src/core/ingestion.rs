@@ -126,36 +126,12 @@ pub fn final_bytes(series: &[MetricSeries], query: &MetricQuery) -> Option<u64> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::event::{Event, EventEnvelope, StartCause};
-
-    fn t(hms: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("2025-01-01T{hms}Z"))
-            .unwrap()
-            .with_timezone(&Utc)
-    }
-
-    fn recording(nat: &str, group: &str, at: &str) -> EventEnvelope {
-        EventEnvelope::new(
-            1,
-            t(at),
-            Event::RecordingStarted {
-                recording_id: format!("rec-{nat}"),
-                nat_gateway_id: nat.into(),
-                enis: vec!["eni-1".into()],
-                flow_log_ids: vec!["fl-1".into()],
-                nat_ips: vec![],
-                log_group: group.into(),
-                log_format: "${srcaddr}".into(),
-                max_aggregation_interval: 60,
-                deadline: t("12:00:00"),
-                cause: StartCause::Manual { forced: false },
-            },
-        )
-    }
+    use crate::core::event::StopReason::TriggerOk;
+    use crate::core::testkit::{NAT, NAT2, Tweak, at as t, fold, started, stopped};
 
     fn nat_query(now: DateTime<Utc>) -> MetricQuery {
         MetricQuery {
-            nat_gateway_ids: vec!["nat-01234567".into()],
+            nat_gateway_ids: vec![NAT.into()],
             metrics: vec!["BytesInFromSource".into()],
             statistic: "Sum".into(),
             period_seconds: 60,
@@ -177,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_recording_adds_its_group_and_widens_the_window_to_its_start() {
-        let state = State::fold(&[recording("nat-01234567", "/flows", "10:20:30")]);
+        let state = fold(vec![("10:20:30", started("r1").log_group("/flows"))]);
         let q = with_ingestion(nat_query(t("10:43:00")), &state, "/g", t("10:43:30"));
         assert_eq!(q.log_groups, vec!["/flows"]);
         assert_eq!(q.start, t("10:20:00"));
@@ -195,35 +171,23 @@ mod tests {
             ],
         }];
         assert_eq!(
-            ingested_bytes(&series, &state, "/g", "nat-01234567", 60),
+            ingested_bytes(&series, &state, "/g", NAT, 60),
             Some(3_500_000)
         );
-        assert_eq!(
-            ingested_bytes(&series, &state, "/g", "nat-89abcdef", 60),
-            None
-        );
+        assert_eq!(ingested_bytes(&series, &state, "/g", NAT2, 60), None);
     }
 
     #[test]
     fn a_stopped_recordings_final_query_covers_its_start_to_the_last_minute() {
-        let mut log = vec![recording("nat-01234567", "/flows", "10:20:30")];
-        let running = State::fold(&log);
+        let mut given = vec![("10:20:30", started("r1").log_group("/flows"))];
+        let running = fold(given.clone());
         assert_eq!(
             final_query(&running.recordings[0], "/g", t("10:50:10")),
             None
         );
-        log.push(EventEnvelope::new(
-            2,
-            t("10:35:00"),
-            Event::RecordingStopped {
-                recording_id: "rec-nat-01234567".into(),
-                nat_gateway_id: "nat-01234567".into(),
-                reason: crate::core::StopReason::TriggerOk,
-                deleted_flow_log_ids: vec![],
-            },
-        ));
-        let stopped = State::fold(&log);
-        let q = final_query(&stopped.recordings[0], "/g", t("10:50:10")).unwrap();
+        given.push(("10:35:00", stopped("r1", TriggerOk)));
+        let settled = fold(given);
+        let q = final_query(&settled.recordings[0], "/g", t("10:50:10")).unwrap();
         assert_eq!((q.start, q.end), (t("10:20:00"), t("10:50:00")));
         assert_eq!(q.log_groups, vec!["/flows"]);
         assert!(q.nat_gateway_ids.is_empty());
