@@ -91,10 +91,15 @@ pub fn run(_global: &Settings, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         let measured = rt.block_on(report::measure(&sim, rec, &cfg))?;
         let region = cfg.region.as_deref().unwrap_or(DEFAULT_REGION);
         let mut built = report::build(rec, &cfg, region, &measured)?;
-        built.cut_to_top(cfg.report.top);
         if let Some(dir) = &rec.reported {
-            pages.push(PathBuf::from(&dir.dir).join("report.html"));
+            let report_dir = PathBuf::from(&dir.dir);
+            // The same 30-day month as the e-mail, so both quote the same savings.
+            if let Some(month) = report_dir.parent().and_then(crate::finish::month::load) {
+                built.set_month(month);
+            }
+            pages.push(report_dir.join("report.html"));
         }
+        built.cut_to_top(cfg.report.top);
         outln!("\nThe report of recording {}:\n", rec.recording_id)?;
         out!("{}", render::terminal(&built))?;
     }
