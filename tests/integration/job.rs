@@ -281,6 +281,20 @@ fn demo_runs_without_aws_and_ends_with_a_report() {
         .find(|s| s["service"] == "S3")
         .expect("S3 in services");
     assert_eq!(s3["endpoint"], "gateway", "{s3}");
+    // The terminal report and the e-mail quote the same monthly saving (the NAT's 30 days).
+    let savings: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split("the fixes it found save ").nth(1))
+        .map(|rest| rest.split('/').next().unwrap_or(rest))
+        .collect();
+    assert!(
+        savings.len() >= 2,
+        "the saving in the report and the e-mail:\n{out}"
+    );
+    assert!(
+        savings.iter().all(|s| *s == savings[0]),
+        "one saving everywhere: {savings:?}"
+    );
 
     // Its event log replays with the real commands.
     let o = nat_flowrec(dir.path())
