@@ -296,6 +296,12 @@ mod tests {
         (start(), start() + TimeDelta::minutes(minutes))
     }
 
+    /// The history of `minutes` minutes with `values` on BytesInFromSource.
+    fn history(values: &[(i64, f64)], rule: &TriggerRule, minutes: i64, rec: u64) -> Suggestion {
+        let source = series(NatMetric::BytesInFromSource, values);
+        suggest(&[source], NAT, rule, window(minutes), assumption(rec))
+    }
+
     fn current(s: &Suggestion) -> &Candidate {
         &s.candidates[0]
     }
@@ -321,13 +327,7 @@ mod tests {
         // Above 100 MB at minute 10 only: the ticks at 10:11, 10:12 and 10:13 see it.
         let mut values: Vec<(i64, f64)> = (0..60).map(|m| (m, MB)).collect();
         values[10].1 = 250.0 * MB;
-        let s = suggest(
-            &[series(NatMetric::BytesInFromSource, &values)],
-            NAT,
-            &TriggerRule::default(),
-            window(60),
-            assumption(600),
-        );
+        let s = history(&values, &TriggerRule::default(), 60, 600);
         assert_eq!(current(&s).fired, 1);
         assert_eq!(current(&s).recorded_minutes, 10);
         // 10 minutes x 10 MB at $0.50/GB.
@@ -341,13 +341,7 @@ mod tests {
         for m in [10, 12, 40] {
             values[m].1 = 250.0 * MB;
         }
-        let s = suggest(
-            &[series(NatMetric::BytesInFromSource, &values)],
-            NAT,
-            &TriggerRule::default(),
-            window(60),
-            assumption(0),
-        );
+        let s = history(&values, &TriggerRule::default(), 60, 0);
         assert_eq!(current(&s).fired, 2);
         // Until OK: 10..12 breach the ticks 11..=15 (5), 40 the ticks 41..=43 (3).
         assert_eq!(current(&s).recorded_minutes, 8);
@@ -364,13 +358,7 @@ mod tests {
             datapoints_to_alarm: 2,
             ..TriggerRule::default()
         };
-        let s = suggest(
-            &[series(NatMetric::BytesInFromSource, &values)],
-            NAT,
-            &rule,
-            window(60),
-            assumption(600),
-        );
+        let s = history(&values, &rule, 60, 600);
         assert_eq!(current(&s).fired, 1);
     }
 
@@ -378,25 +366,13 @@ mod tests {
     fn missing_data_counts_as_the_rule_says() {
         // Only the spike minute has data; breaching treatment fires on the empty hour too.
         let values = [(30, 250.0 * MB)];
-        let missing = suggest(
-            &[series(NatMetric::BytesInFromSource, &values)],
-            NAT,
-            &TriggerRule::default(),
-            window(60),
-            assumption(600),
-        );
+        let missing = history(&values, &TriggerRule::default(), 60, 600);
         assert_eq!(current(&missing).fired, 1);
         let rule = TriggerRule {
             treat_missing_data: TreatMissingData::Breaching,
             ..TriggerRule::default()
         };
-        let bad = suggest(
-            &[series(NatMetric::BytesInFromSource, &values)],
-            NAT,
-            &rule,
-            window(60),
-            assumption(600),
-        );
+        let bad = history(&values, &rule, 60, 600);
         assert_eq!(current(&bad).fired, 1, "breaching from the first tick on");
         assert_eq!(current(&bad).recorded_minutes, 10);
     }
@@ -405,13 +381,7 @@ mod tests {
     fn percentiles_and_suggested_thresholds() {
         // Minutes worth 1..=100 MB: p95 = 95 MB, p99 = 99 MB, peak 100 MB.
         let values: Vec<(i64, f64)> = (0..100).map(|m| (m, (m + 1) as f64 * MB)).collect();
-        let s = suggest(
-            &[series(NatMetric::BytesInFromSource, &values)],
-            NAT,
-            &TriggerRule::default(),
-            window(100),
-            assumption(600),
-        );
+        let s = history(&values, &TriggerRule::default(), 100, 600);
         assert_eq!(s.p95, Some(95.0 * MB));
         assert_eq!(s.p99, Some(99.0 * MB));
         let labels: Vec<(&str, u64)> = s
