@@ -272,6 +272,12 @@ pub enum Command {
         after_help = "Examples:\n  nat-flowrec budget reset --nat nat-0123456789abcdef0"
     )]
     Budget(BudgetCommand),
+    /// What the trigger would have done over a NAT gateway's recent history.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  nat-flowrec trigger suggest --nat nat-0123456789abcdef0 --days 14"
+    )]
+    Trigger(TriggerCommand),
     /// Make the event log and AWS agree: adopt or delete our flow logs the log does not know,
     /// mark recordings whose flow logs are gone as stopped.
     #[command(after_help = "Examples:\n  nat-flowrec reconcile --dry-run")]
@@ -445,6 +451,32 @@ pub enum BudgetCommand {
         #[command(flatten)]
         output: OutputArgs,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TriggerCommand {
+    /// Per NAT gateway: the peak, p95 and p99 period of the trigger's metrics over the last days,
+    /// and for the current threshold and suggested ones how many recordings each would have
+    /// started and what they would have cost in flow-log ingestion.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec trigger suggest\n  nat-flowrec trigger suggest --nat nat-0123456789abcdef0 --days 7 --output json"
+    )]
+    Suggest(SuggestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// Only this NAT gateway (repeatable; default: the configuration's `nat_gateway_ids`).
+    #[arg(long = "nat")]
+    pub nats: Vec<crate::names::NatGatewayId>,
+    /// Days of history, 1 to 15 (CloudWatch keeps one-minute datapoints for 15 days).
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=15))]
+    pub days: u32,
+    /// Flow logs a recording ingests per minute, for the cost estimate: `10MB`, `1.5GB`.
+    #[arg(long, default_value = "10MB", value_parser = crate::quantity::parse_bytes)]
+    pub ingestion_per_minute: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,9 @@ use crate::doctor::{self, DoctorInput, Severity};
 use super::out::{out, outln};
 use super::{exit, wiring};
 
+/// The history doctor measures the trigger against (CloudWatch keeps minutes for 15 days).
+const HISTORY_DAYS: u32 = 14;
+
 pub fn run(global: &Settings, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
     let cfg = wiring::config(global)?;
     let nats = if args.nats.is_empty() {
@@ -42,6 +45,19 @@ pub fn run(global: &Settings, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
                 let by_nat: Vec<_> = nats.iter().map(String::as_str).zip(&rules).collect();
                 watch_cost(&by_nat)
             }),
+            trigger_history: if cfg.trigger.mode == TriggerMode::Metrics {
+                let read = super::trigger::history(
+                    &cloud.cloudwatch,
+                    &cfg,
+                    &nats,
+                    HISTORY_DAYS,
+                    super::trigger::DEFAULT_INGESTION_PER_MINUTE,
+                    wiring::clock(global),
+                );
+                Some(read.await)
+            } else {
+                None
+            },
         };
         anyhow::Ok(doctor::diagnose(&cloud, &input).await)
     })?;

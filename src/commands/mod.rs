@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use crate::app::Action;
-use crate::cli::{BudgetCommand, Cli, Command};
+use crate::cli::{BudgetCommand, Cli, Command, TriggerCommand};
 
 mod completions;
 mod demo;
@@ -24,6 +24,7 @@ pub mod out;
 mod report;
 mod report_insights;
 pub(crate) mod status;
+pub(crate) mod trigger;
 pub(crate) mod update_ip_ranges;
 mod watch;
 pub(crate) mod wiring;
@@ -66,6 +67,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let action = Action::BudgetReset { nat: nat.clone() };
             job::run(global, &action, false, output.format())
         }
+        Command::Trigger(TriggerCommand::Suggest(args)) => trigger::run(global, args),
         Command::Reconcile(args) => job::run(
             global,
             &Action::Reconcile,

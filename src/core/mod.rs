@@ -13,6 +13,7 @@ pub mod reconcile;
 pub mod rule;
 pub mod settings;
 pub mod state;
+pub mod suggest;
 #[cfg(test)]
 pub(crate) mod testkit;
 pub mod trigger;

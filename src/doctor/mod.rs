@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::config::RecordingConfig;
+use crate::core::suggest::Suggestion;
 use crate::core::watch_cost::{TICKS_PER_MONTH, WatchCost};
 use crate::names::TopicArn;
 use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement};
@@ -32,6 +33,9 @@ pub struct DoctorInput<'a> {
     pub services_seen: BTreeSet<String>,
     /// What the trigger costs to watch; `None` in alarm mode (the alarms are the user's).
     pub watch_cost: Option<WatchCost>,
+    /// What each NAT gateway's trigger would have done over its recent history; `None` in
+    /// alarm mode.
+    pub trigger_history: Option<Result<Vec<Suggestion>, AwsError>>,
 }
 
 /// Runs every check; never fails (a failed read is an `error` finding and the rest goes on).
@@ -113,6 +117,18 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
     }
     if let Some(cost) = &input.watch_cost {
         findings.push(watch_cost_finding(cost, input.nat_gateway_ids.len()));
+    }
+    match &input.trigger_history {
+        None => {}
+        Some(Err(e)) => findings.push(failed(e)),
+        Some(Ok(history)) => findings.extend(history.iter().map(|s| {
+            Finding::new(
+                Severity::Info,
+                "trigger-history",
+                &s.nat_gateway_id,
+                s.one_line(),
+            )
+        })),
     }
     let prices = nat_flowrec_reports::LogIngestionPrices::for_region(Some(region));
     if prices.fallback {

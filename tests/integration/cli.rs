@@ -488,6 +488,7 @@ fn help_teaches_examples_global_options_and_where_to_start() {
         "start",
         "stop",
         "budget",
+        "trigger",
         "reconcile",
         "export",
         "notify",

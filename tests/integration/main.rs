@@ -19,3 +19,4 @@ mod s3_state;
 mod security;
 mod stack;
 mod support;
+mod trigger_suggest;
