@@ -143,8 +143,7 @@ fn decide_nat(
             })
         };
         if let Some((bytes, cost_usd)) = measured
-            && reason.is_none()
-            && worth_noting(cost_usd)
+            && (reason.is_some() || worth_noting(cost_usd))
         {
             record(
                 scratch,
@@ -158,18 +157,6 @@ fn decide_nat(
             );
         }
         if let Some(reason) = reason {
-            if let Some((bytes, cost_usd)) = measured {
-                record(
-                    scratch,
-                    out,
-                    Event::IngestionMeasured {
-                        recording_id: active.recording_id.clone(),
-                        nat_gateway_id: nat.to_string(),
-                        bytes,
-                        cost_usd,
-                    },
-                );
-            }
             out.push(Decision::Stop(stop_plan(nat, active, reason)));
         }
         return;
