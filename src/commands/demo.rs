@@ -20,6 +20,7 @@ use crate::config::{Config, DEMO_NAT_GATEWAY_ID};
 use crate::controller::Job;
 use crate::core::State;
 use crate::finish::report;
+use crate::ports::NetworkInterface;
 use crate::sim::{SimCloud, SimNat, Spike};
 use crate::store::EventLog;
 
@@ -52,6 +53,7 @@ pub fn run(_global: &Settings, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let sim = SimCloud::new(t0)
         .with_nat(SimNat::new(DEMO_NAT_GATEWAY_ID, 0))
         .with_spike(spike);
+    seed_owners(&sim);
     let mut log = EventLog::open(&cfg.state, wiring::LOCK_WAIT)?;
 
     let rt = wiring::runtime()?;
@@ -121,6 +123,34 @@ pub fn run(_global: &Settings, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         outln!("The report with charts, for a browser: {}", page.display())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who the simulated hosts are, so the demo's report names its talkers as a real account's
+/// would: instances with their `Name` tags, and a Lambda function's interface.
+fn seed_owners(sim: &SimCloud) {
+    const INSTANCES: &[(&str, &str, &str)] = &[
+        ("10.0.1.42", "i-0d3e00000000000a1", "nightly-restore"),
+        ("10.0.1.5", "i-0d3e00000000000a2", "web-1"),
+        ("10.0.1.6", "i-0d3e00000000000a3", "api-1"),
+        ("10.0.1.7", "i-0d3e00000000000a4", "worker-1"),
+    ];
+    for (n, (address, instance, name)) in INSTANCES.iter().enumerate() {
+        sim.add_interface(NetworkInterface {
+            id: format!("eni-0d3e00000000001{n:02}"),
+            instance_id: Some((*instance).to_owned()),
+            addresses: address.parse().into_iter().collect(),
+            ..NetworkInterface::default()
+        });
+        sim.add_instance(instance, Some(name));
+    }
+    sim.add_interface(NetworkInterface {
+        id: "eni-0d3e0000000000200".to_owned(),
+        interface_type: Some("lambda".to_owned()),
+        description: Some("AWS Lambda VPC ENI-report-builder-0d3e".to_owned()),
+        requester_managed: true,
+        addresses: "10.0.2.9".parse().into_iter().collect(),
+        ..NetworkInterface::default()
+    });
 }
 
 fn work_dir(chosen: Option<&Path>) -> anyhow::Result<PathBuf> {

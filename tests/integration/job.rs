@@ -274,6 +274,14 @@ fn demo_runs_without_aws_and_ends_with_a_report() {
             .unwrap();
     let top = &report["talkers"][0];
     assert_eq!(top["remote_aws_service"], "S3", "{top}");
+    // Named after its instance, as the e-mail names it.
+    assert!(
+        top["owner"]
+            .as_str()
+            .is_some_and(|o| o.contains("nightly-restore")),
+        "{top}"
+    );
+    assert!(out.contains("(nightly-restore)) -> 52.217.100.4"), "{out}");
     let s3 = report["services"]
         .as_array()
         .unwrap()
