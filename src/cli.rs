@@ -129,6 +129,24 @@ pub struct GlobalArgs {
     pub log_format: LogFormat,
 }
 
+impl GlobalArgs {
+    /// The run's settings, as the rest of the program takes them.
+    pub fn settings(&self) -> crate::app::Settings {
+        crate::app::Settings {
+            config: self.config.clone(),
+            region: self.region.clone(),
+            profile: self.profile.clone(),
+            endpoint_url: self.endpoint_url.clone(),
+            now: self.now,
+            log: crate::app::Logging {
+                verbose: self.verbose,
+                quiet: self.quiet,
+                format: self.log_format,
+            },
+        }
+    }
+}
+
 pub const EXIT_CODES_HELP: &str = exit_codes!();
 pub const EXAMPLES_HELP: &str = examples!();
 
@@ -174,11 +192,7 @@ pub const FILES_HELP: &[(&str, &str)] = &[
     ),
 ];
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    Text,
-    Json,
-}
+pub use crate::app::LogFormat;
 
 /// What a command that prints writes on stdout: the AWS CLI's `--output` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -219,7 +233,7 @@ pub enum Command {
     /// Report on flow-log files: top talkers (NAT legs counted once), AWS services reached
     /// through the NAT, and what it cost.
     #[command(
-        after_help = "Examples:\n  nat-flowrec report ./reports/rec-0abc-20260115T101300Z\n  nat-flowrec report --output markdown flows.log.gz > report.md\n  nat-flowrec report --output csv --top 0 ./flowlogs/ | head"
+        after_help = "Examples:\n  nat-flowrec report ./reports/rec-0abc-20260115T101300Z\n  nat-flowrec report --output markdown flows.log.gz > report.md\n  nat-flowrec report --output html ./reports/rec-0abc-20260115T101300Z > report.html\n  nat-flowrec report --output csv --top 0 ./flowlogs/ | head"
     )]
     Report(ReportArgs),
     /// One tick of the scheduled job: reconcile with AWS, read the trigger, start or stop recordings.
@@ -258,6 +272,12 @@ pub enum Command {
         after_help = "Examples:\n  nat-flowrec budget reset --nat nat-0123456789abcdef0"
     )]
     Budget(BudgetCommand),
+    /// What the trigger would have done over a NAT gateway's recent history.
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  nat-flowrec trigger suggest --nat nat-0123456789abcdef0 --days 14"
+    )]
+    Trigger(TriggerCommand),
     /// Make the event log and AWS agree: adopt or delete our flow logs the log does not know,
     /// mark recordings whose flow logs are gone as stopped.
     #[command(after_help = "Examples:\n  nat-flowrec reconcile --dry-run")]
@@ -433,6 +453,32 @@ pub enum BudgetCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum TriggerCommand {
+    /// Per NAT gateway: the peak, p95 and p99 period of the trigger's metrics over the last days,
+    /// and for the current threshold and suggested ones how many recordings each would have
+    /// started and what they would have cost in flow-log ingestion.
+    #[command(
+        after_help = "Examples:\n  nat-flowrec trigger suggest\n  nat-flowrec trigger suggest --nat nat-0123456789abcdef0 --days 7 --output json"
+    )]
+    Suggest(SuggestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// Only this NAT gateway (repeatable; default: the configuration's `nat_gateway_ids`).
+    #[arg(long = "nat")]
+    pub nats: Vec<crate::names::NatGatewayId>,
+    /// Days of history, 1 to 15 (CloudWatch keeps one-minute datapoints for 15 days).
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..=15))]
+    pub days: u32,
+    /// Flow logs a recording ingests per minute, for the cost estimate: `10MB`, `1.5GB`.
+    #[arg(long, default_value = "10MB", value_parser = crate::quantity::parse_bytes)]
+    pub ingestion_per_minute: u64,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct ExportArgs {
     /// The recording (`nat-flowrec history` lists them).
@@ -569,6 +615,8 @@ pub enum ReportOutput {
     Csv,
     /// The whole report as Markdown.
     Markdown,
+    /// The whole report as one self-contained HTML page with charts.
+    Html,
 }
 
 impl ReportArgs {
@@ -645,7 +693,7 @@ pub struct ReportArgs {
         help_heading = "Output"
     )]
     pub markdown: bool,
-    /// Also write every table as CSV plus report.json and report.md into this folder.
+    /// Also write every table as CSV plus report.json, report.md and report.html into this folder.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Treat a malformed line as an error (default: count it and show examples).
@@ -705,5 +753,35 @@ mod tests {
             .unwrap();
         let cli = Cli::from_arg_matches(&matches).unwrap();
         assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
+    }
+
+    #[test]
+    fn the_settings_carry_every_global_flag_and_a_bad_region_is_refused() {
+        use clap::FromArgMatches;
+        let matches = command()
+            .try_get_matches_from([
+                "nat-flowrec",
+                "-vv",
+                "--log-format",
+                "json",
+                "--region",
+                "eu-west-1",
+                "--profile",
+                "ops",
+                "--config",
+                "c.toml",
+                "status",
+            ])
+            .unwrap();
+        let settings = Cli::from_arg_matches(&matches).unwrap().global.settings();
+        assert_eq!(settings.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(settings.profile.as_deref(), Some("ops"));
+        assert_eq!(settings.config, std::path::PathBuf::from("c.toml"));
+        assert_eq!(settings.log.verbose, 2);
+        assert_eq!(settings.log.format, LogFormat::Json);
+        let err = command()
+            .try_get_matches_from(["nat-flowrec", "--region", "useast1", "status"])
+            .unwrap_err();
+        assert!(err.to_string().contains("an AWS region such as"), "{err}");
     }
 }

@@ -30,11 +30,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::cli::{
-    BudgetCommand, DryRunArgs, GlobalArgs, LogFormat, Output, OutputArgs, StopArgs, StopTarget,
-};
-use crate::commands::job::{self, Action};
-use crate::commands::{setup, status};
+use crate::app::{Action, LogFormat, Logging, Settings};
+use crate::commands::job;
+use crate::commands::{status, wiring};
 use crate::config::{Config, ConfigError};
 use crate::names::{Region, S3Object};
 use crate::ports::AwsError;
@@ -215,8 +213,9 @@ impl LambdaEnv {
         })
     }
 
-    fn global(&self) -> GlobalArgs {
-        GlobalArgs {
+    /// The run's settings: the region and endpoint of the environment, JSON log lines.
+    fn settings(&self) -> Settings {
+        Settings {
             config: PathBuf::from(match &self.config {
                 ConfigSource::S3(location) => location.to_string(),
                 ConfigSource::Toml(_) => format!("${ENV_CONFIG_TOML}"),
@@ -225,9 +224,10 @@ impl LambdaEnv {
             profile: None,
             endpoint_url: self.endpoint_url.clone(),
             now: None,
-            verbose: 0,
-            quiet: false,
-            log_format: LogFormat::Json,
+            log: Logging {
+                format: LogFormat::Json,
+                ..Logging::default()
+            },
         }
     }
 }
@@ -245,8 +245,8 @@ pub async fn handle_at(
     env: &LambdaEnv,
     now: DateTime<Utc>,
 ) -> Result<Value, LambdaError> {
-    let global = env.global();
-    setup::init_logging(&global);
+    let global = env.settings();
+    wiring::init_logging(&global);
     let request: Request =
         serde_json::from_value(payload.clone()).map_err(|e| LambdaError::BadRequest {
             payload: payload.to_string(),
@@ -255,11 +255,9 @@ pub async fn handle_at(
     let cfg = load_config(env, &global).await?;
     tracing::info!(?request, state = %cfg.state.display(), "invocation");
 
-    let stop_args;
-    let budget;
     let (name, dry_run, action) = match &request {
         Request::Status => {
-            let log = setup::read_log(&global, &cfg)
+            let log = wiring::read_log(&global, &cfg)
                 .await
                 .map_err(LambdaError::Run)?;
             let status =
@@ -275,25 +273,15 @@ pub async fn handle_at(
                     problem: "stop takes either \"nat\": \"nat-...\" or \"all\": true".into(),
                 });
             }
-            stop_args = StopArgs {
-                target: StopTarget {
-                    nat: nat.clone(),
-                    all: *all,
-                },
-                dry_run: DryRunArgs { dry_run: *dry_run },
-                output: json_output(),
-            };
-            ("stop", *dry_run, Action::Stop(&stop_args))
+            ("stop", *dry_run, Action::Stop { nat: nat.clone() })
         }
-        Request::BudgetReset { nat } => {
-            budget = BudgetCommand::Reset {
-                nat: nat.clone(),
-                output: json_output(),
-            };
-            ("budget_reset", false, Action::Budget(&budget))
-        }
+        Request::BudgetReset { nat } => (
+            "budget_reset",
+            false,
+            Action::BudgetReset { nat: nat.clone() },
+        ),
     };
-    match job::run_with(&global, &cfg, action, dry_run, now)
+    match job::run_with(&global, &cfg, &action, dry_run, now)
         .await
         .map_err(LambdaError::Run)?
     {
@@ -312,16 +300,9 @@ pub async fn handle_at(
     }
 }
 
-fn json_output() -> OutputArgs {
-    OutputArgs {
-        output: Output::Json,
-        json: false,
-    }
-}
-
 /// The configuration, checked like the CLI's, with the Lambda's rules on top: the event log in
 /// S3, relative folders under the scratch folder.
-async fn load_config(env: &LambdaEnv, global: &GlobalArgs) -> Result<Config, LambdaError> {
+async fn load_config(env: &LambdaEnv, global: &Settings) -> Result<Config, LambdaError> {
     let mut cfg = match &env.config {
         ConfigSource::Toml(text) => Config::from_toml_str(text, &format!("${ENV_CONFIG_TOML}"))?,
         ConfigSource::S3(location) => {
@@ -455,12 +436,12 @@ mod tests {
     #[tokio::test]
     async fn the_event_log_must_be_in_s3_and_folders_go_to_scratch() {
         let env = toml_env("state/events.jsonl");
-        let err = load_config(&env, &env.global()).await.unwrap_err();
+        let err = load_config(&env, &env.settings()).await.unwrap_err();
         assert!(matches!(err, LambdaError::FileState { .. }), "{err}");
         assert!(err.to_string().contains("s3://"), "{err}");
 
         let env = toml_env("s3://state-bucket/nat-flowrec/events.jsonl");
-        let cfg = load_config(&env, &env.global()).await.unwrap();
+        let cfg = load_config(&env, &env.settings()).await.unwrap();
         assert_eq!(
             cfg.report.out_dir,
             PathBuf::from("/scratch/nat-flowrec-reports")

@@ -7,8 +7,10 @@ use std::net::IpAddr;
 
 use crate::field::Field;
 use crate::format::LogFormat;
-use crate::parse::MILLIS_THRESHOLD;
 use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};
+
+/// Start/end values above this are milliseconds (10^11 s is the year 5138).
+pub(crate) const MILLIS_THRESHOLD: u64 = 100_000_000_000;
 
 /// One flow-log record. Every field is `None` when the format lacks it or the line has `-` there.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -376,6 +376,36 @@ impl Generator {
     }
 }
 
+/// The four records one conversation leaves on a NAT gateway's ENI in one minute, in the shape
+/// of AWS's NAT example (docs/DESIGN.md, "The leg rule") and the default format: the VPC side
+/// outbound (`host` to the NAT) and its reply, and the internet side both ways (the NAT to
+/// `remote`). `service` is the remote's `pkt-*-aws-service` (`-` for none); `bytes_out` and
+/// `bytes_in` are each direction's bytes, counted once on each side.
+pub fn four_legs(
+    nat_ip: &str,
+    host: &str,
+    remote: &str,
+    service: &str,
+    bytes_out: u64,
+    bytes_in: u64,
+) -> [String; 4] {
+    let (out, inn) = (bytes_out, bytes_in);
+    [
+        format!(
+            "ACCEPT ingress - {host} 41000 {nat_ip} 443 6 {out} IPv4 {host} - {remote} {service}"
+        ),
+        format!(
+            "ACCEPT egress 8 {nat_ip} 5000 {remote} 443 6 {out} IPv4 {nat_ip} - {remote} {service}"
+        ),
+        format!(
+            "ACCEPT ingress - {remote} 443 {nat_ip} 5000 6 {inn} IPv4 {remote} {service} {nat_ip} -"
+        ),
+        format!(
+            "ACCEPT egress 1 {nat_ip} 443 {host} 41000 6 {inn} IPv4 {remote} {service} {host} -"
+        ),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,7 @@ use crate::model::{
     FileFailure, LogStatusCounts, RecordsByLeg, Report, SCHEMA_VERSION, Summary, Window,
 };
 use crate::options::ReportOptions;
+use crate::prices::round_money;
 use crate::tables;
 use crate::tally::Tally;
 use crate::time::iso_utc;
@@ -160,8 +161,8 @@ pub(crate) fn assemble(
         bytes_total: grand_total,
         bytes_all_records: s.bytes_all_records,
         conversations: flows.conversation_count() as u64,
-        nat_cost_usd: tables::round_money(p.nat_cost(grand_total)),
-        endpoint_saving_usd: tables::round_money(endpoint_saving),
+        nat_cost_usd: round_money(p.nat_cost(grand_total)),
+        endpoint_saving_usd: round_money(endpoint_saving),
         leg_rule,
         leg_rule_explanation: leg_rule.explanation().to_string(),
         gb: "10^9 bytes".to_string(),
@@ -185,6 +186,7 @@ pub(crate) fn assemble(
         remote_names: None,
         remediation: Default::default(),
         recording_cost: None,
+        nat_metrics: None,
     })
 }
 

@@ -6,8 +6,9 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use crate::attribution::{Attribution, NatSite, Owner};
+use crate::attribution::{Attribution, Owner};
 use crate::golden::{fixture, golden};
+use crate::model::NatSite;
 use crate::model::Report;
 use crate::options::ReportOptions;
 use crate::prices::EndpointKind;

@@ -11,9 +11,9 @@ use std::net::IpAddr;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Report;
+use crate::model::{AttributionSummary, CrossAz, CrossAzHost, NatSite, Report};
+use crate::prices::round_money;
 use crate::remediation;
-use crate::tables::round_money;
 
 /// What owns one internal address.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,21 +27,6 @@ pub struct Owner {
     pub subnet_id: Option<String>,
     pub vpc_id: Option<String>,
     pub az: Option<String>,
-}
-
-/// A NAT gateway the report's traffic went through, as far as the VPC's routing shows it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct NatSite {
-    pub nat_gateway_id: String,
-    pub vpc_id: Option<String>,
-    /// A regional NAT gateway spans the VPC's AZs and serves each from that AZ.
-    pub regional: bool,
-    /// The AZ of a zonal NAT (one), or every AZ a regional NAT has addresses in.
-    pub azs: Vec<String>,
-    /// Route tables that send 0.0.0.0/0 to this NAT: where a gateway endpoint must be associated.
-    pub route_table_ids: Vec<String>,
-    /// One subnet per AZ among those routed to this NAT: where an interface endpoint goes.
-    pub endpoint_subnet_ids: Vec<String>,
 }
 
 /// Everything the binary learned about the report's hosts and NATs.
@@ -71,45 +56,6 @@ impl Attribution {
         self.nats
             .sort_by(|a, b| a.nat_gateway_id.cmp(&b.nat_gateway_id));
     }
-}
-
-/// What the report says about its attribution.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct AttributionSummary {
-    pub region: Option<String>,
-    /// Internal hosts in the report that were looked up / that have an owner.
-    pub hosts_looked_up: u64,
-    pub hosts_named: u64,
-    pub nats: Vec<NatSite>,
-}
-
-/// Traffic between hosts and a NAT gateway in another AZ.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CrossAz {
-    /// The NAT's AZ.
-    pub nat_az: String,
-    pub nat_gateway_id: String,
-    /// USD per GB, charged on the bytes in each direction.
-    pub price_per_gb: f64,
-    pub bytes_out: u64,
-    pub bytes_in: u64,
-    pub bytes_total: u64,
-    pub cost_usd: f64,
-    /// Bytes of hosts whose AZ is unknown (no owner found): they may cross too.
-    pub bytes_unknown_az: u64,
-    /// Every host in another AZ, by bytes_total desc, then address (text).
-    pub hosts: Vec<CrossAzHost>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CrossAzHost {
-    pub internal_addr: String,
-    pub owner: Option<String>,
-    pub az: String,
-    pub bytes_out: u64,
-    pub bytes_in: u64,
-    pub bytes_total: u64,
-    pub cost_usd: f64,
 }
 
 impl Report {

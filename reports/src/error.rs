@@ -43,6 +43,17 @@ pub enum ReportError {
     #[error("writing CSV: {0}")]
     Csv(#[from] csv::Error),
 
+    /// Drawing a chart of `report.html` (a bug, not bad input: report it).
+    #[error("drawing the {chart} chart: {message}")]
+    Chart {
+        chart: &'static str,
+        message: String,
+    },
+
+    /// Rendering `report.html` from its template (a bug, not bad input: report it).
+    #[error("rendering report.html: {0}")]
+    Html(String),
+
     /// Rendering JSON.
     #[error("writing JSON: {0}")]
     Json(#[from] serde_json::Error),

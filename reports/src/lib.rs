@@ -1,7 +1,7 @@
 //! Reports over VPC Flow Log records from NAT gateways: who talked to whom through the NAT
 //! (each connection's two legs counted once), which AWS services went through it and what a
 //! VPC endpoint would save, and bytes over time; rendered for a terminal, CSV, JSON, Markdown,
-//! a folder of files, or an e-mail.
+//! a self-contained HTML page with charts, a folder of files, or an e-mail.
 //!
 //! The pipeline: `scan` reads files in parallel chunks and folds each record into a `tally`
 //! (bounded by distinct keys, never by input size) after `legs` decided which leg it is;
@@ -29,6 +29,7 @@ mod error;
 mod golden;
 mod legs;
 mod model;
+mod nat_metrics;
 mod options;
 mod prices;
 mod remediation;
@@ -44,23 +45,24 @@ use std::path::PathBuf;
 
 use nat_flowrec_parsers::Field;
 
-pub use attribution::{Attribution, AttributionSummary, CrossAz, CrossAzHost, NatSite, Owner};
+pub use attribution::{Attribution, Owner};
 pub use aws_ranges::{AwsLabel, AwsRanges, RangesError};
 pub use error::ReportError;
 pub use legs::{LegRule, is_private};
 pub use model::{
-    Coverage, Destination, FileFailure, LogStatusCounts, MalformedLine, Minute, NatMonth,
-    RecordingCost, RecordsByLeg, Report, SCHEMA_VERSION, ServiceUse, Source, Summary, Talker,
-    Window,
+    AttributionSummary, Coverage, CrossAz, CrossAzHost, Destination, FileFailure, LogStatusCounts,
+    MalformedLine, Minute, NatMonth, NatSite, RecordingCost, RecordsByLeg, Remediation,
+    RemediationPlan, RemoteDomain, RemoteNames, Report, SCHEMA_VERSION, ServiceUse, Source,
+    Summary, Talker, Window,
 };
+pub use nat_metrics::{METRICS_FILE, MetricPoints, NatMetrics, Threshold, ThresholdOf};
 pub use options::{DEFAULT_TOP, ReportOptions};
 pub use prices::{
-    BYTES_PER_GB, DEFAULT_REGION, EndpointKind, LogIngestionPrices, PriceOverrides, Prices,
+    BYTES_PER_GB, DEFAULT_REGION, EndpointKind, HOURS_PER_MONTH, LogIngestionPrices,
+    PriceOverrides, Prices,
 };
-pub use remediation::{HOURS_PER_MONTH, Remediation, RemediationPlan, endpoint_service_suffix};
-pub use remote_names::{
-    DEFAULT_DNS_MAX_AGE_SECONDS, DnsAnswers, NameSources, RemoteDomain, RemoteNames,
-};
+pub use remediation::endpoint_service_suffix;
+pub use remote_names::{DEFAULT_DNS_MAX_AGE_SECONDS, DnsAnswers, NameSources};
 pub use tables::protocol_name;
 pub use units::{UNITS_NOTE, grouped, human_bytes, service_name, usd};
 

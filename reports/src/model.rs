@@ -1,14 +1,12 @@
 //! The report as data: what every renderer shows and what `--json` serializes (snake_case keys,
 //! byte counts as integers, addresses as text). Field order here is the JSON key order.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::attribution::{AttributionSummary, CrossAz};
 pub use crate::coverage::Coverage;
 use crate::legs::LegRule;
+pub use crate::nat_metrics::NatMetrics;
 use crate::prices::{EndpointKind, Prices};
-use crate::remediation::RemediationPlan;
-use crate::remote_names::RemoteNames;
 pub use crate::tally::MalformedLine;
 
 /// Bumped when a key is renamed or removed (adding keys does not bump it).
@@ -44,6 +42,10 @@ pub struct Report {
     /// What the recording cost in flow-log ingestion, when the caller measured it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub recording_cost: Option<RecordingCost>,
+    /// The NAT's CloudWatch bytes per minute around the recording (its `metrics.json`), when
+    /// known: the HTML report's spike chart.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nat_metrics: Option<NatMetrics>,
 }
 
 /// What recording the report's flow logs cost: the log group's ingestion at the region's
@@ -58,46 +60,6 @@ impl Report {
     /// Whether a file could not be read (the command exits non-zero).
     pub fn has_failures(&self) -> bool {
         !self.summary.files_failed.is_empty()
-    }
-
-    /// Adds the NAT's last 30 days: its monthly NAT cost, and per endpoint the saving at that
-    /// volume (the service's share of this report applied to it) beside the spike extrapolation.
-    pub fn set_month(&mut self, mut month: NatMonth) {
-        month.monthly_bytes = month.monthly_bytes();
-        month.monthly_nat_cost_usd =
-            crate::tables::round_money(self.summary.prices.nat_cost(month.monthly_bytes));
-        self.month = Some(month);
-        self.remediation = crate::remediation::plan(self);
-    }
-
-    /// What the endpoints worth creating would save a month at the NAT's 30-day volume.
-    /// What the endpoints found save a month: at the NAT's last 30 days when measured, else
-    /// extrapolated from the spike; `None` when nothing saves.
-    pub fn monthly_saving(&self) -> Option<f64> {
-        self.monthly_saving_30d()
-            .or_else(|| {
-                let sum: f64 = self
-                    .remediation
-                    .actions
-                    .iter()
-                    .filter_map(|a| a.monthly_net_usd.or(a.monthly_saving_usd))
-                    .filter(|v| *v > 0.0)
-                    .sum();
-                Some(crate::tables::round_money(sum))
-            })
-            .filter(|v| *v > 0.0)
-    }
-
-    pub fn monthly_saving_30d(&self) -> Option<f64> {
-        self.month.as_ref()?;
-        Some(crate::tables::round_money(
-            self.remediation
-                .actions
-                .iter()
-                .filter_map(|a| a.monthly_net_30d_usd.or(a.monthly_saving_30d_usd))
-                .filter(|v| *v > 0.0)
-                .sum(),
-        ))
     }
 }
 
@@ -129,7 +91,7 @@ impl NatMonth {
             return 0;
         }
         let hours = f64::from(self.days) * 24.0;
-        (self.bytes as f64 * crate::remediation::HOURS_PER_MONTH / hours).round() as u64
+        (self.bytes as f64 * crate::prices::HOURS_PER_MONTH / hours).round() as u64
     }
 
     /// What the report's figures (over `report_bytes`) are multiplied by for a month at this
@@ -293,4 +255,152 @@ pub struct Minute {
     pub bytes_out: u64,
     pub bytes_in: u64,
     pub bytes_total: u64,
+}
+
+/// A NAT gateway the report's traffic went through, as far as the VPC's routing shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatSite {
+    pub nat_gateway_id: String,
+    pub vpc_id: Option<String>,
+    /// A regional NAT gateway spans the VPC's AZs and serves each from that AZ.
+    pub regional: bool,
+    /// The AZ of a zonal NAT (one), or every AZ a regional NAT has addresses in.
+    pub azs: Vec<String>,
+    /// Route tables that send 0.0.0.0/0 to this NAT: where a gateway endpoint must be associated.
+    pub route_table_ids: Vec<String>,
+    /// One subnet per AZ among those routed to this NAT: where an interface endpoint goes.
+    pub endpoint_subnet_ids: Vec<String>,
+}
+
+/// What the report says about its attribution.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AttributionSummary {
+    pub region: Option<String>,
+    /// Internal hosts in the report that were looked up / that have an owner.
+    pub hosts_looked_up: u64,
+    pub hosts_named: u64,
+    pub nats: Vec<NatSite>,
+}
+
+/// Traffic between hosts and a NAT gateway in another AZ.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrossAz {
+    /// The NAT's AZ.
+    pub nat_az: String,
+    pub nat_gateway_id: String,
+    /// USD per GB, charged on the bytes in each direction.
+    pub price_per_gb: f64,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub bytes_total: u64,
+    pub cost_usd: f64,
+    /// Bytes of hosts whose AZ is unknown (no owner found): they may cross too.
+    pub bytes_unknown_az: u64,
+    /// Every host in another AZ, by bytes_total desc, then address (text).
+    pub hosts: Vec<CrossAzHost>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CrossAzHost {
+    pub internal_addr: String,
+    pub owner: Option<String>,
+    pub az: String,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub bytes_total: u64,
+    pub cost_usd: f64,
+}
+
+/// The endpoint commands of a report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RemediationPlan {
+    /// Seconds of traffic the report covers (first to last record start, plus one minute);
+    /// 0 when the input had no timestamps.
+    pub window_seconds: u64,
+    /// 730 hours divided by the window: what the window's figures are multiplied by.
+    pub months_factor: f64,
+    /// The sentence that says how the monthly figures were made.
+    pub extrapolation: String,
+    /// The NAT's 30-day volume (scaled to 730 hours) divided by the report's bytes: what the
+    /// window's figures are multiplied by for the 30-day monthly figures; `None` unmeasured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub month_factor: Option<f64>,
+    pub actions: Vec<Remediation>,
+}
+
+/// One service seen through the NAT, and what to do about it in one VPC.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Remediation {
+    /// As `pkt-*-aws-service` names it (`S3`, `DYNAMODB`, `EC2`, ...).
+    pub service: String,
+    pub endpoint: EndpointKind,
+    /// `com.amazonaws.<region>.<name>`; `None` when no endpoint applies or the name is unknown.
+    pub endpoint_service_name: Option<String>,
+    pub vpc_id: Option<String>,
+    /// The AWS CLI command that creates the endpoint; `None` when there is nothing to create.
+    pub command: Option<String>,
+    pub bytes_total: u64,
+    /// What the endpoint would have saved over the report's window.
+    pub saving_usd: f64,
+    /// `saving_usd` extrapolated to a month at the recorded rate; `None` without a window.
+    pub monthly_saving_usd: Option<f64>,
+    /// What the endpoint itself costs a month: 0 for a gateway endpoint, its hours in every AZ
+    /// for an interface endpoint; `None` when the AZ count is unknown.
+    pub monthly_endpoint_hours_usd: Option<f64>,
+    /// `monthly_saving_usd - monthly_endpoint_hours_usd`, when both are known.
+    pub monthly_net_usd: Option<f64>,
+    /// The saving at the NAT's own last-30-days volume (the service's share of the recording
+    /// applied to it); `None` when the 30 days were not measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_saving_30d_usd: Option<f64>,
+    /// `monthly_saving_30d_usd - monthly_endpoint_hours_usd`, when both are known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monthly_net_30d_usd: Option<f64>,
+    /// What the command does and what it does not cover.
+    pub advice: String,
+}
+
+/// What the report says about its remote names.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RemoteNames {
+    /// Whether DNS query logs were read (else only AWS's ranges labelled remotes).
+    pub dns_logs: bool,
+    /// Answered queries the names came from.
+    pub dns_queries: u64,
+    /// How old an answer could be, before the window, to name a remote.
+    pub max_age_seconds: u32,
+    /// `createDate` of the AWS ranges that labelled remotes without a name, when used.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ip_ranges_date: Option<String>,
+    /// Counted bytes of conversations whose remote got a name (from DNS or AWS's ranges), of
+    /// those named by DNS, and of all conversations.
+    pub bytes_named: u64,
+    pub bytes_named_dns: u64,
+    pub bytes_total: u64,
+    pub named_pct: f64,
+    /// Named bytes by the names' domain, by bytes_total desc, then domain.
+    pub domains: Vec<RemoteDomain>,
+    /// Set when only the talkers `--top` kept were named (the report was not built whole):
+    /// the figures above cover those rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub among_top: Option<usize>,
+}
+
+/// The traffic of every named remote under one domain.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RemoteDomain {
+    pub rank: u64,
+    pub domain: String,
+    /// Under `amazonaws.com`: the service and region the names reach.
+    pub service: Option<String>,
+    pub region: Option<String>,
+    /// `domain`, with the service and region when there are.
+    pub label: String,
+    /// Distinct names and remote addresses seen under it.
+    pub names: u64,
+    pub remotes: u64,
+    pub bytes_out: u64,
+    pub bytes_in: u64,
+    pub bytes_total: u64,
+    pub share_pct: f64,
 }

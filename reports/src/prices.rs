@@ -322,6 +322,17 @@ fn gb(bytes: u64) -> f64 {
     bytes as f64 / BYTES_PER_GB
 }
 
+/// Hours in the month the extrapolation uses (AWS's pricing pages use 730).
+pub const HOURS_PER_MONTH: f64 = 730.0;
+
+/// Money is rounded to nano-dollars: exact for any plausible bill (below $9M, f64 keeps it),
+/// and free of float noise such as 0.00013554000000000001 in outputs.
+const MONEY_DECIMALS: f64 = 1e9;
+
+pub(crate) fn round_money(x: f64) -> f64 {
+    (x * MONEY_DECIMALS).round() / MONEY_DECIMALS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,66 +11,52 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use crate::model::{NatMonth, NatSite, Remediation, RemediationPlan, Report};
+use crate::prices::{EndpointKind, HOURS_PER_MONTH, round_money};
 
-use crate::attribution::NatSite;
-use crate::model::Report;
-use crate::prices::EndpointKind;
-use crate::tables::round_money;
-
-/// Hours in the month the extrapolation uses (AWS's pricing pages use 730).
-pub const HOURS_PER_MONTH: f64 = 730.0;
 /// The last record of a window covers its own aggregation interval (60 s for nat-flowrec's
 /// recordings), which `window.end` (the last record's start) leaves out.
 const LAST_INTERVAL_SECONDS: i64 = 60;
 
-/// The endpoint commands of a report.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
-pub struct RemediationPlan {
-    /// Seconds of traffic the report covers (first to last record start, plus one minute);
-    /// 0 when the input had no timestamps.
-    pub window_seconds: u64,
-    /// 730 hours divided by the window: what the window's figures are multiplied by.
-    pub months_factor: f64,
-    /// The sentence that says how the monthly figures were made.
-    pub extrapolation: String,
-    /// The NAT's 30-day volume (scaled to 730 hours) divided by the report's bytes: what the
-    /// window's figures are multiplied by for the 30-day monthly figures; `None` unmeasured.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub month_factor: Option<f64>,
-    pub actions: Vec<Remediation>,
-}
+impl Report {
+    /// Adds the NAT's last 30 days: its monthly NAT cost, and per endpoint the saving at that
+    /// volume (the service's share of this report applied to it) beside the spike extrapolation.
+    pub fn set_month(&mut self, mut month: NatMonth) {
+        month.monthly_bytes = month.monthly_bytes();
+        month.monthly_nat_cost_usd = round_money(self.summary.prices.nat_cost(month.monthly_bytes));
+        self.month = Some(month);
+        self.remediation = plan(self);
+    }
 
-/// One service seen through the NAT, and what to do about it in one VPC.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Remediation {
-    /// As `pkt-*-aws-service` names it (`S3`, `DYNAMODB`, `EC2`, ...).
-    pub service: String,
-    pub endpoint: EndpointKind,
-    /// `com.amazonaws.<region>.<name>`; `None` when no endpoint applies or the name is unknown.
-    pub endpoint_service_name: Option<String>,
-    pub vpc_id: Option<String>,
-    /// The AWS CLI command that creates the endpoint; `None` when there is nothing to create.
-    pub command: Option<String>,
-    pub bytes_total: u64,
-    /// What the endpoint would have saved over the report's window.
-    pub saving_usd: f64,
-    /// `saving_usd` extrapolated to a month at the recorded rate; `None` without a window.
-    pub monthly_saving_usd: Option<f64>,
-    /// What the endpoint itself costs a month: 0 for a gateway endpoint, its hours in every AZ
-    /// for an interface endpoint; `None` when the AZ count is unknown.
-    pub monthly_endpoint_hours_usd: Option<f64>,
-    /// `monthly_saving_usd - monthly_endpoint_hours_usd`, when both are known.
-    pub monthly_net_usd: Option<f64>,
-    /// The saving at the NAT's own last-30-days volume (the service's share of the recording
-    /// applied to it); `None` when the 30 days were not measured.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub monthly_saving_30d_usd: Option<f64>,
-    /// `monthly_saving_30d_usd - monthly_endpoint_hours_usd`, when both are known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub monthly_net_30d_usd: Option<f64>,
-    /// What the command does and what it does not cover.
-    pub advice: String,
+    /// What the endpoints found save a month: at the NAT's last 30 days when measured, else
+    /// extrapolated from the spike; `None` when nothing saves.
+    pub fn monthly_saving(&self) -> Option<f64> {
+        self.monthly_saving_30d()
+            .or_else(|| {
+                let sum: f64 = self
+                    .remediation
+                    .actions
+                    .iter()
+                    .filter_map(|a| a.monthly_net_usd.or(a.monthly_saving_usd))
+                    .filter(|v| *v > 0.0)
+                    .sum();
+                Some(round_money(sum))
+            })
+            .filter(|v| *v > 0.0)
+    }
+
+    /// What the endpoints worth creating would save a month at the NAT's 30-day volume.
+    pub fn monthly_saving_30d(&self) -> Option<f64> {
+        self.month.as_ref()?;
+        Some(round_money(
+            self.remediation
+                .actions
+                .iter()
+                .filter_map(|a| a.monthly_net_30d_usd.or(a.monthly_saving_30d_usd))
+                .filter(|v| *v > 0.0)
+                .sum(),
+        ))
+    }
 }
 
 /// The VPC an endpoint goes into, with its route tables and one subnet per AZ.

@@ -17,11 +17,10 @@ use std::path::{Path, PathBuf};
 
 use hashbrown::HashMap;
 use nat_flowrec_parsers::{QueryLogError, QueryLogRecord, read_query_log_file};
-use serde::Serialize;
 
 use crate::aws_ranges::AwsRanges;
 use crate::domain::{Domain, domain_of};
-use crate::model::Report;
+use crate::model::{RemoteDomain, RemoteNames, Report};
 use crate::units::{grouped, human_bytes};
 
 /// How old an answer may be, before the traffic, to name it (query logs carry no TTL).
@@ -178,51 +177,6 @@ pub struct NameSources<'a> {
     pub ranges: Option<&'a AwsRanges>,
     /// How old an answer may be, before the window, to name a remote.
     pub max_age_seconds: u32,
-}
-
-/// What the report says about its remote names.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RemoteNames {
-    /// Whether DNS query logs were read (else only AWS's ranges labelled remotes).
-    pub dns_logs: bool,
-    /// Answered queries the names came from.
-    pub dns_queries: u64,
-    /// How old an answer could be, before the window, to name a remote.
-    pub max_age_seconds: u32,
-    /// `createDate` of the AWS ranges that labelled remotes without a name, when used.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ip_ranges_date: Option<String>,
-    /// Counted bytes of conversations whose remote got a name (from DNS or AWS's ranges), of
-    /// those named by DNS, and of all conversations.
-    pub bytes_named: u64,
-    pub bytes_named_dns: u64,
-    pub bytes_total: u64,
-    pub named_pct: f64,
-    /// Named bytes by the names' domain, by bytes_total desc, then domain.
-    pub domains: Vec<RemoteDomain>,
-    /// Set when only the talkers `--top` kept were named (the report was not built whole):
-    /// the figures above cover those rows.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub among_top: Option<usize>,
-}
-
-/// The traffic of every named remote under one domain.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RemoteDomain {
-    pub rank: u64,
-    pub domain: String,
-    /// Under `amazonaws.com`: the service and region the names reach.
-    pub service: Option<String>,
-    pub region: Option<String>,
-    /// `domain`, with the service and region when there are.
-    pub label: String,
-    /// Distinct names and remote addresses seen under it.
-    pub names: u64,
-    pub remotes: u64,
-    pub bytes_out: u64,
-    pub bytes_in: u64,
-    pub bytes_total: u64,
-    pub share_pct: f64,
 }
 
 #[derive(Default)]

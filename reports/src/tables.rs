@@ -12,15 +12,12 @@ use polars::prelude::*;
 
 use crate::error::ReportError;
 use crate::model::{Destination, Minute, ServiceUse, Source, Talker};
-use crate::prices::{EndpointKind, Prices};
+use crate::prices::{EndpointKind, Prices, round_money};
 use crate::tally::{Flows, InOut, Services};
 use crate::time::iso_utc;
 
 /// Shares are rounded to this many decimals.
 const SHARE_DECIMALS: f64 = 100.0;
-/// Money is rounded to nano-dollars: exact for any plausible bill (below $9M, f64 keeps it),
-/// and free of float noise such as 0.00013554000000000001 in outputs.
-const MONEY_DECIMALS: f64 = 1e9;
 
 type TableResult<T> = Result<T, ReportError>;
 
@@ -70,10 +67,6 @@ fn add_share(df: &mut DataFrame, grand_total: u64) -> PolarsResult<()> {
 
 fn round_share(x: Option<f64>) -> f64 {
     (x.unwrap_or(0.0) * SHARE_DECIMALS).round() / SHARE_DECIMALS
-}
-
-pub(crate) fn round_money(x: f64) -> f64 {
-    (x * MONEY_DECIMALS).round() / MONEY_DECIMALS
 }
 
 fn u64s<'a>(df: &'a DataFrame, name: &str) -> PolarsResult<impl Iterator<Item = u64> + 'a> {

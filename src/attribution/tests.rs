@@ -14,12 +14,10 @@ use super::*;
 use crate::ports::{AwsErrorKind, NetworkInterface};
 use crate::sim::{SimCloud, SimNat};
 
-const FOUR_LEGS: [&str; 4] = [
-    "ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 443 6 1200 IPv4 10.0.1.5 - 203.0.113.5 -",
-    "ACCEPT egress 8 10.0.0.220 61000 203.0.113.5 443 6 1200 IPv4 10.0.0.220 - 203.0.113.5 -",
-    "ACCEPT ingress - 203.0.113.5 443 10.0.0.220 61000 6 56000 IPv4 203.0.113.5 - 10.0.0.220 -",
-    "ACCEPT egress 1 10.0.0.220 443 10.0.1.5 41000 6 56000 IPv4 203.0.113.5 - 10.0.1.5 -",
-];
+/// AWS's example conversation: 10.0.1.5 to 203.0.113.5 through the NAT at 10.0.0.220.
+fn four_legs() -> [String; 4] {
+    nat_flowrec_parsers::synth::four_legs("10.0.0.220", "10.0.1.5", "203.0.113.5", "-", 1200, 56000)
+}
 
 fn ip(s: &str) -> IpAddr {
     s.parse().unwrap()
@@ -40,7 +38,7 @@ fn recording(dir: &Path) -> PathBuf {
         window_end: Some(1_714_557_660),
     };
     let mut w = ExportWriter::create(folder.join("eni-a.log.gz"), &meta).unwrap();
-    for (i, line) in FOUR_LEGS.iter().enumerate() {
+    for (i, line) in four_legs().iter().enumerate() {
         w.write_event(1_714_557_600_000 + i as i64 * 1000, line)
             .unwrap();
     }

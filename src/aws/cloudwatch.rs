@@ -20,6 +20,9 @@ const OP_DESCRIBE_ALARMS: &str = "cloudwatch:DescribeAlarms";
 
 /// `MetricDataQueries` per GetMetricData call (documented limit).
 pub const MAX_QUERIES_PER_GET_METRIC_DATA: usize = 500;
+/// Datapoints one GetMetricData call returns at most (documented limit): a long window is read
+/// in slices of time so that no call asks for more.
+pub const MAX_DATAPOINTS_PER_GET_METRIC_DATA: i64 = 100_800;
 /// `AlarmNames` per DescribeAlarms call (documented limit).
 pub const MAX_ALARM_NAMES_PER_DESCRIBE: usize = 100;
 /// Where AWS publishes NAT gateway metrics, and the dimension naming the NAT.
@@ -71,6 +74,9 @@ pub(crate) fn metric_queries(q: &MetricQuery) -> Vec<MetricDataQuery> {
     };
     for (i, nat) in q.nat_gateway_ids.iter().enumerate() {
         for (j, metric) in q.metrics.iter().enumerate() {
+            if !q.asks(nat, metric) {
+                continue;
+            }
             queries.push(query(
                 query_id(i, j),
                 NAT_NAMESPACE,
@@ -148,6 +154,9 @@ impl Collected {
         };
         for (i, nat) in q.nat_gateway_ids.iter().enumerate() {
             for (j, metric) in q.metrics.iter().enumerate() {
+                if !q.asks(nat, metric) {
+                    continue;
+                }
                 series.push(MetricSeries {
                     nat_gateway_id: nat.clone(),
                     log_group: None,
@@ -168,6 +177,51 @@ impl Collected {
     }
 }
 
+/// `[q.start, q.end)` cut into aligned slices of whole periods, each asking at most
+/// `MAX_DATAPOINTS_PER_GET_METRIC_DATA` of `queries` queries; one slice for a tick's window.
+pub(crate) fn time_slices(q: &MetricQuery, queries: usize) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let period = i64::from(q.period_seconds.max(1));
+    let per_query = (MAX_DATAPOINTS_PER_GET_METRIC_DATA / (queries.max(1) as i64)).max(1);
+    let step = chrono::TimeDelta::seconds(per_query * period);
+    let mut slices = Vec::new();
+    let mut start = q.start;
+    while start < q.end {
+        let end = (start + step).min(q.end);
+        slices.push((start, end));
+        start = end;
+    }
+    slices
+}
+
+/// One GetMetricData call (all its pages) for `batch` over `window`.
+async fn read_slice(
+    client: &Client,
+    batch: &[MetricDataQuery],
+    window: (DateTime<Utc>, DateTime<Utc>),
+    collected: &mut Collected,
+) -> Result<(), AwsError> {
+    let mut pages = client
+        .get_metric_data()
+        .set_metric_data_queries(Some(batch.to_vec()))
+        .start_time(to_aws(window.0))
+        .end_time(to_aws(window.1))
+        .scan_by(ScanBy::TimestampAscending)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(|e| {
+            from_sdk_typed(OP_GET_METRIC_DATA, e, |e| {
+                e.is_invalid_next_token()
+                    .then_some(AwsErrorKind::InvalidInput)
+            })
+        })?;
+        for result in page.metric_data_results() {
+            collected.add(result)?;
+        }
+    }
+    Ok(())
+}
+
 impl Metrics for Client {
     async fn metric_data(&self, q: &MetricQuery) -> Result<Vec<MetricSeries>, AwsError> {
         if q.start >= q.end || q.period_seconds <= 0 {
@@ -184,24 +238,8 @@ impl Metrics for Client {
         }
         let mut collected = Collected::default();
         for batch in metric_queries(q).chunks(MAX_QUERIES_PER_GET_METRIC_DATA) {
-            let mut pages = self
-                .get_metric_data()
-                .set_metric_data_queries(Some(batch.to_vec()))
-                .start_time(to_aws(q.start))
-                .end_time(to_aws(q.end))
-                .scan_by(ScanBy::TimestampAscending)
-                .into_paginator()
-                .send();
-            while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| {
-                    from_sdk_typed(OP_GET_METRIC_DATA, e, |e| {
-                        e.is_invalid_next_token()
-                            .then_some(AwsErrorKind::InvalidInput)
-                    })
-                })?;
-                for result in page.metric_data_results() {
-                    collected.add(result)?;
-                }
+            for (start, end) in time_slices(q, batch.len()) {
+                read_slice(self, batch, (start, end), &mut collected).await?;
             }
         }
         Ok(collected.into_series(q))
@@ -297,6 +335,32 @@ mod tests {
             start: Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap(),
             end: Utc.with_ymd_and_hms(2025, 3, 1, 12, 10, 0).unwrap(),
             log_groups: Vec::new(),
+            nat_metrics: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_tick_window_is_one_slice() {
+        let q = query(50, 2);
+        assert_eq!(time_slices(&q, 100), vec![(q.start, q.end)]);
+    }
+
+    #[test]
+    fn fourteen_days_of_minutes_are_sliced_under_the_datapoint_limit() {
+        let mut q = query(1, 2);
+        q.start = q.end - chrono::TimeDelta::days(14);
+        let slices = time_slices(&q, 2);
+        // 2 queries x 20,160 minutes = 40,320 datapoints: one call.
+        assert_eq!(slices, vec![(q.start, q.end)]);
+        let slices = time_slices(&q, 10);
+        // 10 x 20,160 = 201,600: two calls of at most 10,080 minutes each, end to end.
+        assert_eq!(slices.len(), 2);
+        assert_eq!(slices[0].0, q.start);
+        assert_eq!(slices[1].1, q.end);
+        assert_eq!(slices[0].1, slices[1].0);
+        for (start, end) in slices {
+            let points = (end - start).num_minutes() * 10;
+            assert!(points <= MAX_DATAPOINTS_PER_GET_METRIC_DATA, "{points}");
         }
     }
 
@@ -343,6 +407,26 @@ mod tests {
             Some("/nat-flowrec/flowlogs")
         );
         assert_eq!(series[2].points.len(), 1);
+    }
+
+    #[test]
+    fn a_nat_asked_for_its_own_metrics_only_keeps_the_others_ids() {
+        let mut q = query(2, 2);
+        q.nat_metrics.insert("nat-0".into(), vec!["Metric1".into()]);
+        let ids: Vec<String> = metric_queries(&q)
+            .iter()
+            .map(|m| m.id().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(ids, ["m0_1", "m1_0", "m1_1"]);
+        let mut c = Collected::default();
+        c.add(&result("m0_1", &[(1_740_830_400, 7.0)])).unwrap();
+        let series = c.into_series(&q);
+        assert_eq!(series.len(), 3);
+        assert_eq!(
+            (series[0].nat_gateway_id.as_str(), series[0].metric.as_str()),
+            ("nat-0", "Metric1")
+        );
+        assert_eq!(series[0].points.len(), 1);
     }
 
     #[test]

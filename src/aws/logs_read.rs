@@ -4,7 +4,7 @@
 //! Both reads may answer a page without events but with a token (they searched part of the
 //! stream and found nothing yet): the caller pages on until the token is gone or repeats
 //! (GetLogEvents answers its own token at the stream's end). The client these calls go through
-//! retries throttling adaptively (see `aws/mod.rs`); the export paces them (`pipeline/pace.rs`).
+//! retries throttling adaptively (see `aws/mod.rs`); the export paces them (`finish/pace.rs`).
 
 use std::future::Future;
 

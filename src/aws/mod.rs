@@ -113,7 +113,7 @@ pub fn config_loader(settings: &AwsSettings) -> ConfigLoader {
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(CONNECT_TIMEOUT)
-                // A bad value is refused before any client is built (`commands::setup::config`).
+                // A bad value is refused before any client is built (`commands::wiring::config`).
                 .operation_attempt_timeout(attempt_timeout().unwrap_or(ATTEMPT_TIMEOUT))
                 .operation_timeout(OPERATION_TIMEOUT)
                 .build(),

@@ -1,7 +1,7 @@
 //! The `Notifier` port on `aws_sdk_sns::Client`: one Publish per notification, always with
 //! `MessageStructure=json` so e-mail subscribers get the text and machine subscribers (e-mail
 //! JSON, SQS, Lambda) the report JSON. The message is built (and kept under SNS's limit) by
-//! `pipeline::notify`; this file only sends it.
+//! `finish::notify`; this file only sends it.
 
 use aws_sdk_sns::Client;
 use aws_sdk_sns::operation::publish::builders::PublishFluentBuilder;

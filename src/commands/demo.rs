@@ -13,12 +13,14 @@ use chrono::{DateTime, TimeDelta, Utc};
 use nat_flowrec_reports::{DEFAULT_REGION, render};
 
 use super::out::{out, outln};
-use super::setup;
-use crate::cli::{DemoArgs, GlobalArgs};
+use super::wiring;
+use crate::app::Settings;
+use crate::cli::DemoArgs;
 use crate::config::{Config, DEMO_NAT_GATEWAY_ID};
 use crate::controller::Job;
 use crate::core::State;
-use crate::pipeline::report;
+use crate::finish::report;
+use crate::ports::NetworkInterface;
 use crate::sim::{SimCloud, SimNat, Spike};
 use crate::store::EventLog;
 
@@ -29,7 +31,7 @@ const MINUTES: i64 = 45;
 const BASELINE_NOTE: &str = "about 20 MB a minute";
 const SPIKE_BYTES_PER_MINUTE: u64 = 600_000_000;
 
-pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
+pub fn run(_global: &Settings, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let dir = work_dir(args.dir.as_deref())?;
     let cfg = Config::demo(&dir);
     write_config(&dir, &cfg)?;
@@ -51,9 +53,10 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     let sim = SimCloud::new(t0)
         .with_nat(SimNat::new(DEMO_NAT_GATEWAY_ID, 0))
         .with_spike(spike);
-    let mut log = EventLog::open(&cfg.state, setup::LOCK_WAIT)?;
+    seed_owners(&sim);
+    let mut log = EventLog::open(&cfg.state, wiring::LOCK_WAIT)?;
 
-    let rt = setup::runtime()?;
+    let rt = wiring::runtime()?;
     for minute in 0..=MINUTES {
         let now = t0 + TimeDelta::minutes(minute);
         sim.set_now(now);
@@ -85,10 +88,19 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
     if finished.is_empty() {
         anyhow::bail!("the demo reported nothing: the simulated spike did not trigger (a bug)");
     }
+    let mut pages = Vec::new();
     for rec in finished {
-        let measured = rt.block_on(report::measure(&sim, rec))?;
+        let measured = rt.block_on(report::measure(&sim, rec, &cfg))?;
         let region = cfg.region.as_deref().unwrap_or(DEFAULT_REGION);
         let mut built = report::build(rec, &cfg, region, &measured)?;
+        if let Some(dir) = &rec.reported {
+            let report_dir = PathBuf::from(&dir.dir);
+            // The same 30-day month as the e-mail, so both quote the same savings.
+            if let Some(month) = report_dir.parent().and_then(crate::finish::month::load) {
+                built.set_month(month);
+            }
+            pages.push(report_dir.join("report.html"));
+        }
         built.cut_to_top(cfg.report.top);
         outln!("\nThe report of recording {}:\n", rec.recording_id)?;
         out!("{}", render::terminal(&built))?;
@@ -103,11 +115,42 @@ pub fn run(_global: &GlobalArgs, args: &DemoArgs) -> anyhow::Result<ExitCode> {
         out!("{}", body["email"].as_str().unwrap_or_default())?;
     }
     outln!(
-        "\nReport files (CSV, report.json, report.md, email.txt) are in {}.\nEvery decision, replayed: nat-flowrec --config {} history",
+        "\nReport files (CSV, report.json, report.md, report.html, email.txt) are in {}.\nEvery decision, replayed: nat-flowrec --config {} history",
         cfg.report.out_dir.display(),
         dir.join("nat-flowrec.toml").display()
     )?;
+    for page in &pages {
+        outln!("The report with charts, for a browser: {}", page.display())?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Who the simulated hosts are, so the demo's report names its talkers as a real account's
+/// would: instances with their `Name` tags, and a Lambda function's interface.
+fn seed_owners(sim: &SimCloud) {
+    const INSTANCES: &[(&str, &str, &str)] = &[
+        ("10.0.1.42", "i-0d3e00000000000a1", "nightly-restore"),
+        ("10.0.1.5", "i-0d3e00000000000a2", "web-1"),
+        ("10.0.1.6", "i-0d3e00000000000a3", "api-1"),
+        ("10.0.1.7", "i-0d3e00000000000a4", "worker-1"),
+    ];
+    for (n, (address, instance, name)) in INSTANCES.iter().enumerate() {
+        sim.add_interface(NetworkInterface {
+            id: format!("eni-0d3e00000000001{n:02}"),
+            instance_id: Some((*instance).to_owned()),
+            addresses: address.parse().into_iter().collect(),
+            ..NetworkInterface::default()
+        });
+        sim.add_instance(instance, Some(name));
+    }
+    sim.add_interface(NetworkInterface {
+        id: "eni-0d3e0000000000200".to_owned(),
+        interface_type: Some("lambda".to_owned()),
+        description: Some("AWS Lambda VPC ENI-report-builder-0d3e".to_owned()),
+        requester_managed: true,
+        addresses: "10.0.2.9".parse().into_iter().collect(),
+        ..NetworkInterface::default()
+    });
 }
 
 fn work_dir(chosen: Option<&Path>) -> anyhow::Result<PathBuf> {

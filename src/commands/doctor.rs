@@ -5,23 +5,29 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{DoctorArgs, GlobalArgs};
+use crate::app::Settings;
+use crate::cli::DoctorArgs;
+use crate::config::TriggerMode;
+use crate::core::watch_cost::watch_cost;
 use crate::doctor::{self, DoctorInput, Severity};
 
 use super::out::{out, outln};
-use super::{exit, setup};
+use super::{exit, wiring};
 
-pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
-    let cfg = setup::config(global)?;
+/// The history doctor measures the trigger against (CloudWatch keeps minutes for 15 days).
+const HISTORY_DAYS: u32 = 14;
+
+pub fn run(global: &Settings, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
+    let cfg = wiring::config(global)?;
     let nats = if args.nats.is_empty() {
         &cfg.nat_gateway_ids
     } else {
         &args.nats
     };
     let nats: Vec<String> = nats.iter().map(ToString::to_string).collect();
-    let rt = setup::runtime()?;
+    let rt = wiring::runtime()?;
     let diagnosis = rt.block_on(async {
-        let cloud = setup::cloud(global, &cfg).await?;
+        let cloud = wiring::cloud(global, &cfg).await?;
         let region = cfg
             .region
             .clone()
@@ -34,13 +40,31 @@ pub fn run(global: &GlobalArgs, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
             recording: &cfg.recording,
             sns_topic_arn: cfg.notify.sns_topic_arn.as_ref(),
             services_seen: doctor::services_seen(&cfg.report.out_dir),
+            watch_cost: (cfg.trigger.mode == TriggerMode::Metrics).then(|| {
+                let rules: Vec<_> = nats.iter().map(|id| cfg.rule_for(id)).collect();
+                let by_nat: Vec<_> = nats.iter().map(String::as_str).zip(&rules).collect();
+                watch_cost(&by_nat)
+            }),
+            trigger_history: if cfg.trigger.mode == TriggerMode::Metrics {
+                let read = super::trigger::history(
+                    &cloud.cloudwatch,
+                    &cfg,
+                    &nats,
+                    HISTORY_DAYS,
+                    super::trigger::DEFAULT_INGESTION_PER_MINUTE,
+                    wiring::clock(global),
+                );
+                Some(read.await)
+            } else {
+                None
+            },
         };
         anyhow::Ok(doctor::diagnose(&cloud, &input).await)
     })?;
     if args.output.format().is_json() {
         outln!("{}", diagnosis.to_json()?)?;
     } else {
-        out!("{}", diagnosis.text(setup::colour(&std::io::stdout())))?;
+        out!("{}", diagnosis.text(wiring::colour(&std::io::stdout())))?;
     }
     let fails_at = if args.strict {
         Severity::Warning

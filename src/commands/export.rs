@@ -4,12 +4,13 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{ExportArgs, GlobalArgs};
+use crate::app::Settings;
+use crate::cli::ExportArgs;
 
-use super::setup;
+use super::wiring;
 
-pub fn run(global: &GlobalArgs, args: &ExportArgs) -> anyhow::Result<ExitCode> {
-    setup::recording_step(
+pub fn run(global: &Settings, args: &ExportArgs) -> anyhow::Result<ExitCode> {
+    wiring::recording_step(
         global,
         (&args.recording, "export"),
         args.output.format(),

@@ -5,13 +5,14 @@
 use std::process::ExitCode;
 
 use super::out::outln;
-use super::setup;
-use crate::cli::{GlobalArgs, HistoryArgs};
+use super::wiring;
+use crate::app::Settings;
+use crate::cli::HistoryArgs;
 use crate::core::event::rfc3339;
 
-pub fn run(global: &GlobalArgs, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
-    let cfg = setup::config(global)?;
-    let log = setup::runtime()?.block_on(setup::read_log(global, &cfg))?;
+pub fn run(global: &Settings, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
+    let cfg = wiring::config(global)?;
+    let log = wiring::runtime()?.block_on(wiring::read_log(global, &cfg))?;
     let events = log.events().iter().filter(|e| match &args.nat {
         None => true,
         Some(nat) => e.event.nat_gateway_id() == Some(nat.as_str()),

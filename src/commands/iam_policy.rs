@@ -5,14 +5,15 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{GlobalArgs, IamPolicyArgs};
+use crate::app::Settings;
+use crate::cli::IamPolicyArgs;
 use crate::iam_policy::{Scope, all_policies, policy};
 
 use super::out::outln;
-use super::setup;
+use super::wiring;
 
-pub fn run(global: &GlobalArgs, args: &IamPolicyArgs) -> anyhow::Result<ExitCode> {
-    let cfg = setup::config(global)?;
+pub fn run(global: &Settings, args: &IamPolicyArgs) -> anyhow::Result<ExitCode> {
+    let cfg = wiring::config(global)?;
     // The SDK's own region variables, as a last resort: the policy needs no AWS call.
     let env_region = ["AWS_REGION", "AWS_DEFAULT_REGION"]
         .iter()

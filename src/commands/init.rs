@@ -6,10 +6,11 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::out::outln;
-use crate::cli::{GlobalArgs, InitArgs};
+use crate::app::Settings;
+use crate::cli::InitArgs;
 use crate::config::Config;
 
-pub fn run(global: &GlobalArgs, args: &InitArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &InitArgs) -> anyhow::Result<ExitCode> {
     let path = &global.config;
     if path.exists() && !args.force {
         anyhow::bail!(

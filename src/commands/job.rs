@@ -7,43 +7,35 @@ use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 
+use crate::app::{Action, Settings};
 use crate::aws::AwsCloud;
-use crate::cli::{BudgetCommand, GlobalArgs, Output, StartArgs, StopArgs};
+use crate::cli::Output;
 use crate::config::Config;
 use crate::controller::{Job, Outcome};
 
 use super::out::{out, outln};
-use super::{exit, setup};
-
-/// Which of the job's operations to run.
-pub enum Action<'a> {
-    Check,
-    Reconcile,
-    Start(&'a StartArgs),
-    Stop(&'a StopArgs),
-    Budget(&'a BudgetCommand),
-}
+use super::{exit, wiring};
 
 pub fn run(
-    global: &GlobalArgs,
-    action: Action<'_>,
+    global: &Settings,
+    action: &Action,
     dry_run: bool,
     output: Output,
 ) -> anyhow::Result<ExitCode> {
-    let now = setup::clock(global);
-    let rt = setup::runtime()?;
+    let now = wiring::clock(global);
+    let rt = wiring::runtime()?;
     // A tick (and `reconcile`, which every tick does) leaves its work to a run that holds the
     // log. A recording started or stopped by hand is work no other run does: it waits that run
     // out (`watch` beside an operator's `stop`).
     let wait = match action {
-        Action::Start(_) | Action::Stop(_) => setup::MANUAL_LOCK_WAIT,
-        Action::Check | Action::Reconcile | Action::Budget(_) => setup::LOCK_WAIT,
+        Action::Start { .. } | Action::Stop { .. } => wiring::MANUAL_LOCK_WAIT,
+        Action::Check | Action::Reconcile | Action::BudgetReset { .. } => wiring::LOCK_WAIT,
     };
     // A tick that finds the log taken is not a failure: the run holding it does this tick's
     // work, so a scheduler sees success. Work asked for by hand did not happen: exit 3.
-    let tick = matches!(action, Action::Check | Action::Reconcile);
+    let tick = action.is_tick();
     let run = async {
-        let cfg = setup::config(global)?;
+        let cfg = wiring::config(global)?;
         run_waiting(global, &cfg, action, dry_run, now, wait).await
     };
     match rt.block_on(run)? {
@@ -56,32 +48,32 @@ pub fn run(
 /// One run: reads the configuration afresh (so `watch` sees edits), takes the lock, acts.
 /// `None` when another run held the lock.
 pub async fn run_once(
-    global: &GlobalArgs,
-    action: Action<'_>,
+    global: &Settings,
+    action: &Action,
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Outcome>> {
-    let cfg = setup::config(global)?;
+    let cfg = wiring::config(global)?;
     run_with(global, &cfg, action, dry_run, now).await
 }
 
 /// One run on a configuration already loaded (the Lambda handler reads it from S3 or the
 /// environment). Takes the lock or lease, acts, and gives the log back whatever happened.
 pub async fn run_with(
-    global: &GlobalArgs,
+    global: &Settings,
     cfg: &Config,
-    action: Action<'_>,
+    action: &Action,
     dry_run: bool,
     now: DateTime<Utc>,
 ) -> anyhow::Result<Option<Outcome>> {
-    run_waiting(global, cfg, action, dry_run, now, setup::LOCK_WAIT).await
+    run_waiting(global, cfg, action, dry_run, now, wiring::LOCK_WAIT).await
 }
 
 /// `run_with`, waiting up to `wait` for another run's lock or lease.
 async fn run_waiting(
-    global: &GlobalArgs,
+    global: &Settings,
     cfg: &Config,
-    action: Action<'_>,
+    action: &Action,
     dry_run: bool,
     now: DateTime<Utc>,
     wait: std::time::Duration,
@@ -89,10 +81,10 @@ async fn run_waiting(
     // Checked before the lock is taken: a set-up mistake holds up no other run. A budget reset
     // calls no AWS API, so it needs no credentials.
     let cloud = match action {
-        Action::Budget(_) => AwsCloud::connect(&setup::aws_settings(global, cfg)).await,
-        _ => setup::cloud(global, cfg).await?,
+        Action::BudgetReset { .. } => AwsCloud::connect(&wiring::aws_settings(global, cfg)).await,
+        _ => wiring::cloud(global, cfg).await?,
     };
-    let Some(mut log) = setup::locked_log_waiting(global, cfg, wait).await? else {
+    let Some(mut log) = wiring::locked_log_waiting(global, cfg, wait).await? else {
         return Ok(None);
     };
     let outcome = async {
@@ -106,13 +98,17 @@ async fn run_waiting(
         match action {
             Action::Check => job.check().await,
             Action::Reconcile => job.reconcile().await,
-            Action::Start(args) => job.start(&args.nat, args.seconds, args.force).await,
-            Action::Stop(args) => job.stop(args.target.nat.as_deref()).await,
-            Action::Budget(BudgetCommand::Reset { nat, .. }) => job.budget_reset(nat).await,
+            Action::Start {
+                nat,
+                seconds,
+                force,
+            } => job.start(nat, *seconds, *force).await,
+            Action::Stop { nat } => job.stop(nat.as_deref()).await,
+            Action::BudgetReset { nat } => job.budget_reset(nat).await,
         }
     }
     .await;
-    setup::release(log).await;
+    wiring::release(log).await;
     Ok(Some(outcome?))
 }
 

@@ -1,9 +1,11 @@
 //! One module per subcommand (xsv style), each with a `run` function; this file only dispatches.
-//! `run` is the one function the binary (and later a Lambda handler) calls.
+//! `run` is the one function the binary calls: it resolves the command line into
+//! [`crate::app::Settings`] and an [`Action`] or a command's arguments.
 
 use std::process::ExitCode;
 
-use crate::cli::{BudgetCommand, Cli, Command};
+use crate::app::Action;
+use crate::cli::{BudgetCommand, Cli, Command, TriggerCommand};
 
 mod completions;
 mod demo;
@@ -21,19 +23,21 @@ mod notify;
 pub mod out;
 mod report;
 mod report_insights;
-pub(crate) mod setup;
 pub(crate) mod status;
+pub(crate) mod trigger;
 pub(crate) mod update_ip_ranges;
 mod watch;
+pub(crate) mod wiring;
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    setup::init_logging(&cli.global);
-    let global = &cli.global;
+    let settings = cli.global.settings();
+    wiring::init_logging(&settings);
+    let global = &settings;
     match &cli.command {
         Command::Report(args) => report::run(global, args),
         Command::Check(args) => job::run(
             global,
-            job::Action::Check,
+            &Action::Check,
             args.dry_run.dry_run,
             args.output.format(),
         ),
@@ -42,23 +46,31 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::History(args) => history::run(global, args),
         Command::Start(args) => job::run(
             global,
-            job::Action::Start(args),
+            &Action::Start {
+                nat: args.nat.clone(),
+                seconds: args.seconds,
+                force: args.force,
+            },
             args.dry_run.dry_run,
             args.output.format(),
         ),
         Command::Stop(args) => job::run(
             global,
-            job::Action::Stop(args),
+            &Action::Stop {
+                nat: args.target.nat.clone(),
+            },
             args.dry_run.dry_run,
             args.output.format(),
         ),
         Command::Budget(cmd) => {
-            let BudgetCommand::Reset { output, .. } = cmd;
-            job::run(global, job::Action::Budget(cmd), false, output.format())
+            let BudgetCommand::Reset { nat, output } = cmd;
+            let action = Action::BudgetReset { nat: nat.clone() };
+            job::run(global, &action, false, output.format())
         }
+        Command::Trigger(TriggerCommand::Suggest(args)) => trigger::run(global, args),
         Command::Reconcile(args) => job::run(
             global,
-            job::Action::Reconcile,
+            &Action::Reconcile,
             args.dry_run.dry_run,
             args.output.format(),
         ),

@@ -3,12 +3,13 @@
 
 use std::process::ExitCode;
 
-use crate::cli::{GlobalArgs, NotifyArgs};
+use crate::app::Settings;
+use crate::cli::NotifyArgs;
 
-use super::setup;
+use super::wiring;
 
-pub fn run(global: &GlobalArgs, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
-    setup::recording_step(
+pub fn run(global: &Settings, args: &NotifyArgs) -> anyhow::Result<ExitCode> {
+    wiring::recording_step(
         global,
         (&args.recording, "notify"),
         args.output.format(),

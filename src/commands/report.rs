@@ -1,6 +1,6 @@
 //! `nat-flowrec report`: turns the user's flags into `ReportOptions`, builds the report from the
 //! given files and folders, and prints it in the chosen form (terminal text, `--csv`, `--json`,
-//! `--markdown`), optionally also writing every table under `--out DIR`.
+//! `--markdown`, `--output html`), optionally also writing every table under `--out DIR`.
 //!
 //! A recording folder (nat-flowrec's export files) is attributed: its hosts named from the
 //! folder's `.owners.json`, or from AWS when that does not cover them (`--enrich` always asks,
@@ -26,13 +26,14 @@ use nat_flowrec_reports::{
     build_report, render,
 };
 
-use super::setup;
+use super::wiring;
+use crate::app::Settings;
 use crate::attribution::{self, EnrichMode, Plan};
 use crate::aws::{AwsCloud, AwsSettings};
-use crate::cli::{GlobalArgs, ReportArgs, ReportOutput};
+use crate::cli::{ReportArgs, ReportOutput};
 use crate::config::Config;
 
-pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     if args.recording.is_some() {
         return super::report_insights::run(global, args);
     }
@@ -46,7 +47,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         &default_format,
         &args.nat_ips,
     );
-    let rt = setup::runtime()?;
+    let rt = wiring::runtime()?;
     let settings = aws_settings(global, &plan);
     // `--enrich` asks AWS whatever the cache holds: a profile that does not exist, or no
     // credentials, is the user's error, said before any file is read, rather than a warning
@@ -77,9 +78,13 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     });
     // A recording's folder keeps the NAT's last 30 days: its monthly figures, offline too.
     if let [folder] = plan.folders.as_slice()
-        && let Some(month) = crate::pipeline::month::load(&folder.dir)
+        && let Some(month) = crate::finish::month::load(&folder.dir)
     {
         report.set_month(month);
+    }
+    // And the NAT's metrics around the recording: the same spike chart as the job's.
+    if let [folder] = plan.folders.as_slice() {
+        report.nat_metrics = crate::finish::report::load_metrics(&folder.dir);
     }
     if plan.active() && report.summary.files_read > 0 {
         let lookup = Lookup { settings, checked };
@@ -99,7 +104,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     if let Some(dir) = &args.out {
         render::write_out_dir(&report, dir)
             .with_context(|| format!("writing the report files to {}", dir.display()))?;
-        if !global.quiet {
+        if !global.log.quiet {
             eprintln!(
                 "nat-flowrec: wrote {} report files to {}",
                 render::OUT_FILES.len(),
@@ -108,7 +113,7 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         }
     }
 
-    print(&report, args, global.quiet).context("writing the report to stdout")?;
+    print(&report, args, global.log.quiet).context("writing the report to stdout")?;
     Ok(if report.has_failures() {
         ExitCode::from(1)
     } else {
@@ -136,13 +141,13 @@ struct Lookup {
 /// the NAT's VPC; AWS is only contacted when the cache does not cover the report (always
 /// under `--enrich`).
 async fn attribute(
-    global: &GlobalArgs,
+    global: &Settings,
     args: &ReportArgs,
     plan: &Plan,
     lookup: Lookup,
     report: &mut Report,
 ) {
-    let now = setup::clock(global);
+    let now = wiring::clock(global);
     attribution::enrich(plan, report, args.top, now, async || {
         let cloud = match lookup.checked {
             Some(cloud) => cloud,
@@ -156,7 +161,7 @@ async fn attribute(
 
 /// The AWS settings of the lookup: the NAT's own region, as its export
 /// files name it, unless `--region` says otherwise.
-fn aws_settings(global: &GlobalArgs, plan: &Plan) -> AwsSettings {
+fn aws_settings(global: &Settings, plan: &Plan) -> AwsSettings {
     AwsSettings {
         region: global
             .region
@@ -173,7 +178,7 @@ fn aws_settings(global: &GlobalArgs, plan: &Plan) -> AwsSettings {
 /// region a recording folder's export files name, else the configuration's (when its file
 /// exists); price flags win over the config's keys.
 fn options(
-    global: &GlobalArgs,
+    global: &Settings,
     args: &ReportArgs,
     default_format: LogFormat,
     recorded_region: Option<&str>,
@@ -224,6 +229,7 @@ pub(super) fn print(report: &Report, args: &ReportArgs, quiet: bool) -> anyhow::
         }
         ReportOutput::Json => out.write_all(render::json(report)?.as_bytes())?,
         ReportOutput::Markdown => out.write_all(render::markdown(report).as_bytes())?,
+        ReportOutput::Html => out.write_all(render::html(report)?.as_bytes())?,
         ReportOutput::Text | ReportOutput::Table => {
             out.write_all(render::terminal(report).as_bytes())?
         }

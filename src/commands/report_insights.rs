@@ -8,12 +8,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use nat_flowrec_reports::render;
 
-use super::setup;
-use crate::cli::{GlobalArgs, ReportArgs, ReportEngine};
+use super::wiring;
+use crate::app::Settings;
+use crate::cli::{ReportArgs, ReportEngine};
 use crate::core::State;
-use crate::pipeline::insights;
+use crate::finish::insights;
 
-pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let Some(recording_id) = &args.recording else {
         anyhow::bail!("--engine insights needs --recording ID (`nat-flowrec history` lists them)");
     };
@@ -22,26 +23,26 @@ pub fn run(global: &GlobalArgs, args: &ReportArgs) -> anyhow::Result<ExitCode> {
             "--recording {recording_id} reports a recording from CloudWatch Logs Insights: add --engine insights (or export it with `nat-flowrec export --recording {recording_id}` and report the files)"
         );
     }
-    let now = setup::clock(global);
-    let cfg = setup::config(global)?;
+    let now = wiring::clock(global);
+    let cfg = wiring::config(global)?;
     let work =
         tempfile::tempdir().context("cannot create a temporary folder for the query rows")?;
-    let rt = setup::runtime()?;
+    let rt = wiring::runtime()?;
     let report = rt.block_on(async {
-        let log = setup::read_log(global, &cfg).await?;
+        let log = wiring::read_log(global, &cfg).await?;
         let state = State::fold(log.events());
         let rec = state.recording(recording_id).with_context(|| {
             format!(
                 "no recording {recording_id} in the event log; `nat-flowrec history` lists them"
             )
         })?;
-        let cloud = setup::cloud(global, &cfg).await?;
+        let cloud = wiring::cloud(global, &cfg).await?;
         anyhow::Ok(insights::report(&cloud, rec, &cfg, now, work.path()).await?)
     })?;
     if let Some(dir) = &args.out {
         render::write_out_dir(&report, dir)
             .with_context(|| format!("writing the report files to {}", dir.display()))?;
     }
-    super::report::print(&report, args, global.quiet)?;
+    super::report::print(&report, args, global.log.quiet)?;
     Ok(ExitCode::SUCCESS)
 }

@@ -1,18 +1,21 @@
 //! `nat-flowrec status`: the state the event log adds up to, per configured NAT gateway (trigger,
-//! active recording, budget) and the recent recordings. Reads the log only: no lock, no AWS.
+//! active recording, budget, its last reported spike as a sparkline from that recording's
+//! `metrics.json`) and the recent recordings. Reads the log and those files only: no lock, no AWS.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+use nat_flowrec_reports::usd;
 use serde::Serialize;
 
-use super::setup;
+use super::wiring;
 use chrono::{DateTime, Utc};
 
 use super::out::{out, outln};
-use crate::cli::{GlobalArgs, StatusArgs};
+use crate::app::Settings;
+use crate::cli::StatusArgs;
 use crate::config::Config;
-use crate::core::event::{EventEnvelope, plural, rfc3339, usd};
+use crate::core::event::{EventEnvelope, plural, rfc3339};
 use crate::core::state::month_of;
 use crate::core::{ActiveRecording, Budget, NatState, Recording, State};
 
@@ -44,14 +47,34 @@ struct NatStatus<'a> {
     active: Option<ActiveRecording>,
     budget: Budget,
     budget_reset_at: Option<DateTime<Utc>>,
+    /// The NAT's bytes a minute around its last reported recording, against the threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_spike: Option<String>,
     #[serde(skip)]
     state: NatState,
 }
 
-pub fn run(global: &GlobalArgs, args: &StatusArgs) -> anyhow::Result<ExitCode> {
-    let now = setup::clock(global);
-    let cfg = setup::config(global)?;
-    let log = setup::runtime()?.block_on(setup::read_log(global, &cfg))?;
+/// `▁▁█▇▁ (threshold ▂) around rec-...`: the sparkline of the NAT's last reported recording,
+/// from the `metrics.json` beside its export files; `None` when there is none.
+fn last_spike(state: &State, nat_gateway_id: &str) -> Option<String> {
+    let rec = state
+        .recordings
+        .iter()
+        .rev()
+        .find(|r| r.nat_gateway_id == nat_gateway_id && r.reported.is_some())?;
+    let report_dir = std::path::PathBuf::from(&rec.reported.as_ref()?.dir);
+    let metrics = crate::finish::report::load_metrics(report_dir.parent()?)?;
+    let line = nat_flowrec_reports::render::sparkline(
+        &metrics.compared(),
+        metrics.threshold.map(|t| t.bytes_per_minute),
+    );
+    (!line.is_empty()).then(|| format!("{line} around {}", rec.recording_id))
+}
+
+pub fn run(global: &Settings, args: &StatusArgs) -> anyhow::Result<ExitCode> {
+    let now = wiring::clock(global);
+    let cfg = wiring::config(global)?;
+    let log = wiring::runtime()?.block_on(wiring::read_log(global, &cfg))?;
     let state = State::fold(log.events());
     let status = build(&cfg, &state, log.events().len(), now);
     if args.output.format().is_json() {
@@ -89,6 +112,7 @@ fn build<'a>(cfg: &'a Config, state: &'a State, events: usize, now: DateTime<Utc
                 active: ns.active.clone(),
                 budget: policy.budget(&ns, now),
                 budget_reset_at: ns.budget_reset_at,
+                last_spike: last_spike(state, id),
                 state: ns,
             }
         })
@@ -162,6 +186,9 @@ fn text(status: &Status, now: DateTime<Utc>) -> String {
             ));
         }
         out.push_str(&format!("  budget: {}\n", nat.budget));
+        if let Some(spike) = &nat.last_spike {
+            out.push_str(&format!("  last spike, bytes a minute: {spike}\n"));
+        }
     }
     if status.recordings.is_empty() {
         out.push_str("no recordings yet\n");

@@ -9,12 +9,13 @@ use std::process::ExitCode;
 use anyhow::Context;
 use nat_flowrec_reports::AwsRanges;
 
-use crate::cli::{GlobalArgs, UpdateIpRangesArgs};
+use crate::app::Settings;
+use crate::cli::UpdateIpRangesArgs;
 
 /// The stored copy's name, in the configuration file's folder.
 const STORED_NAME: &str = "ip-ranges.txt.gz";
 
-pub fn run(global: &GlobalArgs, args: &UpdateIpRangesArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &UpdateIpRangesArgs) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(&args.file)
         .with_context(|| format!("reading {}", args.file.display()))?;
     let ranges = AwsRanges::from_aws_json(&text).with_context(|| {
@@ -40,7 +41,7 @@ pub fn run(global: &GlobalArgs, args: &UpdateIpRangesArgs) -> anyhow::Result<Exi
     let bytes = ranges.to_stored()?;
     nat_flowrec_reports::render::write_atomically(&path, &bytes)
         .with_context(|| format!("writing {}", path.display()))?;
-    if !global.quiet {
+    if !global.log.quiet {
         eprintln!(
             "nat-flowrec: stored AWS's ip ranges of {} ({} prefixes) in {}",
             ranges.create_date,

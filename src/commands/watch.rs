@@ -6,22 +6,23 @@ use std::process::ExitCode;
 
 use chrono::Utc;
 
-use super::job::{self, Action};
-use super::setup;
-use crate::cli::{GlobalArgs, WatchArgs};
+use super::job;
+use super::wiring;
+use crate::app::{Action, Settings};
+use crate::cli::WatchArgs;
 
-pub fn run(global: &GlobalArgs, args: &WatchArgs) -> anyhow::Result<ExitCode> {
+pub fn run(global: &Settings, args: &WatchArgs) -> anyhow::Result<ExitCode> {
     if global.now.is_some() {
         anyhow::bail!(
             "watch runs on the system clock; --now is for single runs (check, start, stop, ...)"
         );
     }
-    let rt = setup::runtime()?;
+    let rt = wiring::runtime()?;
     rt.block_on(async {
         let mut stop = shutdown_signal()?;
         let mut failed = false;
         loop {
-            match job::run_once(global, Action::Check, args.dry_run.dry_run, Utc::now()).await {
+            match job::run_once(global, &Action::Check, args.dry_run.dry_run, Utc::now()).await {
                 Ok(Some(outcome)) => {
                     failed |=
                         job::print_outcome(&outcome, args.output.format())? != ExitCode::SUCCESS

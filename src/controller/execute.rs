@@ -31,9 +31,9 @@ impl<C: Cloud> Job<'_, C> {
             .nat(nat)
             .and_then(|n| n.trigger_evidence.clone());
         let topic = topic.as_str();
-        let message = crate::pipeline::notify::budget_exhausted(topic, event, evidence.as_deref())
+        let message = crate::finish::notify::budget_exhausted(topic, event, evidence.as_deref())
             .or_else(|| {
-                crate::pipeline::notify::monthly_cost_cap_reached(topic, event, evidence.as_deref())
+                crate::finish::notify::monthly_cost_cap_reached(topic, event, evidence.as_deref())
             })?;
         match self.cloud.publish(&message).await {
             Ok(id) => Some(format!(" (notified: SNS message {id})")),

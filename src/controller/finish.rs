@@ -12,10 +12,11 @@
 use std::path::{Path, PathBuf};
 
 use super::{Job, JobError, Outcome};
-use crate::core::pipeline::{self, PipelinePolicy, Step};
+use crate::core::finish::{self, PipelinePolicy, Step};
+use crate::core::ingestion::{final_bytes, final_query};
 use crate::core::{Event, Recording};
-use crate::pipeline::notify::{self, MessageContext};
-use crate::pipeline::{ExportPlan, PipelineError, Progress, export, month, report, upload};
+use crate::finish::notify::{self, MessageContext};
+use crate::finish::{ExportPlan, PipelineError, Progress, export, month, report, upload};
 use crate::ports::Cloud;
 use crate::store::StoreError;
 
@@ -41,7 +42,7 @@ impl<C: Cloud> Job<'_, C> {
     /// Runs every due step of every settled recording, in order, recording by recording.
     pub(super) async fn finish_due(&mut self, outcome: &mut Outcome) -> Result<(), JobError> {
         let policy = self.pipeline_policy();
-        for (recording_id, first) in pipeline::due(&self.state(), &policy, self.now) {
+        for (recording_id, first) in finish::due(&self.state(), &policy, self.now) {
             let nat = self
                 .recording(&recording_id)
                 .map(|r| r.nat_gateway_id)
@@ -67,7 +68,7 @@ impl<C: Cloud> Job<'_, C> {
                 let state = self.state();
                 step = state
                     .recording(&recording_id)
-                    .and_then(|r| pipeline::due_step(&state, r, &policy, self.now));
+                    .and_then(|r| finish::due_step(&state, r, &policy, self.now));
             }
         }
         Ok(())
@@ -115,12 +116,45 @@ impl<C: Cloud> Job<'_, C> {
             Step::Notify => self.notify_step(&rec).await?,
         };
         match done {
-            Ok((event, line)) => {
-                self.log.append(vec![event], self.now).await?;
+            Ok((event, mut line)) => {
+                let mut events = vec![event];
+                if step == Step::Export {
+                    match self.measure_final_cost(&rec).await {
+                        Ok(Some(measured)) => {
+                            line.push_str(&format!("; {}", measured.sentence()));
+                            events.push(measured);
+                        }
+                        Ok(None) => {}
+                        Err(err) => line.push_str(&format!(
+                            "; its flow-log ingestion could not be read, so its cost stays as last measured: {err}"
+                        )),
+                    }
+                }
+                self.log.append(events, self.now).await?;
                 Ok(Ok(line))
             }
             Err(e) => Ok(Err(e)),
         }
+    }
+
+    /// A settled recording's whole flow-log ingestion, what was delivered after its stop
+    /// included, as the `IngestionMeasured` its report and message quote.
+    async fn measure_final_cost(
+        &self,
+        rec: &Recording,
+    ) -> Result<Option<Event>, crate::ports::AwsError> {
+        let Some(query) = final_query(rec, &self.cfg.recording.log_group, self.now) else {
+            return Ok(None);
+        };
+        let series = self.cloud.metric_data(&query).await?;
+        Ok(
+            final_bytes(&series, &query).map(|bytes| Event::IngestionMeasured {
+                recording_id: rec.recording_id.clone(),
+                nat_gateway_id: rec.nat_gateway_id.clone(),
+                bytes,
+                cost_usd: self.policy().ingestion_cost_usd(bytes),
+            }),
+        )
     }
 
     async fn export_step(
@@ -167,7 +201,7 @@ impl<C: Cloud> Job<'_, C> {
         &self,
         rec: &Recording,
     ) -> Result<nat_flowrec_reports::Report, PipelineError> {
-        let measured = report::measure(self.cloud, rec).await?;
+        let measured = report::measure(self.cloud, rec, self.cfg).await?;
         let region = self.region();
         let mut built = report::build(rec, self.cfg, &region, &measured)?;
         match month::for_recording(self.cloud, rec, &self.recording_folder(rec)).await {
@@ -202,10 +236,24 @@ impl<C: Cloud> Job<'_, C> {
         report::report_dir(&self.recording_folder(rec))
     }
 
+    /// The report files into `dir`, and the metrics its chart was drawn from beside the
+    /// recording's files.
+    fn write_report(
+        &self,
+        rec: &Recording,
+        built: &nat_flowrec_reports::Report,
+        dir: &Path,
+    ) -> Result<(), PipelineError> {
+        if let Some(metrics) = &built.nat_metrics {
+            report::store_metrics(&self.recording_folder(rec), metrics)?;
+        }
+        report::write(built, dir)
+    }
+
     async fn report_step(&self, rec: &Recording) -> Result<(Event, String), PipelineError> {
         let built = self.recording_report(rec).await?;
         let dir = self.report_dir(rec);
-        report::write(&built, &dir)?;
+        self.write_report(rec, &built, &dir)?;
         let coverage = built
             .coverage
             .as_ref()
@@ -286,7 +334,7 @@ impl<C: Cloud> Job<'_, C> {
             Some(uri) => {
                 // The files as this notification describes them (a re-send after a new export
                 // uploads the new ones).
-                report::write(&built, &report_dir)?;
+                self.write_report(rec, &built, &report_dir)?;
                 Some(
                     upload::upload(
                         self.cloud,

@@ -359,6 +359,7 @@ async fn with_an_s3_location_the_report_is_uploaded_and_linked_in_the_message() 
     let state = w.state();
     let id = &state.recordings[0].recording_id;
     for file in [
+        "report.html",
         "report.md",
         "report.json",
         "talkers.csv",
@@ -376,15 +377,23 @@ async fn with_an_s3_location_the_report_is_uploaded_and_linked_in_the_message() 
         .object("nat-reports", &format!("flowrec/{id}/report/report.md"))
         .unwrap();
     assert!(String::from_utf8_lossy(&md).contains("# NAT flow-log report"));
+    let html = w
+        .sim
+        .object("nat-reports", &format!("flowrec/{id}/report/report.html"))
+        .unwrap();
+    assert!(String::from_utf8_lossy(&html).contains("<svg"));
     let (_, n) = &w.sim.published()[0];
     let message: serde_json::Value = serde_json::from_str(&n.message).unwrap();
     let text = message["email"].as_str().unwrap();
+    let url = format!(
+        "https://nat-reports.s3.us-east-1.amazonaws.com/flowrec/{id}/report/report.html?X-Amz-Expires=86400"
+    );
     assert!(
-        text.contains(&format!(
-            "Full report (link works 24 hours): https://nat-reports.s3.us-east-1.amazonaws.com/flowrec/{id}/report/report.md?X-Amz-Expires=86400"
-        )),
+        text.contains(&format!("Report with charts (link works 24 hours): {url}")),
         "{text}"
     );
+    let first = text.find("https://").unwrap();
+    assert!(text[first..].starts_with(&url), "the first link: {text}");
     assert!(
         text.contains(&format!("s3://nat-reports/flowrec/{id}/report/")),
         "{text}"

@@ -5,6 +5,7 @@
 
 mod execute;
 mod finish;
+mod glance;
 mod observe;
 
 use std::collections::BTreeMap;
@@ -43,7 +44,7 @@ pub enum JobError {
     },
     /// `export` and `notify` by hand: the step could not be done.
     #[error(transparent)]
-    Pipeline(#[from] crate::pipeline::PipelineError),
+    Pipeline(#[from] crate::finish::PipelineError),
 }
 
 /// What one run did (or, in a dry run, would do).
@@ -69,6 +70,9 @@ pub struct NatLine {
     #[serde(serialize_with = "snake_case_state")]
     pub trigger: TriggerState,
     pub evidence: String,
+    /// A breaching NAT's evaluated periods as a sparkline against the threshold.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub glance: Option<String>,
     pub actions: Vec<String>,
 }
 
@@ -109,7 +113,14 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for nat in &self.nats {
             let id = &nat.nat_gateway_id;
-            writeln!(f, "{id}: trigger {}: {}", nat.trigger, nat.evidence)?;
+            match &nat.glance {
+                Some(glance) => writeln!(
+                    f,
+                    "{id}: trigger {}: {}; bytes a period: {glance}",
+                    nat.trigger, nat.evidence
+                )?,
+                None => writeln!(f, "{id}: trigger {}: {}", nat.trigger, nat.evidence)?,
+            }
 
             let mut any = false;
             for action in self.actions_of(id) {
@@ -182,7 +193,8 @@ impl<C: Cloud> Job<'_, C> {
         self.reconcile_into(&mut outcome).await?;
         let nats = self.nat_gateways().await?;
         let state = self.state();
-        let observations = observe::observe(self.cloud, self.cfg, &state, &nats, self.now).await?;
+        let (observations, mut glances) =
+            observe::observe(self.cloud, self.cfg, &state, &nats, self.now).await?;
         let decisions = core::decide(&state, &observations, &self.policy(), self.now);
         for decision in decisions {
             // A dry run changed nothing, so the tick decides again what its reconcile already
@@ -200,6 +212,7 @@ impl<C: Cloud> Job<'_, C> {
                 nat_gateway_id: obs.nat_gateway_id.clone(),
                 trigger: obs.verdict.state,
                 evidence: obs.verdict.evidence.clone(),
+                glance: glances.remove(&obs.nat_gateway_id),
                 actions: outcome
                     .actions_of(&obs.nat_gateway_id)
                     .map(|a| a.text.clone())
@@ -229,7 +242,7 @@ impl<C: Cloud> Job<'_, C> {
             outcome.decisions.push(decision);
         }
         // While the flow logs exist, a FAILED delivery can be seen; noted for the report.
-        for event in core::pipeline::delivery_failures(&self.state(), &tagged) {
+        for event in core::finish::delivery_failures(&self.state(), &tagged) {
             let decision = Decision::Record(event);
             self.carry_out(&decision, &no_nats, outcome).await?;
             outcome.decisions.push(decision);

@@ -16,13 +16,14 @@ use crate::ports::{Cloud, NatGateway};
 /// The NAT state we report for a configured id that DescribeNatGateways did not return.
 const MISSING: &str = "not found";
 
+/// The observations, and per breaching NAT (metrics mode) the glance at its evaluated periods.
 pub async fn observe<C: Cloud>(
     cloud: &C,
     cfg: &Config,
     state: &State,
     nats: &BTreeMap<String, NatGateway>,
     now: DateTime<Utc>,
-) -> Result<Vec<Observation>, JobError> {
+) -> Result<(Vec<Observation>, BTreeMap<String, String>), JobError> {
     let ids: Vec<String> = cfg
         .nat_gateway_ids
         .iter()
@@ -30,6 +31,7 @@ pub async fn observe<C: Cloud>(
         .collect();
     let group = cfg.recording.log_group.as_str();
     let mut ingestion = None;
+    let mut glances = BTreeMap::new();
     let verdicts = match cfg.trigger.mode {
         TriggerMode::Metrics => {
             let rules: Vec<_> = ids.iter().map(|id| cfg.rule_for(id)).collect();
@@ -41,7 +43,14 @@ pub async fn observe<C: Cloud>(
                 .iter()
                 .map(|(id, rule)| {
                     let previous = state.nat(id).map_or(TriggerState::default(), |n| n.trigger);
-                    core::evaluate(&series, id, rule, previous, now)
+                    let verdict = core::evaluate(&series, id, rule, previous, now);
+                    if verdict.state == TriggerState::Breaching {
+                        let line = super::glance::glance(&series, id, rule, now);
+                        if !line.is_empty() {
+                            glances.insert(id.to_string(), line);
+                        }
+                    }
+                    verdict
                 })
                 .collect::<Vec<_>>();
             ingestion = Some((series, query.period_seconds));
@@ -70,7 +79,7 @@ pub async fn observe<C: Cloud>(
                 .collect()
         }
     };
-    Ok(ids
+    let observations = ids
         .iter()
         .zip(verdicts)
         .map(|(id, verdict)| Observation {
@@ -83,5 +92,6 @@ pub async fn observe<C: Cloud>(
                 .as_ref()
                 .and_then(|(series, period)| ingested_bytes(series, state, group, id, *period)),
         })
-        .collect())
+        .collect();
+    Ok((observations, glances))
 }

@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::state::State;
+use super::state::{Recording, State};
 use crate::ports::{MetricQuery, MetricSeries};
 
 /// The log group each active recording delivers to, with its recording's start.
@@ -61,11 +61,21 @@ pub fn ingested_bytes(
 ) -> Option<u64> {
     let (_, group, started_at) =
         recording_groups(state, default_group).find(|(nat, _, _)| *nat == nat_gateway_id)?;
+    ingested_since(series, group, started_at, period_seconds)
+}
+
+/// What `group` took in from the period holding `since` on; `None` when it was not read.
+fn ingested_since(
+    series: &[MetricSeries],
+    group: &str,
+    since: DateTime<Utc>,
+    period_seconds: i32,
+) -> Option<u64> {
     let s = series
         .iter()
         .find(|s| s.log_group.as_deref() == Some(group))?;
     let period = i64::from(period_seconds.max(60));
-    let from = started_at.timestamp().div_euclid(period) * period;
+    let from = since.timestamp().div_euclid(period) * period;
     let bytes: f64 = s
         .points
         .iter()
@@ -75,45 +85,60 @@ pub fn ingested_bytes(
     Some(bytes.round() as u64)
 }
 
+/// The GetMetricData request for a stopped recording's whole ingestion, flow logs delivered late
+/// included: its log group from its start to the last complete minute. `None` while it runs or
+/// when that window is empty.
+pub fn final_query(
+    rec: &Recording,
+    default_group: &str,
+    now: DateTime<Utc>,
+) -> Option<MetricQuery> {
+    rec.stopped.as_ref()?;
+    let start = DateTime::from_timestamp(rec.started_at.timestamp().div_euclid(60) * 60, 0)?;
+    let end = DateTime::from_timestamp(now.timestamp().div_euclid(60) * 60, 0)?;
+    (start < end).then(|| MetricQuery {
+        nat_gateway_ids: Vec::new(),
+        metrics: Vec::new(),
+        statistic: "Sum".to_string(),
+        period_seconds: 60,
+        start,
+        end,
+        log_groups: vec![
+            rec.log_group
+                .as_deref()
+                .unwrap_or(default_group)
+                .to_string(),
+        ],
+        nat_metrics: Default::default(),
+    })
+}
+
+/// What `final_query` found: the recording's ingestion in bytes.
+pub fn final_bytes(series: &[MetricSeries], query: &MetricQuery) -> Option<u64> {
+    ingested_since(
+        series,
+        query.log_groups.first()?,
+        query.start,
+        query.period_seconds,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::event::{Event, EventEnvelope, StartCause};
-
-    fn t(hms: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(&format!("2025-01-01T{hms}Z"))
-            .unwrap()
-            .with_timezone(&Utc)
-    }
-
-    fn recording(nat: &str, group: &str, at: &str) -> EventEnvelope {
-        EventEnvelope::new(
-            1,
-            t(at),
-            Event::RecordingStarted {
-                recording_id: format!("rec-{nat}"),
-                nat_gateway_id: nat.into(),
-                enis: vec!["eni-1".into()],
-                flow_log_ids: vec!["fl-1".into()],
-                nat_ips: vec![],
-                log_group: group.into(),
-                log_format: "${srcaddr}".into(),
-                max_aggregation_interval: 60,
-                deadline: t("12:00:00"),
-                cause: StartCause::Manual { forced: false },
-            },
-        )
-    }
+    use crate::core::event::StopReason::TriggerOk;
+    use crate::core::testkit::{NAT, NAT2, Tweak, at as t, fold, started, stopped};
 
     fn nat_query(now: DateTime<Utc>) -> MetricQuery {
         MetricQuery {
-            nat_gateway_ids: vec!["nat-01234567".into()],
+            nat_gateway_ids: vec![NAT.into()],
             metrics: vec!["BytesInFromSource".into()],
             statistic: "Sum".into(),
             period_seconds: 60,
             start: now - chrono::TimeDelta::minutes(3),
             end: now,
             log_groups: Vec::new(),
+            nat_metrics: Default::default(),
         }
     }
 
@@ -128,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_recording_adds_its_group_and_widens_the_window_to_its_start() {
-        let state = State::fold(&[recording("nat-01234567", "/flows", "10:20:30")]);
+        let state = fold(vec![("10:20:30", started("r1").log_group("/flows"))]);
         let q = with_ingestion(nat_query(t("10:43:00")), &state, "/g", t("10:43:30"));
         assert_eq!(q.log_groups, vec!["/flows"]);
         assert_eq!(q.start, t("10:20:00"));
@@ -146,12 +171,32 @@ mod tests {
             ],
         }];
         assert_eq!(
-            ingested_bytes(&series, &state, "/g", "nat-01234567", 60),
+            ingested_bytes(&series, &state, "/g", NAT, 60),
             Some(3_500_000)
         );
+        assert_eq!(ingested_bytes(&series, &state, "/g", NAT2, 60), None);
+    }
+
+    #[test]
+    fn a_stopped_recordings_final_query_covers_its_start_to_the_last_minute() {
+        let mut given = vec![("10:20:30", started("r1").log_group("/flows"))];
+        let running = fold(given.clone());
         assert_eq!(
-            ingested_bytes(&series, &state, "/g", "nat-89abcdef", 60),
+            final_query(&running.recordings[0], "/g", t("10:50:10")),
             None
         );
+        given.push(("10:35:00", stopped("r1", TriggerOk)));
+        let settled = fold(given);
+        let q = final_query(&settled.recordings[0], "/g", t("10:50:10")).unwrap();
+        assert_eq!((q.start, q.end), (t("10:20:00"), t("10:50:00")));
+        assert_eq!(q.log_groups, vec!["/flows"]);
+        assert!(q.nat_gateway_ids.is_empty());
+        let series = vec![MetricSeries {
+            nat_gateway_id: String::new(),
+            log_group: Some("/flows".into()),
+            metric: "IncomingBytes".into(),
+            points: vec![(t("10:20:00"), 1e6), (t("10:40:00"), 2e6)],
+        }];
+        assert_eq!(final_bytes(&series, &q), Some(3_000_000));
     }
 }

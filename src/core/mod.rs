@@ -5,22 +5,26 @@
 
 pub mod decide;
 pub mod event;
+pub mod finish;
 pub mod ingestion;
-pub mod pipeline;
 pub mod plan;
 pub mod policy;
 pub mod reconcile;
 pub mod rule;
 pub mod settings;
 pub mod state;
+pub mod suggest;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod trigger;
+pub mod watch_cost;
 
 pub use decide::{
     AVAILABLE, Observation, Refusal, decide, decide_budget_reset, decide_manual_start,
     decide_manual_stop,
 };
 pub use event::{DecodeError, EVENT_VERSION, Event, EventEnvelope, StartCause, StopReason};
-pub use pipeline::{PipelinePolicy, Step};
+pub use finish::{PipelinePolicy, Step};
 pub use plan::{Decision, StartPlan, StopPlan, StrayPlan};
 pub use policy::{Budget, Policy, recording_id};
 pub use reconcile::reconcile;

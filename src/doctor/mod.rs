@@ -8,13 +8,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use crate::config::RecordingConfig;
+use crate::core::suggest::Suggestion;
+use crate::core::watch_cost::{TICKS_PER_MONTH, WatchCost};
 use crate::names::TopicArn;
 use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement};
 
 pub mod finding;
+mod job_resources;
 mod network;
 mod policy;
-mod setup;
 
 pub use finding::{Counts, Diagnosis, Finding, Severity};
 pub use policy::{DELIVERY_ACTIONS, DELIVERY_POLICY, FLOW_LOGS_PRINCIPAL, TRUST_POLICY};
@@ -29,6 +31,11 @@ pub struct DoctorInput<'a> {
     pub sns_topic_arn: Option<&'a TopicArn>,
     /// AWS services with an interface endpoint that past reports saw going through the NAT.
     pub services_seen: BTreeSet<String>,
+    /// What the trigger costs to watch; `None` in alarm mode (the alarms are the user's).
+    pub watch_cost: Option<WatchCost>,
+    /// What each NAT gateway's trigger would have done over its recent history; `None` in
+    /// alarm mode.
+    pub trigger_history: Option<Result<Vec<Suggestion>, AwsError>>,
 }
 
 /// Runs every check; never fails (a failed read is an `error` finding and the rest goes on).
@@ -76,7 +83,7 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
 
     let role_arn = &input.recording.deliver_logs_role_arn;
     match inv.role_policies(role_arn.name()).await {
-        Ok(role) => findings.extend(setup::role_findings(
+        Ok(role) => findings.extend(job_resources::role_findings(
             role_arn,
             role.as_ref(),
             region,
@@ -87,7 +94,7 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
 
     let group = &input.recording.log_group;
     match inv.log_group(group).await {
-        Ok(info) => findings.extend(setup::log_group_findings(
+        Ok(info) => findings.extend(job_resources::log_group_findings(
             group,
             info.as_ref(),
             input.recording.log_group_class.as_str(),
@@ -98,9 +105,9 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
     }
 
     match input.sns_topic_arn {
-        None => findings.extend(setup::topic_findings(None, None, region)),
+        None => findings.extend(job_resources::topic_findings(None, None, region)),
         Some(topic_arn) => match inv.topic(topic_arn.as_str()).await {
-            Ok(topic) => findings.extend(setup::topic_findings(
+            Ok(topic) => findings.extend(job_resources::topic_findings(
                 Some(topic_arn),
                 topic.as_ref(),
                 region,
@@ -108,7 +115,50 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
             Err(e) => findings.push(failed(&e)),
         },
     }
+    if let Some(cost) = &input.watch_cost {
+        findings.push(watch_cost_finding(cost, input.nat_gateway_ids.len()));
+    }
+    match &input.trigger_history {
+        None => {}
+        Some(Err(e)) => findings.push(failed(e)),
+        Some(Ok(history)) => findings.extend(history.iter().map(|s| {
+            Finding::new(
+                Severity::Info,
+                "trigger-history",
+                &s.nat_gateway_id,
+                s.one_line(),
+            )
+        })),
+    }
+    let prices = nat_flowrec_reports::LogIngestionPrices::for_region(Some(region));
+    if prices.fallback {
+        findings.push(Finding::new(
+            Severity::Info,
+            "log-ingestion-price",
+            region,
+            format!(
+                "no built-in vended-log ingestion price for {region}: recording costs and the max_cost_usd caps use us-east-1's (${}/GB STANDARD, ${}/GB INFREQUENT_ACCESS); check aws.amazon.com/cloudwatch/pricing",
+                prices.standard_per_gb, prices.infrequent_access_per_gb
+            ),
+        ));
+    }
     Diagnosis { findings }
+}
+
+/// The trigger's own monthly API bill, beside the alarms it replaces.
+fn watch_cost_finding(cost: &WatchCost, nats: usize) -> Finding {
+    Finding::new(
+        Severity::Info,
+        "watch-cost",
+        "trigger",
+        format!(
+            "at one-minute ticks, watching {nats} NAT gateway(s) requests {} metrics a month: about {}/month of GetMetricData ($0.01 per 1,000, outside CloudWatch's free tier); CloudWatch alarms on the same {} metric(s) would cost {}/month",
+            nat_flowrec_reports::grouped(cost.metrics_per_tick as u64 * TICKS_PER_MONTH),
+            nat_flowrec_reports::usd(cost.usd_per_month),
+            cost.alarm_metrics,
+            nat_flowrec_reports::usd(cost.alarms_usd_per_month)
+        ),
+    )
 }
 
 async fn vpc_findings<I: Inventory>(

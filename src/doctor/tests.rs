@@ -92,14 +92,23 @@ fn gateway(id: &str, service: &str) -> VpcEndpoint {
 }
 
 async fn run(sim: &SimCloud, seen: &[&str]) -> Diagnosis {
+    run_in(sim, seen, "us-east-1").await
+}
+
+async fn run_in(sim: &SimCloud, seen: &[&str], region: &str) -> Diagnosis {
     let rec = recording();
     let nats = vec!["nat-0doc".to_owned()];
     let input = DoctorInput {
         nat_gateway_ids: &nats,
-        region: "us-east-1",
+        region,
         recording: &rec,
         sns_topic_arn: Some(&topic()),
         services_seen: seen.iter().map(|s| s.to_string()).collect(),
+        watch_cost: Some(crate::core::watch_cost::watch_cost(&[(
+            "nat-0doc",
+            &crate::core::TriggerRule::default(),
+        )])),
+        trigger_history: None,
     };
     diagnose(sim, &input).await
 }
@@ -155,6 +164,35 @@ async fn a_service_seen_in_reports_asks_for_its_interface_endpoint_in_one_subnet
 }
 
 #[tokio::test]
+async fn doctor_states_what_watching_costs_beside_the_alarms() {
+    let sim = account().await;
+    let d = run(&sim, &[]).await;
+    let f = d
+        .findings
+        .iter()
+        .find(|f| f.check == "watch-cost")
+        .expect("a watch-cost line");
+    assert_eq!(f.severity, Severity::Info);
+    assert_eq!(
+        f.message,
+        "at one-minute ticks, watching 1 NAT gateway(s) requests 86,400 metrics a month: about $0.86/month of GetMetricData ($0.01 per 1,000, outside CloudWatch's free tier); CloudWatch alarms on the same 2 metric(s) would cost $0.20/month"
+    );
+    // us-east-1 has its own vended-log price: no stand-in to mention.
+    assert!(!d.findings.iter().any(|f| f.check == "log-ingestion-price"));
+    let far = run_in(&sim, &[], "ap-southeast-4").await;
+    let price = far
+        .findings
+        .iter()
+        .find(|f| f.check == "log-ingestion-price")
+        .expect("the stand-in price is said");
+    assert!(
+        price.message.contains("use us-east-1's ($0.5/GB STANDARD"),
+        "{}",
+        price.message
+    );
+}
+
+#[tokio::test]
 async fn an_unknown_nat_and_a_refused_read_are_errors_and_the_other_checks_still_run() {
     let sim = account().await;
     let rec = recording();
@@ -165,6 +203,8 @@ async fn an_unknown_nat_and_a_refused_read_are_errors_and_the_other_checks_still
         recording: &rec,
         sns_topic_arn: Some(&topic()),
         services_seen: BTreeSet::new(),
+        watch_cost: None,
+        trigger_history: None,
     };
     let d = diagnose(&sim, &input).await;
     let gone = d
@@ -218,4 +258,54 @@ fn services_seen_come_from_past_reports_interface_endpoints_only() {
     let seen = services_seen(dir.path());
     assert_eq!(seen, BTreeSet::from(["EC2".to_owned()]));
     assert!(services_seen(&dir.path().join("missing")).is_empty());
+}
+
+#[tokio::test]
+async fn the_trigger_history_is_one_line_per_nat_gateway() {
+    use crate::core::suggest::{CostAssumption, suggest};
+    let sim = account().await;
+    let rec = recording();
+    let nats = vec!["nat-0doc".to_owned()];
+    let start = crate::core::testkit::at("2025-01-01T00:00:00Z");
+    let spike = crate::ports::MetricSeries {
+        nat_gateway_id: "nat-0doc".to_owned(),
+        log_group: None,
+        metric: "BytesInFromSource".to_owned(),
+        points: vec![(start + chrono::TimeDelta::hours(5), 5e8)],
+    };
+    let history = suggest(
+        &[spike],
+        "nat-0doc",
+        &crate::core::TriggerRule::default(),
+        (start, start + chrono::TimeDelta::days(14)),
+        CostAssumption {
+            ingested_bytes_per_minute: 10_000_000,
+            price_per_gb: 0.5,
+            recording_seconds: 600,
+            max_recording_seconds: 3600,
+        },
+    );
+    let input = DoctorInput {
+        nat_gateway_ids: &nats,
+        region: "us-east-1",
+        recording: &rec,
+        sns_topic_arn: Some(&topic()),
+        services_seen: BTreeSet::new(),
+        watch_cost: None,
+        trigger_history: Some(Ok(vec![history])),
+    };
+    let d = diagnose(&sim, &input).await;
+    let line = d
+        .findings
+        .iter()
+        .find(|f| f.check == "trigger-history")
+        .map(|f| (f.subject.as_str(), f.message.as_str(), f.severity));
+    let Some((subject, message, severity)) = line else {
+        panic!("no trigger-history finding in {:?}", d.findings);
+    };
+    assert_eq!((subject, severity), ("nat-0doc", Severity::Info));
+    assert!(
+        message.starts_with("your threshold would have fired 1 time in 14 days"),
+        "{message}"
+    );
 }

@@ -137,10 +137,32 @@ macro_rules! text_name {
     };
 }
 
-/// Names that are their text and nothing more (no parts to read).
+/// Names that are their text and nothing more (no parts to read): the type, what a valid one
+/// looks like, and the check.
 macro_rules! plain_name {
-    ($name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $expected:expr, $valid:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name {
+            text: String,
+        }
         text_name!($name);
+
+        impl $name {
+            pub const EXPECTED: &str = $expected;
+        }
+
+        impl FromStr for $name {
+            type Err = NameError;
+            fn from_str(s: &str) -> Result<$name, NameError> {
+                let valid: fn(&str) -> bool = $valid;
+                if valid(s) {
+                    Ok($name { text: s.to_owned() })
+                } else {
+                    Err(NameError::new(s, $name::EXPECTED))
+                }
+            }
+        }
 
         impl $name {
             /// A name fixed in the source (the example configuration, the demo), not parsed;
@@ -167,51 +189,28 @@ macro_rules! plain_name {
     };
 }
 
-/// `nat-` and 8 or 17 lowercase hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NatGatewayId {
-    text: String,
-}
-plain_name!(NatGatewayId);
-
-impl NatGatewayId {
-    pub const EXPECTED: &str = "a NAT gateway id: \"nat-\" and 8 or 17 lowercase hex digits, e.g. \"nat-0123456789abcdef0\"";
-}
-
-impl FromStr for NatGatewayId {
-    type Err = NameError;
-    fn from_str(s: &str) -> Result<NatGatewayId, NameError> {
-        let ok = s.strip_prefix("nat-").is_some_and(|hex| {
+plain_name!(
+    /// `nat-` and 8 or 17 lowercase hex digits.
+    NatGatewayId,
+    "a NAT gateway id: \"nat-\" and 8 or 17 lowercase hex digits, e.g. \"nat-0123456789abcdef0\"",
+    |s| {
+        s.strip_prefix("nat-").is_some_and(|hex| {
             matches!(hex.len(), 8 | 17)
                 && hex
                     .bytes()
                     .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        });
-        if ok {
-            Ok(NatGatewayId { text: s.to_owned() })
-        } else {
-            Err(NameError::new(s, NatGatewayId::EXPECTED))
-        }
+        })
     }
-}
+);
 
-/// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `eu-central-2`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Region {
-    text: String,
-}
-plain_name!(Region);
-
-impl Region {
-    pub const EXPECTED: &str = "an AWS region such as \"us-east-1\"";
-}
-
-impl FromStr for Region {
-    type Err = NameError;
-    fn from_str(s: &str) -> Result<Region, NameError> {
+plain_name!(
+    /// `us-east-1`, `us-gov-west-1`, `cn-north-1`, `eu-central-2`.
+    Region,
+    "an AWS region such as \"us-east-1\"",
+    |s| {
         let lower = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase());
         let parts: Vec<&str> = s.split('-').collect();
-        let ok = match parts.as_slice() {
+        match parts.as_slice() {
             [first, middle @ .., last] if !middle.is_empty() => {
                 first.len() == 2
                     && lower(first)
@@ -220,36 +219,16 @@ impl FromStr for Region {
                     && last.bytes().all(|b| b.is_ascii_digit())
             }
             _ => false,
-        };
-        if ok {
-            Ok(Region { text: s.to_owned() })
-        } else {
-            Err(NameError::new(s, Region::EXPECTED))
         }
     }
-}
+);
 
-/// The 12 digits of an AWS account.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct AccountId {
-    text: String,
-}
-plain_name!(AccountId);
-
-impl AccountId {
-    pub const EXPECTED: &str = "a 12-digit AWS account id";
-}
-
-impl FromStr for AccountId {
-    type Err = NameError;
-    fn from_str(s: &str) -> Result<AccountId, NameError> {
-        if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(AccountId { text: s.to_owned() })
-        } else {
-            Err(NameError::new(s, AccountId::EXPECTED))
-        }
-    }
-}
+plain_name!(
+    /// The 12 digits of an AWS account.
+    AccountId,
+    "a 12-digit AWS account id",
+    |s| s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
+);
 
 /// The six fields of any ARN, `arn:<partition>:<service>:<region>:<account>:<resource>`,
 /// borrowed from its text; the partition is `aws` or `aws-<lowercase>` (`aws-cn`,

@@ -467,7 +467,7 @@ impl Account {
         let end = q.end.timestamp();
         let mut out = Vec::new();
         for nat_id in &q.nat_gateway_ids {
-            for metric in &q.metrics {
+            for metric in q.metrics.iter().filter(|m| q.asks(nat_id, m)) {
                 let mut points = Vec::new();
                 if let Some(nat) = self.nat(nat_id) {
                     let mut start = first;

@@ -62,21 +62,7 @@ impl Account {
         end: i64,
         period: i64,
     ) -> Vec<(DateTime<Utc>, f64)> {
-        let mut streams: Vec<String> = self
-            .flow_logs
-            .iter()
-            .chain(&self.deleted_flow_logs)
-            .filter(|fl| fl.log_group == group)
-            .map(|fl| stream_name(&fl.eni))
-            .chain(
-                self.seeded_events
-                    .keys()
-                    .filter(|(g, _)| g == group)
-                    .map(|(_, s)| s.clone()),
-            )
-            .collect();
-        streams.sort();
-        streams.dedup();
+        let streams = self.stream_names(group);
         let mut sums = std::collections::BTreeMap::<i64, f64>::new();
         for stream in &streams {
             for (ms, message) in self.stream_events(group, stream) {
@@ -92,6 +78,26 @@ impl Account {
             .collect()
     }
 
+    /// Every stream of `group` a flow log or a test wrote to, sorted, once each.
+    fn stream_names(&self, group: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .flow_logs
+            .iter()
+            .chain(&self.deleted_flow_logs)
+            .filter(|fl| fl.log_group == group)
+            .map(|fl| stream_name(&fl.eni))
+            .chain(
+                self.seeded_events
+                    .keys()
+                    .filter(|(g, _)| g == group)
+                    .map(|(_, s)| s.clone()),
+            )
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     fn group_exists(&self, group: &str) -> bool {
         self.log_groups.contains_key(group) || self.seeded_events.keys().any(|(g, _)| g == group)
     }
@@ -105,22 +111,8 @@ impl Account {
                 AwsErrorKind::NotFound,
             ));
         }
-        let mut names: Vec<String> = self
-            .flow_logs
-            .iter()
-            .chain(&self.deleted_flow_logs)
-            .filter(|fl| fl.log_group == group)
-            .map(|fl| stream_name(&fl.eni))
-            .chain(
-                self.seeded_events
-                    .keys()
-                    .filter(|(g, _)| g == group)
-                    .map(|(_, s)| s.clone()),
-            )
-            .filter(|name| name.starts_with(prefix))
-            .collect();
-        names.sort();
-        names.dedup();
+        let mut names = self.stream_names(group);
+        names.retain(|name| name.starts_with(prefix));
         // A stream exists once something was delivered to it.
         Ok(names
             .into_iter()

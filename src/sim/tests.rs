@@ -36,6 +36,7 @@ fn query(start: DateTime<Utc>, end: DateTime<Utc>) -> MetricQuery {
         start,
         end,
         log_groups: Vec::new(),
+        nat_metrics: Default::default(),
     }
 }
 

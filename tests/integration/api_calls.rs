@@ -6,9 +6,9 @@
 
 use chrono::{DurationRound, TimeDelta, Utc};
 
-use crate::job::{nat_flowrec, text};
-use crate::moto::{moto, put_nat_metric, seed_nat};
-use crate::proxy::Proxy;
+use crate::support::moto::{moto, put_nat_metric, seed_nat};
+use crate::support::proxy::Proxy;
+use crate::support::run::{nat_flowrec, text};
 
 const NATS: usize = 50;
 

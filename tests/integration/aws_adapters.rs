@@ -9,7 +9,7 @@ use nat_flowrec::ports::{
     Metrics, TAG_DEADLINE, TAG_NAT_GATEWAY, TAG_RECORDING,
 };
 
-use crate::moto::{moto, put_nat_metric, seed_foreign_flow_log, seed_nat};
+use crate::support::moto::{moto, put_nat_metric, seed_foreign_flow_log, seed_nat};
 
 const DEFAULT_FORMAT: &str = "${action} ${flow-direction} ${traffic-path} ${srcaddr} ${srcport} ${dstaddr} ${dstport} ${protocol} ${bytes} ${type} ${pkt-srcaddr} ${pkt-src-aws-service} ${pkt-dstaddr} ${pkt-dst-aws-service}";
 
@@ -342,6 +342,7 @@ async fn cloudwatch_sdk_pin_1_99_metric_data_reaches_moto() {
         start: t0,
         end: minute(5),
         log_groups: Vec::new(),
+        nat_metrics: Default::default(),
     };
     let series = cloud.metric_data(&query).await.unwrap();
 
@@ -477,8 +478,8 @@ async fn ensure_log_group_is_idempotent_tags_the_group_and_keeps_retention_curre
 
 /// A query-logging configuration someone else made on moto (no nat-flowrec tags), associated
 /// with `vpc_id`; its id.
-fn seed_foreign_query_log_config(moto: &crate::moto::Moto, vpc_id: &str, name: &str) -> String {
-    let (status, created) = crate::moto::resolver(
+fn seed_foreign_query_log_config(moto: &crate::support::moto::Moto, vpc_id: &str, name: &str) -> String {
+    let (status, created) = crate::support::moto::resolver(
         moto,
         "CreateResolverQueryLogConfig",
         serde_json::json!({
@@ -493,7 +494,7 @@ fn seed_foreign_query_log_config(moto: &crate::moto::Moto, vpc_id: &str, name: &
         .as_str()
         .expect("Id")
         .to_owned();
-    let (status, associated) = crate::moto::resolver(
+    let (status, associated) = crate::support::moto::resolver(
         moto,
         "AssociateResolverQueryLogConfig",
         serde_json::json!({"ResolverQueryLogConfigId": id, "ResourceId": vpc_id}),

@@ -5,9 +5,9 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::deploy::sdk_in;
-use crate::job::{nat_flowrec, text};
-use crate::moto::{moto, seed_nat};
+use crate::support::moto::sdk_in;
+use crate::support::moto::{moto, seed_nat};
+use crate::support::run::{nat_flowrec, text};
 
 const NAT: &str = "nat-0123456789abcdef0";
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
@@ -326,8 +326,8 @@ fn a_closed_port_is_one_line_naming_endpoint_operation_and_how_long_it_tried() {
 async fn check_says_in_words_what_it_did_through_a_recordings_life() {
     use chrono::{DateTime, TimeDelta, Utc};
 
-    use crate::job::minute_now;
-    use crate::moto::put_nat_metric;
+    use crate::support::moto::put_nat_metric;
+    use crate::support::run::minute_now;
 
     let moto = moto();
     let region = "ap-northeast-1";
@@ -379,7 +379,7 @@ async fn check_says_in_words_what_it_did_through_a_recordings_life() {
     assert_eq!(
         check(0),
         format!(
-            "{nat}: trigger breaching: {rule} 1 of the last 3 minutes (1 needed, {}); peak 250 MB at {}\n\
+            "{nat}: trigger breaching: {rule} 1 of the last 3 minutes (1 needed, {}); peak 250 MB at {}; bytes a period: ▁▁█ (threshold ▄)\n\
              {nat}: trigger changed from insufficient data to breaching\n\
              {nat}: started recording {rec} on 1 network interface until {}\n",
             window(0),
@@ -390,7 +390,7 @@ async fn check_says_in_words_what_it_did_through_a_recordings_life() {
     assert_eq!(
         check(3),
         format!(
-            "{nat}: trigger breaching: {rule} 3 of the last 3 minutes (1 needed, {}); peak 250 MB at {}\n\
+            "{nat}: trigger breaching: {rule} 3 of the last 3 minutes (1 needed, {}); peak 250 MB at {}; bytes a period: ███ (threshold ▄)\n\
              {nat}: stopped recording {rec}: its recording time is up (deleted 1 flow log)\n",
             window(3),
             hm(0)
@@ -408,7 +408,7 @@ async fn check_says_in_words_what_it_did_through_a_recordings_life() {
     assert_eq!(
         check(9),
         format!(
-            "{nat}: trigger breaching: {rule} 1 of the last 3 minutes (1 needed, {}); peak 250 MB at {}\n\
+            "{nat}: trigger breaching: {rule} 1 of the last 3 minutes (1 needed, {}); peak 250 MB at {}; bytes a period: ▁▁█ (threshold ▄)\n\
              {nat}: trigger changed from OK to breaching\n\
              {nat}: not recording this spike: budget spent (1 of 1 recordings since the last budget reset)\n",
             window(9),
@@ -488,6 +488,7 @@ fn help_teaches_examples_global_options_and_where_to_start() {
         "start",
         "stop",
         "budget",
+        "trigger",
         "reconcile",
         "export",
         "notify",
@@ -629,9 +630,9 @@ fn small_things_config_units_zero_threshold_unknown_stop_and_errors_said_once() 
 async fn export_and_notify_of_a_finished_recording_print_one_json_document() {
     use chrono::TimeDelta;
 
-    use crate::close_loop::rec_dir;
-    use crate::job::minute_now;
-    use crate::recipient::{eu_nat, run};
+    use crate::support::eu::{eu_nat, run};
+    use crate::support::run::minute_now;
+    use crate::support::subscribers::rec_dir;
 
     let moto = moto();
     let eu = eu_nat(moto, 94, "json").await;

@@ -5,23 +5,22 @@
 //! back from moto's `/moto-api/data.json`. Also: an export of more than 25,000 events over
 //! several streams, and a recording that captured nothing.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta};
 use nat_flowrec::config::ExportConfig;
-use nat_flowrec::pipeline::{ExportPlan, Progress, export, insights};
+use nat_flowrec::finish::{ExportPlan, Progress, export, insights};
 use nat_flowrec::ports::{InsightsQuery, LogQueries, LogReadApi};
 use nat_flowrec_parsers::{DEFAULT_FORMAT, LogFormat};
 use nat_flowrec_reports::{ReportOptions, build_report};
 
-use crate::job::{Setup, assert_started, minute_now, notifying_config, text};
-use crate::moto::{
-    Moto, SeededNat, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat, sqs,
+use crate::support::moto::{
+    Moto, SeededNat, create_topic, moto, put_calm_metrics, put_log_events, put_spike, seed_nat,
 };
+use crate::support::records::four_legs;
+use crate::support::run::{Setup, assert_started, minute_now, notifying_config, text};
+use crate::support::subscribers::{http_get, rec_dir, subscribe};
 
 /// The seeded S3 talker, per minute: host -> S3 and S3 -> host.
 const S3_OUT: u64 = 1_000_000;
@@ -35,216 +34,6 @@ const WEB_REMOTE: &str = "203.0.113.5";
 /// A folder with a configuration for one NAT, notifying `topic`.
 fn setup(moto: &Moto, nat: &str, log_group: &str, topic: &str, notify_extra: &str) -> Setup {
     Setup::with_config(moto, &notifying_config(nat, log_group, topic, notify_extra))
-}
-
-/// The four records one conversation leaves on the NAT's ENI in one minute (docs/DESIGN.md, "The
-/// leg rule"), in the default format: VPC side outbound and reply, internet side both ways.
-pub(crate) fn four_legs(
-    nat_ip: &str,
-    host: &str,
-    remote: &str,
-    service: &str,
-    out: u64,
-    inn: u64,
-) -> [String; 4] {
-    [
-        format!(
-            "ACCEPT ingress - {host} 41000 {nat_ip} 443 6 {out} IPv4 {host} - {remote} {service}"
-        ),
-        format!(
-            "ACCEPT egress 8 {nat_ip} 5000 {remote} 443 6 {out} IPv4 {nat_ip} - {remote} {service}"
-        ),
-        format!(
-            "ACCEPT ingress - {remote} 443 {nat_ip} 5000 6 {inn} IPv4 {remote} {service} {nat_ip} -"
-        ),
-        format!(
-            "ACCEPT egress 1 {nat_ip} 443 {host} 41000 6 {inn} IPv4 {remote} {service} {host} -"
-        ),
-    ]
-}
-
-/// A plain HTTP GET (the pre-signed link, as a mail reader's browser would follow it).
-fn http_get(url: &str) -> (u16, String) {
-    use std::io::{Read, Write};
-    let rest = url.strip_prefix("http://").expect("an http:// URL (moto)");
-    let (host, path) = rest.split_once('/').expect("a path");
-    let mut stream = std::net::TcpStream::connect(host).expect("connect");
-    write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let status = response
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
-
-/// An HTTP endpoint subscribed to a topic: moto POSTs each message there as SNS does, the
-/// `default` text in SNS's envelope (what an e-mail subscriber reads). Accepts a bounded number
-/// of deliveries, on 127.0.0.1 only.
-pub(crate) struct Catcher {
-    url: String,
-    bodies: Arc<Mutex<Vec<String>>>,
-}
-
-impl Catcher {
-    const MAX_DELIVERIES: usize = 16;
-
-    fn start() -> Catcher {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
-        let url = format!("http://{}/sns", listener.local_addr().unwrap());
-        let bodies = Arc::new(Mutex::new(Vec::new()));
-        let kept = Arc::clone(&bodies);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().take(Self::MAX_DELIVERIES) {
-                let Ok(mut stream) = stream else { continue };
-                if let Some(body) = read_request_body(&mut stream) {
-                    kept.lock().unwrap().push(body);
-                }
-                let _ = stream.write_all(
-                    b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                );
-            }
-        });
-        Catcher { url, bodies }
-    }
-
-    /// The notifications delivered so far: (subject, message text), oldest first.
-    pub(crate) fn notifications(&self) -> Vec<(String, String)> {
-        self.bodies
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|b| serde_json::from_str::<serde_json::Value>(b).ok())
-            .filter(|v| v["Type"] == "Notification")
-            .map(|v| {
-                (
-                    v["Subject"].as_str().unwrap_or_default().to_owned(),
-                    v["Message"].as_str().unwrap_or_default().to_owned(),
-                )
-            })
-            .collect()
-    }
-}
-
-fn read_request_body(stream: &mut TcpStream) -> Option<String> {
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .ok()?;
-    let mut data = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let n = stream.read(&mut buf).ok()?;
-        if n == 0 {
-            return None;
-        }
-        data.extend_from_slice(&buf[..n]);
-        let text = String::from_utf8_lossy(&data).to_string();
-        if let Some((head, body)) = text.split_once("\r\n\r\n") {
-            let length: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length")
-                        .then(|| v.trim().parse().ok())?
-                })
-                .unwrap_or(0);
-            if body.len() >= length {
-                return Some(body[..length].to_owned());
-            }
-        }
-    }
-}
-
-/// The topic's subscribers: an HTTP endpoint (the text) and an SQS queue (the report JSON).
-pub(crate) struct Subscribers {
-    pub(crate) http: Catcher,
-    queue_url: String,
-}
-
-pub(crate) async fn subscribe(
-    moto: &Moto,
-    sns: &aws_sdk_sns::Client,
-    topic: &str,
-    name: &str,
-) -> Subscribers {
-    let http = Catcher::start();
-    sns.subscribe()
-        .topic_arn(topic)
-        .protocol("http")
-        .endpoint(&http.url)
-        .send()
-        .await
-        .expect("moto Subscribe http");
-    let queue_url = sqs(
-        moto,
-        "CreateQueue",
-        serde_json::json!({ "QueueName": name }),
-    )["QueueUrl"]
-        .as_str()
-        .expect("QueueUrl")
-        .to_owned();
-    sns.subscribe()
-        .topic_arn(topic)
-        .protocol("sqs")
-        .endpoint(format!("arn:aws:sqs:us-east-1:123456789012:{name}"))
-        .send()
-        .await
-        .expect("moto Subscribe sqs");
-    Subscribers { http, queue_url }
-}
-
-impl Subscribers {
-    /// The SQS messages not received yet: SNS envelopes whose `Message` is the `sqs` variant.
-    pub(crate) fn queued(&self, moto: &Moto) -> Vec<serde_json::Value> {
-        let out = sqs(
-            moto,
-            "ReceiveMessage",
-            serde_json::json!({ "QueueUrl": self.queue_url, "MaxNumberOfMessages": 10 }),
-        );
-        out["Messages"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .iter()
-            .map(|m| serde_json::from_str(m["Body"].as_str().unwrap()).unwrap())
-            .collect()
-    }
-}
-
-pub(crate) fn rec_dir(setup: &Setup) -> PathBuf {
-    let reports = setup.dir.path().join("reports");
-    std::fs::read_dir(&reports)
-        .unwrap_or_else(|e| panic!("{}: {e}", reports.display()))
-        .next()
-        .expect("one recording folder")
-        .unwrap()
-        .path()
-}
-
-/// Calm NAT metrics for minutes `from..to` after `t`: what the flow logs saw, divided by
-/// `coverage` (so the report's coverage is exactly that share).
-async fn put_calm_metrics(
-    cw: &aws_sdk_cloudwatch::Client,
-    nat: &str,
-    t: DateTime<Utc>,
-    minutes: std::ops::Range<i64>,
-    out: f64,
-    inn: f64,
-) {
-    let points = |v: f64| -> Vec<(DateTime<Utc>, f64)> {
-        minutes
-            .clone()
-            .map(|m| (t + TimeDelta::minutes(m), v))
-            .collect()
-    };
-    put_nat_metric(cw, nat, "BytesInFromSource", &points(out)).await;
-    put_nat_metric(cw, nat, "BytesInFromDestination", &points(inn)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -430,14 +219,16 @@ async fn check_exports_reports_and_publishes_a_settled_recording() {
         email.contains("filter srcaddr != pkt_srcaddr or dstaddr != pkt_dstaddr"),
         "{email}"
     );
-    // The full report is in S3, behind a pre-signed link that works without credentials.
+    // The full report is in S3, behind a pre-signed link that works without credentials: the
+    // first link of the message.
     let url = email
         .lines()
         .find_map(|l| {
             l.trim()
-                .strip_prefix("Full report (link works 60 minutes): ")
+                .strip_prefix("Report with charts (link works 60 minutes): ")
         })
         .unwrap_or_else(|| panic!("no report link in:\n{email}"));
+    assert_eq!(email.find("http"), email.find(url), "{email}");
     assert!(
         url.starts_with(&format!("{}/{bucket}/flowrec/", moto.endpoint)),
         "{url}"
@@ -445,13 +236,15 @@ async fn check_exports_reports_and_publishes_a_settled_recording() {
     assert!(url.contains("X-Amz-Expires=3600"), "{url}");
     let (status, body) = http_get(url);
     assert_eq!(status, 200, "{body}");
-    assert!(body.starts_with("# NAT flow-log report"), "{body}");
+    assert!(body.starts_with("<!DOCTYPE html>"), "{body}");
+    assert!(body.contains(host), "the top talker in the page");
     // An SQS subscriber gets the report as JSON instead (MessageStructure=json).
     let queued = subscribers.queued(moto);
     assert_eq!(queued.len(), 1, "{queued:?}");
     assert_eq!(queued[0]["Subject"].as_str(), Some(subject.as_str()));
     let payload: serde_json::Value =
         serde_json::from_str(queued[0]["Message"].as_str().unwrap()).expect("report JSON");
+    assert_eq!(payload["report_url"].as_str(), Some(url));
     let report_json = &payload["report"];
     assert_eq!(report_json["talkers"][0]["internal_addr"], host);
     assert_eq!(

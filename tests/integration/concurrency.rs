@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 
 use chrono::{TimeDelta, Utc};
 
-use crate::crash::World;
-use crate::job::{stdout, text};
-use crate::moto::{SPIKE, put_nat_metric};
-use crate::proxy::Fault;
+use crate::support::moto::{SPIKE, put_nat_metric};
+use crate::support::proxy::Fault;
+use crate::support::run::{stdout, text};
+use crate::support::world::World;
 
 /// Bounds the waits for a background run to reach a point (never a timed assertion: a slow
 /// machine only waits longer; this only keeps a broken run from hanging the test binary).
@@ -88,7 +88,7 @@ async fn a_check_that_cannot_wait_out_the_other_leaves_the_work_to_it() {
     // The delay below must not count as a failed attempt.
     w.attempt_timeout_secs = 60;
     w.seed_spike_then_calm().await;
-    // Longer than the lock wait (`commands::setup::LOCK_WAIT`, 5 s).
+    // Longer than the lock wait (`commands::wiring::LOCK_WAIT`, 5 s).
     w.proxy
         .inject("DescribeFlowLogs", Fault::Delay(Duration::from_secs(8)), 1);
     let (winner, other, transcript) = two_checks_at_once(&w);
@@ -138,7 +138,7 @@ async fn a_manual_stop_beside_watch_stops_once_and_watch_does_not_restart_it() {
     w.attempt_timeout_secs = 60;
     let watch_out = w.dir.path().join("watch.stdout");
     let watch_err = w.dir.path().join("watch.stderr");
-    let mut watch = crate::job::nat_flowrec(w.dir.path())
+    let mut watch = crate::support::run::nat_flowrec(w.dir.path())
         .args([
             "watch",
             "--interval",
@@ -155,14 +155,14 @@ async fn a_manual_stop_beside_watch_stops_once_and_watch_does_not_restart_it() {
         kinds(&w, "RecordingStarted") == 1
     });
     // The next tick holds the lock longer than a `check` would wait for it (AWS answers its
-    // first call late; `commands::setup::LOCK_WAIT` is 5 s): the stop must wait it out.
+    // first call late; `commands::wiring::LOCK_WAIT` is 5 s): the stop must wait it out.
     w.proxy
         .inject("DescribeFlowLogs", Fault::Delay(Duration::from_secs(7)), 1);
     wait_until("watch's next tick to meet the slow call", || {
         w.proxy.pending("DescribeFlowLogs") == 0
     });
     // Run as users do: on the system clock, like watch.
-    let stop = crate::job::nat_flowrec(w.dir.path())
+    let stop = crate::support::run::nat_flowrec(w.dir.path())
         .args(["stop", "--all", "--endpoint-url", &w.proxy.endpoint])
         .env(nat_flowrec::aws::ATTEMPT_TIMEOUT_ENV, "60")
         .output()

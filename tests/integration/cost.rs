@@ -4,8 +4,8 @@
 
 use chrono::TimeDelta;
 
-use crate::job::{Setup, assert_started, config, minute_now, stdout, text};
-use crate::moto::{moto, put_log_group_incoming_bytes, put_spike, seed_nat};
+use crate::support::moto::{moto, put_log_group_incoming_bytes, put_spike, seed_nat};
+use crate::support::run::{Setup, assert_started, config, minute_now, stdout, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_recording_stops_at_its_dollar_cap_and_says_what_it_cost() {

@@ -11,14 +11,11 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use aws_config::SdkConfig;
-use chrono::TimeDelta;
-use nat_flowrec::aws::AwsSettings;
 use nat_flowrec::store::EventLog;
 use serde_json::Value;
 
-use crate::job::{assert_started, minute_now, text};
-use crate::moto::{Moto, SeededNat, moto, put_spike, seed_nat};
+use crate::support::moto::{Moto, moto, spiking_nat};
+use crate::support::run::{assert_started, text};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 /// The deploy files the README names; a block that shows one (it starts with a comment naming its
@@ -273,33 +270,6 @@ impl Host {
             .map(|e| e.event.kind().to_string())
             .collect()
     }
-}
-
-/// moto keeps EC2, CloudWatch and Logs resources per region. A test that leaves a recording
-/// running works in a region of its own, so that no other test's `check` reconciles (adopts,
-/// then stops) its flow logs, and it sees no one else's.
-pub async fn sdk_in(moto: &Moto, region: &str) -> SdkConfig {
-    nat_flowrec::aws::config_loader(&AwsSettings {
-        region: Some(region.into()),
-        profile: None,
-        endpoint_url: Some(moto.endpoint.clone()),
-    })
-    .empty_test_environment()
-    .test_credentials()
-    .load()
-    .await
-}
-
-/// A NAT in moto, in a region of its own, whose traffic spiked in the last two complete minutes.
-pub async fn spiking_nat(moto: &Moto, region: &str, second_octet: u8) -> SeededNat {
-    let sdk = sdk_in(moto, region).await;
-    let nat = seed_nat(&aws_sdk_ec2::Client::new(&sdk), second_octet).await;
-    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
-    let t = minute_now();
-    for minute in [t - TimeDelta::minutes(2), t - TimeDelta::minutes(1)] {
-        put_spike(&cw, &nat.nat_gateway_id, "BytesInFromSource", minute).await;
-    }
-    nat
 }
 
 /// A cron field: `*`, `*/n`, `a`, `a-b`, lists of those, within `min..=max`.

@@ -16,11 +16,11 @@ use std::time::{Duration, Instant};
 use nat_flowrec::store::{S3Log, S3Object};
 use serde_json::Value;
 
-use crate::deploy::{sdk_in, spiking_nat};
-use crate::moto::moto;
-use crate::proxy::{Fault, Proxy};
-use crate::runtime_api::{Outcome, RuntimeApi};
-use crate::stack::{Stack, deploy, template_memory_mb};
+use crate::support::moto::moto;
+use crate::support::moto::{sdk_in, spiking_nat};
+use crate::support::proxy::{Fault, Proxy};
+use crate::support::runtime_api::{Outcome, RuntimeApi};
+use crate::support::stack::{Stack, deploy, template_memory_mb};
 
 /// Bounds on waiting for the function (a cold moto, a slow machine); never asserted on.
 const LIMIT: Duration = Duration::from_secs(180);

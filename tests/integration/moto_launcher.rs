@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::moto::{Moto, moto, resolver, seed_nat};
+use crate::support::moto::{Moto, moto, resolver, seed_nat};
 
 fn ok(moto: &Moto, action: &str, body: Value) -> Value {
     let (status, json) = resolver(moto, action, body);

@@ -11,9 +11,9 @@ use nat_flowrec::core::event::{Event, EventEnvelope};
 use nat_flowrec::store::EventLog;
 use serde_json::Value;
 
-use crate::deploy::sdk_in;
-use crate::job::{minute_now, nat_flowrec, stdout, text};
-use crate::moto::{moto, put_nat_metric, seed_nat};
+use crate::support::moto::sdk_in;
+use crate::support::moto::{moto, put_nat_metric, seed_nat};
+use crate::support::run::{minute_now, nat_flowrec, stdout, text};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 

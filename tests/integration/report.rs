@@ -1,7 +1,7 @@
 //! `nat-flowrec report` driven as a user runs it: the real binary, in a fresh temporary folder
 //! holding copies of the report fixtures, checking stdout, stderr, written files and exit codes.
 
-use crate::job::stdout;
+use crate::support::run::stdout;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -163,6 +163,7 @@ fn report_out_dir_writes_every_file_and_leaves_no_temporary_file() {
         names,
         [
             "destinations.csv",
+            "report.html",
             "report.json",
             "report.md",
             "services.csv",

@@ -16,9 +16,9 @@ use nat_flowrec::store::s3::{META_LEASE_HOLDER, Precondition, Written};
 use nat_flowrec::store::{ObjectStore, S3Log, S3Object, StoreError};
 use serde_json::{Value, json};
 
-use crate::deploy::{sdk_in, spiking_nat};
-use crate::job::{nat_flowrec, text};
-use crate::moto::{Moto, SeededNat, moto};
+use crate::support::moto::{Moto, SeededNat, moto};
+use crate::support::moto::{sdk_in, spiking_nat};
+use crate::support::run::{nat_flowrec, text};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 

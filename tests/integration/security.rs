@@ -23,8 +23,11 @@ use nat_flowrec::iam_policy::{AUTHORIZATION_ONLY, granted_actions};
 use nat_flowrec::ports::{AwsErrorKind, Notification, Notifier};
 use serde_json::Value;
 
-use crate::job::{assert_started, minute_now, nat_flowrec, text};
-use crate::moto::{Moto, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat};
+use crate::support::moto::{
+    Moto, create_topic, moto, put_log_events, put_nat_metric, put_spike, seed_nat,
+};
+use crate::support::records::four_legs;
+use crate::support::run::{assert_started, minute_now, nat_flowrec, text};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/nat-flowrec-delivery";
 const SECRET_CANARY: &str = "SECRETCANARYdoNotLogThis0123456789abcdef";
@@ -130,17 +133,6 @@ fn iam_policy_prints_every_part_as_json_narrowed_to_the_configuration() {
     assert!(stderr.contains("210987654321"), "{}", text(&o));
 }
 
-/// The four records one conversation leaves on the NAT's ENI in one minute (docs/DESIGN.md, "The
-/// leg rule").
-fn legs(nat_ip: &str, host: &str, remote: &str) -> [String; 4] {
-    [
-        format!("ACCEPT ingress - {host} 41000 {nat_ip} 443 6 1000 IPv4 {host} - {remote} S3"),
-        format!("ACCEPT egress 8 {nat_ip} 5000 {remote} 443 6 1000 IPv4 {nat_ip} - {remote} S3"),
-        format!("ACCEPT ingress - {remote} 443 {nat_ip} 5000 6 9000 IPv4 {remote} S3 {nat_ip} -"),
-        format!("ACCEPT egress 1 {nat_ip} 443 {host} 41000 6 9000 IPv4 {remote} S3 {host} -"),
-    ]
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn the_job_policy_grants_exactly_what_a_cycle_calls_and_no_secret_reaches_a_log() {
     let moto: &Moto = moto();
@@ -152,7 +144,7 @@ async fn the_job_policy_grants_exactly_what_a_cycle_calls_and_no_secret_reaches_
     let s3 = nat_flowrec::aws::s3_client_from(&sdk, true);
     let nat = seed_nat(&ec2, 86).await;
     // The talker is an instance: the report names it (DescribeInstances for its Name tag).
-    crate::attribution::instance(&ec2, &nat.subnet_id, "10.86.0.50", "sec-host").await;
+    crate::support::vpc::instance(&ec2, &nat.subnet_id, "10.86.0.50", "sec-host").await;
     let id = nat.nat_gateway_id.clone();
     let topic = create_topic(&sns, &format!("sec-{id}")).await;
     let reports = format!("sec-reports-{id}");
@@ -205,7 +197,7 @@ out_dir = "reports"
     let mut events = Vec::new();
     for m in 0..6 {
         let ts = (t + TimeDelta::minutes(m)).timestamp_millis();
-        for line in legs(&nat_ip, "10.86.0.50", "52.216.8.12") {
+        for line in four_legs(&nat_ip, "10.86.0.50", "52.216.8.12", "S3", 1000, 9000) {
             events.push((ts, line));
         }
     }
@@ -400,7 +392,7 @@ fn moto_post(moto: &Moto, path: &str, body: &str) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn access_denied_names_the_missing_action_and_the_policy_command() {
     // IAM enforcement is global to a moto server: this test owns a private one.
-    let moto = crate::moto::start();
+    let moto = crate::support::moto::start();
     let sdk = moto.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let cw = aws_sdk_cloudwatch::Client::new(&sdk);

@@ -1,11 +1,14 @@
-//! A plain-text summary for a notification e-mail (SNS): the totals, the top talkers with their
+//! A plain-text summary for a notification e-mail (SNS): the totals, a sparkline of the NAT's
+//! bytes a minute around the recording, the top talkers with their
 //! owners, the AWS services that went through the NAT, and what to fix: per endpoint its saving
 //! and the whole `aws ec2 create-vpc-endpoint` command. Lines are never cut (a command cut
 //! mid-word cannot be pasted) nor wrapped; the tables are short by construction, and the whole
 //! summary stays under 32 KB, far below SNS's message limit.
 
 use crate::model::Report;
+use crate::render::charts::hh_mm;
 use crate::render::fixes;
+use crate::render::sparkline::sparkline;
 use crate::units::{grouped, human_bytes, service_name, usd};
 
 /// The summary stays below this many bytes.
@@ -38,6 +41,16 @@ pub fn email_summary(report: &Report) -> String {
     }
     if let Some(w) = &s.window {
         lines.push(format!("Window: {} to {} (UTC).", w.start, w.end));
+    }
+    if let Some(m) = &report.nat_metrics {
+        let glance = sparkline(&m.compared(), m.threshold.map(|t| t.bytes_per_minute));
+        if !glance.is_empty() {
+            lines.push(format!(
+                "NAT bytes a minute, {} to {} UTC: {glance}",
+                hh_mm(m.start_unix),
+                hh_mm(m.end_unix)
+            ));
+        }
     }
     lines.push(format!(
         "Records: {} read, {} malformed, {} NODATA, {} SKIPDATA, {} REJECT; files: {} read, {} failed.",
@@ -218,6 +231,19 @@ fn fit(lines: Vec<String>) -> String {
 mod tests {
     use super::*;
     use crate::{PriceOverrides, Prices, ReportOptions, build_report};
+
+    #[test]
+    fn the_nats_minutes_are_a_sparkline_against_the_threshold() {
+        let path = std::path::PathBuf::from("../fixtures/reports/nat-four-legs.log");
+        let mut report = build_report(&[path], &ReportOptions::default()).unwrap();
+        assert!(!email_summary(&report).contains("NAT bytes a minute"));
+        report.nat_metrics = Some(crate::nat_metrics::tests::sample());
+        let text = email_summary(&report);
+        assert!(
+            text.contains("NAT bytes a minute, 10:00 to 10:10 UTC: ▁▂▂▃██▄▅▅▆ (threshold ▆)"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_region_without_prices_is_a_warning_in_the_email() {

@@ -2,10 +2,10 @@
 //! cross-AZ traffic to the NAT, and per AWS service the endpoint command with its saving.
 //! Shared by the terminal and Markdown renderers, which only lay them out differently.
 
-use crate::attribution::CrossAz;
+use crate::model::CrossAz;
+use crate::model::Remediation;
 use crate::model::Report;
 use crate::prices::EndpointKind;
-use crate::remediation::Remediation;
 use crate::render::text_table::{Align, TextTable};
 use crate::units::{human_bytes, service_name, usd};
 

@@ -1,4 +1,4 @@
-//! `--out DIR`: every table as its own CSV plus `report.json` and `report.md`. Each file is
+//! `--out DIR`: every table as its own CSV plus `report.json`, `report.md` and `report.html`. Each file is
 //! written to the hidden `.<name>.tmp` in DIR, flushed to disk, then renamed into place, so a reader (or a
 //! crash) never sees a half-written report file.
 
@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::ReportError;
 use crate::model::Report;
-use crate::render::{csv, json, markdown};
+use crate::render::{csv, html, json, markdown};
 
 /// The files `write_out_dir` writes, in order.
-pub const OUT_FILES: [&str; 8] = [
+pub const OUT_FILES: [&str; 9] = [
     "summary.csv",
     "talkers.csv",
     "sources.csv",
@@ -20,6 +20,7 @@ pub const OUT_FILES: [&str; 8] = [
     "timeline.csv",
     "report.json",
     "report.md",
+    "report.html",
 ];
 
 /// Writes every output into `dir` (created if missing); returns the paths written.
@@ -39,6 +40,7 @@ pub fn write_out_dir(report: &Report, dir: &Path) -> Result<Vec<PathBuf>, Report
             "services.csv" => csv::services_csv(report, &mut body)?,
             "timeline.csv" => csv::timeline_csv(report, &mut body)?,
             "report.json" => body = json::json(report)?.into_bytes(),
+            "report.html" => body = html::html(report)?.into_bytes(),
             _ => body = markdown::markdown(report).into_bytes(),
         }
         let path = dir.join(name);

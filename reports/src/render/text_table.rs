@@ -35,6 +35,18 @@ impl TextTable {
         self.rows.is_empty()
     }
 
+    pub(crate) fn headers(&self) -> &[&'static str] {
+        &self.headers
+    }
+
+    pub(crate) fn aligns(&self) -> &[Align] {
+        &self.align
+    }
+
+    pub(crate) fn rows(&self) -> &[Vec<String>] {
+        &self.rows
+    }
+
     /// Columns padded to their widest cell, two spaces apart, a dashed rule under the header.
     pub(crate) fn aligned(&self, indent: &str) -> String {
         let widths: Vec<usize> = (0..self.headers.len())

@@ -1,5 +1,5 @@
 //! The report files of a recording uploaded to `notify.report_s3_uri`, and a pre-signed link to
-//! its Markdown report for the notification (SNS e-mail carries no attachments). Keys:
+//! its HTML report (charts and tables in one page) for the notification (SNS e-mail carries no attachments). Keys:
 //! `<prefix>/<recording-id>/report/<file>`; uploading again overwrites, so a re-sent
 //! notification links the same objects.
 
@@ -10,13 +10,13 @@ use super::PipelineError;
 use crate::names::S3Uri;
 use crate::ports::ReportStore;
 
-/// The file the link points at: readable in a browser and complete.
-pub const LINKED_FILE: &str = "report.md";
+/// The file the link points at: self-contained, readable in a browser and on a phone.
+pub const LINKED_FILE: &str = "report.html";
 
 /// Where the report went and how to read it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportLink {
-    /// Pre-signed GET of the Markdown report.
+    /// Pre-signed GET of the HTML report.
     pub url: String,
     /// `s3://bucket/prefix/<recording-id>/report/`.
     pub folder: String,
@@ -28,11 +28,12 @@ fn content_type(name: &str) -> &'static str {
         Some("csv") => "text/csv; charset=utf-8",
         Some("json") => "application/json",
         Some("md") => "text/markdown; charset=utf-8",
+        Some("html") => "text/html; charset=utf-8",
         _ => "text/plain; charset=utf-8",
     }
 }
 
-/// Uploads every file of `dir` (the recording's report folder) and pre-signs the Markdown one.
+/// Uploads every file of `dir` (the recording's report folder) and pre-signs the HTML one.
 pub async fn upload<S: ReportStore>(
     store: &S,
     uri: &S3Uri,
@@ -84,6 +85,7 @@ mod tests {
         assert!(content_type("talkers.csv").starts_with("text/csv"));
         assert_eq!(content_type("report.json"), "application/json");
         assert!(content_type("report.md").starts_with("text/markdown"));
+        assert_eq!(content_type("report.html"), "text/html; charset=utf-8");
         assert!(content_type("email.txt").starts_with("text/plain"));
     }
 }

@@ -11,19 +11,16 @@ use nom::{IResult, character::complete as num};
 use crate::error::RecordError;
 use crate::field::Field;
 use crate::format::LogFormat;
-use crate::record::Record;
+use crate::record::{MILLIS_THRESHOLD, Record};
 use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};
 
 mod classes;
-mod flow;
+mod flow_parser;
 mod ipv6;
 mod recent;
 mod swar;
 
-pub use flow::FlowParser;
-
-/// Start/end values above this are milliseconds (10^11 s is the year 5138).
-pub(crate) const MILLIS_THRESHOLD: u64 = 100_000_000_000;
+pub use flow_parser::FlowParser;
 
 /// Space-separated values of a line; runs of spaces count as one separator.
 ///

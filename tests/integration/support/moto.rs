@@ -20,7 +20,7 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
 use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use aws_sdk_ec2::types::{DomainType, Tag, TagSpecification};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use nat_flowrec::aws::{AwsCloud, AwsSettings, config_loader};
 
 /// The version tests/requirements.txt pins; the adapters' moto facts (docs/DESIGN.md, "Testing")
@@ -473,4 +473,51 @@ pub fn resolver(moto: &Moto, action: &str, body: serde_json::Value) -> (u16, ser
     let json = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("Route53Resolver {action} answered no JSON ({e}): {text}"));
     (status, json)
+}
+
+/// moto keeps EC2, CloudWatch and Logs resources per region. A test that leaves a recording
+/// running works in a region of its own, so that no other test's `check` reconciles (adopts,
+/// then stops) its flow logs, and it sees no one else's.
+pub async fn sdk_in(moto: &Moto, region: &str) -> SdkConfig {
+    nat_flowrec::aws::config_loader(&AwsSettings {
+        region: Some(region.into()),
+        profile: None,
+        endpoint_url: Some(moto.endpoint.clone()),
+    })
+    .empty_test_environment()
+    .test_credentials()
+    .load()
+    .await
+}
+
+/// A NAT in moto, in a region of its own, whose traffic spiked in the last two complete minutes.
+pub async fn spiking_nat(moto: &Moto, region: &str, second_octet: u8) -> SeededNat {
+    let sdk = sdk_in(moto, region).await;
+    let nat = seed_nat(&aws_sdk_ec2::Client::new(&sdk), second_octet).await;
+    let cw = aws_sdk_cloudwatch::Client::new(&sdk);
+    let t = super::run::minute_now();
+    for minute in [t - TimeDelta::minutes(2), t - TimeDelta::minutes(1)] {
+        put_spike(&cw, &nat.nat_gateway_id, "BytesInFromSource", minute).await;
+    }
+    nat
+}
+
+/// Calm NAT metrics for minutes `from..to` after `t`: what the flow logs saw, divided by
+/// `coverage` (so the report's coverage is exactly that share).
+pub async fn put_calm_metrics(
+    cw: &aws_sdk_cloudwatch::Client,
+    nat: &str,
+    t: DateTime<Utc>,
+    minutes: std::ops::Range<i64>,
+    out: f64,
+    inn: f64,
+) {
+    let points = |v: f64| -> Vec<(DateTime<Utc>, f64)> {
+        minutes
+            .clone()
+            .map(|m| (t + TimeDelta::minutes(m), v))
+            .collect()
+    };
+    put_nat_metric(cw, nat, "BytesInFromSource", &points(out)).await;
+    put_nat_metric(cw, nat, "BytesInFromDestination", &points(inn)).await;
 }

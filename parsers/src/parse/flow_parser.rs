@@ -15,7 +15,6 @@
 use std::cell::RefCell;
 use std::net::{IpAddr, Ipv4Addr};
 
-use super::MILLIS_THRESHOLD;
 use super::recent::{CachedLine, RecentAddresses};
 use super::swar::{Padded, Window};
 use super::{classes, swar};
@@ -23,6 +22,7 @@ use crate::error::RecordError;
 use crate::field::Field;
 use crate::flow::Flow;
 use crate::format::LogFormat;
+use crate::record::MILLIS_THRESHOLD;
 use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};
 
 /// Formats with more fields than this are read by the record parser alone (AWS documents 40).

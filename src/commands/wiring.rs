@@ -9,8 +9,9 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 
 use super::out::outln;
+use crate::app::Settings;
 use crate::aws::{AwsCloud, AwsSettings};
-use crate::cli::{GlobalArgs, LogFormat, Output};
+use crate::cli::{LogFormat, Output};
 use crate::config::Config;
 use crate::controller::{Job, JobError};
 use crate::store::{StateLocation, Store};
@@ -19,11 +20,11 @@ use crate::store::{StateLocation, Store};
 pub const LOCK_WAIT: Duration = Duration::from_secs(5);
 
 /// `--now`, else the system clock.
-pub fn clock(global: &GlobalArgs) -> DateTime<Utc> {
+pub fn clock(global: &Settings) -> DateTime<Utc> {
     global.now.unwrap_or_else(Utc::now)
 }
 
-pub fn config(global: &GlobalArgs) -> anyhow::Result<Config> {
+pub fn config(global: &Settings) -> anyhow::Result<Config> {
     // Checked here, before any AWS client is built from it.
     crate::aws::attempt_timeout()?;
     let mut cfg = Config::load(&global.config)?;
@@ -34,7 +35,7 @@ pub fn config(global: &GlobalArgs) -> anyhow::Result<Config> {
 }
 
 /// Where and as whom to call AWS: the config's region, `--profile`, `--endpoint-url`.
-pub fn aws_settings(global: &GlobalArgs, cfg: &Config) -> AwsSettings {
+pub fn aws_settings(global: &Settings, cfg: &Config) -> AwsSettings {
     AwsSettings {
         region: cfg.region.as_ref().map(ToString::to_string),
         profile: global.profile.clone(),
@@ -43,7 +44,7 @@ pub fn aws_settings(global: &GlobalArgs, cfg: &Config) -> AwsSettings {
 }
 
 /// The AWS clients, once the profile asked for exists and credentials were found.
-pub async fn cloud(global: &GlobalArgs, cfg: &Config) -> anyhow::Result<AwsCloud> {
+pub async fn cloud(global: &Settings, cfg: &Config) -> anyhow::Result<AwsCloud> {
     Ok(AwsCloud::connect_checked(&aws_settings(global, cfg)).await?)
 }
 
@@ -55,13 +56,13 @@ pub const MANUAL_LOCK_WAIT: Duration = Duration::from_secs(600);
 /// The event log (a file, or `s3://...`), locked or leased for this run; `None` when another
 /// run holds it (that run does the work: this one says so, and the CLI exits with
 /// `exit::LOCKED`). Give it back with `release` when the run is done.
-pub async fn locked_log(global: &GlobalArgs, cfg: &Config) -> anyhow::Result<Option<Store>> {
+pub async fn locked_log(global: &Settings, cfg: &Config) -> anyhow::Result<Option<Store>> {
     locked_log_waiting(global, cfg, LOCK_WAIT).await
 }
 
 /// `locked_log`, waiting up to `wait` for another run's lock, and saying so when it waits.
 pub async fn locked_log_waiting(
-    global: &GlobalArgs,
+    global: &Settings,
     cfg: &Config,
     wait: Duration,
 ) -> anyhow::Result<Option<Store>> {
@@ -96,7 +97,7 @@ pub async fn locked_log_waiting(
 /// object: `recording_id`, `step`, and `done`, the lines as an array); the log is given back
 /// whatever happened.
 pub fn recording_step(
-    global: &GlobalArgs,
+    global: &Settings,
     (recording_id, name): (&str, &str),
     output: Output,
     step: impl AsyncFnOnce(&mut Job<'_, AwsCloud>) -> Result<String, JobError>,
@@ -140,7 +141,7 @@ pub async fn release(log: Store) {
 }
 
 /// The event log for reading only (status, history): no lock, nothing written.
-pub async fn read_log(global: &GlobalArgs, cfg: &Config) -> anyhow::Result<Store> {
+pub async fn read_log(global: &Settings, cfg: &Config) -> anyhow::Result<Store> {
     let location = StateLocation::of(&cfg.state)?;
     let s3 = state_s3(global, cfg, &location).await?;
     let log = Store::read(&location, async || s3).await?;
@@ -151,7 +152,7 @@ pub async fn read_log(global: &GlobalArgs, cfg: &Config) -> anyhow::Result<Store
 /// The S3 client of an `s3://` event log, its profile and credentials checked; for a file, an
 /// unchecked client that is never called (no credentials needed).
 async fn state_s3(
-    global: &GlobalArgs,
+    global: &Settings,
     cfg: &Config,
     location: &StateLocation,
 ) -> anyhow::Result<aws_sdk_s3::Client> {
@@ -180,7 +181,7 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 /// overrides. Colour only on a terminal, never with `NO_COLOR`. `--log-format json` writes one
 /// JSON object a line (with its time, level and fields) for CloudWatch Logs and journald, which
 /// index them.
-pub fn init_logging(global: &GlobalArgs) {
+pub fn init_logging(global: &Settings) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(log_filter(global)));
     let builder = tracing_subscriber::fmt()
@@ -188,7 +189,7 @@ pub fn init_logging(global: &GlobalArgs) {
         .with_writer(std::io::stderr)
         .with_ansi(colour(&std::io::stderr()));
     // A second init (the Lambda handler runs many invocations in one process) keeps the first.
-    let _ = match global.log_format {
+    let _ = match global.log.format {
         LogFormat::Text => builder.without_time().try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
@@ -196,8 +197,8 @@ pub fn init_logging(global: &GlobalArgs) {
 
 /// The `EnvFilter` directives for `-q` / `-v` counts: our crates get the more detailed level,
 /// the SDK's own lines stay at errors (warnings from `-v`) until `-vvv`.
-fn log_filter(global: &GlobalArgs) -> String {
-    let (ours, theirs) = match (global.quiet, global.verbose) {
+fn log_filter(global: &Settings) -> String {
+    let (ours, theirs) = match (global.log.quiet, global.log.verbose) {
         (true, _) => ("error", "error"),
         (false, 0) => ("warn", "error"),
         (false, 1) => ("info", "warn"),

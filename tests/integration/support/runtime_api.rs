@@ -25,7 +25,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
 
-use crate::proxy::{Request, read_request};
+use crate::support::proxy::{Request, read_request};
 
 /// The function's timeout as the deadline header gives it (the template's `Timeout`).
 const FUNCTION_TIMEOUT: Duration = Duration::from_secs(300);

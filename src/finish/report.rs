@@ -2,21 +2,23 @@
 //! and savings), with its coverage: the bytes the flow logs captured against
 //! the NAT's own CloudWatch byte metrics over the same minutes. A recording that captured
 //! nothing, or too little, gets the likely causes in plain words. Written under
-//! `<out_dir>/<recording-id>/report/`.
+//! `<out_dir>/<recording-id>/report/`. The same GetMetricData reads the minutes around the
+//! recording for the HTML report's spike chart, kept beside the export files (`metrics.json`).
 
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_reports::{
-    AwsRanges, Coverage, NameSources, Report, ReportOptions, build_report, render,
+    AwsRanges, Coverage, METRICS_FILE, MetricPoints, NameSources, NatMetrics, Report,
+    ReportOptions, Threshold, ThresholdOf, build_report, render,
 };
 
 use super::PipelineError;
 use crate::attribution::{self, EnrichMode, Plan, RecordingFolder};
-use crate::config::Config;
-use crate::core::Recording;
-use crate::ports::{AwsError, Inventory, MetricQuery, Metrics};
+use crate::config::{Combine, Config, TriggerConfig, TriggerMode};
+use crate::core::{Recording, StartCause};
+use crate::ports::{AwsError, Inventory, MetricQuery, MetricSeries, Metrics};
 
 /// The NAT metrics a coverage compares with: every byte the NAT processed, once, in each
 /// direction (from the VPC's hosts, and from the remote ends), as the report counts them.
@@ -50,12 +52,17 @@ fn stopped_before_delivery_statement(rec: &Recording) -> String {
     )
 }
 
-/// What CloudWatch counted through the NAT while the recording ran.
+/// The spike chart goes on this long after the recording's stop.
+const CHART_AFTER_STOP_MINUTES: i64 = 15;
+
+/// What CloudWatch counted through the NAT while the recording ran, and around it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CoverageMetrics {
     /// `None`: no datapoint at all in the window.
     pub metric_bytes: Option<u64>,
     pub metrics: Vec<String>,
+    /// The minutes from before the breach to after the stop, for the spike chart.
+    pub nat_metrics: Option<NatMetrics>,
 }
 
 /// A recording's report and where it was written.
@@ -81,19 +88,105 @@ pub fn metric_window(rec: &Recording) -> (DateTime<Utc>, DateTime<Utc>) {
     (start, end.max(start + minute))
 }
 
-/// The NAT's byte metrics summed over the recording's minutes.
+/// When the trigger breached: the start of a recording the trigger started.
+fn breach(rec: &Recording) -> Option<DateTime<Utc>> {
+    matches!(rec.cause, Some(StartCause::Trigger { .. })).then_some(rec.started_at)
+}
+
+/// The spike chart's minutes: `lookback_minutes` before the breach (or the start) to
+/// `CHART_AFTER_STOP_MINUTES` after the recording's minutes.
+pub fn chart_window(rec: &Recording, lookback_minutes: u32) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (start, end) = metric_window(rec);
+    let minute = TimeDelta::minutes(1);
+    let from = breach(rec).map_or(start, |b| b.duration_trunc(minute).unwrap_or(b).min(start));
+    (
+        from - TimeDelta::minutes(i64::from(lookback_minutes)),
+        end + TimeDelta::minutes(CHART_AFTER_STOP_MINUTES),
+    )
+}
+
+/// The trigger's threshold as bytes a minute; `None` when it follows an alarm or counts packets.
+fn threshold(cfg: &TriggerConfig) -> Option<Threshold> {
+    let bytes = cfg.mode == TriggerMode::Metrics && cfg.metrics.iter().all(|m| !m.is_packets());
+    bytes.then(|| Threshold {
+        bytes_per_minute: cfg.threshold_bytes as f64 * 60.0 / f64::from(cfg.period_seconds.max(60)),
+        applies_to: match cfg.combine {
+            Combine::Any => ThresholdOf::EachMetric,
+            Combine::Sum => ThresholdOf::SumOfMetrics,
+        },
+    })
+}
+
+/// The NAT's byte metrics per minute from `report.chart_lookback_minutes` before the breach
+/// to after the stop, in one GetMetricData: summed over the recording's minutes for the
+/// coverage, kept whole for the spike chart.
 pub async fn measure<M: Metrics>(
     metrics: &M,
     rec: &Recording,
+    cfg: &Config,
 ) -> Result<CoverageMetrics, AwsError> {
+    let (chart_start, chart_end) = chart_window(rec, cfg.report.chart_lookback_minutes);
+    let series = nat_series(metrics, &rec.nat_gateway_id, 60, chart_start, chart_end).await?;
     let (start, end) = metric_window(rec);
-    let points = nat_bytes(metrics, &rec.nat_gateway_id, 60, start, end).await?;
-    let metric_bytes = (!points.is_empty())
-        .then(|| points.iter().map(|(_, v)| v).sum::<f64>().max(0.0).round() as u64);
+    let points: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter())
+        .filter(|(t, _)| *t >= start && *t < end)
+        .map(|(_, v)| *v)
+        .collect();
+    let metric_bytes =
+        (!points.is_empty()).then(|| points.iter().sum::<f64>().max(0.0).round() as u64);
+    let nat_metrics = NatMetrics {
+        nat_gateway_id: rec.nat_gateway_id.clone(),
+        start_unix: chart_start.timestamp(),
+        end_unix: chart_end.timestamp(),
+        recording_start_unix: rec.started_at.timestamp(),
+        recording_stop_unix: rec
+            .stopped
+            .as_ref()
+            .map_or(rec.deadline, |s| s.at)
+            .timestamp(),
+        breach_unix: breach(rec).map(|b| b.timestamp()),
+        threshold: threshold(&cfg.trigger),
+        series: series
+            .into_iter()
+            .map(|s| MetricPoints {
+                metric: s.metric,
+                points: s.points.iter().map(|(t, v)| (t.timestamp(), *v)).collect(),
+            })
+            .collect(),
+    };
     Ok(CoverageMetrics {
         metric_bytes,
         metrics: COVERAGE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
+        nat_metrics: Some(nat_metrics),
     })
+}
+
+/// The Sum of the NAT's `COVERAGE_METRICS` per `period_seconds` from `start` to `end`, one
+/// series a metric, datapoints in that window only.
+async fn nat_series<M: Metrics>(
+    metrics: &M,
+    nat_gateway_id: &str,
+    period_seconds: i32,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Vec<MetricSeries>, AwsError> {
+    let query = MetricQuery {
+        nat_gateway_ids: vec![nat_gateway_id.to_owned()],
+        metrics: COVERAGE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
+        statistic: "Sum".to_owned(),
+        period_seconds,
+        start,
+        end,
+        log_groups: Vec::new(),
+        nat_metrics: Default::default(),
+    };
+    let mut series = metrics.metric_data(&query).await?;
+    for s in &mut series {
+        s.points.retain(|(t, _)| *t >= start && *t < end);
+    }
+    Ok(series)
 }
 
 /// The Sum of the NAT's `COVERAGE_METRICS` per `period_seconds` from `start` to `end` (both
@@ -105,21 +198,28 @@ pub async fn nat_bytes<M: Metrics>(
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> Result<Vec<(DateTime<Utc>, f64)>, AwsError> {
-    let query = MetricQuery {
-        nat_gateway_ids: vec![nat_gateway_id.to_owned()],
-        metrics: COVERAGE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
-        statistic: "Sum".to_owned(),
-        period_seconds,
-        start,
-        end,
-        log_groups: Vec::new(),
-    };
-    let series = metrics.metric_data(&query).await?;
-    Ok(series
-        .iter()
-        .flat_map(|s| s.points.iter().copied())
-        .filter(|(t, _)| *t >= start && *t < end)
-        .collect())
+    let series = nat_series(metrics, nat_gateway_id, period_seconds, start, end).await?;
+    Ok(series.into_iter().flat_map(|s| s.points).collect())
+}
+
+/// The recording folder's `metrics.json`; `None` when there is none or it cannot be read.
+pub fn load_metrics(folder: &Path) -> Option<NatMetrics> {
+    let text = std::fs::read_to_string(folder.join(METRICS_FILE)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// Keeps the metrics the report's chart was drawn from beside the recording's files, so a
+/// report of the folder made later, offline, draws the same chart.
+pub fn store_metrics(folder: &Path, metrics: &NatMetrics) -> Result<(), PipelineError> {
+    let path = folder.join(METRICS_FILE);
+    let text = serde_json::to_string_pretty(metrics).map_err(|e| PipelineError::Io {
+        path: path.clone(),
+        source: std::io::Error::other(e),
+    })?;
+    render::write_atomically(&path, text.as_bytes()).map_err(|source| PipelineError::Report {
+        recording_id: folder.display().to_string(),
+        source,
+    })
 }
 
 /// Why a recording may have captured nothing or too little, most likely first. Empty when the
@@ -255,6 +355,7 @@ pub fn build(
             ingested_bytes: i.bytes,
             cost_usd: i.cost_usd,
         });
+    report.nat_metrics = measured.nat_metrics.clone();
     Ok(report)
 }
 
@@ -293,7 +394,8 @@ pub fn report_dir(folder: &Path) -> PathBuf {
     folder.join("report")
 }
 
-/// Writes every report file (CSV tables, report.json, report.md) plus `email.txt` into `dir`.
+/// Writes every report file (CSV tables, report.json, report.md, report.html) plus `email.txt`
+/// into `dir`.
 pub fn write(report: &Report, dir: &Path) -> Result<(), PipelineError> {
     let wrap = |source| PipelineError::Report {
         recording_id: dir.display().to_string(),
@@ -358,10 +460,46 @@ mod tests {
         assert_eq!(end - start, TimeDelta::minutes(1));
     }
 
+    #[test]
+    fn the_chart_reads_from_the_lookback_before_the_breach_to_15_minutes_after_the_stop() {
+        let mut r = rec((10, 13, 20), (10, 27, 5));
+        r.cause = Some(StartCause::Trigger {
+            evidence: "above".into(),
+        });
+        let (start, end) = chart_window(&r, 60);
+        assert_eq!(start, Utc.with_ymd_and_hms(2026, 1, 15, 9, 13, 0).unwrap());
+        assert_eq!(end, Utc.with_ymd_and_hms(2026, 1, 15, 10, 43, 0).unwrap());
+        assert_eq!(breach(&r), Some(r.started_at));
+        r.cause = None;
+        assert_eq!(breach(&r), None);
+        assert_eq!(chart_window(&r, 10).0, start + TimeDelta::minutes(50));
+    }
+
+    #[test]
+    fn the_threshold_is_drawn_per_minute_as_the_trigger_compares() {
+        let mut cfg = TriggerConfig::default();
+        let t = threshold(&cfg).unwrap();
+        assert_eq!(t.bytes_per_minute, 100_000_000.0);
+        assert_eq!(t.applies_to, ThresholdOf::EachMetric);
+        cfg.period_seconds = 300;
+        cfg.combine = Combine::Sum;
+        let t = threshold(&cfg).unwrap();
+        assert_eq!(t.bytes_per_minute, 20_000_000.0);
+        assert_eq!(t.applies_to, ThresholdOf::SumOfMetrics);
+        cfg.metrics = vec![crate::config::NatMetric::PacketsOutToSource];
+        assert_eq!(threshold(&cfg), None, "packets have no byte threshold");
+        cfg = TriggerConfig {
+            mode: TriggerMode::Alarm,
+            ..TriggerConfig::default()
+        };
+        assert_eq!(threshold(&cfg), None, "an alarm's threshold is not ours");
+    }
+
     fn measured(bytes: Option<u64>) -> CoverageMetrics {
         CoverageMetrics {
             metric_bytes: bytes,
             metrics: COVERAGE_METRICS.iter().map(|m| (*m).to_owned()).collect(),
+            nat_metrics: None,
         }
     }
 

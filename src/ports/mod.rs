@@ -104,6 +104,18 @@ pub struct MetricQuery {
     /// Log groups whose `IncomingBytes` (namespace `AWS/Logs`, dimension `LogGroupName`) the
     /// same call reads, with the same statistic, period and window: what recordings cost.
     pub log_groups: Vec<String>,
+    /// A NAT gateway listed here is asked only for these of `metrics` (its own trigger watches
+    /// others than the rest): GetMetricData bills per metric requested.
+    pub nat_metrics: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl MetricQuery {
+    /// Whether `metric` is asked of `nat_gateway_id`.
+    pub fn asks(&self, nat_gateway_id: &str, metric: &str) -> bool {
+        self.nat_metrics
+            .get(nat_gateway_id)
+            .is_none_or(|only| only.iter().any(|m| m == metric))
+    }
 }
 
 /// The datapoints of one (NAT, metric) pair, oldest first; a period without a datapoint is missing.

@@ -2,7 +2,7 @@
 //! Logs into one self-describing file per ENI, `report` turns those files into the report and
 //! measures its `coverage` against the NAT's own metrics, `notify` publishes the summary to SNS.
 //! Each step is a function over the ports and the recording as the event log knows it; the
-//! controller decides which step is due (`core::pipeline`) and appends the event each earns.
+//! controller decides which step is due (`core::finish`) and appends the event each earns.
 //! `insights` writes the Logs Insights query a notification offers for a closer look (and runs
 //! the server-side report of `report --engine insights`); `upload` puts the report files in S3
 //! for a pre-signed link.

@@ -10,7 +10,7 @@
 //! dropped) when it would not fit, and left out as a last resort.
 
 use nat_flowrec_parsers::LogFormat;
-use nat_flowrec_reports::{Remediation, Report, human_bytes, render};
+use nat_flowrec_reports::{Remediation, Report, human_bytes, render, usd};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -18,7 +18,7 @@ use super::PipelineError;
 use super::insights;
 use super::upload::ReportLink;
 use crate::core::Recording;
-use crate::core::event::{rfc3339, usd};
+use crate::core::event::rfc3339;
 use crate::ports::Notification;
 
 /// SNS's limit for a whole message (256 KiB).
@@ -69,6 +69,9 @@ struct Payload<'a> {
     started_at: String,
     stopped_at: Option<String>,
     log_group: &'a str,
+    /// The pre-signed link of `report.html`, when the report was uploaded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report_url: Option<&'a str>,
     /// Set when the report below is trimmed to fit SNS's limit.
     trimmed: bool,
     report: Option<&'a Report>,
@@ -153,6 +156,14 @@ pub fn body_text(ctx: &MessageContext<'_>, report: &Report) -> String {
             .map(|s| format!(", stopped because {}", s.reason))
             .unwrap_or_default(),
     );
+    // The page with the charts is what most readers want: its link comes first.
+    if let Some(link) = ctx.report_link {
+        out.push_str(&format!(
+            "Report with charts (link works {}): {}\n\n",
+            human_duration(link.valid_seconds),
+            link.url
+        ));
+    }
     out.push_str(&render::email_summary(report));
     out.push_str("\nLook closer:\n");
     out.push_str(&format!(
@@ -186,18 +197,16 @@ pub fn body_text(ctx: &MessageContext<'_>, report: &Report) -> String {
     }
     if let Some(link) = ctx.report_link {
         out.push_str(&format!(
-            "  Full report (link works {}): {}\n  All report files (CSV, JSON, Markdown): {}\n",
-            human_duration(link.valid_seconds),
-            link.url,
+            "  All report files (HTML, CSV, JSON, Markdown): {}\n",
             link.folder
         ));
     }
     match (ctx.report_dir, ctx.report_link) {
         (Some(dir), Some(_)) => {
-            out.push_str(&format!("  Report files (CSV, JSON, Markdown): {dir}\n"));
+            out.push_str(&format!("  Report files (HTML, CSV, JSON, Markdown): {dir}\n"));
         }
         (Some(dir), None) => out.push_str(&format!(
-            "  Report files (CSV, JSON, Markdown): {dir}, only on the machine that ran nat-flowrec; set notify.report_s3_uri = \"s3://BUCKET/PREFIX\" in its configuration to get a link to them in this message\n"
+            "  Report files (HTML, CSV, JSON, Markdown): {dir}, only on the machine that ran nat-flowrec; set notify.report_s3_uri = \"s3://BUCKET/PREFIX\" in its configuration to get a link to them in this message\n"
         )),
         (None, _) => {}
     }
@@ -242,6 +251,7 @@ pub fn notification(
             started_at: rfc3339(&rec.started_at),
             stopped_at: rec.stopped.as_ref().map(|s| rfc3339(&s.at)),
             log_group: ctx.log_group,
+            report_url: ctx.report_link.map(|l| l.url.as_str()),
             trimmed: is_trimmed,
             report: report_json,
         })?;
@@ -380,6 +390,7 @@ fn unrecorded_spike(
 /// The report with short tables, no timeline and no malformed examples.
 fn trim(report: &Report) -> Report {
     let mut r = report.clone();
+    r.nat_metrics = None;
     r.talkers.truncate(TRIMMED_ROWS);
     r.sources.truncate(TRIMMED_ROWS);
     r.destinations.truncate(TRIMMED_ROWS);
@@ -525,11 +536,12 @@ mod tests {
     }
 
     #[test]
-    fn an_uploaded_report_is_linked_with_its_validity() {
+    fn an_uploaded_report_is_the_first_link_with_its_validity() {
         let r = report();
         let rec = rec();
+        let url = "https://b.s3.amazonaws.com/p/r/report/report.html?X-Amz-Expires=604800";
         let link = ReportLink {
-            url: "https://b.s3.amazonaws.com/p/r/report/report.md?X-Amz-Expires=604800".into(),
+            url: url.into(),
             folder: "s3://b/p/r/report/".into(),
             valid_seconds: 604_800,
         };
@@ -537,10 +549,17 @@ mod tests {
         c.report_link = Some(&link);
         let text = body_text(&c, &r);
         assert!(
-            text.contains("Full report (link works 7 days): https://b.s3.amazonaws.com/p/r/report/report.md?X-Amz-Expires=604800"),
+            text.contains(&format!("Report with charts (link works 7 days): {url}")),
             "{text}"
         );
+        let first = text.find("https://").unwrap();
+        assert_eq!(&text[first..first + url.len()], url, "{text}");
         assert!(text.contains("s3://b/p/r/report/"), "{text}");
+        let n = notification("arn:aws:sns:us-east-1:123456789012:t", &c, &r).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&n.message).unwrap();
+        let payload: serde_json::Value =
+            serde_json::from_str(v["email-json"].as_str().unwrap()).unwrap();
+        assert_eq!(payload["report_url"], url);
         assert_eq!(human_duration(5_400), "90 minutes");
         assert_eq!(human_duration(129_600), "36 hours");
         assert_eq!(human_duration(45), "45 seconds");
