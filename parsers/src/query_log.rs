@@ -4,7 +4,8 @@
 //! flow records to name remote addresses; this module only reads them.
 //!
 //! A reader takes JSON Lines, concatenated or pretty-printed objects, and CloudWatch Logs export
-//! lines (`<event timestamp> <object>`), gzip or plain (by magic bytes). A line that is not a
+//! lines (`<event timestamp> <object>`, as nat-flowrec's own export writes them after its `#`
+//! header), gzip or plain (by magic bytes). A line that is not a
 //! query-log object is counted, not fatal: a file of someone else's logs still names what it can.
 
 use std::fs::File;
@@ -169,7 +170,8 @@ pub fn read_query_logs(
         } else {
             line.as_str()
         };
-        if pending.is_empty() && text.trim().is_empty() {
+        // Blank lines, and the `#` header of nat-flowrec's own export of a recording's queries.
+        if pending.is_empty() && (text.trim().is_empty() || text.starts_with('#')) {
             continue;
         }
         pending.push_str(text);

@@ -478,7 +478,11 @@ async fn ensure_log_group_is_idempotent_tags_the_group_and_keeps_retention_curre
 
 /// A query-logging configuration someone else made on moto (no nat-flowrec tags), associated
 /// with `vpc_id`; its id.
-fn seed_foreign_query_log_config(moto: &crate::support::moto::Moto, vpc_id: &str, name: &str) -> String {
+fn seed_foreign_query_log_config(
+    moto: &crate::support::moto::Moto,
+    vpc_id: &str,
+    name: &str,
+) -> String {
     let (status, created) = crate::support::moto::resolver(
         moto,
         "CreateResolverQueryLogConfig",
