@@ -483,28 +483,12 @@ fn seed_foreign_query_log_config(
     vpc_id: &str,
     name: &str,
 ) -> String {
-    let (status, created) = crate::support::moto::resolver(
+    crate::support::moto::seed_query_log_config(
         moto,
-        "CreateResolverQueryLogConfig",
-        serde_json::json!({
-            "Name": name,
-            "DestinationArn": format!("arn:aws:logs:us-east-1:123456789012:log-group:{name}"),
-            "CreatorRequestId": name,
-            "Tags": [{"Key": "Name", "Value": "audit"}],
-        }),
-    );
-    assert_eq!(status, 200, "{created}");
-    let id = created["ResolverQueryLogConfig"]["Id"]
-        .as_str()
-        .expect("Id")
-        .to_owned();
-    let (status, associated) = crate::support::moto::resolver(
-        moto,
-        "AssociateResolverQueryLogConfig",
-        serde_json::json!({"ResolverQueryLogConfigId": id, "ResourceId": vpc_id}),
-    );
-    assert_eq!(status, 200, "{associated}");
-    id
+        name,
+        serde_json::json!([{"Key": "Name", "Value": "audit"}]),
+        Some(vpc_id),
+    )
 }
 
 /// (configuration id, ours) of every configuration logging the VPC's queries, sorted.

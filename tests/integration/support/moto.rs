@@ -475,6 +475,78 @@ pub fn resolver(moto: &Moto, action: &str, body: serde_json::Value) -> (u16, ser
     (status, json)
 }
 
+/// A query-logging configuration made on moto as a console user or another tool would, to the
+/// log group `name`, with `tags`, associated with `vpc_id` when given; its id.
+pub fn seed_query_log_config(
+    moto: &Moto,
+    name: &str,
+    tags: serde_json::Value,
+    vpc_id: Option<&str>,
+) -> String {
+    let (status, created) = resolver(
+        moto,
+        "CreateResolverQueryLogConfig",
+        serde_json::json!({
+            "Name": name.trim_start_matches('/').replace('/', "-"),
+            "DestinationArn": format!("arn:aws:logs:us-east-1:123456789012:log-group:{name}"),
+            "CreatorRequestId": name,
+            "Tags": tags,
+        }),
+    );
+    assert_eq!(status, 200, "{created}");
+    let id = created["ResolverQueryLogConfig"]["Id"]
+        .as_str()
+        .expect("Id")
+        .to_owned();
+    if let Some(vpc_id) = vpc_id {
+        let (status, associated) = resolver(
+            moto,
+            "AssociateResolverQueryLogConfig",
+            serde_json::json!({"ResolverQueryLogConfigId": id, "ResourceId": vpc_id}),
+        );
+        assert_eq!(status, 200, "{associated}");
+    }
+    id
+}
+
+/// (configuration id, VPC id) of every query-logging association moto holds in us-east-1.
+pub fn query_log_associations(moto: &Moto) -> Vec<(String, String)> {
+    let (status, listed) = resolver(
+        moto,
+        "ListResolverQueryLogConfigAssociations",
+        serde_json::json!({"MaxResults": 100}),
+    );
+    assert_eq!(status, 200, "{listed}");
+    listed["ResolverQueryLogConfigAssociations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["ResolverQueryLogConfigId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                a["ResourceId"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every query-logging configuration moto holds in us-east-1, as AWS lists them.
+pub fn query_log_configs(moto: &Moto) -> Vec<serde_json::Value> {
+    let (status, listed) = resolver(
+        moto,
+        "ListResolverQueryLogConfigs",
+        serde_json::json!({"MaxResults": 100}),
+    );
+    assert_eq!(status, 200, "{listed}");
+    listed["ResolverQueryLogConfigs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// moto keeps EC2, CloudWatch and Logs resources per region. A test that leaves a recording
 /// running works in a region of its own, so that no other test's `check` reconciles (adopts,
 /// then stops) its flow logs, and it sees no one else's.
