@@ -191,7 +191,9 @@ impl QueryLogs for Client {
             let (Some(id), Some(arn)) = (config.id(), config.arn()) else {
                 continue;
             };
-            let tags = tags_of(self, arn).await?;
+            let Some(tags) = tags_if_there(self, arn).await? else {
+                continue;
+            };
             let Some(recording_id) = tags.get(TAG_RECORDING) else {
                 continue;
             };
@@ -218,7 +220,10 @@ impl QueryLogs for Client {
                 None => continue,
             };
             let ours = match config.arn() {
-                Some(arn) => tags_of(self, arn).await?.contains_key(TAG_RECORDING),
+                Some(arn) => match tags_if_there(self, arn).await? {
+                    Some(tags) => tags.contains_key(TAG_RECORDING),
+                    None => continue,
+                },
                 None => false,
             };
             logging.push(VpcQueryLogging {
@@ -267,7 +272,10 @@ async fn is_ours(
         return Ok(false);
     };
     let arn = config.arn().ok_or_else(|| missing(OP_GET, "ARN"))?;
-    if tags_of(client, arn).await?.contains_key(TAG_RECORDING) {
+    let Some(tags) = tags_if_there(client, arn).await? else {
+        return Ok(false);
+    };
+    if tags.contains_key(TAG_RECORDING) {
         Ok(true)
     } else {
         Err(AwsError::not_ours_to(
@@ -336,6 +344,19 @@ async fn list_associations(
         );
     }
     Ok(associations)
+}
+
+/// The tags of a configuration seen a moment ago; `None` when it was deleted since (by another
+/// run, or by hand between the list and this read).
+async fn tags_if_there(
+    client: &Client,
+    arn: &str,
+) -> Result<Option<BTreeMap<String, String>>, AwsError> {
+    match tags_of(client, arn).await {
+        Ok(tags) => Ok(Some(tags)),
+        Err(e) if e.kind == AwsErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// A resource's tags, all pages.
