@@ -6,7 +6,11 @@
 //! talker's remote from the query-log records (moto writes none: they are seeded as Resolver
 //! writes them to CloudWatch Logs, in AWS's documented shape).
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, TimeDelta, Utc};
+use nat_flowrec::aws::RECORD_OPERATIONS_ENV;
+use nat_flowrec::iam_policy::{AUTHORIZATION_ONLY, granted_actions};
 use nat_flowrec::ports::{TAG_DEADLINE, TAG_NAT_GATEWAY, TAG_RECORDING};
 
 use crate::support::moto::{
@@ -14,7 +18,7 @@ use crate::support::moto::{
     resolver, seed_nat, seed_query_log_config,
 };
 use crate::support::records::four_legs;
-use crate::support::run::{Setup, assert_started, config, minute_now, text};
+use crate::support::run::{Setup, assert_started, config, minute_now, nat_flowrec, text};
 use crate::support::subscribers::rec_dir;
 
 /// The top talker: 10.81.0.50 pulls images from Docker Hub, per minute.
@@ -95,6 +99,10 @@ async fn a_spike_records_the_vpcs_dns_queries_and_the_report_names_the_top_talke
             ),
         ),
     );
+    // Every AWS operation the runs make, for the least-privilege check at the end.
+    let ops_file = setup.dir.path().join("operations.txt");
+    let ops = ops_file.to_string_lossy().to_string();
+    let env = [(RECORD_OPERATIONS_ENV, ops.as_str())];
     // Someone else logs another VPC's queries: it must survive everything below.
     let foreign = seed_query_log_config(
         moto,
@@ -112,7 +120,7 @@ async fn a_spike_records_the_vpcs_dns_queries_and_the_report_names_the_top_talke
         t - TimeDelta::minutes(2),
     )
     .await;
-    let o = setup.run(&["check"], t);
+    let o = setup.run_with_env(&["check"], t, &env);
     assert_started(&o);
     assert!(
         String::from_utf8_lossy(&o.stdout).contains(&format!(
@@ -169,7 +177,7 @@ async fn a_spike_records_the_vpcs_dns_queries_and_the_report_names_the_top_talke
         ]),
         Some(&nat.vpc_id),
     );
-    let o = setup.run(&["check"], t + TimeDelta::minutes(1));
+    let o = setup.run_with_env(&["check"], t + TimeDelta::minutes(1), &env);
     assert!(o.status.success(), "{}", text(&o));
     let ids: Vec<String> = query_log_configs(moto)
         .iter()
@@ -252,7 +260,7 @@ async fn a_spike_records_the_vpcs_dns_queries_and_the_report_names_the_top_talke
     .await;
 
     // When the trigger is OK, the stop disassociates and deletes ours; the foreign one stays.
-    let o = setup.run(&["check"], t + TimeDelta::minutes(6));
+    let o = setup.run_with_env(&["check"], t + TimeDelta::minutes(6), &env);
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("stopped recording"),
         "{}",
@@ -277,7 +285,7 @@ async fn a_spike_records_the_vpcs_dns_queries_and_the_report_names_the_top_talke
 
     // Settled: the export writes the VPC's queries beside the flow logs, and the report names
     // the top talker's remote, with the bytes named stated.
-    let o = setup.run(&["check"], t + TimeDelta::minutes(12));
+    let o = setup.run_with_env(&["check"], t + TimeDelta::minutes(12), &env);
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains(&format!(
@@ -320,6 +328,35 @@ async fn a_spike_records_the_vpcs_dns_queries_and_the_report_names_the_top_talke
             )),
         "{email}"
     );
+
+    // Least privilege: `iam-policy` grants every operation called, and of Route 53 Resolver
+    // nothing but what was called or what IAM checks inside another call.
+    let called: BTreeSet<String> = std::fs::read_to_string(&ops_file)
+        .expect("the interceptor wrote the operations file")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    for op in [
+        "route53resolver:CreateResolverQueryLogConfig",
+        "route53resolver:DeleteResolverQueryLogConfig",
+    ] {
+        assert!(called.contains(op), "{op} not recorded: {called:?}");
+    }
+    let o = nat_flowrec(setup.dir.path())
+        .args(["iam-policy", "--part", "job"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let granted = granted_actions(&serde_json::from_slice(&o.stdout).unwrap());
+    let missing: Vec<&String> = called.difference(&granted).collect();
+    assert!(missing.is_empty(), "called but not granted: {missing:?}");
+    let implied: Vec<&str> = AUTHORIZATION_ONLY.iter().map(|(a, _)| *a).collect();
+    let unused: Vec<&String> = granted
+        .iter()
+        .filter(|a| a.starts_with("route53resolver:"))
+        .filter(|a| !called.contains(*a) && !implied.contains(&a.as_str()))
+        .collect();
+    assert!(unused.is_empty(), "granted but never called: {unused:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
