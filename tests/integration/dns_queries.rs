@@ -329,6 +329,24 @@ async fn a_spike_records_the_vpcs_dns_queries_and_the_report_names_the_top_talke
         "{email}"
     );
 
+    // Offline, `report` on the recording's folder reads the recorded queries too.
+    let offline = setup.dir.path().join("offline");
+    let o = setup.run_with_env(
+        &[
+            "report",
+            &dir.to_string_lossy(),
+            "--out",
+            &offline.to_string_lossy(),
+        ],
+        t + TimeDelta::minutes(13),
+        &env,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let again: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(offline.join("report.json")).unwrap())
+            .unwrap();
+    assert_eq!(again["talkers"][0]["remote_name"], "registry-1.docker.io");
+
     // Least privilege: `iam-policy` grants every operation called, and of Route 53 Resolver
     // nothing but what was called or what IAM checks inside another call.
     let called: BTreeSet<String> = std::fs::read_to_string(&ops_file)
