@@ -320,18 +320,12 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
             "Resource": cfg.recording.deliver_logs_role_arn,
             "Condition": { "StringEquals": { "iam:PassedToService": FLOW_LOGS_SERVICE } },
         }),
-        json!({
-            "Sid": "TheRecordingsLogGroup",
-            "Effect": "Allow",
-            "Action": [
-                "logs:CreateLogGroup",
-                "logs:PutRetentionPolicy",
-                "logs:TagResource",
-                "logs:DescribeLogStreams",
-                cfg.export.read_api.action(),
-            ],
-            "Resource": scope.log_group_arns(cfg),
-        }),
+        log_group_statement(
+            "TheRecordingsLogGroup",
+            scope,
+            cfg,
+            &cfg.recording.log_group,
+        ),
     ]);
     if cfg.recording.dns_query_logs {
         statements.extend(query_logging_statements(scope, cfg));
@@ -378,6 +372,22 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
     document(statements)
 }
 
+/// A log group the job creates and exports from: the recordings' or the DNS queries'.
+fn log_group_statement(sid: &str, scope: &Scope, cfg: &Config, group: &str) -> Value {
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": [
+            "logs:CreateLogGroup",
+            "logs:PutRetentionPolicy",
+            "logs:TagResource",
+            "logs:DescribeLogStreams",
+            cfg.export.read_api.action(),
+        ],
+        "Resource": scope.group_arns(group),
+    })
+}
+
 /// `recording.dns_query_logs`: Resolver's query logging of the NAT's VPC, the CloudWatch Logs
 /// delivery it sets up, and the DNS log group (created, read by the export).
 fn query_logging_statements(scope: &Scope, cfg: &Config) -> Vec<Value> {
@@ -402,18 +412,7 @@ fn query_logging_statements(scope: &Scope, cfg: &Config) -> Vec<Value> {
             "Action": QUERY_LOG_DELIVERY,
             "Resource": "*",
         }),
-        json!({
-            "Sid": "TheDnsLogGroup",
-            "Effect": "Allow",
-            "Action": [
-                "logs:CreateLogGroup",
-                "logs:PutRetentionPolicy",
-                "logs:TagResource",
-                "logs:DescribeLogStreams",
-                cfg.export.read_api.action(),
-            ],
-            "Resource": scope.group_arns(&cfg.recording.dns_log_group),
-        }),
+        log_group_statement("TheDnsLogGroup", scope, cfg, &cfg.recording.dns_log_group),
     ]
 }
 

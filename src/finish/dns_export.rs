@@ -16,7 +16,7 @@ use nat_flowrec_parsers::query_log::QueryLogRecord;
 use nat_flowrec_parsers::{DNS_EXPORT_FILE, DnsExportMeta, ExportWriter};
 
 use super::PipelineError;
-use super::export::{one_line, paced_page};
+use super::export::{next_page, one_line, paced_page};
 use super::pace::Pacer;
 use crate::config::ExportConfig;
 use crate::core::{QueryLogging, Recording};
@@ -124,12 +124,10 @@ pub async fn export_dns<R: LogReader>(
                     other += 1;
                 }
             }
-            match page.next_token {
-                Some(next) if !next.is_empty() && token.as_deref() != Some(next.as_str()) => {
-                    token = Some(next);
-                }
-                _ => break,
-            }
+            token = match next_page(page.next_token, token.as_deref()) {
+                Some(next) => Some(next),
+                None => break,
+            };
         }
     }
     let file = writer.finish().map_err(io)?;

@@ -303,12 +303,10 @@ impl<R: LogReader> ReadStreams<'_, R> {
                     bytes += message.1.len() as u64 + 1;
                 }
                 self.progress.add(n);
-                match page.next_token {
-                    Some(next) if !next.is_empty() && token.as_deref() != Some(next.as_str()) => {
-                        token = Some(next);
-                    }
-                    _ => break,
-                }
+                token = match next_page(page.next_token, token.as_deref()) {
+                    Some(next) => Some(next),
+                    None => break,
+                };
             }
         }
         let file = writer.finish().map_err(io)?;
@@ -328,6 +326,12 @@ impl<R: LogReader> ReadStreams<'_, R> {
     ) -> Result<crate::ports::LogEventsPage, AwsError> {
         paced_page(self.reader, self.pacer, query, token).await
     }
+}
+
+/// The token of the stream's next page; `None` at its end (no token, or the one just read:
+/// GetLogEvents answers the same token again at a stream's end).
+pub(super) fn next_page(next: Option<String>, current: Option<&str>) -> Option<String> {
+    next.filter(|n| !n.is_empty() && current != Some(n.as_str()))
 }
 
 /// One page, paced; a throttled answer slows the pace and asks again.

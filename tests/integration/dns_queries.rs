@@ -70,6 +70,16 @@ fn tag_of<'a>(tags: &'a serde_json::Value, key: &str) -> Option<&'a str> {
         .and_then(|t| t["Value"].as_str())
 }
 
+/// The recording the first event of `kind` names.
+fn recording_of(setup: &Setup, kind: &str) -> String {
+    setup
+        .events()
+        .iter()
+        .find(|e| e["type"] == kind)
+        .and_then(|e| e["recording_id"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| panic!("no {kind} event"))
+}
+
 fn event_kinds(setup: &Setup) -> Vec<String> {
     setup
         .events()
@@ -130,12 +140,7 @@ async fn a_spike_records_the_vpcs_dns_queries_and_the_report_names_the_top_talke
         "{}",
         text(&o)
     );
-    let recording_id = setup
-        .events()
-        .iter()
-        .find(|e| e["type"] == "RecordingStarted")
-        .and_then(|e| e["recording_id"].as_str().map(str::to_owned))
-        .expect("RecordingStarted");
+    let recording_id = recording_of(&setup, "RecordingStarted");
     let ours: Vec<serde_json::Value> = query_log_configs(moto)
         .into_iter()
         .filter(|c| c["CreatorRequestId"] == recording_id.as_str())
@@ -416,12 +421,7 @@ async fn a_vpc_that_already_logs_its_queries_is_read_from_and_nothing_is_created
         "{}",
         text(&o)
     );
-    let recording_id = setup
-        .events()
-        .iter()
-        .find(|e| e["type"] == "QueryLoggingReused")
-        .and_then(|e| e["recording_id"].as_str().map(str::to_owned))
-        .expect("QueryLoggingReused");
+    let recording_id = recording_of(&setup, "QueryLoggingReused");
     assert!(
         !query_log_configs(moto)
             .iter()
