@@ -312,4 +312,35 @@ mod tests {
         assert!(records.is_empty());
         assert_eq!(stats.malformed, 1);
     }
+
+    #[test]
+    fn nat_flowrecs_own_dns_export_reads_back_without_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::DNS_EXPORT_FILE);
+        let meta = crate::DnsExportMeta {
+            recording_id: "rec-1".into(),
+            vpc_id: "vpc-1".into(),
+            log_group: "/nat-flowrec/dns-queries".into(),
+            reused: false,
+            window_start: 1_714_557_600,
+            window_end: 1_714_558_200,
+        };
+        let mut writer = crate::ExportWriter::create_dns(&path, &meta).unwrap();
+        for name in ["a.example.", "b.example."] {
+            let record =
+                format!(r#"{{"vpc_id": "vpc-1", "query_name": "{name}", "rcode": "NOERROR"}}"#);
+            writer.write_event(1_714_557_660_000, &record).unwrap();
+        }
+        writer.finish().unwrap();
+        let mut names = Vec::new();
+        let stats = read_query_log_file(&path, |r| names.push(r.name())).unwrap();
+        assert_eq!(
+            stats,
+            QueryLogStats {
+                records: 2,
+                malformed: 0
+            }
+        );
+        assert_eq!(names, ["a.example", "b.example"]);
+    }
 }

@@ -290,6 +290,7 @@ mod tests {
             "page.html",
             "report/report.md",
             "report/x.log",
+            nat_flowrec_parsers::DNS_EXPORT_FILE,
         ] {
             fs::write(dir.join(name), "").unwrap();
         }
