@@ -70,6 +70,20 @@ fn tag_of<'a>(tags: &'a serde_json::Value, key: &str) -> Option<&'a str> {
         .and_then(|t| t["Value"].as_str())
 }
 
+/// A spike in the minute two before `t`, then `check` at `t` (with `env`): it starts recording.
+async fn spike_then_check(
+    setup: &Setup,
+    cw: &aws_sdk_cloudwatch::Client,
+    nat: &str,
+    t: DateTime<Utc>,
+    env: &[(&str, &str)],
+) -> std::process::Output {
+    put_spike(cw, nat, "BytesInFromSource", t - TimeDelta::minutes(2)).await;
+    let o = setup.run_with_env(&["check"], t, env);
+    assert_started(&o);
+    o
+}
+
 /// The recording the first event of `kind` names.
 fn recording_of(setup: &Setup, kind: &str) -> String {
     setup
@@ -123,15 +137,7 @@ async fn a_spike_records_the_vpcs_dns_queries_and_the_report_names_the_top_talke
 
     // Given a spike, check starts a recording and logs the NAT's VPC's queries, tagged as ours.
     let t = minute_now() - TimeDelta::minutes(30);
-    put_spike(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        t - TimeDelta::minutes(2),
-    )
-    .await;
-    let o = setup.run_with_env(&["check"], t, &env);
-    assert_started(&o);
+    let o = spike_then_check(&setup, &cw, &nat.nat_gateway_id, t, &env).await;
     assert!(
         String::from_utf8_lossy(&o.stdout).contains(&format!(
             "logging the DNS queries of {} to {dns_group}",
@@ -405,15 +411,7 @@ async fn a_vpc_that_already_logs_its_queries_is_read_from_and_nothing_is_created
         ),
     );
     let t = minute_now() - TimeDelta::minutes(30);
-    put_spike(
-        &cw,
-        &nat.nat_gateway_id,
-        "BytesInFromSource",
-        t - TimeDelta::minutes(2),
-    )
-    .await;
-    let o = setup.run(&["check"], t);
-    assert_started(&o);
+    let o = spike_then_check(&setup, &cw, &nat.nat_gateway_id, t, &[]).await;
     assert!(
         String::from_utf8_lossy(&o.stdout).contains(&format!(
             "DNS names from the VPC's existing query logging to {audit} (nothing created)"
