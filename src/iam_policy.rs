@@ -39,6 +39,70 @@ pub const AUTHORIZATION_ONLY: &[(&str, &str)] = &[
         "s3:ListBucket",
         "GetObject of an event log not written yet answers 404, not 403",
     ),
+    (
+        "route53resolver:TagResource",
+        "CreateResolverQueryLogConfig with tags (tag on create)",
+    ),
+    (
+        "logs:CreateLogDelivery",
+        "CreateResolverQueryLogConfig to a log group sets up the vended-log delivery",
+    ),
+    (
+        "logs:GetLogDelivery",
+        "Resolver query logging's vended-log delivery to the log group",
+    ),
+    (
+        "logs:UpdateLogDelivery",
+        "Resolver query logging's vended-log delivery to the log group",
+    ),
+    (
+        "logs:DeleteLogDelivery",
+        "DeleteResolverQueryLogConfig removes the vended-log delivery",
+    ),
+    (
+        "logs:ListLogDeliveries",
+        "Resolver query logging's vended-log delivery to the log group",
+    ),
+    (
+        "logs:PutResourcePolicy",
+        "CreateResolverQueryLogConfig lets Resolver write to the log group (its resource policy)",
+    ),
+    (
+        "logs:DescribeResourcePolicies",
+        "CreateResolverQueryLogConfig reads the log groups' resource policy first",
+    ),
+    (
+        "logs:DescribeLogGroups",
+        "CreateResolverQueryLogConfig finds the destination log group",
+    ),
+];
+
+/// The Route 53 Resolver calls of `recording.dns_query_logs`: reading the VPC's query logging
+/// (and ours, to reconcile), and creating, associating, disassociating and deleting ours.
+const QUERY_LOGGING_READS: [&str; 4] = [
+    "route53resolver:ListResolverQueryLogConfigs",
+    "route53resolver:ListResolverQueryLogConfigAssociations",
+    "route53resolver:GetResolverQueryLogConfig",
+    "route53resolver:ListTagsForResource",
+];
+const QUERY_LOGGING_WRITES: [&str; 5] = [
+    "route53resolver:CreateResolverQueryLogConfig",
+    "route53resolver:AssociateResolverQueryLogConfig",
+    "route53resolver:DisassociateResolverQueryLogConfig",
+    "route53resolver:DeleteResolverQueryLogConfig",
+    "route53resolver:TagResource",
+];
+/// What CreateResolverQueryLogConfig needs of CloudWatch Logs to deliver to a log group (AWS's
+/// vended-log delivery); these actions take no resource ARN.
+const QUERY_LOG_DELIVERY: [&str; 8] = [
+    "logs:CreateLogDelivery",
+    "logs:GetLogDelivery",
+    "logs:UpdateLogDelivery",
+    "logs:DeleteLogDelivery",
+    "logs:ListLogDeliveries",
+    "logs:PutResourcePolicy",
+    "logs:DescribeResourcePolicies",
+    "logs:DescribeLogGroups",
 ];
 
 /// Which policy document to print.
@@ -147,7 +211,11 @@ impl Scope {
     }
 
     fn log_group_arns(&self, cfg: &Config) -> Value {
-        let group = self.arn("logs", &format!("log-group:{}", cfg.recording.log_group));
+        self.group_arns(&cfg.recording.log_group)
+    }
+
+    fn group_arns(&self, name: &str) -> Value {
+        let group = self.arn("logs", &format!("log-group:{name}"));
         json!([group, format!("{group}:*")])
     }
 }
@@ -252,19 +320,16 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
             "Resource": cfg.recording.deliver_logs_role_arn,
             "Condition": { "StringEquals": { "iam:PassedToService": FLOW_LOGS_SERVICE } },
         }),
-        json!({
-            "Sid": "TheRecordingsLogGroup",
-            "Effect": "Allow",
-            "Action": [
-                "logs:CreateLogGroup",
-                "logs:PutRetentionPolicy",
-                "logs:TagResource",
-                "logs:DescribeLogStreams",
-                cfg.export.read_api.action(),
-            ],
-            "Resource": scope.log_group_arns(cfg),
-        }),
+        log_group_statement(
+            "TheRecordingsLogGroup",
+            scope,
+            cfg,
+            &cfg.recording.log_group,
+        ),
     ]);
+    if cfg.recording.dns_query_logs {
+        statements.extend(query_logging_statements(scope, cfg));
+    }
     if let Some(topic) = &cfg.notify.sns_topic_arn {
         statements.push(json!({
             "Sid": "NotifyTheTopic",
@@ -305,6 +370,50 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
         }));
     }
     document(statements)
+}
+
+/// A log group the job creates and exports from: the recordings' or the DNS queries'.
+fn log_group_statement(sid: &str, scope: &Scope, cfg: &Config, group: &str) -> Value {
+    json!({
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": [
+            "logs:CreateLogGroup",
+            "logs:PutRetentionPolicy",
+            "logs:TagResource",
+            "logs:DescribeLogStreams",
+            cfg.export.read_api.action(),
+        ],
+        "Resource": scope.group_arns(group),
+    })
+}
+
+/// `recording.dns_query_logs`: Resolver's query logging of the NAT's VPC, the CloudWatch Logs
+/// delivery it sets up, and the DNS log group (created, read by the export).
+fn query_logging_statements(scope: &Scope, cfg: &Config) -> Vec<Value> {
+    vec![
+        json!({
+            "Sid": "ReadQueryLoggingOfTheVpc",
+            "Effect": "Allow",
+            "Action": QUERY_LOGGING_READS,
+            "Resource": "*",
+        }),
+        json!({
+            // Disassociate and delete are refused by nat-flowrec for configurations without
+            // its tags; Resolver's actions take no tag condition.
+            "Sid": "RecordTheVpcsDnsQueries",
+            "Effect": "Allow",
+            "Action": QUERY_LOGGING_WRITES,
+            "Resource": scope.arn("route53resolver", "resolver-query-log-config/*"),
+        }),
+        json!({
+            "Sid": "DeliverQueryLogsToCloudWatchLogs",
+            "Effect": "Allow",
+            "Action": QUERY_LOG_DELIVERY,
+            "Resource": "*",
+        }),
+        log_group_statement("TheDnsLogGroup", scope, cfg, &cfg.recording.dns_log_group),
+    ]
 }
 
 /// What the manual read-only commands call beyond the job: `doctor` (the NAT's network, the
@@ -554,6 +663,49 @@ mod tests {
         assert_eq!(
             statement(&job, "TellAMissingEventLogFromADeniedOne")["Condition"]["StringEquals"]["s3:prefix"],
             "nat-flowrec/events.jsonl"
+        );
+    }
+
+    #[test]
+    fn dns_query_logs_add_exactly_resolvers_query_logging_and_its_log_delivery() {
+        let off = config("");
+        let scope = Scope::new(&off, None, None).unwrap();
+        let without = granted_actions(&job_policy(&scope, &off));
+        assert!(
+            !without
+                .iter()
+                .any(|a| a.starts_with("route53resolver:") || a.contains("LogDeliver")),
+            "{without:?}"
+        );
+
+        let text = format!(
+            "region = \"eu-west-1\"\nnat_gateway_ids = [\"nat-0123456789abcdef0\"]\n\
+             [recording]\nlog_group = \"/nat-flowrec/flowlogs\"\ndeliver_logs_role_arn = \"{ROLE}\"\n\
+             dns_query_logs = true\ndns_log_group = \"/nat-flowrec/dns\"\n"
+        );
+        let on = Config::from_toml_str(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+        let job = job_policy(&scope, &on);
+        let added: BTreeSet<String> = granted_actions(&job)
+            .difference(&without)
+            .cloned()
+            .collect();
+        let expected: BTreeSet<String> = QUERY_LOGGING_READS
+            .iter()
+            .chain(&QUERY_LOGGING_WRITES)
+            .chain(&QUERY_LOG_DELIVERY)
+            .map(|a| a.to_string())
+            .collect();
+        assert_eq!(added, expected);
+        assert_eq!(
+            statement(&job, "RecordTheVpcsDnsQueries")["Resource"],
+            "arn:aws:route53resolver:eu-west-1:123456789012:resolver-query-log-config/*"
+        );
+        assert_eq!(
+            statement(&job, "TheDnsLogGroup")["Resource"],
+            json!([
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/nat-flowrec/dns",
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/nat-flowrec/dns:*"
+            ])
         );
     }
 

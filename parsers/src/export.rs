@@ -41,6 +41,49 @@ pub struct ExportMeta {
     pub window_end: Option<i64>,
 }
 
+/// First line of a recording's DNS query export (`DnsExportMeta`).
+pub(crate) const DNS_MAGIC: &str = "#nat-flowrec-dns-export";
+
+/// The file a recording's DNS queries are exported to, beside its flow-log files. Its events are
+/// Route 53 Resolver query-log objects (read by `query_log`), not flow logs: a folder's flow-log
+/// report passes it by.
+pub const DNS_EXPORT_FILE: &str = "dns-queries.log.gz";
+
+/// What a DNS query export says about its queries: whose, from which group, over which window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DnsExportMeta {
+    pub recording_id: String,
+    pub vpc_id: String,
+    /// The CloudWatch Logs group the queries were read from.
+    pub log_group: String,
+    /// The VPC's own query logging (not created for the recording) was read.
+    pub reused: bool,
+    /// Unix seconds.
+    pub window_start: i64,
+    pub window_end: i64,
+}
+
+impl DnsExportMeta {
+    /// The header lines (without newlines) the file starts with; the query reader skips them.
+    pub fn header_lines(&self) -> Vec<String> {
+        vec![
+            format!("{DNS_MAGIC} {VERSION}"),
+            format!("#recording {}", self.recording_id),
+            format!("#vpc {}", self.vpc_id),
+            format!("#log-group {}", self.log_group),
+            format!(
+                "#source {}",
+                if self.reused {
+                    "vpc-query-logging"
+                } else {
+                    "recording"
+                }
+            ),
+            format!("#window {} {}", self.window_start, self.window_end),
+        ]
+    }
+}
+
 impl ExportMeta {
     /// The header lines (without newlines) a file with this meta starts with.
     pub fn header_lines(&self) -> Vec<String> {
@@ -166,6 +209,22 @@ impl ExportWriter {
         check_word("NAT gateway id", &meta.nat_gateway_id)?;
         check_word("region", &meta.region)?;
         check_word("interface id", &meta.interface_id)?;
+        ExportWriter::with_header(path, &meta.header_lines())
+    }
+
+    /// Starts a DNS query export ([`DNS_EXPORT_FILE`]) with `meta`'s header.
+    pub fn create_dns(path: impl AsRef<Path>, meta: &DnsExportMeta) -> io::Result<ExportWriter> {
+        for (what, value) in [
+            ("recording id", &meta.recording_id),
+            ("VPC id", &meta.vpc_id),
+            ("log group", &meta.log_group),
+        ] {
+            check_word(what, &Some(value.clone()))?;
+        }
+        ExportWriter::with_header(path, &meta.header_lines())
+    }
+
+    fn with_header(path: impl AsRef<Path>, header: &[String]) -> io::Result<ExportWriter> {
         let path = path.as_ref().to_path_buf();
         let tmp = hidden_tmp(&path);
         let file = File::create(&tmp)?;
@@ -178,7 +237,7 @@ impl ExportWriter {
             )),
             events: 0,
         };
-        for line in meta.header_lines() {
+        for line in header {
             writer.write_line(line.as_bytes())?;
         }
         Ok(writer)

@@ -35,7 +35,7 @@ pub mod synth;
 mod values;
 
 pub use error::{RecordError, RecordErrorKind};
-pub use export::{ExportMeta, ExportWriter};
+pub use export::{DNS_EXPORT_FILE, DnsExportMeta, ExportMeta, ExportWriter};
 pub use field::{Field, KNOWN_FIELDS};
 pub use flow::Flow;
 pub use format::{AWS_DEFAULT_V2_FORMAT, DEFAULT_FORMAT, FormatError, LogFormat, TokenProblem};

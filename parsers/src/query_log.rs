@@ -4,7 +4,8 @@
 //! flow records to name remote addresses; this module only reads them.
 //!
 //! A reader takes JSON Lines, concatenated or pretty-printed objects, and CloudWatch Logs export
-//! lines (`<event timestamp> <object>`), gzip or plain (by magic bytes). A line that is not a
+//! lines (`<event timestamp> <object>`, as nat-flowrec's own export writes them after its `#`
+//! header), gzip or plain (by magic bytes). A line that is not a
 //! query-log object is counted, not fatal: a file of someone else's logs still names what it can.
 
 use std::fs::File;
@@ -169,7 +170,8 @@ pub fn read_query_logs(
         } else {
             line.as_str()
         };
-        if pending.is_empty() && text.trim().is_empty() {
+        // Blank lines, and the `#` header of nat-flowrec's own export of a recording's queries.
+        if pending.is_empty() && (text.trim().is_empty() || text.starts_with('#')) {
             continue;
         }
         pending.push_str(text);
@@ -309,5 +311,36 @@ mod tests {
         let (records, stats) = read(b"{\"query_name\": \"a.example.\",\n");
         assert!(records.is_empty());
         assert_eq!(stats.malformed, 1);
+    }
+
+    #[test]
+    fn nat_flowrecs_own_dns_export_reads_back_without_its_header() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::DNS_EXPORT_FILE);
+        let meta = crate::DnsExportMeta {
+            recording_id: "rec-1".into(),
+            vpc_id: "vpc-1".into(),
+            log_group: "/nat-flowrec/dns-queries".into(),
+            reused: false,
+            window_start: 1_714_557_600,
+            window_end: 1_714_558_200,
+        };
+        let mut writer = crate::ExportWriter::create_dns(&path, &meta).unwrap();
+        for name in ["a.example.", "b.example."] {
+            let record =
+                format!(r#"{{"vpc_id": "vpc-1", "query_name": "{name}", "rcode": "NOERROR"}}"#);
+            writer.write_event(1_714_557_660_000, &record).unwrap();
+        }
+        writer.finish().unwrap();
+        let mut names = Vec::new();
+        let stats = read_query_log_file(&path, |r| names.push(r.name())).unwrap();
+        assert_eq!(
+            stats,
+            QueryLogStats {
+                records: 2,
+                malformed: 0
+            }
+        );
+        assert_eq!(names, ["a.example", "b.example"]);
     }
 }

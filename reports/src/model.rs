@@ -367,6 +367,10 @@ pub struct RemoteNames {
     pub dns_logs: bool,
     /// Answered queries the names came from.
     pub dns_queries: u64,
+    /// Where the DNS answers came from, in words, when the caller knows (a recording's own
+    /// query logging, or the VPC's existing one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_source: Option<String>,
     /// How old an answer could be, before the window, to name a remote.
     pub max_age_seconds: u32,
     /// `createDate` of the AWS ranges that labelled remotes without a name, when used.

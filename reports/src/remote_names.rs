@@ -306,6 +306,7 @@ impl Report {
         let names = RemoteNames {
             dns_logs: sources.dns.is_some(),
             dns_queries: sources.dns.map_or(0, |dns| dns.queries),
+            dns_source: None,
             max_age_seconds: sources.max_age_seconds,
             ip_ranges_date: sources
                 .ranges

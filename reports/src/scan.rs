@@ -134,6 +134,9 @@ fn skipped_in_folder(path: &Path, is_dir: bool) -> bool {
     if is_dir {
         return name == REPORT_FOLDER;
     }
+    if name == nat_flowrec_parsers::DNS_EXPORT_FILE {
+        return true;
+    }
     path.extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .is_some_and(|e| NOT_FLOW_LOGS.contains(&e.as_str()))
@@ -287,6 +290,7 @@ mod tests {
             "page.html",
             "report/report.md",
             "report/x.log",
+            nat_flowrec_parsers::DNS_EXPORT_FILE,
         ] {
             fs::write(dir.join(name), "").unwrap();
         }

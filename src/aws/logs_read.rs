@@ -36,7 +36,8 @@ impl LogReader for Client {
                 let page = self
                     .describe_log_streams()
                     .log_group_name(log_group)
-                    .log_stream_name_prefix(prefix)
+                    // Empty: every stream (AWS refuses an empty prefix).
+                    .set_log_stream_name_prefix((!prefix.is_empty()).then(|| prefix.to_owned()))
                     .limit(MAX_STREAMS_PER_DESCRIBE)
                     .set_next_token(token)
                     .send()

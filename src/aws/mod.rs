@@ -1,6 +1,7 @@
 //! The ports (`crate::ports`) implemented on the official AWS SDK clients: `ec2` for NAT gateways
 //! and flow logs, `cloudwatch` for NAT metrics and alarms, `logs` for the log group recordings
-//! deliver to, `logs_read` for what they delivered, `sns` for the notification. This file builds the clients from one `SdkConfig` (the SDK's default credential
+//! deliver to, `logs_read` for what they delivered, `sns` for the notification, `query_logs` for
+//! the VPC's DNS queries a recording may also record. This file builds the clients from one `SdkConfig` (the SDK's default credential
 //! chain, a region, an optional profile and an optional endpoint URL for emulators such as moto)
 //! with a deliberate retry policy and timeouts, so a slow or throttling AWS cannot hang a
 //! scheduled run.
@@ -14,7 +15,7 @@ use aws_config::{BehaviorVersion, ConfigLoader, Region, SdkConfig};
 use crate::ports::{
     AlarmState, AwsError, Ec2, FlowLogRequest, LogEventsPage, LogEventsQuery, LogGroupSpec,
     LogReader, LogStream, Logs, MetricQuery, MetricSeries, Metrics, NatGateway, Notification,
-    Notifier, TaggedFlowLog,
+    Notifier, QueryLogRequest, QueryLogs, TaggedFlowLog, TaggedQueryLogConfig, VpcQueryLogging,
 };
 
 mod cloudwatch;
@@ -28,6 +29,7 @@ mod logs;
 mod logs_read;
 mod network;
 mod preflight;
+mod query_logs;
 mod record_operations;
 mod report_store;
 mod sns;
@@ -151,6 +153,8 @@ pub struct AwsCloud {
     pub iam: aws_sdk_iam::Client,
     /// Report uploads (`notify.report_s3_uri`); path-style against an emulator's endpoint.
     pub s3: aws_sdk_s3::Client,
+    /// Route 53 Resolver query logging (`recording.dns_query_logs`).
+    pub resolver: aws_sdk_route53resolver::Client,
 }
 
 impl AwsCloud {
@@ -171,6 +175,7 @@ impl AwsCloud {
             sns: sns_client(config),
             iam: client!(aws_sdk_iam),
             s3: state_object::s3_client_from(config, config.endpoint_url().is_some()),
+            resolver: client!(aws_sdk_route53resolver),
         }
     }
 
@@ -225,6 +230,40 @@ impl Ec2 for AwsCloud {
 
     async fn delete_flow_logs(&self, ids: &[String]) -> Result<(), AwsError> {
         Ec2::delete_flow_logs(&self.ec2, ids).await
+    }
+}
+
+impl QueryLogs for AwsCloud {
+    async fn create_query_log_config(&self, req: &QueryLogRequest) -> Result<String, AwsError> {
+        QueryLogs::create_query_log_config(&self.resolver, req).await
+    }
+
+    async fn associate_query_log_config(
+        &self,
+        config_id: &str,
+        vpc_id: &str,
+    ) -> Result<(), AwsError> {
+        QueryLogs::associate_query_log_config(&self.resolver, config_id, vpc_id).await
+    }
+
+    async fn disassociate_query_log_config(
+        &self,
+        config_id: &str,
+        vpc_id: &str,
+    ) -> Result<(), AwsError> {
+        QueryLogs::disassociate_query_log_config(&self.resolver, config_id, vpc_id).await
+    }
+
+    async fn delete_query_log_config(&self, config_id: &str) -> Result<(), AwsError> {
+        QueryLogs::delete_query_log_config(&self.resolver, config_id).await
+    }
+
+    async fn tagged_query_log_configs(&self) -> Result<Vec<TaggedQueryLogConfig>, AwsError> {
+        QueryLogs::tagged_query_log_configs(&self.resolver).await
+    }
+
+    async fn vpc_query_logging(&self, vpc_id: &str) -> Result<Vec<VpcQueryLogging>, AwsError> {
+        QueryLogs::vpc_query_logging(&self.resolver, vpc_id).await
     }
 }
 

@@ -17,6 +17,7 @@
 //! named on stderr, the others are still reported) or `--strict` met a malformed line.
 
 use std::io::{self, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
@@ -59,12 +60,25 @@ pub fn run(global: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
     let (mut opts, dns_max_age) = options(global, args, default_format, plan.region())?;
     // The cross-AZ total and the remote names' table need every conversation: build whole,
     // attribute and name, then cut to --top.
-    let naming = !args.dns.is_empty();
+    // A recording's folder holds its VPC's DNS queries when the job recorded them: they name the
+    // remotes offline too, unless --dns gives others.
+    let recorded_dns: Vec<PathBuf> = match plan.folders.as_slice() {
+        [folder] if args.dns.is_empty() => crate::finish::dns_export::dns_file(&folder.dir)
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
+    let dns_files = if args.dns.is_empty() {
+        &recorded_dns
+    } else {
+        &args.dns
+    };
+    let naming = !dns_files.is_empty();
     if plan.active() || naming {
         opts.top = 0;
     }
     let dns = if naming {
-        Some(DnsAnswers::read(&args.dns, None).context("reading the DNS query logs (--dns)")?)
+        Some(DnsAnswers::read(dns_files, None).context("reading the DNS query logs (--dns)")?)
     } else {
         None
     };

@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// Where a recording's DNS queries go unless `recording.dns_log_group` says otherwise.
+pub const DEFAULT_DNS_LOG_GROUP: &str = "/nat-flowrec/dns-queries";
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RecordingConfig {
@@ -29,6 +32,11 @@ pub struct RecordingConfig {
     pub max_cost_usd: f64,
     /// What all recordings of a calendar month (UTC) may spend, USD; 0 = no cap.
     pub max_cost_usd_per_month: f64,
+    /// Also record the NAT's VPC's DNS queries (Route 53 Resolver query logging), so the report
+    /// can name the remotes.
+    pub dns_query_logs: bool,
+    /// The log group the VPC's DNS queries go to (created like `log_group`: class, retention).
+    pub dns_log_group: String,
 }
 
 impl RecordingConfig {
@@ -82,6 +90,19 @@ impl RecordingConfig {
             "recording.log_group",
             quoted(&self.log_group),
             "a CloudWatch Logs group name: 1 to 512 of A-Z a-z 0-9 _ - / . #",
+        )?;
+        check(
+            is_log_group_name(&self.dns_log_group),
+            "recording.dns_log_group",
+            quoted(&self.dns_log_group),
+            "a CloudWatch Logs group name (not an ARN): 1 to 512 of A-Z a-z 0-9 _ - / . #",
+        )?;
+        check(
+            !self.dns_query_logs || self.dns_log_group != self.log_group,
+            "recording.dns_log_group",
+            quoted(&self.dns_log_group),
+            "a log group other than recording.log_group: the export reads every stream of \
+             the DNS group as query-log records",
         )?;
         check(
             RETENTION_DAYS.contains(&self.retention_days),
@@ -165,6 +186,8 @@ impl Default for RecordingConfig {
             settle_seconds: 600,
             max_cost_usd: policy.max_cost_usd,
             max_cost_usd_per_month: policy.max_cost_usd_per_month,
+            dns_query_logs: false,
+            dns_log_group: DEFAULT_DNS_LOG_GROUP.to_string(),
         }
     }
 }

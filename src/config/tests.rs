@@ -56,6 +56,8 @@ fn defaults_are_the_documented_values() {
     assert_eq!(c.recording.max_recordings, 0);
     assert_eq!(c.recording.max_recordings_window_seconds, 0);
     assert_eq!(c.recording.settle_seconds, 600);
+    assert!(!c.recording.dns_query_logs);
+    assert_eq!(c.recording.dns_log_group, "/nat-flowrec/dns-queries");
     assert_eq!(c.notify, NotifyConfig::default());
     assert_eq!(c.report.out_dir, PathBuf::from("nat-flowrec-reports"));
     assert_eq!(c.report.top, 20);
@@ -241,6 +243,14 @@ fn invalid_values_name_key_value_and_what_is_valid() {
         Case {
             toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nlog_group = \"a b\"\n",
             key: "recording.log_group",
+        },
+        Case {
+            toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\ndns_log_group = \"arn:aws:logs:eu-west-1:123456789012:log-group:dns\"\n",
+            key: "recording.dns_log_group",
+        },
+        Case {
+            toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\ndns_query_logs = true\ndns_log_group = \"/nat-flowrec/flowlogs\"\n",
+            key: "recording.dns_log_group",
         },
         Case {
             toml: "nat_gateway_ids = [\"nat-01234567\"]\n[recording]\nretention_days = 10\n",

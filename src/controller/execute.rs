@@ -192,6 +192,13 @@ impl<C: Cloud> Job<'_, C> {
                     .await?;
                 Ok(format!("deleted {what}"))
             }
+            Decision::StartQueryLogging(plan) => {
+                self.start_query_logging(plan, nats, outcome).await
+            }
+            Decision::StopQueryLogging(plan) => self.stop_query_logging(plan, outcome).await,
+            Decision::DeleteStrayQueryLogging(plan) => {
+                self.delete_stray_query_logging(plan, outcome).await
+            }
             Decision::Record(event) => {
                 let mut line = match event {
                     // The trigger's evidence is on the NAT gateway's own line.

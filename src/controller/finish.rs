@@ -15,6 +15,7 @@ use super::{Job, JobError, Outcome};
 use crate::core::finish::{self, PipelinePolicy, Step};
 use crate::core::ingestion::{final_bytes, final_query};
 use crate::core::{Event, Recording};
+use crate::finish::dns_export::{self, DnsExportPlan};
 use crate::finish::notify::{self, MessageContext};
 use crate::finish::{ExportPlan, PipelineError, Progress, export, month, report, upload};
 use crate::ports::Cloud;
@@ -165,6 +166,25 @@ impl<C: Cloud> Job<'_, C> {
         let mut plan = ExportPlan::for_recording(rec, &self.cfg.recording, &self.cfg.export)?;
         plan.region = Some(self.region());
         let out_dir = out_dir.unwrap_or(&self.cfg.report.out_dir);
+        // The DNS queries first: one small file read again whole if the run ends before the
+        // flow logs are done, whose export resumes by ENI.
+        let dns = match DnsExportPlan::for_recording(
+            rec,
+            plan.start,
+            plan.end,
+            self.cfg.report.dns_max_age_seconds,
+            &self.cfg.export,
+        ) {
+            Some(dns_plan) => {
+                let folder = plan.folder(out_dir);
+                std::fs::create_dir_all(&folder).map_err(|source| PipelineError::Io {
+                    path: folder.clone(),
+                    source,
+                })?;
+                Some(dns_export::export_dns(self.cloud, &dns_plan, &folder).await?)
+            }
+            None => None,
+        };
         let progress = Progress::auto(&format!("exporting {}", rec.recording_id));
         let result = export::export(self.cloud, &plan, out_dir, &progress).await;
         progress.finish();
@@ -177,6 +197,12 @@ impl<C: Cloud> Job<'_, C> {
             exported.files.len(),
             plan.folder(out_dir).display()
         );
+        if let (Some(dns), Some(q)) = (&dns, &rec.query_logging) {
+            line.push_str(&format!(
+                ", and {} DNS queries of {} from {}",
+                dns.queries, q.vpc_id, q.log_group
+            ));
+        }
         if !exported.enis_without_stream.is_empty() {
             line.push_str(&format!(
                 " (no log stream for {})",

@@ -1,6 +1,7 @@
 //! Finishing recordings on the simulator, as given / when / then: a spike is recorded, stops,
 //! settles, and `check` exports, reports and notifies exactly once, resuming after a failed
-//! step where it left off; a recording whose delivery failed says it captured nothing and why.
+//! step where it left off; a recording whose delivery failed says it captured nothing and why;
+//! a recording's DNS query logging starts and stops with it.
 
 use std::path::Path;
 
@@ -519,4 +520,58 @@ async fn a_publish_that_may_have_gone_out_is_not_repeated_and_one_sns_refused_is
     assert_eq!(w.sim.published().len(), 1);
     assert!(w.state().notify_unconfirmed.is_empty());
     assert_eq!(count(&w.kinds(), "Notified"), 1);
+}
+
+/// With `recording.dns_query_logs`: the recording's VPC's queries are logged while it runs and
+/// no longer after; an association AWS refused once is done by the next tick, the stop removes
+/// the configuration, and the export writes the recording's DNS file beside its flow logs.
+#[tokio::test]
+async fn a_recording_logs_its_vpcs_dns_queries_and_a_failed_start_is_retried_next_tick() {
+    let mut w = World::new(sim());
+    w.cfg.recording.dns_query_logs = true;
+    w.sim.fail_next(
+        SimOperation::AssociateResolverQueryLogConfig,
+        AwsErrorKind::Throttled,
+    );
+    w.run(0, 40).await;
+    let kinds = w.kinds();
+    assert_eq!(count(&kinds, "QueryLoggingStarted"), 1, "{kinds:?}");
+    assert_eq!(count(&kinds, "QueryLoggingStopped"), 1, "{kinds:?}");
+    let started = kinds.iter().position(|k| *k == "RecordingStarted").unwrap();
+    let logged = kinds
+        .iter()
+        .position(|k| *k == "QueryLoggingStarted")
+        .unwrap();
+    let stopped = kinds.iter().position(|k| *k == "RecordingStopped").unwrap();
+    let unlogged = kinds
+        .iter()
+        .position(|k| *k == "QueryLoggingStopped")
+        .unwrap();
+    assert!(
+        started < logged && logged < stopped && stopped < unlogged,
+        "{kinds:?}"
+    );
+
+    let rec = &w.state().recordings[0];
+    let q = rec.query_logging.clone().expect("query logging noted");
+    assert!(!q.ours_running());
+    assert_eq!(q.log_group, "/nat-flowrec/dns-queries");
+    let associations = w
+        .sim
+        .calls()
+        .iter()
+        .filter(|c| matches!(c, SimCall::AssociateQueryLogConfig { .. }))
+        .count();
+    assert_eq!(associations, 2, "the refused association and its retry");
+    // The configuration was created once (the retry found it by its CreatorRequestId), and is
+    // gone.
+    assert!(w.sim.query_log_configs().is_empty());
+    let deleted = w.sim.deleted_query_log_configs();
+    assert_eq!(deleted.len(), 1);
+    assert_eq!(deleted[0].creator_request_id, rec.recording_id);
+    let folder = Path::new(&rec.exported.as_ref().expect("exported").files[0])
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    assert!(crate::finish::dns_export::dns_file(&folder).is_some());
 }

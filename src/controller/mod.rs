@@ -7,6 +7,7 @@ mod execute;
 mod finish;
 mod glance;
 mod observe;
+mod query_logging;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -205,6 +206,7 @@ impl<C: Cloud> Job<'_, C> {
             self.carry_out(&decision, &nats, &mut outcome).await?;
             outcome.decisions.push(decision);
         }
+        self.follow_query_logging(&nats, &mut outcome).await?;
         self.finish_due(&mut outcome).await?;
         outcome.nats = observations
             .iter()
@@ -247,7 +249,10 @@ impl<C: Cloud> Job<'_, C> {
             self.carry_out(&decision, &no_nats, outcome).await?;
             outcome.decisions.push(decision);
         }
-        Ok(())
+        // The recordings reconcile stopped stop logging DNS queries; then what AWS has of ours
+        // that the log does not account for.
+        self.follow_query_logging(&no_nats, outcome).await?;
+        self.reconcile_query_logging(outcome).await
     }
 
     /// `start --nat ID`: a manual recording, within the budget unless forced.
@@ -290,6 +295,7 @@ impl<C: Cloud> Job<'_, C> {
         let decision = Decision::Start(plan);
         self.carry_out(&decision, &nats, &mut outcome).await?;
         outcome.decisions.push(decision);
+        self.follow_query_logging(&nats, &mut outcome).await?;
         Ok(outcome)
     }
 
@@ -313,6 +319,7 @@ impl<C: Cloud> Job<'_, C> {
             self.carry_out(&decision, &no_nats, &mut outcome).await?;
             outcome.decisions.push(decision);
         }
+        self.follow_query_logging(&no_nats, &mut outcome).await?;
         Ok(outcome)
     }
 

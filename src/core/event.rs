@@ -137,6 +137,39 @@ pub enum Event {
         /// AWS's `DeliverLogsErrorMessage`.
         message: String,
     },
+    /// The NAT's VPC's DNS queries are logged for the recording: a Route 53 Resolver
+    /// query-logging configuration (CreatorRequestId = the recording id, tagged like its flow
+    /// logs) to `log_group` was created and associated with the VPC.
+    QueryLoggingStarted {
+        recording_id: String,
+        nat_gateway_id: String,
+        vpc_id: String,
+        config_id: String,
+        log_group: String,
+    },
+    /// The VPC already sent its DNS queries to a CloudWatch Logs group through a configuration
+    /// that is not ours: the recording reads that group for its window; nothing was created.
+    QueryLoggingReused {
+        recording_id: String,
+        nat_gateway_id: String,
+        vpc_id: String,
+        config_id: String,
+        log_group: String,
+    },
+    /// The recording's query-logging configuration was disassociated from the VPC and deleted
+    /// (or found gone).
+    QueryLoggingStopped {
+        recording_id: String,
+        nat_gateway_id: String,
+        config_id: String,
+    },
+    /// A query-logging configuration carrying our tags that no active recording owns was
+    /// disassociated from its VPCs and deleted.
+    StrayQueryLoggingDeleted {
+        recording_id: String,
+        config_id: String,
+        vpc_ids: Vec<String>,
+    },
     Exported {
         recording_id: String,
         files: Vec<String>,
@@ -223,6 +256,10 @@ impl Event {
             Event::StrayFlowLogsDeleted { .. } => "StrayFlowLogsDeleted",
             Event::NatUnavailable { .. } => "NatUnavailable",
             Event::FlowLogDeliveryFailed { .. } => "FlowLogDeliveryFailed",
+            Event::QueryLoggingStarted { .. } => "QueryLoggingStarted",
+            Event::QueryLoggingReused { .. } => "QueryLoggingReused",
+            Event::QueryLoggingStopped { .. } => "QueryLoggingStopped",
+            Event::StrayQueryLoggingDeleted { .. } => "StrayQueryLoggingDeleted",
             Event::Exported { .. } => "Exported",
             Event::Reported { .. } => "Reported",
             Event::Notified { .. } => "Notified",
@@ -256,8 +293,12 @@ impl Event {
             | Event::MonthlyCostCapReached { nat_gateway_id, .. }
             | Event::FlowLogsAdopted { nat_gateway_id, .. }
             | Event::FlowLogDeliveryFailed { nat_gateway_id, .. }
+            | Event::QueryLoggingStarted { nat_gateway_id, .. }
+            | Event::QueryLoggingReused { nat_gateway_id, .. }
+            | Event::QueryLoggingStopped { nat_gateway_id, .. }
             | Event::NatUnavailable { nat_gateway_id, .. } => Some(nat_gateway_id),
             Event::StrayFlowLogsDeleted { .. }
+            | Event::StrayQueryLoggingDeleted { .. }
             | Event::Exported { .. }
             | Event::Reported { .. }
             | Event::Notified { .. }
@@ -276,6 +317,10 @@ impl Event {
             | Event::StrayFlowLogsDeleted { recording_id, .. }
             | Event::FlowLogDeliveryFailed { recording_id, .. }
             | Event::IngestionMeasured { recording_id, .. }
+            | Event::QueryLoggingStarted { recording_id, .. }
+            | Event::QueryLoggingReused { recording_id, .. }
+            | Event::QueryLoggingStopped { recording_id, .. }
+            | Event::StrayQueryLoggingDeleted { recording_id, .. }
             | Event::Exported { recording_id, .. }
             | Event::Reported { recording_id, .. }
             | Event::Notified { recording_id, .. }
@@ -419,6 +464,47 @@ impl std::fmt::Display for Event {
             } => write!(
                 f,
                 "{nat_gateway_id}: flow log {flow_log_id} on {eni} of recording {recording_id} is not delivering: {message}"
+            ),
+            Event::QueryLoggingStarted {
+                recording_id,
+                nat_gateway_id,
+                vpc_id,
+                config_id,
+                log_group,
+            } => write!(
+                f,
+                "{nat_gateway_id}: recording {recording_id} logs the DNS queries of {vpc_id} to {log_group} (query logging {config_id})"
+            ),
+            Event::QueryLoggingReused {
+                recording_id,
+                nat_gateway_id,
+                vpc_id,
+                config_id,
+                log_group,
+            } => write!(
+                f,
+                "{nat_gateway_id}: recording {recording_id} reads DNS names from {vpc_id}'s existing query logging to {log_group} ({config_id}, not ours: nothing created)"
+            ),
+            Event::QueryLoggingStopped {
+                recording_id,
+                nat_gateway_id,
+                config_id,
+            } => write!(
+                f,
+                "{nat_gateway_id}: recording {recording_id} no longer logs DNS queries (query logging {config_id} disassociated and deleted)"
+            ),
+            Event::StrayQueryLoggingDeleted {
+                recording_id,
+                config_id,
+                vpc_ids,
+            } => write!(
+                f,
+                "deleted stray query logging {config_id} of recording {recording_id} (disassociated from {})",
+                if vpc_ids.is_empty() {
+                    "no VPC".to_owned()
+                } else {
+                    vpc_ids.join(", ")
+                }
             ),
             Event::Exported {
                 recording_id,

@@ -8,18 +8,28 @@ use chrono::{DateTime, Utc};
 use super::state::{Recording, State};
 use crate::ports::{MetricQuery, MetricSeries};
 
-/// The log group each active recording delivers to, with its recording's start.
+/// The log groups each active recording delivers to, with its recording's start: its flow logs'
+/// and, when it created its VPC's query logging, the DNS queries' (a VPC's own query logging that
+/// it only reads costs nothing more).
 fn recording_groups<'a>(
     state: &'a State,
     default_group: &'a str,
 ) -> impl Iterator<Item = (&'a str, &'a str, DateTime<Utc>)> + 'a {
-    state.active_recordings().map(move |(nat, active)| {
-        let group = state
-            .recording(&active.recording_id)
-            .and_then(|r| r.log_group.as_deref())
-            .unwrap_or(default_group);
-        (nat, group, active.started_at)
+    state.active_recordings().flat_map(move |(nat, active)| {
+        let rec = state.recording(&active.recording_id);
+        rec.map_or(vec![default_group], |r| groups_of(r, default_group))
+            .into_iter()
+            .map(move |group| (nat, group, active.started_at))
     })
+}
+
+/// The log groups whose ingestion a recording caused.
+fn groups_of<'a>(rec: &'a Recording, default_group: &'a str) -> Vec<&'a str> {
+    let mut groups = vec![rec.log_group.as_deref().unwrap_or(default_group)];
+    if let Some(q) = rec.query_logging.as_ref().filter(|q| !q.reused) {
+        groups.push(&q.log_group);
+    }
+    groups
 }
 
 /// `query` that also reads the active recordings' log groups, its window widened to the
@@ -59,9 +69,15 @@ pub fn ingested_bytes(
     nat_gateway_id: &str,
     period_seconds: i32,
 ) -> Option<u64> {
-    let (_, group, started_at) =
-        recording_groups(state, default_group).find(|(nat, _, _)| *nat == nat_gateway_id)?;
-    ingested_since(series, group, started_at, period_seconds)
+    let groups =
+        recording_groups(state, default_group).filter(|(nat, _, _)| *nat == nat_gateway_id);
+    let mut total: Option<u64> = None;
+    for (_, group, started_at) in groups {
+        if let Some(bytes) = ingested_since(series, group, started_at, period_seconds) {
+            total = Some(total.unwrap_or(0).saturating_add(bytes));
+        }
+    }
+    total
 }
 
 /// What `group` took in from the period holding `since` on; `None` when it was not read.
@@ -103,29 +119,34 @@ pub fn final_query(
         period_seconds: 60,
         start,
         end,
-        log_groups: vec![
-            rec.log_group
-                .as_deref()
-                .unwrap_or(default_group)
-                .to_string(),
-        ],
+        log_groups: groups_of(rec, default_group)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         nat_metrics: Default::default(),
     })
 }
 
-/// What `final_query` found: the recording's ingestion in bytes.
+/// What `final_query` found: the recording's ingestion in bytes (its flow-log group must have
+/// been read; a DNS group not read adds nothing).
 pub fn final_bytes(series: &[MetricSeries], query: &MetricQuery) -> Option<u64> {
-    ingested_since(
+    let flows = ingested_since(
         series,
         query.log_groups.first()?,
         query.start,
         query.period_seconds,
-    )
+    )?;
+    let dns: u64 = query.log_groups[1..]
+        .iter()
+        .filter_map(|g| ingested_since(series, g, query.start, query.period_seconds))
+        .sum();
+    Some(flows.saturating_add(dns))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::event::Event;
     use crate::core::event::StopReason::TriggerOk;
     use crate::core::testkit::{NAT, NAT2, Tweak, at as t, fold, started, stopped};
 
@@ -175,6 +196,54 @@ mod tests {
             Some(3_500_000)
         );
         assert_eq!(ingested_bytes(&series, &state, "/g", NAT2, 60), None);
+    }
+
+    #[test]
+    fn the_dns_group_of_query_logging_it_created_counts_and_a_reused_one_does_not() {
+        let logged = |reused: bool| {
+            let event = Event::QueryLoggingStarted {
+                recording_id: "r1".into(),
+                nat_gateway_id: NAT.into(),
+                vpc_id: "vpc-1".into(),
+                config_id: "c1".into(),
+                log_group: "/dns".into(),
+            };
+            let event = if reused {
+                Event::QueryLoggingReused {
+                    recording_id: "r1".into(),
+                    nat_gateway_id: NAT.into(),
+                    vpc_id: "vpc-1".into(),
+                    config_id: "c1".into(),
+                    log_group: "/dns".into(),
+                }
+            } else {
+                event
+            };
+            fold(vec![
+                ("10:20:30", started("r1").log_group("/flows")),
+                ("10:20:30", event),
+            ])
+        };
+        let series = |group: &str, bytes: f64| MetricSeries {
+            nat_gateway_id: String::new(),
+            log_group: Some(group.into()),
+            metric: "IncomingBytes".into(),
+            points: vec![(t("10:30:00"), bytes)],
+        };
+        let read = vec![series("/flows", 3e6), series("/dns", 5e5)];
+
+        let ours = logged(false);
+        let q = with_ingestion(nat_query(t("10:43:00")), &ours, "/g", t("10:43:30"));
+        assert_eq!(q.log_groups, vec!["/flows", "/dns"]);
+        assert_eq!(ingested_bytes(&read, &ours, "/g", NAT, 60), Some(3_500_000));
+
+        let reused = logged(true);
+        let q = with_ingestion(nat_query(t("10:43:00")), &reused, "/g", t("10:43:30"));
+        assert_eq!(q.log_groups, vec!["/flows"]);
+        assert_eq!(
+            ingested_bytes(&read, &reused, "/g", NAT, 60),
+            Some(3_000_000)
+        );
     }
 
     #[test]

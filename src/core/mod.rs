@@ -9,6 +9,7 @@ pub mod finish;
 pub mod ingestion;
 pub mod plan;
 pub mod policy;
+pub mod query_logging;
 pub mod reconcile;
 pub mod rule;
 pub mod settings;
@@ -25,10 +26,13 @@ pub use decide::{
 };
 pub use event::{DecodeError, EVENT_VERSION, Event, EventEnvelope, StartCause, StopReason};
 pub use finish::{PipelinePolicy, Step};
-pub use plan::{Decision, StartPlan, StopPlan, StrayPlan};
+pub use plan::{
+    Decision, QueryLoggingPlan, QueryLoggingStopPlan, StartPlan, StopPlan, StrayPlan,
+    StrayQueryLoggingPlan,
+};
 pub use policy::{Budget, Policy, recording_id};
 pub use reconcile::reconcile;
 pub use rule::{Combine, NatMetric, TreatMissingData, TriggerRule};
 pub use settings::{LogGroupClass, RecordingSettings};
-pub use state::{ActiveRecording, NatState, Recording, State};
+pub use state::{ActiveRecording, NatState, QueryLogging, Recording, State};
 pub use trigger::{TriggerState, TriggerVerdict, evaluate, from_alarm, metric_query, query_window};

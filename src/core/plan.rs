@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::event::{Event, StartCause, StopReason, rfc3339};
 use super::settings::RecordingSettings;
-use crate::ports::{AwsError, FlowLogRequest, FlowLogResource, NatGateway};
+use crate::ports::{AwsError, FlowLogRequest, FlowLogResource, NatGateway, QueryLogRequest};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action")]
@@ -23,8 +23,68 @@ pub enum Decision {
     /// DeleteFlowLogs of flow logs we tagged but no active recording owns, then append
     /// `StrayFlowLogsDeleted`.
     DeleteStray(StrayPlan),
+    /// Log the NAT's VPC's DNS queries for an active recording: reuse the VPC's own query
+    /// logging to a CloudWatch Logs group when it has one (append `QueryLoggingReused`), else
+    /// create our configuration and associate it (append `QueryLoggingStarted`).
+    StartQueryLogging(QueryLoggingPlan),
+    /// Disassociate and delete a stopped recording's configuration, then append
+    /// `QueryLoggingStopped`.
+    StopQueryLogging(QueryLoggingStopPlan),
+    /// Disassociate and delete a configuration we tagged that no active recording owns, then
+    /// append `StrayQueryLoggingDeleted`.
+    DeleteStrayQueryLogging(StrayQueryLoggingPlan),
     /// No AWS call: append the event.
     Record(Event),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueryLoggingPlan {
+    /// Also the CreatorRequestId.
+    pub recording_id: String,
+    pub nat_gateway_id: String,
+    pub deadline: DateTime<Utc>,
+    /// Where our configuration sends the queries.
+    pub log_group: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueryLoggingStopPlan {
+    pub recording_id: String,
+    pub nat_gateway_id: String,
+    pub config_id: String,
+    pub vpc_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StrayQueryLoggingPlan {
+    pub recording_id: String,
+    pub config_id: String,
+    pub vpc_ids: Vec<String>,
+    /// Why it is stray, for the plan and the user.
+    pub why: String,
+}
+
+impl QueryLoggingPlan {
+    /// The CreateResolverQueryLogConfig request, to the log group `destination_arn` names.
+    pub fn request(&self, destination_arn: String) -> QueryLogRequest {
+        QueryLogRequest {
+            recording_id: self.recording_id.clone(),
+            nat_gateway_id: self.nat_gateway_id.clone(),
+            destination_arn,
+            deadline: self.deadline,
+        }
+    }
+
+    /// The event once our configuration `config_id` logs `vpc_id`.
+    pub fn started_event(&self, vpc_id: &str, config_id: String) -> Event {
+        Event::QueryLoggingStarted {
+            recording_id: self.recording_id.clone(),
+            nat_gateway_id: self.nat_gateway_id.clone(),
+            vpc_id: vpc_id.to_owned(),
+            config_id,
+            log_group: self.log_group.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -137,6 +197,17 @@ impl Decision {
             Decision::Start(_) => None,
             Decision::Stop(plan) => Some(plan.stopped_event()),
             Decision::DeleteStray(plan) => Some(plan.deleted_event()),
+            Decision::StartQueryLogging(_) => None,
+            Decision::StopQueryLogging(plan) => Some(Event::QueryLoggingStopped {
+                recording_id: plan.recording_id.clone(),
+                nat_gateway_id: plan.nat_gateway_id.clone(),
+                config_id: plan.config_id.clone(),
+            }),
+            Decision::DeleteStrayQueryLogging(plan) => Some(Event::StrayQueryLoggingDeleted {
+                recording_id: plan.recording_id.clone(),
+                config_id: plan.config_id.clone(),
+                vpc_ids: plan.vpc_ids.clone(),
+            }),
             Decision::Record(event) => Some(event.clone()),
         }
     }
@@ -155,7 +226,9 @@ impl Decision {
         match self {
             Decision::Start(plan) => Some(&plan.nat_gateway_id),
             Decision::Stop(plan) => Some(&plan.nat_gateway_id),
-            Decision::DeleteStray(_) => None,
+            Decision::DeleteStray(_) | Decision::DeleteStrayQueryLogging(_) => None,
+            Decision::StartQueryLogging(plan) => Some(&plan.nat_gateway_id),
+            Decision::StopQueryLogging(plan) => Some(&plan.nat_gateway_id),
             Decision::Record(event) => event.nat_gateway_id(),
         }
     }
@@ -192,6 +265,21 @@ impl std::fmt::Display for Decision {
                 list_or_none(&plan.flow_log_ids),
                 plan.recording_id,
                 plan.why
+            ),
+            Decision::StartQueryLogging(plan) => write!(
+                f,
+                "{}: log the VPC's DNS queries for recording {} (to {}, or to the VPC's existing query logging)",
+                plan.nat_gateway_id, plan.recording_id, plan.log_group
+            ),
+            Decision::StopQueryLogging(plan) => write!(
+                f,
+                "{}: stop logging DNS queries for recording {} (disassociate {} from {} and delete it)",
+                plan.nat_gateway_id, plan.recording_id, plan.config_id, plan.vpc_id
+            ),
+            Decision::DeleteStrayQueryLogging(plan) => write!(
+                f,
+                "delete stray query logging {} of recording {}: {}",
+                plan.config_id, plan.recording_id, plan.why
             ),
             Decision::Record(event) => write!(f, "{event}"),
         }

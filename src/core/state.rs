@@ -78,9 +78,30 @@ pub struct Recording {
     pub delivery_failures: Vec<String>,
     /// The latest measurement of its flow-log ingestion.
     pub ingestion: Option<Ingestion>,
+    /// Where its VPC's DNS queries were logged, when they were.
+    pub query_logging: Option<QueryLogging>,
     pub exported: Option<ExportedInfo>,
     pub reported: Option<ReportedInfo>,
     pub notified: Option<NotifiedInfo>,
+}
+
+/// A recording's DNS query logging: ours (created for it) or the VPC's own, reused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QueryLogging {
+    pub vpc_id: String,
+    pub config_id: String,
+    pub log_group: String,
+    /// The VPC's existing configuration, not ours: never disassociated or deleted.
+    pub reused: bool,
+    /// Ours was disassociated and deleted (or found gone).
+    pub stopped: bool,
+}
+
+impl QueryLogging {
+    /// Ours and still in AWS, as far as the log knows: the stop is due once the recording stops.
+    pub fn ours_running(&self) -> bool {
+        !self.reused && !self.stopped
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -206,6 +227,7 @@ impl State {
                     stopped: None,
                     delivery_failures: Vec::new(),
                     ingestion: None,
+                    query_logging: None,
                     exported: None,
                     reported: None,
                     notified: None,
@@ -261,6 +283,7 @@ impl State {
                         stopped: None,
                         delivery_failures: Vec::new(),
                         ingestion: None,
+                        query_logging: None,
                         exported: None,
                         reported: None,
                         notified: None,
@@ -358,6 +381,49 @@ impl State {
                     .unavailable_noted = Some(state.clone());
             }
             Event::StrayFlowLogsDeleted { .. } => {}
+            Event::QueryLoggingStarted {
+                recording_id,
+                vpc_id,
+                config_id,
+                log_group,
+                ..
+            }
+            | Event::QueryLoggingReused {
+                recording_id,
+                vpc_id,
+                config_id,
+                log_group,
+                ..
+            } => {
+                let reused = matches!(event, Event::QueryLoggingReused { .. });
+                if let Some(r) = self.recording_mut(recording_id) {
+                    r.query_logging = Some(QueryLogging {
+                        vpc_id: vpc_id.clone(),
+                        config_id: config_id.clone(),
+                        log_group: log_group.clone(),
+                        reused,
+                        stopped: false,
+                    });
+                }
+            }
+            Event::QueryLoggingStopped {
+                recording_id,
+                config_id,
+                ..
+            }
+            | Event::StrayQueryLoggingDeleted {
+                recording_id,
+                config_id,
+                ..
+            } => {
+                if let Some(q) = self
+                    .recording_mut(recording_id)
+                    .and_then(|r| r.query_logging.as_mut())
+                    .filter(|q| q.config_id == *config_id)
+                {
+                    q.stopped = true;
+                }
+            }
             Event::FlowLogDeliveryFailed {
                 recording_id,
                 flow_log_id,

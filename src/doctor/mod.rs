@@ -11,8 +11,9 @@ use crate::config::RecordingConfig;
 use crate::core::suggest::Suggestion;
 use crate::core::watch_cost::{TICKS_PER_MONTH, WatchCost};
 use crate::names::TopicArn;
-use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement};
+use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement, QueryLogs};
 
+mod dns;
 pub mod finding;
 mod job_resources;
 mod network;
@@ -39,7 +40,7 @@ pub struct DoctorInput<'a> {
 }
 
 /// Runs every check; never fails (a failed read is an `error` finding and the rest goes on).
-pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnosis {
+pub async fn diagnose<I: Inventory + QueryLogs>(inv: &I, input: &DoctorInput<'_>) -> Diagnosis {
     let mut findings = Vec::new();
     let region = input.region;
 
@@ -79,6 +80,14 @@ pub async fn diagnose<I: Inventory>(inv: &I, input: &DoctorInput<'_>) -> Diagnos
 
     for (vpc, nats) in &by_vpc {
         findings.extend(vpc_findings(inv, vpc, nats, input).await);
+    }
+    if input.recording.dns_query_logs {
+        for vpc in by_vpc.keys() {
+            findings.push(match inv.vpc_query_logging(vpc).await {
+                Ok(logging) => dns::query_logging_finding(vpc, &logging, input.recording),
+                Err(e) => dns::unreadable_finding(vpc, &e),
+            });
+        }
     }
 
     let role_arn = &input.recording.deliver_logs_role_arn;

@@ -309,3 +309,71 @@ async fn the_trigger_history_is_one_line_per_nat_gateway() {
         "{message}"
     );
 }
+
+#[tokio::test]
+async fn with_dns_query_logs_doctor_reads_the_vpcs_query_logging_and_says_what_recordings_do() {
+    let sim = account().await;
+    let rec = RecordingConfig {
+        dns_query_logs: true,
+        ..recording()
+    };
+    let nats = vec!["nat-0doc".to_owned()];
+    let input = DoctorInput {
+        nat_gateway_ids: &nats,
+        region: "us-east-1",
+        recording: &rec,
+        sns_topic_arn: Some(&topic()),
+        services_seen: BTreeSet::new(),
+        watch_cost: None,
+        trigger_history: None,
+    };
+    let dns = |d: &Diagnosis| {
+        d.findings
+            .iter()
+            .find(|f| f.check == "dns-query-logs")
+            .map(|f| (f.subject.clone(), f.severity, f.message.clone()))
+            .unwrap_or_else(|| panic!("no dns-query-logs finding in {:?}", d.findings))
+    };
+
+    // Nothing logs the VPC yet: recordings create their own, and the finding names the grants.
+    let (subject, severity, message) = dns(&diagnose(&sim, &input).await);
+    assert_eq!((subject.as_str(), severity), ("vpc-doc", Severity::Info));
+    assert!(
+        message.contains("to /nat-flowrec/dns-queries while they run")
+            && message.contains("logs:CreateLogDelivery"),
+        "{message}"
+    );
+
+    // Reading the VPC's query logging is refused: an error, with the policy to grant.
+    sim.fail_next(
+        crate::sim::SimOperation::ListResolverQueryLogConfigAssociations,
+        AwsErrorKind::AccessDenied,
+    );
+    let (_, severity, message) = dns(&diagnose(&sim, &input).await);
+    assert_eq!(severity, Severity::Error, "{message}");
+    assert!(
+        message.contains("route53resolver:ListResolverQueryLogConfigAssociations"),
+        "{message}"
+    );
+
+    // The VPC already logs to a log group: recordings read it.
+    sim.add_foreign_query_log_config(
+        "arn:aws:logs:us-east-1:123456789012:log-group:/audit/dns",
+        &["vpc-doc".to_owned()],
+    );
+    let (_, severity, message) = dns(&diagnose(&sim, &input).await);
+    assert_eq!(severity, Severity::Ok);
+    assert!(
+        message.contains("already logs its DNS queries to /audit/dns"),
+        "{message}"
+    );
+
+    // The key off: no such check.
+    let rec_off = recording();
+    let off = DoctorInput {
+        recording: &rec_off,
+        ..input
+    };
+    let d = diagnose(&sim, &off).await;
+    assert!(d.findings.iter().all(|f| f.check != "dns-query-logs"));
+}

@@ -303,12 +303,10 @@ impl<R: LogReader> ReadStreams<'_, R> {
                     bytes += message.1.len() as u64 + 1;
                 }
                 self.progress.add(n);
-                match page.next_token {
-                    Some(next) if !next.is_empty() && token.as_deref() != Some(next.as_str()) => {
-                        token = Some(next);
-                    }
-                    _ => break,
-                }
+                token = match next_page(page.next_token, token.as_deref()) {
+                    Some(next) => Some(next),
+                    None => break,
+                };
             }
         }
         let file = writer.finish().map_err(io)?;
@@ -321,40 +319,53 @@ impl<R: LogReader> ReadStreams<'_, R> {
         })
     }
 
-    /// One page, paced; a throttled answer slows the pace and asks again.
     async fn page(
         &self,
         query: &LogEventsQuery,
         token: Option<String>,
     ) -> Result<crate::ports::LogEventsPage, AwsError> {
-        let mut throttled = 0;
-        loop {
-            self.pacer.read().await;
-            match self.reader.log_events_page(query, token.clone()).await {
-                Ok(page) => {
-                    self.pacer.read_answered();
-                    return Ok(page);
-                }
-                Err(e)
-                    if e.kind == AwsErrorKind::Throttled && throttled < MAX_THROTTLED_IN_A_ROW =>
-                {
-                    throttled += 1;
-                    self.pacer.read_throttled();
-                    tracing::info!(
-                        "{} throttled on {}; slowing the export's pace",
-                        query.api.action(),
-                        query.log_stream
-                    );
-                }
-                Err(e) => return Err(e),
+        paced_page(self.reader, self.pacer, query, token).await
+    }
+}
+
+/// The token of the stream's next page; `None` at its end (no token, or the one just read:
+/// GetLogEvents answers the same token again at a stream's end).
+pub(super) fn next_page(next: Option<String>, current: Option<&str>) -> Option<String> {
+    next.filter(|n| !n.is_empty() && current != Some(n.as_str()))
+}
+
+/// One page, paced; a throttled answer slows the pace and asks again.
+pub(super) async fn paced_page<R: LogReader>(
+    reader: &R,
+    pacer: &Pacer,
+    query: &LogEventsQuery,
+    token: Option<String>,
+) -> Result<crate::ports::LogEventsPage, AwsError> {
+    let mut throttled = 0;
+    loop {
+        pacer.read().await;
+        match reader.log_events_page(query, token.clone()).await {
+            Ok(page) => {
+                pacer.read_answered();
+                return Ok(page);
             }
+            Err(e) if e.kind == AwsErrorKind::Throttled && throttled < MAX_THROTTLED_IN_A_ROW => {
+                throttled += 1;
+                pacer.read_throttled();
+                tracing::info!(
+                    "{} throttled on {}; slowing the export's pace",
+                    query.api.action(),
+                    query.log_stream
+                );
+            }
+            Err(e) => return Err(e),
         }
     }
 }
 
 /// A flow-log message is one line; anything else would break the file's layout (the report
 /// then counts the line as malformed instead).
-fn one_line(event: LogEvent) -> (i64, String) {
+pub(super) fn one_line(event: LogEvent) -> (i64, String) {
     let message = if event.message.contains(['\n', '\r']) {
         event.message.replace(['\n', '\r'], " ")
     } else {

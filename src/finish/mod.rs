@@ -8,6 +8,7 @@
 //! for a pre-signed link.
 
 pub mod chat;
+pub mod dns_export;
 mod error;
 pub mod export;
 pub mod insights;

@@ -432,6 +432,7 @@ mod tests {
                 reason: StopReason::TriggerOk,
             }),
             delivery_failures: vec![],
+            query_logging: None,
             ingestion: None,
             exported: None,
             reported: None,

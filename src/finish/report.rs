@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_reports::{
-    AwsRanges, Coverage, METRICS_FILE, MetricPoints, NameSources, NatMetrics, Report,
+    AwsRanges, Coverage, DnsAnswers, METRICS_FILE, MetricPoints, NameSources, NatMetrics, Report,
     ReportOptions, Threshold, ThresholdOf, build_report, render,
 };
 
@@ -318,13 +318,25 @@ pub fn build(
             detail: failure.error.clone(),
         });
     }
-    // Remotes whose records name no AWS service, labelled from the bundled AWS ranges.
+    // Remotes named by the VPC's DNS answers when they were recorded; those whose records name
+    // no AWS service otherwise labelled from the bundled AWS ranges.
+    let dns = recorded_dns_answers(rec, &paths)?;
     let ranges = AwsRanges::bundled();
     report.name_remotes(&NameSources {
-        dns: None,
+        dns: dns.as_ref(),
         ranges: Some(&ranges),
         max_age_seconds: cfg.report.dns_max_age_seconds,
     });
+    if let (Some(names), Some(q)) = (report.remote_names.as_mut(), &rec.query_logging) {
+        names.dns_source = Some(if q.reused {
+            format!(
+                "DNS names from the VPC's existing query logging to {}",
+                q.log_group
+            )
+        } else {
+            format!("DNS names from the VPC's queries logged to {}", q.log_group)
+        });
+    }
     let s = &report.summary;
     let causes = likely_causes(
         rec,
@@ -357,6 +369,30 @@ pub fn build(
         });
     report.nat_metrics = measured.nat_metrics.clone();
     Ok(report)
+}
+
+/// The DNS answers exported beside the recording's flow-log files, when its VPC's queries
+/// were logged.
+fn recorded_dns_answers(
+    rec: &Recording,
+    flow_files: &[PathBuf],
+) -> Result<Option<DnsAnswers>, PipelineError> {
+    let Some(q) = &rec.query_logging else {
+        return Ok(None);
+    };
+    let Some(file) = flow_files
+        .first()
+        .and_then(|f| f.parent())
+        .and_then(crate::finish::dns_export::dns_file)
+    else {
+        return Ok(None);
+    };
+    DnsAnswers::read(&[file], Some(&q.vpc_id))
+        .map(Some)
+        .map_err(|e| PipelineError::ExportUnreadable {
+            recording_id: rec.recording_id.clone(),
+            detail: e.to_string(),
+        })
 }
 
 /// Names the report's hosts (owner and Name tag, AZ) and the NAT's VPC, route tables and
@@ -437,6 +473,7 @@ mod tests {
                 reason: StopReason::TriggerOk,
             }),
             delivery_failures: vec![],
+            query_logging: None,
             ingestion: None,
             exported: Some(ExportedInfo {
                 at: t(stop) + TimeDelta::minutes(10),

@@ -9,12 +9,15 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 
 mod inventory;
+mod query_logs;
 pub use inventory::{
     InstanceName, Inventory, LogGroupInfo, NatPlacement, NetworkInterface, RolePolicies, Route,
     RouteTable, Subnet, TopicInfo, TopicSubscription, VpcEndpoint,
 };
+pub use query_logs::{QueryLogRequest, QueryLogs, TaggedQueryLogConfig, VpcQueryLogging};
 
-/// Tag keys that mark a flow log as ours. Deletes are scoped to flow logs that carry them.
+/// Tag keys that mark a flow log (or a query-logging configuration) as ours. Deletes are scoped to
+/// resources that carry them.
 pub const TAG_RECORDING: &str = "nat-flowrec:recording";
 pub const TAG_NAT_GATEWAY: &str = "nat-flowrec:nat-gateway";
 pub const TAG_DEADLINE: &str = "nat-flowrec:deadline";
@@ -320,11 +323,11 @@ pub trait Located {
 
 /// Everything the scheduled job needs (the inventory attributes its reports).
 pub trait Cloud:
-    Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore + Inventory + Located
+    Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore + Inventory + QueryLogs + Located
 {
 }
-impl<T: Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore + Inventory + Located> Cloud
-    for T
+impl<T: Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore + Inventory + QueryLogs + Located>
+    Cloud for T
 {
 }
 
@@ -375,7 +378,13 @@ impl AwsError {
     /// The refusal to delete flow logs that do not carry [`TAG_RECORDING`]: the adapters and the
     /// simulator give the same answer, so the controller's handling is tested once.
     pub fn not_ours(operation: &'static str, flow_log_ids: &[String]) -> AwsError {
-        let (they_do, them) = match flow_log_ids {
+        AwsError::not_ours_to(operation, "delete", flow_log_ids)
+    }
+
+    /// The same refusal for any change (`verb`: `delete`, `disassociate`) of resources that do
+    /// not carry [`TAG_RECORDING`].
+    pub fn not_ours_to(operation: &'static str, verb: &str, ids: &[String]) -> AwsError {
+        let (they_do, them) = match ids {
             [_] => ("it does", "it"),
             _ => ("they do", "them"),
         };
@@ -383,9 +392,9 @@ impl AwsError {
             operation,
             CODE_NOT_OURS,
             format!(
-                "refusing to delete {}: {they_do} not carry the `{TAG_RECORDING}` tag, so \
-                 nat-flowrec did not create {them}; delete {them} yourself if you mean to",
-                flow_log_ids.join(", "),
+                "refusing to {verb} {}: {they_do} not carry the `{TAG_RECORDING}` tag, so \
+                 nat-flowrec did not create {them}; {verb} {them} yourself if you mean to",
+                ids.join(", "),
             ),
             AwsErrorKind::InvalidInput,
         )

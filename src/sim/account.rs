@@ -53,6 +53,8 @@ pub(crate) struct Account {
     pub published: Vec<(String, Notification)>,
     /// S3 objects: (bucket, key) -> (body, content type).
     pub objects: BTreeMap<(String, String), (Vec<u8>, String)>,
+    /// Route 53 Resolver query-logging configurations.
+    pub query_logs: super::query_logs::QueryLogState,
     next_id: u64,
 }
 
@@ -77,6 +79,7 @@ impl Account {
             seeded_events: BTreeMap::new(),
             published: Vec::new(),
             objects: BTreeMap::new(),
+            query_logs: Default::default(),
             next_id: 0x0a5e_ed00_0000_0001,
         }
     }

@@ -5,7 +5,8 @@ use super::{SimCall, SimCloud, SimOperation};
 use crate::ports::{
     AlarmState, AwsError, Ec2, FlowLogRequest, LogEventsPage, LogEventsQuery, LogGroupSpec,
     LogReader, LogStream, Logs, MetricQuery, MetricSeries, Metrics, NatGateway, Notification,
-    Notifier, ReportStore, TaggedFlowLog,
+    Notifier, QueryLogRequest, QueryLogs, ReportStore, TaggedFlowLog, TaggedQueryLogConfig,
+    VpcQueryLogging,
 };
 
 impl Ec2 for SimCloud {
@@ -132,5 +133,71 @@ impl ReportStore for SimCloud {
             super::SIM_REGION,
             expires_in.as_secs()
         ))
+    }
+}
+
+impl QueryLogs for SimCloud {
+    async fn create_query_log_config(&self, req: &QueryLogRequest) -> Result<String, AwsError> {
+        let mut account = self.lock();
+        account
+            .calls
+            .push(SimCall::CreateQueryLogConfig(req.clone()));
+        account.take_injected(SimOperation::CreateResolverQueryLogConfig)?;
+        let now = account.now;
+        Ok(account.query_logs.create(req, now))
+    }
+
+    async fn associate_query_log_config(
+        &self,
+        config_id: &str,
+        vpc_id: &str,
+    ) -> Result<(), AwsError> {
+        let mut account = self.lock();
+        account.calls.push(SimCall::AssociateQueryLogConfig {
+            config_id: config_id.to_owned(),
+            vpc_id: vpc_id.to_owned(),
+        });
+        account.take_injected(SimOperation::AssociateResolverQueryLogConfig)?;
+        account.query_logs.associate(config_id, vpc_id)
+    }
+
+    async fn disassociate_query_log_config(
+        &self,
+        config_id: &str,
+        vpc_id: &str,
+    ) -> Result<(), AwsError> {
+        let mut account = self.lock();
+        account.calls.push(SimCall::DisassociateQueryLogConfig {
+            config_id: config_id.to_owned(),
+            vpc_id: vpc_id.to_owned(),
+        });
+        account.take_injected(SimOperation::DisassociateResolverQueryLogConfig)?;
+        account.query_logs.disassociate(config_id, vpc_id)
+    }
+
+    async fn delete_query_log_config(&self, config_id: &str) -> Result<(), AwsError> {
+        let mut account = self.lock();
+        account
+            .calls
+            .push(SimCall::DeleteQueryLogConfig(config_id.to_owned()));
+        account.take_injected(SimOperation::DeleteResolverQueryLogConfig)?;
+        let now = account.now;
+        account.query_logs.delete(config_id, now)
+    }
+
+    async fn tagged_query_log_configs(&self) -> Result<Vec<TaggedQueryLogConfig>, AwsError> {
+        let mut account = self.lock();
+        account.calls.push(SimCall::TaggedQueryLogConfigs);
+        account.take_injected(SimOperation::ListResolverQueryLogConfigs)?;
+        Ok(account.query_logs.tagged())
+    }
+
+    async fn vpc_query_logging(&self, vpc_id: &str) -> Result<Vec<VpcQueryLogging>, AwsError> {
+        let mut account = self.lock();
+        account
+            .calls
+            .push(SimCall::VpcQueryLogging(vpc_id.to_owned()));
+        account.take_injected(SimOperation::ListResolverQueryLogConfigAssociations)?;
+        Ok(account.query_logs.of_vpc(vpc_id))
     }
 }

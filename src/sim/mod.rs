@@ -19,18 +19,20 @@ use nat_flowrec_parsers::{DEFAULT_FORMAT, FormatError, LogFormat};
 
 use crate::ports::{
     AlarmState, AwsErrorKind, FlowLogRequest, LogEventsQuery, LogGroupSpec, MetricQuery,
-    Notification,
+    Notification, QueryLogRequest,
 };
 
 mod account;
 mod cloud;
 mod inventory;
 mod logs;
+mod query_logs;
 mod records;
 mod traffic;
 
 use account::Account;
 pub use logs::stream_name;
+pub use query_logs::SimQueryLogConfig;
 pub use records::{SIM_ACCOUNT_ID, SIM_REGION};
 pub use traffic::{Conversation, SimNat, Spike, metric_value, minute_traffic};
 
@@ -59,6 +61,18 @@ pub enum SimOperation {
     Publish,
     /// `ReportStore::put_report_file`
     PutObject,
+    /// `QueryLogs::create_query_log_config`
+    CreateResolverQueryLogConfig,
+    /// `QueryLogs::associate_query_log_config`
+    AssociateResolverQueryLogConfig,
+    /// `QueryLogs::disassociate_query_log_config`
+    DisassociateResolverQueryLogConfig,
+    /// `QueryLogs::delete_query_log_config`
+    DeleteResolverQueryLogConfig,
+    /// `QueryLogs::tagged_query_log_configs`
+    ListResolverQueryLogConfigs,
+    /// `QueryLogs::vpc_query_logging`
+    ListResolverQueryLogConfigAssociations,
 }
 
 impl SimOperation {
@@ -75,6 +89,24 @@ impl SimOperation {
             SimOperation::ReadLogEvents => "logs:GetLogEvents",
             SimOperation::Publish => "sns:Publish",
             SimOperation::PutObject => "s3:PutObject",
+            SimOperation::CreateResolverQueryLogConfig => {
+                "route53resolver:CreateResolverQueryLogConfig"
+            }
+            SimOperation::AssociateResolverQueryLogConfig => {
+                "route53resolver:AssociateResolverQueryLogConfig"
+            }
+            SimOperation::DisassociateResolverQueryLogConfig => {
+                "route53resolver:DisassociateResolverQueryLogConfig"
+            }
+            SimOperation::DeleteResolverQueryLogConfig => {
+                "route53resolver:DeleteResolverQueryLogConfig"
+            }
+            SimOperation::ListResolverQueryLogConfigs => {
+                "route53resolver:ListResolverQueryLogConfigs"
+            }
+            SimOperation::ListResolverQueryLogConfigAssociations => {
+                "route53resolver:ListResolverQueryLogConfigAssociations"
+            }
         }
     }
 }
@@ -93,6 +125,12 @@ pub enum SimCall {
     LogEvents(LogEventsQuery),
     Publish(Notification),
     PutObject { bucket: String, key: String },
+    CreateQueryLogConfig(QueryLogRequest),
+    AssociateQueryLogConfig { config_id: String, vpc_id: String },
+    DisassociateQueryLogConfig { config_id: String, vpc_id: String },
+    DeleteQueryLogConfig(String),
+    TaggedQueryLogConfigs,
+    VpcQueryLogging(String),
 }
 
 /// A flow log in the simulated account (ours or someone else's).
@@ -290,6 +328,26 @@ impl SimCloud {
             deleted_at: None,
         });
         id
+    }
+
+    /// A query-logging configuration someone else made (no nat-flowrec tags) that logs the
+    /// queries of `vpc_ids` to `destination_arn`.
+    pub fn add_foreign_query_log_config(&self, destination_arn: &str, vpc_ids: &[String]) {
+        let mut account = self.lock();
+        let now = account.now;
+        account
+            .query_logs
+            .add_foreign(destination_arn, vpc_ids, now);
+    }
+
+    /// Query-logging configurations that exist now (ours and others').
+    pub fn query_log_configs(&self) -> Vec<SimQueryLogConfig> {
+        self.lock().query_logs.configs.clone()
+    }
+
+    /// Query-logging configurations deleted so far, with `deleted_at` set.
+    pub fn deleted_query_log_configs(&self) -> Vec<SimQueryLogConfig> {
+        self.lock().query_logs.deleted.clone()
     }
 
     /// Every port call so far, oldest first.

@@ -4,7 +4,7 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 
 use super::*;
-use crate::ports::{AwsErrorKind, CODE_NOT_OURS, Ec2, Logs, Metrics};
+use crate::ports::{AwsErrorKind, CODE_NOT_OURS, Ec2, Logs, Metrics, QueryLogRequest, QueryLogs};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap()
@@ -420,4 +420,71 @@ async fn publish_refuses_what_sns_refuses() {
         assert_eq!(err.kind, AwsErrorKind::InvalidInput, "{err}");
     }
     assert_eq!(sim.published().len(), 1);
+}
+
+fn query_log_request(sim: &SimCloud, recording_id: &str) -> QueryLogRequest {
+    QueryLogRequest {
+        recording_id: recording_id.into(),
+        nat_gateway_id: NAT.into(),
+        destination_arn: "arn:aws:logs:eu-west-1:123456789012:log-group:/nat-flowrec/dns".into(),
+        deadline: sim.now() + TimeDelta::minutes(15),
+    }
+}
+
+#[tokio::test]
+async fn query_log_configs_are_created_once_tagged_and_deleted_only_when_ours_and_unassociated() {
+    let sim = SimCloud::new(t0());
+    let vpc = "vpc-0sim".to_owned();
+    sim.add_foreign_query_log_config(
+        "arn:aws:logs:eu-west-1:123456789012:log-group:audit",
+        std::slice::from_ref(&vpc),
+    );
+    let req = query_log_request(&sim, "rec-1");
+    let id = sim.create_query_log_config(&req).await.unwrap();
+    assert_eq!(
+        sim.create_query_log_config(&req).await.unwrap(),
+        id,
+        "a retry with the same CreatorRequestId creates nothing new"
+    );
+    sim.associate_query_log_config(&id, &vpc).await.unwrap();
+    sim.associate_query_log_config(&id, &vpc).await.unwrap();
+
+    let tagged = sim.tagged_query_log_configs().await.unwrap();
+    assert_eq!(tagged.len(), 1, "{tagged:?}");
+    assert_eq!(tagged[0].config_id, id);
+    assert_eq!(tagged[0].recording_id, "rec-1");
+    assert_eq!(tagged[0].nat_gateway_id.as_deref(), Some(NAT));
+    assert_eq!(tagged[0].deadline, Some(req.deadline));
+    assert_eq!(tagged[0].vpc_ids, std::slice::from_ref(&vpc));
+    let logging = sim.vpc_query_logging(&vpc).await.unwrap();
+    assert_eq!(
+        logging.iter().map(|l| l.ours).collect::<Vec<_>>(),
+        [false, true]
+    );
+
+    let foreign = logging[0].config_id.clone();
+    let err = sim
+        .disassociate_query_log_config(&foreign, &vpc)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, CODE_NOT_OURS);
+    let err = sim.delete_query_log_config(&foreign).await.unwrap_err();
+    assert_eq!(err.code, CODE_NOT_OURS);
+
+    let err = sim.delete_query_log_config(&id).await.unwrap_err();
+    assert_eq!(
+        err.kind,
+        AwsErrorKind::InvalidInput,
+        "still associated: {err}"
+    );
+    sim.disassociate_query_log_config(&id, &vpc).await.unwrap();
+    sim.delete_query_log_config(&id).await.unwrap();
+    sim.delete_query_log_config(&id).await.unwrap();
+    sim.disassociate_query_log_config(&id, &vpc).await.unwrap();
+
+    let left = sim.query_log_configs();
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].config_id, foreign);
+    assert_eq!(left[0].vpc_ids, [vpc]);
+    assert_eq!(sim.deleted_query_log_configs()[0].deleted_at, Some(t0()));
 }

@@ -475,3 +475,108 @@ async fn ensure_log_group_is_idempotent_tags_the_group_and_keeps_retention_curre
         );
     }
 }
+
+/// A query-logging configuration someone else made on moto (no nat-flowrec tags), associated
+/// with `vpc_id`; its id.
+fn seed_foreign_query_log_config(
+    moto: &crate::support::moto::Moto,
+    vpc_id: &str,
+    name: &str,
+) -> String {
+    crate::support::moto::seed_query_log_config(
+        moto,
+        name,
+        serde_json::json!([{"Key": "Name", "Value": "audit"}]),
+        Some(vpc_id),
+    )
+}
+
+/// (configuration id, ours) of every configuration logging the VPC's queries, sorted.
+async fn vpc_logging(cloud: &nat_flowrec::aws::AwsCloud, vpc: &str) -> Vec<(String, bool)> {
+    use nat_flowrec::ports::QueryLogs;
+    let mut logging: Vec<(String, bool)> = cloud
+        .vpc_query_logging(vpc)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.config_id, l.ours))
+        .collect();
+    logging.sort();
+    logging
+}
+
+#[tokio::test]
+async fn query_log_configs_are_created_tagged_listed_as_ours_and_only_ours_removed() {
+    use nat_flowrec::ports::{QueryLogRequest, QueryLogs};
+
+    let moto = moto();
+    let cloud = moto.cloud().await;
+    let vpc = seed_nat(&cloud.ec2, 172).await.vpc_id;
+    let foreign = seed_foreign_query_log_config(moto, &vpc, "adapter-foreign-172");
+    let req = QueryLogRequest {
+        recording_id: "rec-adapter-172".into(),
+        nat_gateway_id: "nat-0adapter172".into(),
+        destination_arn: "arn:aws:logs:us-east-1:123456789012:log-group:/nat-flowrec/dns-queries"
+            .into(),
+        deadline: deadline(),
+    };
+
+    let id = cloud.create_query_log_config(&req).await.unwrap();
+    assert_eq!(
+        cloud.create_query_log_config(&req).await.unwrap(),
+        id,
+        "a retried create (same CreatorRequestId) adopts the configuration created before"
+    );
+    cloud.associate_query_log_config(&id, &vpc).await.unwrap();
+    cloud.associate_query_log_config(&id, &vpc).await.unwrap();
+
+    let ours: Vec<_> = cloud
+        .tagged_query_log_configs()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.recording_id == req.recording_id)
+        .collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert_eq!(ours[0].config_id, id);
+    assert_eq!(ours[0].nat_gateway_id.as_deref(), Some("nat-0adapter172"));
+    assert_eq!(ours[0].deadline, Some(deadline()));
+    assert_eq!(ours[0].destination_arn, req.destination_arn);
+    assert_eq!(ours[0].vpc_ids, std::slice::from_ref(&vpc));
+    assert!(
+        !cloud
+            .tagged_query_log_configs()
+            .await
+            .unwrap()
+            .iter()
+            .any(|c| c.config_id == foreign),
+        "the foreign configuration carries no tag of ours"
+    );
+    let mut expected = vec![(foreign.clone(), false), (id.clone(), true)];
+    expected.sort();
+    assert_eq!(vpc_logging(&cloud, &vpc).await, expected);
+
+    // The foreign configuration is refused, and stays associated.
+    let err = cloud
+        .disassociate_query_log_config(&foreign, &vpc)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, CODE_NOT_OURS, "{err}");
+    let err = cloud.delete_query_log_config(&foreign).await.unwrap_err();
+    assert_eq!(err.code, CODE_NOT_OURS, "{err}");
+
+    // Ours: deleting while associated is AWS's refusal; disassociate, delete, and again.
+    let err = cloud.delete_query_log_config(&id).await.unwrap_err();
+    assert_eq!(err.kind, AwsErrorKind::InvalidInput, "{err}");
+    cloud
+        .disassociate_query_log_config(&id, &vpc)
+        .await
+        .unwrap();
+    cloud.delete_query_log_config(&id).await.unwrap();
+    cloud.delete_query_log_config(&id).await.unwrap();
+    cloud
+        .disassociate_query_log_config(&id, &vpc)
+        .await
+        .unwrap();
+    assert_eq!(vpc_logging(&cloud, &vpc).await, [(foreign, false)]);
+}

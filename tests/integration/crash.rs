@@ -1,6 +1,7 @@
 //! The crash matrix (docs/DESIGN.md, "Crash safety"): for every AWS call `check` makes on the way
 //! from a spike to a notification (create log group, create flow logs, delete flow logs, each
-//! export page, the report upload, the SNS publish), a run where that call fails one way
+//! export page, the report upload, the SNS publish, and with `recording.dns_query_logs` the
+//! query-logging configuration's create, associate, disassociate and delete), a run where that call fails one way
 //! (throttled, HTTP 500, HTTP 503, answered past the client's attempt timeout, answered never
 //! although AWS acted, or the process SIGKILLed right after AWS acted), followed by the normal
 //! schedule of `check` runs without faults. Then the promises a scheduled job makes in a production
@@ -10,7 +11,9 @@
 //! * the recording is counted once against the budget and is in the history;
 //! * the stopped recording is exported, reported and notified exactly once (SNS messages are
 //!   counted on an SQS subscriber: a duplicate fails), and its export holds every record once;
-//! * the event log parses, and its fold matches the flow logs AWS shows.
+//! * the event log parses, and its fold matches the flow logs AWS shows;
+//! * with DNS query logging: no configuration of ours outlives the stop by a tick, it started
+//!   and was removed once, and someone else's query logging of the same VPC is untouched.
 //!
 //! The real binary runs against moto through the fault-injecting proxy (`support::proxy`) in a
 //! `support::world::World`. One helper runs a case; a macro makes each case its own test, so a failure names the call and the fault.
@@ -25,7 +28,7 @@ use crate::support::world::*;
 /// Runs one cell of the matrix: the fault is queued before the first tick and met by the first
 /// run that makes the call; then the schedule goes on without faults.
 async fn crash_case(octet: u8, call: Call, hit: Hit) {
-    let mut w = World::new(octet).await;
+    let mut w = World::with_dns(octet, call.records_dns()).await;
     w.seed_spike_then_calm().await;
     let action = call.action();
     w.proxy.inject_after(action, call.skip(), hit.fault(), 1);
@@ -66,6 +69,13 @@ async fn crash_case(octet: u8, call: Call, hit: Hit) {
         "a flow log of ours outlived its stop by a tick{}",
         w.transcript
     );
+    if call.records_dns() {
+        assert!(
+            w.our_query_logging().is_empty(),
+            "a query-logging configuration of ours outlived its stop by a tick{}",
+            w.transcript
+        );
+    }
     w.assert_fold_matches_aws("stopped").await;
     // Settled at t+11: export, report, upload, notify; then the retry tick and a quiet one.
     for minute in [12, 13, 14] {
@@ -102,6 +112,33 @@ async fn crash_case(octet: u8, call: Call, hit: Hit) {
         );
     }
     assert_invariants(&w, call.records(), unheard).await;
+    if call.records_dns() {
+        assert_query_logging_invariants(&w);
+    }
+}
+
+/// With `recording.dns_query_logs`: the recording's query logging started and stopped once,
+/// nothing of ours is left, and the VPC's other query logging is untouched.
+fn assert_query_logging_invariants(w: &World) {
+    let ctx = &w.transcript;
+    assert!(
+        w.our_query_logging().is_empty(),
+        "query logging of ours left{ctx}"
+    );
+    w.assert_foreign_query_logging_untouched();
+    let (_, raw) = w.state();
+    let count = |kind: &str| raw.iter().filter(|e| e["type"] == kind).count();
+    assert_eq!(
+        count("QueryLoggingStarted"),
+        1,
+        "the VPC's queries were logged (or adopted) once{ctx}"
+    );
+    assert_eq!(
+        count("QueryLoggingStopped") + count("StrayQueryLoggingDeleted"),
+        1,
+        "ours was removed once{ctx}"
+    );
+    assert_eq!(count("QueryLoggingReused"), 0, "{ctx}");
 }
 
 /// The end state every case must reach.
@@ -268,6 +305,34 @@ cases! {
     publish_past_timeout: 47, Publish, Delay;
     publish_answer_lost: 48, Publish, Drop;
     publish_then_killed: 49, Publish, Kill;
+
+    create_query_log_config_throttled: 100, CreateQueryLogConfig, Throttle;
+    create_query_log_config_500: 101, CreateQueryLogConfig, Status500;
+    create_query_log_config_503: 102, CreateQueryLogConfig, Status503;
+    create_query_log_config_past_timeout: 103, CreateQueryLogConfig, Delay;
+    create_query_log_config_answer_lost: 104, CreateQueryLogConfig, Drop;
+    create_query_log_config_then_killed: 105, CreateQueryLogConfig, Kill;
+
+    associate_query_log_config_throttled: 106, AssociateQueryLogConfig, Throttle;
+    associate_query_log_config_500: 107, AssociateQueryLogConfig, Status500;
+    associate_query_log_config_503: 108, AssociateQueryLogConfig, Status503;
+    associate_query_log_config_past_timeout: 109, AssociateQueryLogConfig, Delay;
+    associate_query_log_config_answer_lost: 110, AssociateQueryLogConfig, Drop;
+    associate_query_log_config_then_killed: 111, AssociateQueryLogConfig, Kill;
+
+    disassociate_query_log_config_throttled: 112, DisassociateQueryLogConfig, Throttle;
+    disassociate_query_log_config_500: 113, DisassociateQueryLogConfig, Status500;
+    disassociate_query_log_config_503: 114, DisassociateQueryLogConfig, Status503;
+    disassociate_query_log_config_past_timeout: 115, DisassociateQueryLogConfig, Delay;
+    disassociate_query_log_config_answer_lost: 116, DisassociateQueryLogConfig, Drop;
+    disassociate_query_log_config_then_killed: 117, DisassociateQueryLogConfig, Kill;
+
+    delete_query_log_config_throttled: 118, DeleteQueryLogConfig, Throttle;
+    delete_query_log_config_500: 119, DeleteQueryLogConfig, Status500;
+    delete_query_log_config_503: 120, DeleteQueryLogConfig, Status503;
+    delete_query_log_config_past_timeout: 121, DeleteQueryLogConfig, Delay;
+    delete_query_log_config_answer_lost: 122, DeleteQueryLogConfig, Drop;
+    delete_query_log_config_then_killed: 123, DeleteQueryLogConfig, Kill;
 }
 
 /// AWS throttles a call through every attempt the SDK makes. The run fails

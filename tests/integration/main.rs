@@ -7,6 +7,7 @@ mod concurrency;
 mod cost;
 mod crash;
 mod deploy;
+mod dns_queries;
 mod fuzz_regressions;
 mod html_report;
 mod job;

@@ -5,30 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::support::moto::{Moto, moto, raw_call, seed_nat};
-
-/// One Route 53 Resolver call (JSON 1.1 protocol) on moto: the HTTP status and the JSON body
-/// (`{}` for an empty one, as moto answers TagResource).
-fn resolver(moto: &Moto, action: &str, body: Value) -> (u16, Value) {
-    let target = format!("Route53Resolver.{action}");
-    let (status, text) = raw_call(
-        moto,
-        "route53resolver",
-        "us-east-1",
-        ("POST", "/"),
-        &[
-            ("X-Amz-Target", &target),
-            ("Content-Type", "application/x-amz-json-1.1"),
-        ],
-        &body.to_string(),
-    );
-    if text.trim().is_empty() {
-        return (status, json!({}));
-    }
-    let json = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("Route53Resolver {action} answered no JSON ({e}): {text}"));
-    (status, json)
-}
+use crate::support::moto::{Moto, moto, resolver, seed_nat};
 
 fn ok(moto: &Moto, action: &str, body: Value) -> Value {
     let (status, json) = resolver(moto, action, body);

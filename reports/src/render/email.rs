@@ -111,6 +111,9 @@ pub fn email_summary(report: &Report) -> String {
             human_bytes(names.bytes_total),
             names.named_pct
         ));
+        if let Some(source) = &names.dns_source {
+            lines.push(format!("  ({source})"));
+        }
         for d in names.domains.iter().take(TOP_DOMAINS) {
             lines.push(format!(
                 "  {}: {} ({:.2}%)",

@@ -110,10 +110,15 @@ pub(crate) fn summary_pairs(report: &Report) -> Vec<(&'static str, String)> {
         pairs.push((
             "Remote names",
             format!(
-                "{} of {} went to named remotes ({:.2}%)",
+                "{} of {} went to named remotes ({:.2}%){}",
                 human_bytes(names.bytes_named),
                 human_bytes(names.bytes_total),
-                names.named_pct
+                names.named_pct,
+                names
+                    .dns_source
+                    .as_ref()
+                    .map(|source| format!("; {source}"))
+                    .unwrap_or_default()
             ),
         ));
     }

@@ -92,6 +92,30 @@ fn one_of_each() -> Vec<Event> {
             recording_id: "r".into(),
             error: "sns:Publish: Throttling: Rate exceeded".into(),
         },
+        Event::QueryLoggingStarted {
+            recording_id: "r".into(),
+            nat_gateway_id: "nat-01234567".into(),
+            vpc_id: "vpc-1".into(),
+            config_id: "rslvr-qlc-1".into(),
+            log_group: "/nat-flowrec/dns-queries".into(),
+        },
+        Event::QueryLoggingReused {
+            recording_id: "r".into(),
+            nat_gateway_id: "nat-01234567".into(),
+            vpc_id: "vpc-1".into(),
+            config_id: "rslvr-qlc-2".into(),
+            log_group: "/audit/dns".into(),
+        },
+        Event::QueryLoggingStopped {
+            recording_id: "r".into(),
+            nat_gateway_id: "nat-01234567".into(),
+            config_id: "rslvr-qlc-1".into(),
+        },
+        Event::StrayQueryLoggingDeleted {
+            recording_id: "r".into(),
+            config_id: "rslvr-qlc-3".into(),
+            vpc_ids: vec!["vpc-1".into()],
+        },
         Event::RecordingStarted {
             recording_id: "m".into(),
             nat_gateway_id: "nat-01234567".into(),

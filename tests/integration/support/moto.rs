@@ -452,6 +452,101 @@ pub fn sqs(moto: &Moto, action: &str, body: serde_json::Value) -> serde_json::Va
     serde_json::from_str(&json).unwrap_or_else(|e| panic!("SQS {action}: {e}: {json}"))
 }
 
+/// One Route 53 Resolver call (JSON 1.1 protocol) on moto: the HTTP status and the JSON body
+/// (`{}` for an empty one, as moto answers TagResource).
+pub fn resolver(moto: &Moto, action: &str, body: serde_json::Value) -> (u16, serde_json::Value) {
+    let target = format!("Route53Resolver.{action}");
+    let (status, text) = raw_call(
+        moto,
+        "route53resolver",
+        "us-east-1",
+        ("POST", "/"),
+        &[
+            ("X-Amz-Target", &target),
+            ("Content-Type", "application/x-amz-json-1.1"),
+        ],
+        &body.to_string(),
+    );
+    if text.trim().is_empty() {
+        return (status, serde_json::json!({}));
+    }
+    let json = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("Route53Resolver {action} answered no JSON ({e}): {text}"));
+    (status, json)
+}
+
+/// A query-logging configuration made on moto as a console user or another tool would, to the
+/// log group `name`, with `tags`, associated with `vpc_id` when given; its id.
+pub fn seed_query_log_config(
+    moto: &Moto,
+    name: &str,
+    tags: serde_json::Value,
+    vpc_id: Option<&str>,
+) -> String {
+    let (status, created) = resolver(
+        moto,
+        "CreateResolverQueryLogConfig",
+        serde_json::json!({
+            "Name": name.trim_start_matches('/').replace('/', "-"),
+            "DestinationArn": format!("arn:aws:logs:us-east-1:123456789012:log-group:{name}"),
+            "CreatorRequestId": name,
+            "Tags": tags,
+        }),
+    );
+    assert_eq!(status, 200, "{created}");
+    let id = created["ResolverQueryLogConfig"]["Id"]
+        .as_str()
+        .expect("Id")
+        .to_owned();
+    if let Some(vpc_id) = vpc_id {
+        let (status, associated) = resolver(
+            moto,
+            "AssociateResolverQueryLogConfig",
+            serde_json::json!({"ResolverQueryLogConfigId": id, "ResourceId": vpc_id}),
+        );
+        assert_eq!(status, 200, "{associated}");
+    }
+    id
+}
+
+/// (configuration id, VPC id) of every query-logging association moto holds in us-east-1.
+pub fn query_log_associations(moto: &Moto) -> Vec<(String, String)> {
+    let (status, listed) = resolver(
+        moto,
+        "ListResolverQueryLogConfigAssociations",
+        serde_json::json!({"MaxResults": 100}),
+    );
+    assert_eq!(status, 200, "{listed}");
+    listed["ResolverQueryLogConfigAssociations"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            (
+                a["ResolverQueryLogConfigId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                a["ResourceId"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Every query-logging configuration moto holds in us-east-1, as AWS lists them.
+pub fn query_log_configs(moto: &Moto) -> Vec<serde_json::Value> {
+    let (status, listed) = resolver(
+        moto,
+        "ListResolverQueryLogConfigs",
+        serde_json::json!({"MaxResults": 100}),
+    );
+    assert_eq!(status, 200, "{listed}");
+    listed["ResolverQueryLogConfigs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// moto keeps EC2, CloudWatch and Logs resources per region. A test that leaves a recording
 /// running works in a region of its own, so that no other test's `check` reconciles (adopts,
 /// then stops) its flow logs, and it sees no one else's.

@@ -14,7 +14,8 @@ use nat_flowrec::ports::TAG_RECORDING;
 use nat_flowrec::store::EventLog;
 
 use super::moto::{
-    Moto, SPIKE, SeededNat, create_topic, moto, put_log_events, put_nat_metric, seed_nat, sqs,
+    Moto, SPIKE, SeededNat, create_topic, moto, put_log_events, put_nat_metric,
+    query_log_associations, query_log_configs, resolver, seed_nat, sqs,
 };
 use super::proxy::{Fault, Proxy};
 use super::run::{minute_now, nat_flowrec, notifying_config, text};
@@ -45,6 +46,12 @@ pub enum Call {
     /// The report upload (`notify.report_s3_uri`).
     PutObject,
     Publish,
+    /// The recording's DNS query logging (`recording.dns_query_logs`): created and associated
+    /// at the start, disassociated and deleted at the stop.
+    CreateQueryLogConfig,
+    AssociateQueryLogConfig,
+    DisassociateQueryLogConfig,
+    DeleteQueryLogConfig,
 }
 
 impl Call {
@@ -57,7 +64,22 @@ impl Call {
             Call::GetLogEvents | Call::GetLogEventsPage2 => "GetLogEvents",
             Call::PutObject => "s3:PutObject",
             Call::Publish => "Publish",
+            Call::CreateQueryLogConfig => "CreateResolverQueryLogConfig",
+            Call::AssociateQueryLogConfig => "AssociateResolverQueryLogConfig",
+            Call::DisassociateQueryLogConfig => "DisassociateResolverQueryLogConfig",
+            Call::DeleteQueryLogConfig => "DeleteResolverQueryLogConfig",
         }
+    }
+
+    /// Whether the world records the VPC's DNS queries for this call to be made.
+    pub fn records_dns(self) -> bool {
+        matches!(
+            self,
+            Call::CreateQueryLogConfig
+                | Call::AssociateQueryLogConfig
+                | Call::DisassociateQueryLogConfig
+                | Call::DeleteQueryLogConfig
+        )
     }
 
     /// Calls of the action to let through before the faulted one.
@@ -122,10 +144,19 @@ pub struct World {
     pub transcript: String,
     /// `NAT_FLOWREC_AWS_ATTEMPT_TIMEOUT_SECS` of the runs.
     pub attempt_timeout_secs: u64,
+    /// With `recording.dns_query_logs`: someone else's query logging of the same VPC, to an S3
+    /// bucket (so not read from), which must never be touched.
+    pub foreign_query_logging: Option<String>,
 }
 
 impl World {
     pub async fn new(octet: u8) -> World {
+        World::with_dns(octet, false).await
+    }
+
+    /// The world, with `recording.dns_query_logs` when `dns` (and a foreign query logging of the
+    /// NAT's VPC beside it).
+    pub async fn with_dns(octet: u8, dns: bool) -> World {
         let moto = moto();
         let sdk = moto.sdk_config().await;
         let ec2 = aws_sdk_ec2::Client::new(&sdk);
@@ -158,16 +189,24 @@ impl World {
             .await
             .expect("moto CreateBucket");
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join("nat-flowrec.toml"),
-            notifying_config(
-                id,
-                &group,
-                &topic,
-                &format!(r#"report_s3_uri = "s3://{bucket}/flowrec""#),
-            ),
-        )
-        .unwrap();
+        let mut config = notifying_config(
+            id,
+            &group,
+            &topic,
+            &format!(r#"report_s3_uri = "s3://{bucket}/flowrec""#),
+        );
+        let mut foreign_query_logging = None;
+        if dns {
+            config = config.replacen(
+                "settle_seconds = 300\n",
+                &format!(
+                    "settle_seconds = 300\ndns_query_logs = true\ndns_log_group = \"/nat-flowrec/crash-dns-{id}\"\n"
+                ),
+                1,
+            );
+            foreign_query_logging = Some(foreign_query_logging_to_s3(moto, &nat.vpc_id, id));
+        }
+        std::fs::write(dir.path().join("nat-flowrec.toml"), config).unwrap();
         World {
             moto,
             cw: aws_sdk_cloudwatch::Client::new(&sdk),
@@ -181,7 +220,28 @@ impl World {
             t: minute_now() - TimeDelta::hours(1),
             transcript: String::new(),
             attempt_timeout_secs: ATTEMPT_TIMEOUT_SECS,
+            foreign_query_logging,
         }
+    }
+
+    /// Our query-logging configurations of this NAT's recordings (CreatorRequestId = a recording
+    /// id of the NAT), as AWS shows them.
+    pub fn our_query_logging(&self) -> Vec<String> {
+        let prefix = format!(
+            "rec-{}-",
+            self.nat.nat_gateway_id.trim_start_matches("nat-")
+        );
+        let mut ids: Vec<String> = query_log_configs(self.moto)
+            .iter()
+            .filter(|c| {
+                c["CreatorRequestId"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with(&prefix))
+            })
+            .filter_map(|c| c["Id"].as_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        ids
     }
 
     /// A spike over the minutes before the first tick, calm from the minute after it: the
@@ -359,6 +419,35 @@ impl World {
             "{when}: the log's active flow logs differ from AWS's tagged ones{}",
             self.transcript
         );
+        if self.foreign_query_logging.is_some() {
+            let mut running: Vec<String> = state
+                .recordings
+                .iter()
+                .filter(|r| r.nat_gateway_id == self.nat.nat_gateway_id)
+                .filter_map(|r| r.query_logging.as_ref())
+                .filter(|q| q.ours_running())
+                .map(|q| q.config_id.clone())
+                .collect();
+            running.sort();
+            assert_eq!(
+                running,
+                self.our_query_logging(),
+                "{when}: the log's running query logging differs from AWS's{}",
+                self.transcript
+            );
+        }
+    }
+
+    /// Someone else's query logging still logs the NAT's VPC, untouched.
+    pub fn assert_foreign_query_logging_untouched(&self) {
+        let Some(foreign) = &self.foreign_query_logging else {
+            return;
+        };
+        assert!(
+            query_log_associations(self.moto).contains(&(foreign.clone(), self.nat.vpc_id.clone())),
+            "someone else's query logging of the VPC was touched{}",
+            self.transcript
+        );
     }
 
     /// SNS messages delivered to the queue since the last call (each is received once).
@@ -377,4 +466,30 @@ impl World {
             all.extend(batch);
         }
     }
+}
+
+/// A query-logging configuration someone else made for `vpc_id`, to an S3 bucket: its records
+/// cannot be read back, so the job records its own beside it, and must leave it alone.
+fn foreign_query_logging_to_s3(moto: &Moto, vpc_id: &str, id: &str) -> String {
+    let (status, created) = resolver(
+        moto,
+        "CreateResolverQueryLogConfig",
+        serde_json::json!({
+            "Name": format!("audit-{id}"),
+            "DestinationArn": format!("arn:aws:s3:::audit-dns-{id}"),
+            "CreatorRequestId": format!("audit-{id}"),
+        }),
+    );
+    assert_eq!(status, 200, "{created}");
+    let config = created["ResolverQueryLogConfig"]["Id"]
+        .as_str()
+        .expect("Id")
+        .to_owned();
+    let (status, associated) = resolver(
+        moto,
+        "AssociateResolverQueryLogConfig",
+        serde_json::json!({"ResolverQueryLogConfigId": config, "ResourceId": vpc_id}),
+    );
+    assert_eq!(status, 200, "{associated}");
+    config
 }
