@@ -17,6 +17,7 @@ use crate::ports::{
     Notifier, TaggedFlowLog,
 };
 
+mod athena;
 mod cloudwatch;
 mod ec2;
 mod error;
@@ -151,6 +152,8 @@ pub struct AwsCloud {
     pub iam: aws_sdk_iam::Client,
     /// Report uploads (`notify.report_s3_uri`); path-style against an emulator's endpoint.
     pub s3: aws_sdk_s3::Client,
+    /// `report --engine athena`: SQL over flow logs delivered to S3.
+    pub athena: aws_sdk_athena::Client,
 }
 
 impl AwsCloud {
@@ -171,6 +174,7 @@ impl AwsCloud {
             sns: sns_client(config),
             iam: client!(aws_sdk_iam),
             s3: state_object::s3_client_from(config, config.endpoint_url().is_some()),
+            athena: client!(aws_sdk_athena),
         }
     }
 
@@ -326,6 +330,15 @@ impl crate::ports::LogQueries for AwsCloud {
         query: &crate::ports::InsightsQuery,
     ) -> Result<Vec<crate::ports::InsightsRow>, AwsError> {
         crate::ports::LogQueries::insights(&self.logs, query).await
+    }
+}
+
+impl crate::ports::SqlQueries for AwsCloud {
+    async fn athena(
+        &self,
+        query: &crate::ports::SqlQuery,
+    ) -> Result<crate::ports::SqlRows, AwsError> {
+        crate::ports::SqlQueries::athena(&self.athena, query).await
     }
 }
 

@@ -1,0 +1,330 @@
+//! `report --engine athena`: the report of flow logs delivered to S3, aggregated by Amazon Athena
+//! where one machine is not enough. Three statements: the database and the table over the
+//! flow logs' S3 location (both `IF NOT EXISTS`, the table with partition projection, see
+//! `table`), then the leg-rule aggregation (`sql`), whose rows the reports crate turns into the
+//! report every other path builds (same tables, same renderers).
+//!
+//! What Athena cannot give is said in the report: no per-minute timeline and no file count
+//! (the rows are per conversation direction), no coverage against the NAT's metrics.
+
+pub mod sql;
+pub mod table;
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use nat_flowrec_parsers::{Field, LogFormat};
+use nat_flowrec_reports::{
+    AggregateLeg, AggregateRow, Report, ReportError, ReportOptions, build_report_from_rows,
+};
+
+use crate::config::{AthenaConfig, Config};
+use crate::core::Recording;
+use crate::ports::{AwsError, SqlQueries, SqlQuery, SqlRows};
+use table::{FlowLogLocation, LocationError, TableSpec};
+
+/// The first day a table over an S3 prefix projects: AWS delivers flow logs to S3 since 2018.
+const FIRST_FLOW_LOG_DAY: (i32, u32, u32) = (2018, 1, 1);
+
+#[derive(Debug, thiserror::Error)]
+pub enum AthenaError {
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    #[error(transparent)]
+    Location(#[from] LocationError),
+    #[error(
+        "recording {0} has no S3 location to read: set athena.flow_logs to the S3 prefix its \
+         flow logs are delivered to (s3://bucket/prefix/)"
+    )]
+    NoFlowLogs(String),
+    #[error(
+        "the log format `{0}` lacks srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr or bytes, which \
+         the leg rule needs to count each NAT connection once; report the files instead"
+    )]
+    Format(String),
+    #[error(
+        "Athena answered the aggregation with columns {0:?}, not the query's ({expected}); was the \
+         query changed in the workgroup?",
+        expected = sql::RESULT_COLUMNS.join(", ")
+    )]
+    Columns(Vec<String>),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+}
+
+/// What the report reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    /// A recording's flow logs, under `athena.flow_logs`: its days and its flow logs' objects.
+    Recording(&'a Recording),
+    /// Every flow log under an S3 prefix, in `format`.
+    Prefix { uri: &'a str, format: &'a LogFormat },
+}
+
+/// Rows per table of the report, and the clock (for a recording still running).
+#[derive(Debug, Clone, Copy)]
+pub struct Asked {
+    pub top: usize,
+    pub now: DateTime<Utc>,
+}
+
+/// The statements of one report, in order, and what its rows need: pure, so the DDL and the
+/// query are checked as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub database_ddl: String,
+    pub table_ddl: String,
+    pub query: String,
+    /// `"database"."table"`.
+    pub table: String,
+    pub format: LogFormat,
+}
+
+/// The statements for `subject` under `cfg`.
+pub fn plan(
+    subject: Subject<'_>,
+    cfg: &Config,
+    athena: &AthenaConfig,
+    now: DateTime<Utc>,
+) -> Result<Plan, AthenaError> {
+    let account = cfg.recording.deliver_logs_role_arn.account().to_string();
+    let region = cfg.region.as_ref().map(ToString::to_string);
+    let (uri, format, what, since) = match subject {
+        Subject::Recording(rec) => {
+            let uri = athena
+                .flow_logs
+                .as_ref()
+                .ok_or_else(|| AthenaError::NoFlowLogs(rec.recording_id.clone()))?;
+            let format = rec
+                .log_format
+                .as_deref()
+                .and_then(|f| LogFormat::parse(f).ok())
+                .unwrap_or_default();
+            (
+                uri.to_string(),
+                format,
+                rec.recording_id.clone(),
+                rec.started_at.date_naive(),
+            )
+        }
+        Subject::Prefix { uri, format } => {
+            let (y, m, d) = FIRST_FLOW_LOG_DAY;
+            let since = NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+            (uri.to_owned(), format.clone(), uri.to_owned(), since)
+        }
+    };
+    if !sql::has_required_fields(&format) {
+        return Err(AthenaError::Format(format.to_string()));
+    }
+    let location = FlowLogLocation::new(
+        &uri,
+        Some(&account),
+        region.as_deref(),
+        athena.hive_partitions,
+    )?;
+    let spec = TableSpec {
+        database: athena.database.clone(),
+        location,
+        format: format.clone(),
+        file_format: athena.file_format,
+        since,
+    };
+    let source = match subject {
+        Subject::Recording(rec) => {
+            let (start, end) = recording_window(rec, now);
+            spec.recording_source(&what, start, end, &rec.flow_log_ids)
+        }
+        Subject::Prefix { .. } => spec.qualified(&what),
+    };
+    let query = sql::aggregation(&format, &source)
+        .ok_or_else(|| AthenaError::Format(format.to_string()))?;
+    Ok(Plan {
+        database_ddl: spec.database_ddl(),
+        table_ddl: spec.table_ddl(&what),
+        table: spec.qualified(&what),
+        query,
+        format,
+    })
+}
+
+/// The recording's start to its stop (or `now`) plus the aggregation interval: the objects AWS
+/// delivers for it land in these days.
+fn recording_window(rec: &Recording, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let stop = rec.stopped.as_ref().map_or(now, |s| s.at);
+    let end = stop + TimeDelta::seconds(i64::from(rec.max_aggregation_interval.unwrap_or(600)));
+    (rec.started_at, end)
+}
+
+/// Runs the plan's statements and builds the report from the aggregation's rows.
+pub async fn report<Q: SqlQueries>(
+    queries: &Q,
+    subject: Subject<'_>,
+    cfg: &Config,
+    athena: &AthenaConfig,
+    asked: Asked,
+) -> Result<Report, AthenaError> {
+    let plan = plan(subject, cfg, athena, asked.now)?;
+    let statement = |sql: &str| SqlQuery {
+        sql: sql.to_owned(),
+        workgroup: athena.workgroup.clone(),
+        output_location: athena.output_location.to_string(),
+    };
+    queries.athena(&statement(&plan.database_ddl)).await?;
+    queries.athena(&statement(&plan.table_ddl)).await?;
+    let result = queries.athena(&statement(&plan.query)).await?;
+    let (rows, unusable) = aggregate_rows(&result)?;
+    let nat_ips = match subject {
+        Subject::Recording(rec) => rec.nat_ips.clone(),
+        Subject::Prefix { .. } => Vec::new(),
+    };
+    let opts = ReportOptions {
+        default_format: plan.format.clone(),
+        nat_ips,
+        top: asked.top,
+        strict: false,
+        prices: cfg.report.prices(cfg.region.as_deref()).unwrap_or_default(),
+    };
+    let has_status = plan.format.contains(&Field::LogStatus);
+    let mut report = build_report_from_rows(&rows, &opts, has_status)?;
+    let notes = &mut report.summary.notes;
+    notes.push(format!(
+        "aggregated by Amazon Athena over {} ({} row(s), one per leg class and conversation direction): files are not counted, and no per-minute timeline is available",
+        plan.table,
+        rows.len()
+    ));
+    notes.push(
+        "coverage against the NAT gateway's CloudWatch metrics is not measured by the Athena engine"
+            .to_owned(),
+    );
+    if unusable > 0 {
+        report.summary.warnings.push(format!(
+            "{unusable} Athena row(s) could not be read (an unknown leg, an address or a number that does not parse) and were left out"
+        ));
+    }
+    Ok(report)
+}
+
+/// The aggregation's rows, and how many could not be read. Columns are found by name (in the
+/// query's order when the answer names none).
+pub fn aggregate_rows(result: &SqlRows) -> Result<(Vec<AggregateRow>, usize), AthenaError> {
+    let index: Vec<usize> = if result.columns.is_empty() {
+        (0..sql::RESULT_COLUMNS.len()).collect()
+    } else {
+        sql::RESULT_COLUMNS
+            .iter()
+            .map(|want| {
+                result
+                    .columns
+                    .iter()
+                    .position(|c| c.eq_ignore_ascii_case(want))
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| AthenaError::Columns(result.columns.clone()))?
+    };
+    let mut rows = Vec::with_capacity(result.rows.len());
+    let mut unusable = 0;
+    for row in &result.rows {
+        let value = |i: usize| {
+            index
+                .get(i)
+                .and_then(|at| row.get(*at))
+                .and_then(|v| v.as_deref())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+        };
+        match aggregate_row(value) {
+            Some(r) => rows.push(r),
+            None => unusable += 1,
+        }
+    }
+    Ok((rows, unusable))
+}
+
+/// One row from its values in `RESULT_COLUMNS` order; `None` when one does not parse.
+fn aggregate_row<'a>(value: impl Fn(usize) -> Option<&'a str>) -> Option<AggregateRow> {
+    fn parsed<T: std::str::FromStr>(v: Option<&str>) -> Option<Option<T>> {
+        match v {
+            None => Some(None),
+            Some(text) => text.parse().ok().map(Some),
+        }
+    }
+    let count = |v: Option<&str>| -> Option<u64> {
+        match v {
+            None => Some(0),
+            // An engine may print a sum as a decimal (`1.2E7`).
+            Some(text) => text.parse::<u64>().ok().or_else(|| {
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite() && *f >= 0.0)
+                    .map(|f| f.round() as u64)
+            }),
+        }
+    };
+    Some(AggregateRow {
+        leg: AggregateLeg::from_label(value(0)?)?,
+        internal_addr: parsed::<IpAddr>(value(1))?,
+        remote_addr: parsed::<IpAddr>(value(2))?,
+        remote_port: parsed(value(3))?,
+        protocol: parsed(value(4))?,
+        remote_aws_service: value(5).filter(|s| *s != "-").map(str::to_owned),
+        records: count(value(6))?,
+        bytes: count(value(7))?,
+        first_start: parsed(value(8))?,
+        last_end: parsed(value(9))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(values: &[&str]) -> Vec<Option<String>> {
+        values
+            .iter()
+            .map(|v| (!v.is_empty()).then(|| (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn rows_are_read_by_column_name_and_bad_ones_counted() {
+        let mut columns: Vec<String> = sql::RESULT_COLUMNS.iter().map(|c| c.to_string()).collect();
+        columns.swap(0, 7);
+        let result = SqlRows {
+            columns,
+            rows: vec![
+                text(&[
+                    "1200",
+                    "10.0.1.5",
+                    "52.216.8.12",
+                    "443",
+                    "6",
+                    "S3",
+                    "4",
+                    "vpc-reply",
+                    "",
+                    "",
+                ]),
+                text(&["99", "", "", "", "", "", "3", "internet", "", ""]),
+                text(&["1", "not-an-ip", "", "", "", "", "1", "vpc-reply", "", ""]),
+                text(&["1", "", "", "", "", "", "1", "sideways", "", ""]),
+            ],
+        };
+        let (rows, unusable) = aggregate_rows(&result).unwrap();
+        assert_eq!(unusable, 2);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].leg, AggregateLeg::VpcReply);
+        assert_eq!(rows[0].bytes, 1200);
+        assert_eq!(rows[0].remote_port, Some(443));
+        assert_eq!(rows[0].remote_aws_service.as_deref(), Some("S3"));
+        assert_eq!(rows[1].leg, AggregateLeg::Internet);
+        assert_eq!(rows[1].internal_addr, None);
+        let wrong = SqlRows {
+            columns: vec!["a".into()],
+            rows: vec![],
+        };
+        assert!(matches!(
+            aggregate_rows(&wrong),
+            Err(AthenaError::Columns(_))
+        ));
+    }
+}
