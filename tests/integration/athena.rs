@@ -6,7 +6,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use chrono::TimeDelta;
+use nat_flowrec::aws::RECORD_OPERATIONS_ENV;
 use nat_flowrec::finish::athena::{aggregate_rows, sql};
+use nat_flowrec::iam_policy::granted_actions;
 use nat_flowrec::ports::SqlRows;
 use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_reports::{ReportOptions, build_report_from_rows};
@@ -241,7 +243,9 @@ flow_logs = "s3://flow-logs/nat/"
     );
     assert_eq!(status, 201, "{body}");
 
-    let o = setup.run(
+    let ops_file = setup.dir.path().join("operations.txt");
+    let ops_env = ops_file.display().to_string();
+    let o = setup.run_with_env(
         &[
             "report",
             "--engine",
@@ -252,6 +256,7 @@ flow_logs = "s3://flow-logs/nat/"
             "json",
         ],
         t + TimeDelta::minutes(5),
+        &[(RECORD_OPERATIONS_ENV, ops_env.as_str())],
     );
     assert!(o.status.success(), "{}", text(&o));
     let report: Value = serde_json::from_slice(&o.stdout).expect("report --output json");
@@ -332,6 +337,28 @@ flow_logs = "s3://flow-logs/nat/"
         query.contains(&format!("\"day\" IN ('{}'", t.format("%Y/%m/%d"))),
         "{query}"
     );
+
+    // The operator policy of this configuration grants every Athena call the report made.
+    let called: Vec<String> = std::fs::read_to_string(&ops_file)
+        .expect("the interceptor wrote the operations file")
+        .lines()
+        .filter(|op| op.starts_with("athena:"))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        called.contains(&"athena:StartQueryExecution".to_owned()),
+        "{called:?}"
+    );
+    let o = setup.run(&["iam-policy", "--part", "operator"], t);
+    assert!(o.status.success(), "{}", text(&o));
+    let operator: Value = serde_json::from_slice(&o.stdout).expect("the operator policy");
+    let granted = granted_actions(&operator);
+    for op in &called {
+        assert!(
+            granted.contains(op),
+            "{op} called but not granted: {operator:#}"
+        );
+    }
 
     // The recording's flow logs stop with it.
     let o = setup.run(&["stop", "--all"], t + TimeDelta::minutes(6));
