@@ -308,7 +308,11 @@ flow_logs = "s3://flow-logs/nat/"
         );
         sent.push(x.query().unwrap_or_default().to_owned());
     }
-    assert_eq!(sent.len(), 3, "{sent:#?}");
+    assert_eq!(
+        sent.len(),
+        3,
+        "one database, one table, one query: {sent:#?}"
+    );
     assert!(
         sent.contains(&"CREATE DATABASE IF NOT EXISTS `nat_flowrec`".to_owned()),
         "{sent:#?}"
@@ -359,6 +363,36 @@ flow_logs = "s3://flow-logs/nat/"
             "{op} called but not granted: {operator:#}"
         );
     }
+
+    // A prefix that names its account and region: the same statements over every day under it,
+    // rendered as the talkers' CSV.
+    let prefix = format!("s3://flow-logs/nat/AWSLogs/210987654321/vpcflowlogs/{REGION}/");
+    let presets = json!({
+        "region": REGION,
+        "results": [
+            moto_result(&columns, &[]),
+            moto_result(&columns, &[]),
+            moto_result(&columns, &[
+                vec!["vpc-outbound", "10.131.7.7", "198.51.100.9", "443", "6", "", "3", "777", "", ""],
+            ]),
+        ],
+    });
+    let (status, body) = raw_call(
+        moto,
+        "athena",
+        REGION,
+        ("POST", "/moto-api/static/athena/query-results"),
+        &[("Content-Type", "application/json")],
+        &presets.to_string(),
+    );
+    assert_eq!(status, 201, "{body}");
+    let o = setup.run(
+        &["report", "--engine", "athena", &prefix, "--csv"],
+        t + TimeDelta::minutes(5),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let csv = String::from_utf8_lossy(&o.stdout);
+    assert!(csv.contains("10.131.7.7,198.51.100.9"), "{csv}");
 
     // The recording's flow logs stop with it.
     let o = setup.run(&["stop", "--all"], t + TimeDelta::minutes(6));

@@ -77,6 +77,8 @@ pub struct Plan {
     pub query: String,
     /// `"database"."table"`.
     pub table: String,
+    /// The table's S3 location.
+    pub location: String,
     pub format: LogFormat,
 }
 
@@ -124,7 +126,7 @@ pub fn plan(
     )?;
     let spec = TableSpec {
         database: athena.database.clone(),
-        location,
+        location: location.clone(),
         format: format.clone(),
         file_format: athena.file_format,
         since,
@@ -142,6 +144,7 @@ pub fn plan(
         database_ddl: spec.database_ddl(),
         table_ddl: spec.table_ddl(&what),
         table: spec.qualified(&what),
+        location: location.base,
         query,
         format,
     })
@@ -196,6 +199,17 @@ pub async fn report<Q: SqlQueries>(
         "coverage against the NAT gateway's CloudWatch metrics is not measured by the Athena engine"
             .to_owned(),
     );
+    if rows.is_empty() {
+        report.summary.warnings.push(format!(
+            "Athena found no flow-log records in {}{}: check that the flow logs are delivered there (athena.flow_logs, the account and region of the prefix) in the format `{}`",
+            plan.location,
+            match subject {
+                Subject::Recording(rec) => format!(" for recording {}'s flow logs", rec.recording_id),
+                Subject::Prefix { .. } => String::new(),
+            },
+            plan.format
+        ));
+    }
     if unusable > 0 {
         report.summary.warnings.push(format!(
             "{unusable} Athena row(s) could not be read (an unknown leg, an address or a number that does not parse) and were left out"
@@ -277,6 +291,81 @@ fn aggregate_row<'a>(value: impl Fn(usize) -> Option<&'a str>) -> Option<Aggrega
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::core::testkit::{at, fold, started, stopped};
+    use crate::core::{Recording, StopReason};
+
+    fn config(athena: &str) -> (Config, AthenaConfig) {
+        let text = format!(
+            "region = \"eu-west-1\"\nnat_gateway_ids = [\"nat-0123456789abcdef0\"]\n\
+             [recording]\ndeliver_logs_role_arn = \"arn:aws:iam::123456789012:role/d\"\n\
+             [athena]\noutput_location = \"s3://results/\"\n{athena}"
+        );
+        let cfg = Config::from_toml_str(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+        let athena = cfg.athena.clone().unwrap();
+        (cfg, athena)
+    }
+
+    /// Recording `r1` (flow log `fl-r1`), 10:00 to 10:30 of the tests' day, in `format`.
+    fn recording(format: &str) -> Recording {
+        let state = fold(vec![
+            ("10:00", started("r1")),
+            ("10:30", stopped("r1", StopReason::Manual)),
+        ]);
+        let mut rec = state.recording("r1").unwrap().clone();
+        rec.log_format = Some(format.to_owned());
+        rec
+    }
+
+    #[test]
+    fn a_recordings_plan_reads_its_flow_logs_objects_on_its_days_under_the_s3_destination() {
+        let (cfg, athena) = config("flow_logs = \"s3://flow-logs/nat/\"\n");
+        let rec = recording(nat_flowrec_parsers::DEFAULT_FORMAT);
+        let plan = plan(Subject::Recording(&rec), &cfg, &athena, at("11:00")).unwrap();
+        assert_eq!(
+            plan.database_ddl,
+            "CREATE DATABASE IF NOT EXISTS `nat_flowrec`"
+        );
+        assert_eq!(
+            plan.location,
+            "s3://flow-logs/nat/AWSLogs/123456789012/vpcflowlogs/eu-west-1/"
+        );
+        assert!(
+            plan.table.starts_with("\"nat_flowrec\".\"flowlogs_r1_"),
+            "{}",
+            plan.table
+        );
+        assert!(
+            plan.table_ddl
+                .contains("'projection.day.range' = '2025/01/01,NOW'")
+        );
+        assert!(
+            plan.query.contains(&format!(
+                "FROM (SELECT * FROM {} WHERE \"day\" IN ('2025/01/01') AND (\"$path\" LIKE '%fl-r1%')) AS flow_logs",
+                plan.table
+            )),
+            "{}",
+            plan.query
+        );
+    }
+
+    #[test]
+    fn what_the_plan_cannot_do_without_is_named() {
+        let (cfg, athena) = config("");
+        let rec = recording(nat_flowrec_parsers::DEFAULT_FORMAT);
+        let err = plan(Subject::Recording(&rec), &cfg, &athena, at("11:00")).unwrap_err();
+        assert!(err.to_string().contains("athena.flow_logs"), "{err}");
+        let (cfg, athena) = config("flow_logs = \"s3://flow-logs/\"\n");
+        let rec = recording("${srcaddr} ${dstaddr} ${bytes}");
+        let err = plan(Subject::Recording(&rec), &cfg, &athena, at("11:00")).unwrap_err();
+        assert!(err.to_string().contains("pkt-srcaddr"), "{err}");
+        let format = LogFormat::default();
+        let prefix = Subject::Prefix {
+            uri: "/local/folder",
+            format: &format,
+        };
+        let err = plan(prefix, &cfg, &athena, at("11:00")).unwrap_err();
+        assert!(err.to_string().contains("s3://bucket/prefix/"), "{err}");
+    }
 
     fn text(values: &[&str]) -> Vec<Option<String>> {
         values

@@ -310,15 +310,20 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_destination_prefix_gets_aws_folders_and_a_deeper_prefix_keeps_its_own() {
-        let plain = FlowLogLocation::new(
+    /// `s3://logs/nat/` of account 123456789012 in eu-west-1, plain layout.
+    fn plain_location() -> FlowLogLocation {
+        FlowLogLocation::new(
             "s3://logs/nat/",
             Some("123456789012"),
             Some("eu-west-1"),
             false,
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    #[test]
+    fn a_destination_prefix_gets_aws_folders_and_a_deeper_prefix_keeps_its_own() {
+        let plain = plain_location();
         assert_eq!(
             plain.base,
             "s3://logs/nat/AWSLogs/123456789012/vpcflowlogs/eu-west-1/"
@@ -360,14 +365,7 @@ mod tests {
 
     #[test]
     fn the_text_table_projects_days_and_skips_each_objects_header() {
-        let location = FlowLogLocation::new(
-            "s3://logs/nat/",
-            Some("123456789012"),
-            Some("eu-west-1"),
-            false,
-        )
-        .unwrap();
-        let t = spec(location, FlowLogFileFormat::PlainText);
+        let t = spec(plain_location(), FlowLogFileFormat::PlainText);
         let name = t.name("rec-0abc-20260115T101300Z");
         assert!(
             name.starts_with("flowlogs_rec_0abc_20260115t101300z_"),
@@ -437,14 +435,7 @@ TBLPROPERTIES (
 
     #[test]
     fn a_recordings_rows_are_its_days_and_its_flow_logs_objects() {
-        let location = FlowLogLocation::new(
-            "s3://logs/nat/",
-            Some("123456789012"),
-            Some("eu-west-1"),
-            false,
-        )
-        .unwrap();
-        let t = spec(location, FlowLogFileFormat::PlainText);
+        let t = spec(plain_location(), FlowLogFileFormat::PlainText);
         let start = "2026-01-15T23:50:00Z".parse().unwrap();
         let end = "2026-01-16T00:20:00Z".parse().unwrap();
         let source = t.recording_source("r", start, end, &["fl-0a".into(), "fl-0b".into()]);
