@@ -233,7 +233,7 @@ pub enum Command {
     /// Report on flow-log files: top talkers (NAT legs counted once), AWS services reached
     /// through the NAT, and what it cost.
     #[command(
-        after_help = "Examples:\n  nat-flowrec report ./reports/rec-0abc-20260115T101300Z\n  nat-flowrec report --output markdown flows.log.gz > report.md\n  nat-flowrec report --output html ./reports/rec-0abc-20260115T101300Z > report.html\n  nat-flowrec report --output csv --top 0 ./flowlogs/ | head"
+        after_help = "Examples:\n  nat-flowrec report ./reports/rec-0abc-20260115T101300Z\n  nat-flowrec report --output markdown flows.log.gz > report.md\n  nat-flowrec report --output html ./reports/rec-0abc-20260115T101300Z > report.html\n  nat-flowrec report --output csv --top 0 ./flowlogs/ | head\n  nat-flowrec report --engine athena --recording rec-0abc-20260115T101300Z"
     )]
     Report(ReportArgs),
     /// One tick of the scheduled job: reconcile with AWS, read the trigger, start or stop recordings.
