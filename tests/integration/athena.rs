@@ -172,6 +172,30 @@ fn moto_result(columns: &[&str], rows: &[Vec<&str>]) -> Value {
     })
 }
 
+/// What moto answers the next report's three statements in `region` (it hands each
+/// StartQueryExecution the next preset result): nothing to the two DDL statements, `rows` to the
+/// aggregation.
+fn preset_aggregation(region: &str, rows: &[Vec<&str>]) {
+    let columns = sql::RESULT_COLUMNS;
+    let presets = json!({
+        "region": region,
+        "results": [
+            moto_result(&columns, &[]),
+            moto_result(&columns, &[]),
+            moto_result(&columns, rows),
+        ],
+    });
+    let (status, body) = raw_call(
+        moto(),
+        "athena",
+        region,
+        ("POST", "/moto-api/static/athena/query-results"),
+        &[("Content-Type", "application/json")],
+        &presets.to_string(),
+    );
+    assert_eq!(status, 201, "{body}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn report_engine_athena_of_a_recording_creates_the_table_runs_the_query_and_renders_the_rows()
 {
@@ -217,31 +241,49 @@ flow_logs = "s3://flow-logs/nat/"
     let rec_id = started["recording_id"].as_str().unwrap().to_owned();
     let flow_log_id = started["flow_log_ids"][0].as_str().unwrap().to_owned();
 
-    // moto hands each StartQueryExecution the next preset result: the two DDL statements
-    // answer nothing, the aggregation two conversations and the internet-side duplicates.
-    let columns = sql::RESULT_COLUMNS;
-    let presets = json!({
-        "region": REGION,
-        "results": [
-            moto_result(&columns, &[]),
-            moto_result(&columns, &[]),
-            moto_result(&columns, &[
-                vec!["vpc-reply", "10.131.1.5", "52.216.8.12", "443", "6", "S3", "40", "9000000", "", ""],
-                vec!["vpc-outbound", "10.131.1.5", "52.216.8.12", "443", "6", "S3", "40", "1000000", "", ""],
-                vec!["vpc-outbound", "10.131.1.9", "203.0.113.5", "443", "6", "", "8", "250000", "", ""],
-                vec!["internet", "", "", "", "", "", "88", "10250000", "", ""],
-            ]),
-        ],
-    });
-    let (status, body) = raw_call(
-        moto,
-        "athena",
+    // Two conversations and the internet-side duplicates.
+    preset_aggregation(
         REGION,
-        ("POST", "/moto-api/static/athena/query-results"),
-        &[("Content-Type", "application/json")],
-        &presets.to_string(),
+        &[
+            vec![
+                "vpc-reply",
+                "10.131.1.5",
+                "52.216.8.12",
+                "443",
+                "6",
+                "S3",
+                "40",
+                "9000000",
+                "",
+                "",
+            ],
+            vec![
+                "vpc-outbound",
+                "10.131.1.5",
+                "52.216.8.12",
+                "443",
+                "6",
+                "S3",
+                "40",
+                "1000000",
+                "",
+                "",
+            ],
+            vec![
+                "vpc-outbound",
+                "10.131.1.9",
+                "203.0.113.5",
+                "443",
+                "6",
+                "",
+                "8",
+                "250000",
+                "",
+                "",
+            ],
+            vec!["internet", "", "", "", "", "", "88", "10250000", "", ""],
+        ],
     );
-    assert_eq!(status, 201, "{body}");
 
     let ops_file = setup.dir.path().join("operations.txt");
     let ops_env = ops_file.display().to_string();
@@ -367,25 +409,21 @@ flow_logs = "s3://flow-logs/nat/"
     // A prefix that names its account and region: the same statements over every day under it,
     // rendered as the talkers' CSV.
     let prefix = format!("s3://flow-logs/nat/AWSLogs/210987654321/vpcflowlogs/{REGION}/");
-    let presets = json!({
-        "region": REGION,
-        "results": [
-            moto_result(&columns, &[]),
-            moto_result(&columns, &[]),
-            moto_result(&columns, &[
-                vec!["vpc-outbound", "10.131.7.7", "198.51.100.9", "443", "6", "", "3", "777", "", ""],
-            ]),
-        ],
-    });
-    let (status, body) = raw_call(
-        moto,
-        "athena",
+    preset_aggregation(
         REGION,
-        ("POST", "/moto-api/static/athena/query-results"),
-        &[("Content-Type", "application/json")],
-        &presets.to_string(),
+        &[vec![
+            "vpc-outbound",
+            "10.131.7.7",
+            "198.51.100.9",
+            "443",
+            "6",
+            "",
+            "3",
+            "777",
+            "",
+            "",
+        ]],
     );
-    assert_eq!(status, 201, "{body}");
     let o = setup.run(
         &["report", "--engine", "athena", &prefix, "--csv"],
         t + TimeDelta::minutes(5),
