@@ -90,7 +90,7 @@ pub fn plan(
 ) -> Result<Plan, AthenaError> {
     let account = cfg.recording.deliver_logs_role_arn.account().to_string();
     let region = cfg.region.as_ref().map(ToString::to_string);
-    let (uri, format, what, since) = match subject {
+    let (uri, format, what, since, until) = match subject {
         Subject::Recording(rec) => {
             let uri = athena
                 .flow_logs
@@ -101,17 +101,26 @@ pub fn plan(
                 .as_deref()
                 .and_then(|f| LogFormat::parse(f).ok())
                 .unwrap_or_default();
+            let (start, end) = recording_window(rec, now);
             (
                 uri.to_string(),
                 format,
                 rec.recording_id.clone(),
-                rec.started_at.date_naive(),
+                start.date_naive(),
+                end.date_naive(),
             )
         }
         Subject::Prefix { uri, format } => {
             let (y, m, d) = FIRST_FLOW_LOG_DAY;
             let since = NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
-            (uri.to_owned(), format.clone(), uri.to_owned(), since)
+            let what = uri.to_owned();
+            (
+                uri.to_owned(),
+                format.clone(),
+                what,
+                since,
+                now.date_naive(),
+            )
         }
     };
     if !sql::has_required_fields(&format) {
@@ -129,6 +138,7 @@ pub fn plan(
         format: format.clone(),
         file_format: athena.file_format,
         since,
+        until,
     };
     let source = match subject {
         Subject::Recording(rec) => {

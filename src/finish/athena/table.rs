@@ -16,8 +16,6 @@ use crate::config::FlowLogFileFormat;
 
 /// Days a recording's query reads at most (a recording lasts at most a day).
 const MAX_DAYS: usize = 3;
-/// Years the hive layout's `year` projection covers after the first.
-const YEARS_PROJECTED: i32 = 10;
 
 /// Where one account's flow logs of one region are, and how they are laid out below it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +115,9 @@ pub struct TableSpec {
     pub file_format: FlowLogFileFormat,
     /// The first day partition projection offers (no flow log of ours is older).
     pub since: NaiveDate,
+    /// The last day the hive layout's `year` projection must reach (the day layout projects up
+    /// to `NOW`, whatever the day).
+    pub until: NaiveDate,
 }
 
 /// 64-bit FNV-1a: a stable digest for names (not security).
@@ -197,9 +198,9 @@ impl TableSpec {
         props.push(("projection.enabled".into(), "true".into()));
         let base = &self.location.base;
         if self.location.hive {
-            let year = self.since.year();
+            let years = format!("{},{}", self.since.year(), self.until.year());
             for (name, range) in [
-                ("year", format!("{year},{}", year + YEARS_PROJECTED)),
+                ("year", years),
                 ("month", "1,12".to_owned()),
                 ("day", "1,31".to_owned()),
                 ("hour", "0,23".to_owned()),
@@ -307,6 +308,7 @@ mod tests {
             format: LogFormat::parse("${srcaddr} ${dstaddr} ${bytes} ${end}").unwrap(),
             file_format,
             since: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
+            until: NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
         }
     }
 
@@ -421,7 +423,7 @@ TBLPROPERTIES (
         assert!(ddl.contains("ParquetHiveSerDe"), "{ddl}");
         assert!(!ddl.contains("skip.header"), "{ddl}");
         assert!(
-            ddl.contains("'projection.year.range' = '2026,2036'"),
+            ddl.contains("'projection.year.range' = '2026,2027'"),
             "{ddl}"
         );
         assert!(ddl.contains("'projection.hour.digits' = '2'"), "{ddl}");
