@@ -127,18 +127,19 @@ fn fnv1a(text: &str) -> u64 {
     })
 }
 
-/// Lowercase letters, digits and `_` only, at most 64 characters.
+/// Lowercase letters and digits, runs of anything else one `_`, at most 64 characters; an
+/// `s3://` scheme left out.
 fn identifier(text: &str) -> String {
-    let mut out: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '_'
-            }
-        })
-        .collect();
+    let text = text.strip_prefix("s3://").unwrap_or(text);
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.is_empty() && !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    let mut out = out.trim_end_matches('_').to_owned();
     out.truncate(64);
     out
 }
@@ -368,6 +369,12 @@ mod tests {
     #[test]
     fn the_text_table_projects_days_and_skips_each_objects_header() {
         let t = spec(plain_location(), FlowLogFileFormat::PlainText);
+        assert!(
+            t.name("s3://flow-logs/nat/")
+                .starts_with("flowlogs_flow_logs_nat_"),
+            "{}",
+            t.name("s3://flow-logs/nat/")
+        );
         let name = t.name("rec-0abc-20260115T101300Z");
         assert!(
             name.starts_with("flowlogs_rec_0abc_20260115t101300z_"),
