@@ -233,7 +233,7 @@ pub enum Command {
     /// Report on flow-log files: top talkers (NAT legs counted once), AWS services reached
     /// through the NAT, and what it cost.
     #[command(
-        after_help = "Examples:\n  nat-flowrec report ./reports/rec-0abc-20260115T101300Z\n  nat-flowrec report --output markdown flows.log.gz > report.md\n  nat-flowrec report --output html ./reports/rec-0abc-20260115T101300Z > report.html\n  nat-flowrec report --output csv --top 0 ./flowlogs/ | head"
+        after_help = "Examples:\n  nat-flowrec report ./reports/rec-0abc-20260115T101300Z\n  nat-flowrec report --output markdown flows.log.gz > report.md\n  nat-flowrec report --output html ./reports/rec-0abc-20260115T101300Z > report.html\n  nat-flowrec report --output csv --top 0 ./flowlogs/ | head\n  nat-flowrec report --engine athena --recording rec-0abc-20260115T101300Z"
     )]
     Report(ReportArgs),
     /// One tick of the scheduled job: reconcile with AWS, read the trigger, start or stop recordings.
@@ -638,22 +638,29 @@ impl ReportArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ReportEngine {
     /// Read the files here.
+    #[value(alias = "local")]
     Files,
     /// CloudWatch Logs Insights, server-side.
     Insights,
+    /// Amazon Athena, over flow logs delivered to S3.
+    Athena,
 }
 
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Flow-log files or folders (recursed): plain, gzip, S3-delivered with header, or export files.
+    /// Flow-log files or folders (recursed): plain, gzip, S3-delivered with header, or export
+    /// files; with `--engine athena`, one s3://bucket/prefix/ the flow logs are delivered to.
     #[arg(required_unless_present = "recording")]
     pub paths: Vec<PathBuf>,
-    /// Where the aggregation runs: `files` here, over the given files; `insights` in CloudWatch
-    /// Logs Insights over a recording's log streams (for recordings too large to download;
-    /// needs --recording).
+    /// Where the aggregation runs: `files` (or `local`) here, over the given files; `insights`
+    /// in CloudWatch Logs Insights over a recording's log streams (needs --recording); `athena`
+    /// in Amazon Athena over flow logs in S3, a recording's (--recording) or an s3:// prefix's
+    /// (needs the configuration's [athena] table). The last two are for recordings too large to
+    /// download.
     #[arg(long, value_enum, default_value_t = ReportEngine::Files, requires_if("insights", "recording"))]
     pub engine: ReportEngine,
-    /// The recording to report with `--engine insights` (`nat-flowrec history` lists them).
+    /// The recording to report with `--engine insights` or `athena` (`nat-flowrec history`
+    /// lists them).
     #[arg(long, conflicts_with = "paths")]
     pub recording: Option<String>,
     /// Log format of files that do not name their own (`${field} ...`, as CreateFlowLogs takes it).

@@ -1,6 +1,7 @@
 //! The least-privilege IAM policies for one configuration, built offline from it: what the job's
 //! role needs (`job`), what the manual read-only commands add (`operator`: `doctor`,
-//! `report --enrich`, `report --engine insights`), the flow-logs delivery role's permissions
+//! `report --enrich`, `report --engine insights`, `report --engine athena` when `[athena]` is
+//! configured), the flow-logs delivery role's permissions
 //! (`delivery`) and its trust policy (`trust`).
 //!
 //! Why here and not a file in `deploy/`: a hand-kept policy drifts from the code and grants
@@ -13,7 +14,7 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::config::{Config, TriggerMode};
+use crate::config::{AthenaConfig, Config, TriggerMode};
 use crate::names::{AccountId, S3Object};
 use crate::ports::TAG_RECORDING;
 
@@ -110,7 +111,8 @@ const QUERY_LOG_DELIVERY: [&str; 8] = [
 pub enum Part {
     /// The scheduled job's role or user (check, watch, start, stop, export, notify).
     Job,
-    /// What the manual read-only commands add: doctor, report --enrich, report --engine insights.
+    /// What the manual read-only commands add: doctor, report --enrich, report --engine insights,
+    /// report --engine athena.
     Operator,
     /// The permissions of the flow-logs delivery role (recording.deliver_logs_role_arn).
     Delivery,
@@ -466,6 +468,9 @@ pub fn operator_policy(scope: &Scope, cfg: &Config) -> Value {
             "Resource": scope.log_group_arns(cfg),
         }),
     ];
+    if let Some(athena) = &cfg.athena {
+        statements.extend(athena_statements(scope, athena));
+    }
     if let Some(topic) = &cfg.notify.sns_topic_arn {
         statements.push(json!({
             "Sid": "ReadTheTopic",
@@ -475,6 +480,78 @@ pub fn operator_policy(scope: &Scope, cfg: &Config) -> Value {
         }));
     }
     document(statements)
+}
+
+/// `report --engine athena`: queries in the workgroup, the database and its tables in the Glue
+/// catalog (Athena's DDL creates them there), the result location written and read back, and
+/// the flow logs read (when `athena.flow_logs` names them; a prefix given on the command line
+/// needs its own grant).
+fn athena_statements(scope: &Scope, athena: &AthenaConfig) -> Vec<Value> {
+    let s3 = |bucket: &str, prefix: &str| {
+        let objects = if prefix.is_empty() {
+            "*".to_owned()
+        } else {
+            format!("{prefix}/*")
+        };
+        (
+            format!("arn:{}:s3:::{bucket}", scope.partition),
+            format!("arn:{}:s3:::{bucket}/{objects}", scope.partition),
+        )
+    };
+    let db = &athena.database;
+    let out = &athena.output_location;
+    let (out_bucket, out_objects) = s3(out.bucket(), out.prefix());
+    let mut statements = vec![
+        json!({
+            "Sid": "RunAthenaQueriesInTheWorkgroup",
+            "Effect": "Allow",
+            "Action": [
+                "athena:StartQueryExecution",
+                "athena:GetQueryExecution",
+                "athena:GetQueryResults",
+                "athena:StopQueryExecution",
+            ],
+            "Resource": scope.arn("athena", &format!("workgroup/{}", athena.workgroup)),
+        }),
+        json!({
+            "Sid": "CreateAndReadTheFlowLogTables",
+            "Effect": "Allow",
+            "Action": [
+                "glue:CreateDatabase",
+                "glue:GetDatabase",
+                "glue:CreateTable",
+                "glue:GetTable",
+            ],
+            "Resource": [
+                scope.arn("glue", "catalog"),
+                scope.arn("glue", &format!("database/{db}")),
+                scope.arn("glue", &format!("table/{db}/*")),
+            ],
+        }),
+        json!({
+            "Sid": "WriteAndReadAthenaResults",
+            "Effect": "Allow",
+            "Action": [
+                "s3:GetBucketLocation",
+                "s3:ListBucket",
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListMultipartUploadParts",
+            ],
+            "Resource": [out_bucket, out_objects],
+        }),
+    ];
+    if let Some(logs) = &athena.flow_logs {
+        let (bucket, objects) = s3(logs.bucket(), logs.prefix());
+        statements.push(json!({
+            "Sid": "ReadTheFlowLogsInS3",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject"],
+            "Resource": [bucket, objects],
+        }));
+    }
+    statements
 }
 
 /// The delivery role's permissions: write the flow-log records into the recordings' log group
@@ -707,6 +784,58 @@ mod tests {
                 "arn:aws:logs:eu-west-1:123456789012:log-group:/nat-flowrec/dns:*"
             ])
         );
+    }
+
+    #[test]
+    fn athena_is_granted_only_when_configured_and_only_its_workgroup_database_and_locations() {
+        let bare = config("");
+        let scope = Scope::new(&bare, None, None).unwrap();
+        let actions = granted_actions(&operator_policy(&scope, &bare));
+        assert!(
+            !actions
+                .iter()
+                .any(|a| a.starts_with("athena:") || a.starts_with("glue:")),
+            "{actions:?}"
+        );
+        let cfg = config(
+            "[athena]\noutput_location = \"s3://results/athena\"\nflow_logs = \"s3://flow-logs/\"\n",
+        );
+        let operator = operator_policy(&scope, &cfg);
+        assert_eq!(
+            statement(&operator, "RunAthenaQueriesInTheWorkgroup")["Resource"],
+            "arn:aws:athena:eu-west-1:123456789012:workgroup/primary"
+        );
+        assert_eq!(
+            statement(&operator, "CreateAndReadTheFlowLogTables")["Resource"],
+            json!([
+                "arn:aws:glue:eu-west-1:123456789012:catalog",
+                "arn:aws:glue:eu-west-1:123456789012:database/nat_flowrec",
+                "arn:aws:glue:eu-west-1:123456789012:table/nat_flowrec/*"
+            ])
+        );
+        assert_eq!(
+            statement(&operator, "WriteAndReadAthenaResults")["Resource"],
+            json!(["arn:aws:s3:::results", "arn:aws:s3:::results/athena/*"])
+        );
+        assert_eq!(
+            statement(&operator, "ReadTheFlowLogsInS3")["Resource"],
+            json!(["arn:aws:s3:::flow-logs", "arn:aws:s3:::flow-logs/*"])
+        );
+        let actions = granted_actions(&operator);
+        for action in [
+            "athena:StartQueryExecution",
+            "athena:GetQueryExecution",
+            "athena:GetQueryResults",
+            "glue:CreateDatabase",
+            "glue:GetDatabase",
+            "glue:CreateTable",
+            "glue:GetTable",
+        ] {
+            assert!(actions.contains(action), "{action}: {actions:?}");
+        }
+        // The job itself never queries Athena.
+        let job = granted_actions(&job_policy(&scope, &cfg));
+        assert!(!job.iter().any(|a| a.starts_with("athena:")), "{job:?}");
     }
 
     #[test]

@@ -17,6 +17,7 @@
 
 #![forbid(unsafe_code)]
 
+mod aggregated;
 mod assemble;
 #[cfg(test)]
 mod attributed_golden;
@@ -45,6 +46,7 @@ use std::path::PathBuf;
 
 use nat_flowrec_parsers::Field;
 
+pub use aggregated::{AggregateLeg, AggregateRow, build_report_from_rows};
 pub use attribution::{Attribution, Owner};
 pub use aws_ranges::{AwsLabel, AwsRanges, RangesError};
 pub use error::ReportError;

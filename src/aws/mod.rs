@@ -18,6 +18,7 @@ use crate::ports::{
     Notifier, QueryLogRequest, QueryLogs, TaggedFlowLog, TaggedQueryLogConfig, VpcQueryLogging,
 };
 
+mod athena;
 mod cloudwatch;
 mod ec2;
 mod error;
@@ -155,6 +156,8 @@ pub struct AwsCloud {
     pub s3: aws_sdk_s3::Client,
     /// Route 53 Resolver query logging (`recording.dns_query_logs`).
     pub resolver: aws_sdk_route53resolver::Client,
+    /// `report --engine athena`: SQL over flow logs delivered to S3.
+    pub athena: aws_sdk_athena::Client,
 }
 
 impl AwsCloud {
@@ -176,6 +179,7 @@ impl AwsCloud {
             iam: client!(aws_sdk_iam),
             s3: state_object::s3_client_from(config, config.endpoint_url().is_some()),
             resolver: client!(aws_sdk_route53resolver),
+            athena: client!(aws_sdk_athena),
         }
     }
 
@@ -365,6 +369,15 @@ impl crate::ports::LogQueries for AwsCloud {
         query: &crate::ports::InsightsQuery,
     ) -> Result<Vec<crate::ports::InsightsRow>, AwsError> {
         crate::ports::LogQueries::insights(&self.logs, query).await
+    }
+}
+
+impl crate::ports::SqlQueries for AwsCloud {
+    async fn athena(
+        &self,
+        query: &crate::ports::SqlQuery,
+    ) -> Result<crate::ports::SqlRows, AwsError> {
+        crate::ports::SqlQueries::athena(&self.athena, query).await
     }
 }
 

@@ -22,6 +22,7 @@ mod man;
 mod notify;
 pub mod out;
 mod report;
+mod report_athena;
 mod report_insights;
 pub(crate) mod status;
 pub(crate) mod trigger;

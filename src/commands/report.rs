@@ -31,10 +31,13 @@ use super::wiring;
 use crate::app::Settings;
 use crate::attribution::{self, EnrichMode, Plan};
 use crate::aws::{AwsCloud, AwsSettings};
-use crate::cli::{ReportArgs, ReportOutput};
+use crate::cli::{ReportArgs, ReportEngine, ReportOutput};
 use crate::config::Config;
 
 pub fn run(global: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
+    if args.engine == ReportEngine::Athena {
+        return super::report_athena::run(global, args);
+    }
     if args.recording.is_some() {
         return super::report_insights::run(global, args);
     }

@@ -11,7 +11,6 @@ use nat_flowrec_reports::render;
 use super::wiring;
 use crate::app::Settings;
 use crate::cli::{ReportArgs, ReportEngine};
-use crate::core::State;
 use crate::finish::insights;
 
 pub fn run(global: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
@@ -29,15 +28,9 @@ pub fn run(global: &Settings, args: &ReportArgs) -> anyhow::Result<ExitCode> {
         tempfile::tempdir().context("cannot create a temporary folder for the query rows")?;
     let rt = wiring::runtime()?;
     let report = rt.block_on(async {
-        let log = wiring::read_log(global, &cfg).await?;
-        let state = State::fold(log.events());
-        let rec = state.recording(recording_id).with_context(|| {
-            format!(
-                "no recording {recording_id} in the event log; `nat-flowrec history` lists them"
-            )
-        })?;
+        let rec = wiring::recording(global, &cfg, recording_id).await?;
         let cloud = wiring::cloud(global, &cfg).await?;
-        anyhow::Ok(insights::report(&cloud, rec, &cfg, now, work.path()).await?)
+        anyhow::Ok(insights::report(&cloud, &rec, &cfg, now, work.path()).await?)
     })?;
     if let Some(dir) = &args.out {
         render::write_out_dir(&report, dir)

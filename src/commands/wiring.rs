@@ -149,6 +149,19 @@ pub async fn read_log(global: &Settings, cfg: &Config) -> anyhow::Result<Store> 
     Ok(log)
 }
 
+/// One recording as the event log knows it (read without locking, nothing appended).
+pub async fn recording(
+    global: &Settings,
+    cfg: &Config,
+    recording_id: &str,
+) -> anyhow::Result<crate::core::Recording> {
+    let log = read_log(global, cfg).await?;
+    let state = crate::core::State::fold(log.events());
+    state.recording(recording_id).cloned().with_context(|| {
+        format!("no recording {recording_id} in the event log; `nat-flowrec history` lists them")
+    })
+}
+
 /// The S3 client of an `s3://` event log, its profile and credentials checked; for a file, an
 /// unchecked client that is never called (no credentials needed).
 async fn state_s3(

@@ -15,12 +15,14 @@ pub use crate::core::{Combine, LogGroupClass, NatMetric, TreatMissingData};
 use crate::core::{Policy, RecordingSettings, TriggerRule};
 use crate::names::{ArnParts, NameError, NatGatewayId, Region, RoleArn, S3Object, S3Uri, TopicArn};
 
+mod athena;
 mod export;
 mod notify;
 mod recording;
 mod report;
 mod trigger;
 
+pub use athena::{AthenaConfig, DEFAULT_DATABASE, DEFAULT_WORKGROUP, FlowLogFileFormat};
 pub use export::{ExportConfig, MaxRequestsPerSecond};
 pub use notify::{MAX_PRESIGN_SECONDS, NotifyConfig};
 pub use recording::RecordingConfig;
@@ -75,6 +77,9 @@ pub struct Config {
     pub report: ReportConfig,
     #[serde(default)]
     pub export: ExportConfig,
+    /// `report --engine athena`; `None` when the engine is not used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub athena: Option<AthenaConfig>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -237,6 +242,9 @@ impl Config {
             check(false, "state", quoted(&e.value), &e.expected)?;
         }
         self.trigger.validate(self.nat_gateway_ids.len())?;
+        if let Some(athena) = &self.athena {
+            athena.validate()?;
+        }
         for id in self.nats.keys() {
             let key = format!("nats.{id:?}");
             check(
@@ -399,6 +407,7 @@ impl Default for Config {
             notify: NotifyConfig::default(),
             report: ReportConfig::default(),
             export: ExportConfig::default(),
+            athena: None,
         }
     }
 }

@@ -5,8 +5,10 @@
 //! controller decides which step is due (`core::finish`) and appends the event each earns.
 //! `insights` writes the Logs Insights query a notification offers for a closer look (and runs
 //! the server-side report of `report --engine insights`); `upload` puts the report files in S3
-//! for a pre-signed link.
+//! for a pre-signed link. `athena` runs the report of flow logs delivered to S3 in Amazon Athena
+//! (`report --engine athena`).
 
+pub mod athena;
 pub mod chat;
 pub mod dns_export;
 mod error;

@@ -278,6 +278,31 @@ pub trait LogQueries {
     ) -> impl Future<Output = Result<Vec<InsightsRow>, AwsError>>;
 }
 
+/// One SQL statement for Amazon Athena: the workgroup it runs in and where Athena writes its
+/// result (the workgroup's own setting wins when the workgroup enforces one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlQuery {
+    pub sql: String,
+    pub workgroup: String,
+    /// `s3://bucket/prefix/`.
+    pub output_location: String,
+}
+
+/// A statement's result: the column names, then every row's values as text (`None`: NULL).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SqlRows {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+/// SQL over flow logs in S3, for recordings too large for one machine (`report --engine athena`).
+pub trait SqlQueries {
+    /// StartQueryExecution, GetQueryExecution until the statement is done (backing off), then
+    /// every page of GetQueryResults (a SELECT's header row left out). A statement that fails or
+    /// is cancelled is an error carrying Athena's reason.
+    fn athena(&self, query: &SqlQuery) -> impl Future<Output = Result<SqlRows, AwsError>>;
+}
+
 /// One SNS message, `MessageStructure=json`: `message` is a JSON object with a text per
 /// protocol (`default` at least).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,4 +1,5 @@
 mod api_calls;
+mod athena;
 mod attribution;
 mod aws_adapters;
 mod cli;

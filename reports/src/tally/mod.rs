@@ -462,6 +462,35 @@ impl Tally {
         }
     }
 
+    /// Counts the bytes of many records of one conversation direction at once, as a query
+    /// engine aggregated them (see `aggregated`): into the general maps, as the packed keys
+    /// only pay off per record.
+    pub(crate) fn count_aggregate(
+        &mut self,
+        side: Side,
+        bytes: u64,
+        protocol: Option<u8>,
+        service: Option<&str>,
+    ) {
+        let service = service.map(|name| self.services.intern(name));
+        let flows = &mut self.counted;
+        let conv = flows
+            .conversations
+            .entry((side.internal, side.remote))
+            .or_default();
+        conv.bytes.add(side.outbound, bytes);
+        if conv.service.is_none() {
+            conv.service = service;
+        }
+        if let Some(remote) = side.remote {
+            flows
+                .destinations
+                .entry((remote, side.remote_port, protocol))
+                .or_default()
+                .add(side.outbound, bytes);
+        }
+    }
+
     /// Counts a malformed line, keeping it as an example if it is among the first.
     pub fn add_malformed(
         &mut self,

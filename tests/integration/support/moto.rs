@@ -47,7 +47,7 @@ pub fn moto() -> &'static Moto {
 }
 
 /// The Python of the venv that holds moto (`NAT_FLOWREC_MOTO_PYTHON`, else `.venv/bin/python`).
-fn python_path() -> PathBuf {
+pub fn python_path() -> PathBuf {
     match std::env::var_os("NAT_FLOWREC_MOTO_PYTHON") {
         Some(path) => PathBuf::from(path),
         None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
