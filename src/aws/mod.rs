@@ -18,6 +18,7 @@ use crate::ports::{
 };
 
 mod cloudwatch;
+mod delivery_bucket;
 mod ec2;
 mod error;
 mod flow_logs;
@@ -347,6 +348,32 @@ impl crate::ports::ReportStore for AwsCloud {
         expires_in: std::time::Duration,
     ) -> Result<String, AwsError> {
         crate::ports::ReportStore::presigned_url(&self.s3, bucket, key, expires_in).await
+    }
+}
+
+impl crate::ports::DeliveryBucket for AwsCloud {
+    async fn folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, AwsError> {
+        crate::ports::DeliveryBucket::folders(&self.s3, bucket, prefix).await
+    }
+
+    async fn objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<crate::ports::ObjectEntry>, AwsError> {
+        crate::ports::DeliveryBucket::objects(&self.s3, bucket, prefix).await
+    }
+
+    async fn object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, AwsError> {
+        crate::ports::DeliveryBucket::object(&self.s3, bucket, key).await
+    }
+
+    async fn bucket_region(&self, bucket: &str) -> Result<Option<String>, AwsError> {
+        crate::ports::DeliveryBucket::bucket_region(&self.s3, bucket).await
+    }
+
+    async fn bucket_policy(&self, bucket: &str) -> Result<Option<String>, AwsError> {
+        crate::ports::DeliveryBucket::bucket_policy(&self.s3, bucket).await
     }
 }
 

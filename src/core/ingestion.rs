@@ -8,17 +8,21 @@ use chrono::{DateTime, Utc};
 use super::state::{Recording, State};
 use crate::ports::{MetricQuery, MetricSeries};
 
-/// The log group each active recording delivers to, with its recording's start.
+/// The log group each active recording delivers to, with its recording's start; recordings
+/// delivering to S3 have none (and no `IncomingBytes` to read).
 fn recording_groups<'a>(
     state: &'a State,
     default_group: &'a str,
 ) -> impl Iterator<Item = (&'a str, &'a str, DateTime<Utc>)> + 'a {
-    state.active_recordings().map(move |(nat, active)| {
-        let group = state
-            .recording(&active.recording_id)
+    state.active_recordings().filter_map(move |(nat, active)| {
+        let rec = state.recording(&active.recording_id);
+        if rec.is_some_and(|r| r.s3.is_some()) {
+            return None;
+        }
+        let group = rec
             .and_then(|r| r.log_group.as_deref())
             .unwrap_or(default_group);
-        (nat, group, active.started_at)
+        Some((nat, group, active.started_at))
     })
 }
 
@@ -94,6 +98,9 @@ pub fn final_query(
     now: DateTime<Utc>,
 ) -> Option<MetricQuery> {
     rec.stopped.as_ref()?;
+    if rec.s3.is_some() {
+        return None;
+    }
     let start = DateTime::from_timestamp(rec.started_at.timestamp().div_euclid(60) * 60, 0)?;
     let end = DateTime::from_timestamp(now.timestamp().div_euclid(60) * 60, 0)?;
     (start < end).then(|| MetricQuery {

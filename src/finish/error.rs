@@ -19,6 +19,10 @@ pub enum PipelineError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "cannot read the delivered flow-log file {uri}: {detail}; a plain-text file of the recording's format was expected"
+    )]
+    DeliveredFileUnreadable { uri: String, detail: String },
     #[error("no recording {0} in the event log; `nat-flowrec history` lists them")]
     UnknownRecording(String),
     #[error(

@@ -25,7 +25,8 @@ use super::resume::{ExportKey, FinishedEni, ResumePoint};
 use super::{PipelineError, Progress};
 use crate::config::{ExportConfig, RecordingConfig};
 use crate::core::Recording;
-use crate::ports::{AwsError, AwsErrorKind, LogEvent, LogEventsQuery, LogReader};
+use crate::ports::{AwsError, AwsErrorKind, DeliveryBucket, LogEvent, LogEventsQuery, LogReader};
+use crate::s3_layout::S3Delivery;
 
 /// ENIs read at the same time. A NAT has a handful; the pacer, not this, keeps the export
 /// under the quota.
@@ -43,8 +44,12 @@ pub struct ExportPlan {
     /// The NAT's region, written into each file's header (the report prices it by it).
     pub region: Option<String>,
     pub enis: Vec<String>,
+    /// The recording's flow logs: what names its files when they were delivered to S3.
+    pub flow_log_ids: Vec<String>,
     pub nat_ips: Vec<IpAddr>,
     pub log_group: String,
+    /// Set when the flow logs delivered to S3 instead of `log_group`.
+    pub s3: Option<S3Delivery>,
     /// The recording's log format (`${field} ...`).
     pub log_format: String,
     /// Inclusive, Unix milliseconds.
@@ -62,14 +67,14 @@ pub struct Exported {
     pub records: u64,
     /// Bytes of the exported messages (the flow-log lines).
     pub bytes: u64,
-    /// The log streams read.
+    /// The log streams read (the S3 objects, from S3).
     pub streams: Vec<String>,
-    /// ENIs for which CloudWatch Logs had no stream at all.
+    /// ENIs for which CloudWatch Logs had no stream at all (flow logs without a file in S3).
     pub enis_without_stream: Vec<String>,
 }
 
 impl ExportPlan {
-    /// The plan for a stopped recording; the log group and format fall back to the
+    /// The plan for a stopped recording; the destination and format fall back to the
     /// configuration's for recordings adopted after a crash (their events lack them).
     pub fn for_recording(
         rec: &Recording,
@@ -96,7 +101,13 @@ impl ExportPlan {
             nat_gateway_id: rec.nat_gateway_id.clone(),
             region: None,
             enis: rec.enis.clone(),
+            flow_log_ids: rec.flow_log_ids.clone(),
             nat_ips: rec.nat_ips.clone(),
+            s3: match (&rec.s3, &rec.log_group) {
+                (Some(s3), _) => Some(s3.clone()),
+                (None, Some(_)) => None,
+                (None, None) => cfg.s3_delivery(),
+            },
             log_group: rec
                 .log_group
                 .clone()
@@ -117,8 +128,8 @@ impl ExportPlan {
     }
 }
 
-/// Exports every ENI of `plan` into `plan.folder(out_dir)`.
-pub async fn export<R: LogReader>(
+/// Exports every ENI of `plan` (every flow log, from S3) into `plan.folder(out_dir)`.
+pub async fn export<R: LogReader + DeliveryBucket>(
     reader: &R,
     plan: &ExportPlan,
     out_dir: &Path,
@@ -136,6 +147,9 @@ pub async fn export<R: LogReader>(
         path: folder.clone(),
         source,
     })?;
+    if let Some(s3) = &plan.s3 {
+        return super::s3_export::export(reader, s3, plan, &format, out_dir, progress).await;
+    }
     let key = ExportKey {
         recording_id: plan.recording_id.clone(),
         start_ms: plan.start.timestamp_millis(),

@@ -1,5 +1,5 @@
 //! Finishing a stopped recording: `export` reads what its flow logs delivered to CloudWatch
-//! Logs into one self-describing file per ENI, `report` turns those files into the report and
+//! Logs (or `s3_export`, to S3) into one self-describing file per ENI (per flow log), `report` turns those files into the report and
 //! measures its `coverage` against the NAT's own metrics, `notify` publishes the summary to SNS.
 //! Each step is a function over the ports and the recording as the event log knows it; the
 //! controller decides which step is due (`core::finish`) and appends the event each earns.
@@ -17,6 +17,7 @@ pub mod pace;
 pub mod progress;
 pub mod report;
 mod resume;
+pub mod s3_export;
 pub mod upload;
 
 pub use error::PipelineError;

@@ -425,6 +425,7 @@ mod tests {
             flow_log_ids: vec![],
             nat_ips: vec![],
             log_group: Some("/nat-flowrec/flowlogs".into()),
+            s3: None,
             log_format: None,
             max_aggregation_interval: Some(60),
             stopped: Some(Stopped {

@@ -8,6 +8,8 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
+use crate::s3_layout::S3Delivery;
+
 mod inventory;
 pub use inventory::{
     InstanceName, Inventory, LogGroupInfo, NatPlacement, NetworkInterface, RolePolicies, Route,
@@ -55,8 +57,10 @@ pub struct FlowLogRequest {
     /// The resources to record: the NAT's ENIs, or the regional NAT's id (see `resource`).
     pub enis: Vec<String>,
     pub resource: FlowLogResource,
+    /// Where the flow logs deliver: the log group (through the role), or S3 when `s3` is set.
     pub log_group: String,
     pub deliver_logs_role_arn: String,
+    pub s3: Option<S3Delivery>,
     pub log_format: String,
     pub max_aggregation_interval: i32,
     pub deadline: DateTime<Utc>,
@@ -72,6 +76,8 @@ pub struct TaggedFlowLog {
     pub nat_gateway_id: Option<String>,
     pub deadline: Option<DateTime<Utc>>,
     pub log_group: Option<String>,
+    /// The S3 ARN (bucket and prefix) of a flow log delivering to S3.
+    pub log_destination: Option<String>,
     pub log_format: Option<String>,
     /// `SUCCESS | FAILED`, and AWS's message when delivery fails (role permissions, ...).
     pub deliver_logs_status: Option<String>,
@@ -312,6 +318,40 @@ pub trait ReportStore {
     ) -> impl Future<Output = Result<String, AwsError>>;
 }
 
+/// One object of an S3 listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEntry {
+    pub key: String,
+    pub size: u64,
+}
+
+/// The bucket flow logs deliver to with `recording.destination = "s3"`: read by the export,
+/// checked by `doctor`. Read-only.
+pub trait DeliveryBucket {
+    /// ListObjectsV2 with delimiter `/`: the folders directly below `prefix` (each ending in
+    /// `/`), every page. A missing bucket is `NotFound`.
+    fn folders(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>>;
+    /// ListObjectsV2: every object under `prefix`, every page, in key order.
+    fn objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<ObjectEntry>, AwsError>>;
+    /// GetObject: the whole body.
+    fn object(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Vec<u8>, AwsError>>;
+    /// GetBucketLocation: the bucket's region (`us-east-1` for AWS's empty answer); `None`
+    /// when the bucket does not exist.
+    fn bucket_region(&self, bucket: &str)
+    -> impl Future<Output = Result<Option<String>, AwsError>>;
+    /// GetBucketPolicy: the policy document; `None` when the bucket has none.
+    fn bucket_policy(&self, bucket: &str)
+    -> impl Future<Output = Result<Option<String>, AwsError>>;
+}
+
 /// The region the clients call: the NAT's, whose prices and endpoint names a report uses.
 pub trait Located {
     /// `None` when no region was resolved (the simulator).
@@ -320,11 +360,20 @@ pub trait Located {
 
 /// Everything the scheduled job needs (the inventory attributes its reports).
 pub trait Cloud:
-    Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore + Inventory + Located
+    Ec2 + Metrics + Logs + LogReader + DeliveryBucket + Notifier + ReportStore + Inventory + Located
 {
 }
-impl<T: Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore + Inventory + Located> Cloud
-    for T
+impl<
+    T: Ec2
+        + Metrics
+        + Logs
+        + LogReader
+        + DeliveryBucket
+        + Notifier
+        + ReportStore
+        + Inventory
+        + Located,
+> Cloud for T
 {
 }
 

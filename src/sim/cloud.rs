@@ -134,3 +134,39 @@ impl ReportStore for SimCloud {
         ))
     }
 }
+
+/// The simulator delivers flow logs to its log groups only: it has no bucket.
+impl crate::ports::DeliveryBucket for SimCloud {
+    async fn folders(&self, bucket: &str, _prefix: &str) -> Result<Vec<String>, AwsError> {
+        Err(no_bucket("s3:ListObjectsV2", bucket))
+    }
+
+    async fn objects(
+        &self,
+        bucket: &str,
+        _prefix: &str,
+    ) -> Result<Vec<crate::ports::ObjectEntry>, AwsError> {
+        Err(no_bucket("s3:ListObjectsV2", bucket))
+    }
+
+    async fn object(&self, bucket: &str, _key: &str) -> Result<Vec<u8>, AwsError> {
+        Err(no_bucket("s3:GetObject", bucket))
+    }
+
+    async fn bucket_region(&self, _bucket: &str) -> Result<Option<String>, AwsError> {
+        Ok(None)
+    }
+
+    async fn bucket_policy(&self, _bucket: &str) -> Result<Option<String>, AwsError> {
+        Ok(None)
+    }
+}
+
+fn no_bucket(operation: &'static str, bucket: &str) -> AwsError {
+    AwsError::new(
+        operation,
+        "NoSuchBucket",
+        format!("the simulator has no bucket {bucket}: it delivers flow logs to CloudWatch Logs"),
+        crate::ports::AwsErrorKind::NotFound,
+    )
+}
