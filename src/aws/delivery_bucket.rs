@@ -1,17 +1,16 @@
 //! The `DeliveryBucket` port on `aws_sdk_s3::Client`: listing and reading the files flow logs
-//! delivered to S3, and the bucket's region and policy for `doctor`. S3 reads have no
+//! delivered to S3 (the bucket's region and policy, for `doctor`, are in `inventory.rs`). S3 reads have no
 //! account-wide quota like CloudWatch Logs' (thousands of requests per second per prefix), so
 //! the export's concurrency bound, not a pacer, limits them.
 
 use aws_sdk_s3::Client;
 
-use super::error::{from_sdk, from_sdk_typed};
+use super::error::from_sdk_typed;
 use crate::ports::{AwsError, AwsErrorKind, DeliveryBucket, ObjectEntry};
 
-const OP_LIST: &str = "s3:ListObjectsV2";
+/// ListObjectsV2, named by the IAM action it needs.
+const OP_LIST: &str = "s3:ListBucket (ListObjectsV2)";
 const OP_GET: &str = "s3:GetObject";
-const OP_LOCATION: &str = "s3:GetBucketLocation";
-const OP_POLICY: &str = "s3:GetBucketPolicy";
 
 impl DeliveryBucket for Client {
     async fn folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, AwsError> {
@@ -83,39 +82,5 @@ impl DeliveryBucket for Client {
             )
         })?;
         Ok(body.into_bytes().to_vec())
-    }
-
-    async fn bucket_region(&self, bucket: &str) -> Result<Option<String>, AwsError> {
-        match self.get_bucket_location().bucket(bucket).send().await {
-            // AWS answers an empty constraint for us-east-1.
-            Ok(out) => Ok(Some(
-                out.location_constraint()
-                    .map(|c| c.as_str().to_owned())
-                    .filter(|c| !c.is_empty())
-                    .unwrap_or_else(|| "us-east-1".to_owned()),
-            )),
-            Err(e) => {
-                let err = from_sdk(OP_LOCATION, e);
-                if err.code == "NoSuchBucket" {
-                    Ok(None)
-                } else {
-                    Err(err)
-                }
-            }
-        }
-    }
-
-    async fn bucket_policy(&self, bucket: &str) -> Result<Option<String>, AwsError> {
-        match self.get_bucket_policy().bucket(bucket).send().await {
-            Ok(out) => Ok(out.policy().map(str::to_owned)),
-            Err(e) => {
-                let err = from_sdk(OP_POLICY, e);
-                if err.code == "NoSuchBucketPolicy" {
-                    Ok(None)
-                } else {
-                    Err(err)
-                }
-            }
-        }
     }
 }

@@ -367,14 +367,6 @@ impl crate::ports::DeliveryBucket for AwsCloud {
     async fn object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, AwsError> {
         crate::ports::DeliveryBucket::object(&self.s3, bucket, key).await
     }
-
-    async fn bucket_region(&self, bucket: &str) -> Result<Option<String>, AwsError> {
-        crate::ports::DeliveryBucket::bucket_region(&self.s3, bucket).await
-    }
-
-    async fn bucket_policy(&self, bucket: &str) -> Result<Option<String>, AwsError> {
-        crate::ports::DeliveryBucket::bucket_policy(&self.s3, bucket).await
-    }
 }
 
 impl Notifier for AwsCloud {

@@ -325,8 +325,8 @@ pub struct ObjectEntry {
     pub size: u64,
 }
 
-/// The bucket flow logs deliver to with `recording.destination = "s3"`: read by the export,
-/// checked by `doctor`. Read-only.
+/// The bucket flow logs deliver to with `recording.destination = "s3"`, as the export reads it
+/// (`doctor`'s checks of it are `Inventory`'s). Read-only.
 pub trait DeliveryBucket {
     /// ListObjectsV2 with delimiter `/`: the folders directly below `prefix` (each ending in
     /// `/`), every page. A missing bucket is `NotFound`.
@@ -343,13 +343,6 @@ pub trait DeliveryBucket {
     ) -> impl Future<Output = Result<Vec<ObjectEntry>, AwsError>>;
     /// GetObject: the whole body.
     fn object(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Vec<u8>, AwsError>>;
-    /// GetBucketLocation: the bucket's region (`us-east-1` for AWS's empty answer); `None`
-    /// when the bucket does not exist.
-    fn bucket_region(&self, bucket: &str)
-    -> impl Future<Output = Result<Option<String>, AwsError>>;
-    /// GetBucketPolicy: the policy document; `None` when the bucket has none.
-    fn bucket_policy(&self, bucket: &str)
-    -> impl Future<Output = Result<Option<String>, AwsError>>;
 }
 
 /// The region the clients call: the NAT's, whose prices and endpoint names a report uses.

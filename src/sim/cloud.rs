@@ -152,14 +152,6 @@ impl crate::ports::DeliveryBucket for SimCloud {
     async fn object(&self, bucket: &str, _key: &str) -> Result<Vec<u8>, AwsError> {
         Err(no_bucket("s3:GetObject", bucket))
     }
-
-    async fn bucket_region(&self, _bucket: &str) -> Result<Option<String>, AwsError> {
-        Ok(None)
-    }
-
-    async fn bucket_policy(&self, _bucket: &str) -> Result<Option<String>, AwsError> {
-        Ok(None)
-    }
 }
 
 fn no_bucket(operation: &'static str, bucket: &str) -> AwsError {
