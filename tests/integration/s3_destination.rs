@@ -294,3 +294,102 @@ fn a_bucket_that_does_not_exist_fails_the_start_and_names_it() {
         setup.events()
     );
 }
+
+/// `doctor --output json` in `setup`'s folder: the findings of `check`.
+fn doctor_findings(
+    setup: &Setup,
+    moto: &crate::support::moto::Moto,
+    check: &str,
+) -> Vec<serde_json::Value> {
+    let o = crate::support::run::nat_flowrec(setup.dir.path())
+        .args([
+            "doctor",
+            "--output",
+            "json",
+            "--endpoint-url",
+            &moto.endpoint,
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("doctor printed no JSON ({e}): {}", text(&o)));
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["check"] == check.replace('-', "_").as_str())
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn doctor_checks_the_flow_logs_bucket_and_accepts_the_policy_iam_policy_prints() {
+    let moto = moto();
+    let sdk = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let s3 = nat_flowrec::aws::s3_client_from(&sdk, true);
+    let nat = seed_nat(&ec2, 95).await;
+    let bucket = format!("doctor-flows-{}", nat.nat_gateway_id);
+    let setup = Setup::with_config(
+        moto,
+        &config(
+            &nat.nat_gateway_id,
+            "/nat-flowrec/unused",
+            &format!("destination = \"s3\"\ns3_destination = \"s3://{bucket}/nat\""),
+        ),
+    );
+
+    // No bucket: an error, and the command that creates it.
+    let missing = doctor_findings(&setup, moto, "flow-logs-bucket");
+    assert_eq!(missing.len(), 1, "{missing:?}");
+    assert_eq!(missing[0]["severity"], "error");
+    assert!(
+        missing[0]["fix"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("aws s3api create-bucket --bucket {bucket}")),
+        "{missing:?}"
+    );
+    // No delivery role or log group is asked for.
+    assert!(doctor_findings(&setup, moto, "delivery-role").is_empty());
+
+    // A bucket without a policy: the policy is the error, with the command that prints it.
+    s3.create_bucket()
+        .bucket(&bucket)
+        .send()
+        .await
+        .expect("moto CreateBucket");
+    assert_eq!(
+        doctor_findings(&setup, moto, "flow-logs-bucket")[0]["severity"],
+        "ok"
+    );
+    let no_policy = doctor_findings(&setup, moto, "flow-logs-bucket-policy");
+    assert_eq!(no_policy[0]["severity"], "error", "{no_policy:?}");
+    assert!(
+        no_policy[0]["fix"][0]
+            .as_str()
+            .unwrap()
+            .contains("iam-policy --part bucket"),
+        "{no_policy:?}"
+    );
+
+    // The policy `iam-policy --part bucket` prints, put on the bucket: doctor is satisfied.
+    let o = crate::support::run::nat_flowrec(setup.dir.path())
+        .args(["iam-policy", "--part", "bucket", "--account-id", ACCOUNT])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let policy = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        policy.contains(&format!("arn:aws:s3:::{bucket}/nat/AWSLogs/*")),
+        "{policy}"
+    );
+    s3.put_bucket_policy()
+        .bucket(&bucket)
+        .policy(policy)
+        .send()
+        .await
+        .expect("moto PutBucketPolicy");
+    let ok = doctor_findings(&setup, moto, "flow-logs-bucket-policy");
+    assert_eq!(ok[0]["severity"], "ok", "{ok:?}");
+}
