@@ -12,6 +12,18 @@ use crate::ports::{AwsError, AwsErrorKind, DeliveryBucket, ObjectEntry};
 const OP_LIST: &str = "s3:ListBucket (ListObjectsV2)";
 const OP_GET: &str = "s3:GetObject";
 
+type ListError = aws_sdk_s3::error::SdkError<
+    aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Error,
+    aws_sdk_s3::config::http::HttpResponse,
+>;
+
+/// A missing bucket is `NotFound`, so the export can name the configuration key.
+fn list_failed(e: ListError) -> AwsError {
+    from_sdk_typed(OP_LIST, e, |e| {
+        e.is_no_such_bucket().then_some(AwsErrorKind::NotFound)
+    })
+}
+
 impl DeliveryBucket for Client {
     async fn folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, AwsError> {
         let mut pages = self
@@ -23,11 +35,7 @@ impl DeliveryBucket for Client {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                from_sdk_typed(OP_LIST, e, |e| {
-                    e.is_no_such_bucket().then_some(AwsErrorKind::NotFound)
-                })
-            })?;
+            let page = page.map_err(list_failed)?;
             out.extend(
                 page.common_prefixes()
                     .iter()
@@ -46,11 +54,7 @@ impl DeliveryBucket for Client {
             .send();
         let mut out = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| {
-                from_sdk_typed(OP_LIST, e, |e| {
-                    e.is_no_such_bucket().then_some(AwsErrorKind::NotFound)
-                })
-            })?;
+            let page = page.map_err(list_failed)?;
             out.extend(page.contents().iter().filter_map(|o| {
                 Some(ObjectEntry {
                     key: o.key()?.to_owned(),

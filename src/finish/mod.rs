@@ -14,6 +14,7 @@ pub mod insights;
 pub mod month;
 pub mod notify;
 pub mod pace;
+mod parts;
 pub mod progress;
 pub mod report;
 mod resume;
@@ -21,6 +22,7 @@ pub mod s3_export;
 pub mod upload;
 
 pub use error::PipelineError;
-pub use export::{ExportPlan, Exported, MAX_CONCURRENT_ENIS};
+pub use export::{ExportPlan, Exported};
+pub use parts::MAX_CONCURRENT_PARTS;
 pub use progress::Progress;
 pub use report::{CoverageMetrics, RecordingReport};

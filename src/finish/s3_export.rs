@@ -23,8 +23,9 @@ use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_parsers::export::{ExportMeta, ExportWriter};
 use tokio::sync::Semaphore;
 
-use super::export::{ExportPlan, Exported, MAX_CONCURRENT_ENIS};
-use super::resume::{ExportKey, FinishedEni, ResumePoint};
+use super::export::{ExportPlan, Exported};
+use super::parts::{Part, export_parts};
+use super::resume::ExportKey;
 use super::{PipelineError, Progress};
 use crate::ports::{AwsError, AwsErrorKind, DeliveryBucket};
 use crate::s3_layout::{S3Delivery, parse_object_name};
@@ -64,47 +65,21 @@ pub async fn export<B: DeliveryBucket>(
         start_ms: plan.start.timestamp_millis(),
         end_ms: plan.end.timestamp_millis(),
     };
-    let resume = std::sync::Mutex::new(ResumePoint::load(&folder, &key, |id| {
-        flow_log_file(&folder, id)
-    }));
     let downloads = Semaphore::new(MAX_CONCURRENT_DOWNLOADS);
     let read = ReadFiles {
         bucket,
         s3,
         plan,
         format,
-        folder: &folder,
         progress,
-        resume: &resume,
         downloads: &downloads,
     };
     let empty = Vec::new();
-    let results: Vec<Result<FlowLogExport, PipelineError>> =
-        futures_util::stream::iter(&plan.flow_log_ids)
-            .map(|id| read.flow_log(id, files.get(id).unwrap_or(&empty)))
-            .buffer_unordered(MAX_CONCURRENT_ENIS)
-            .collect()
-            .await;
-    let mut by_flow_log = Vec::with_capacity(results.len());
-    for result in results {
-        by_flow_log.push(result?);
-    }
-    ResumePoint::clear(&folder).map_err(|source| PipelineError::Io {
-        path: folder.clone(),
-        source,
-    })?;
-    by_flow_log.sort_by_key(|e| plan.flow_log_ids.iter().position(|x| *x == e.flow_log_id));
-    let mut out = Exported::default();
-    for e in by_flow_log {
-        out.files.push(e.file);
-        out.records += e.records;
-        out.bytes += e.bytes;
-        if e.objects.is_empty() {
-            out.enis_without_stream.push(e.flow_log_id);
-        }
-        out.streams.extend(e.objects);
-    }
-    Ok(out)
+    export_parts(&folder, &key, &plan.flow_log_ids, progress, |id, path| {
+        let delivered = files.get(&id).unwrap_or(&empty);
+        read.read_flow_log(delivered, path)
+    })
+    .await
 }
 
 /// The recording's delivered files by flow-log id, oldest first.
@@ -159,81 +134,22 @@ fn missing_bucket(e: AwsError, s3: &S3Delivery) -> PipelineError {
     ))
 }
 
-fn flow_log_file(folder: &Path, flow_log_id: &str) -> PathBuf {
-    folder.join(format!("{flow_log_id}.log.gz"))
-}
-
-struct FlowLogExport {
-    flow_log_id: String,
-    file: PathBuf,
-    objects: Vec<String>,
-    records: u64,
-    bytes: u64,
-}
-
 /// What every flow log's read shares.
 struct ReadFiles<'a, B> {
     bucket: &'a B,
     s3: &'a S3Delivery,
     plan: &'a ExportPlan,
     format: &'a LogFormat,
-    folder: &'a Path,
     progress: &'a Progress,
-    resume: &'a std::sync::Mutex<ResumePoint>,
     downloads: &'a Semaphore,
 }
 
 impl<B: DeliveryBucket> ReadFiles<'_, B> {
-    async fn flow_log(
-        &self,
-        flow_log_id: &str,
-        files: &[DeliveredFile],
-    ) -> Result<FlowLogExport, PipelineError> {
-        let path = flow_log_file(self.folder, flow_log_id);
-        let done = self.with_resume(|r| r.finished.get(flow_log_id).cloned());
-        if let Some(done) = done {
-            self.progress.add(done.records);
-            return Ok(FlowLogExport {
-                flow_log_id: flow_log_id.to_owned(),
-                file: path,
-                objects: done.streams,
-                records: done.records,
-                bytes: done.bytes,
-            });
-        }
-        let exported = self.read_flow_log(flow_log_id, files, path).await?;
-        self.with_resume(|r| {
-            r.finished.insert(
-                flow_log_id.to_owned(),
-                FinishedEni {
-                    streams: exported.objects.clone(),
-                    records: exported.records,
-                    bytes: exported.bytes,
-                },
-            );
-            r.save(self.folder)
-        })
-        .map_err(|source| PipelineError::Io {
-            path: self.folder.to_path_buf(),
-            source,
-        })?;
-        Ok(exported)
-    }
-
-    fn with_resume<T>(&self, f: impl FnOnce(&mut ResumePoint) -> T) -> T {
-        let mut guard = self
-            .resume
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut guard)
-    }
-
     async fn read_flow_log(
         &self,
-        flow_log_id: &str,
         files: &[DeliveredFile],
         path: PathBuf,
-    ) -> Result<FlowLogExport, PipelineError> {
+    ) -> Result<Part, PipelineError> {
         let plan = self.plan;
         let io = |source| PipelineError::Io {
             path: path.clone(),
@@ -292,10 +208,9 @@ impl<B: DeliveryBucket> ReadFiles<'_, B> {
             self.progress.add(records - before);
         }
         let file = writer.finish().map_err(io)?;
-        Ok(FlowLogExport {
-            flow_log_id: flow_log_id.to_owned(),
+        Ok(Part {
             file,
-            objects: files.iter().map(|f| f.key.clone()).collect(),
+            sources: files.iter().map(|f| f.key.clone()).collect(),
             records,
             bytes,
         })
