@@ -60,6 +60,10 @@ pub enum PipelineError {
         "recording {0}: its log format lacks srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr or bytes, which the Insights query needs to count each NAT connection once; report its export files instead"
     )]
     InsightsFormat(String),
+    #[error(
+        "recording {0} delivered its flow logs to S3, not to a log group Logs Insights could query; report its export files instead (`nat-flowrec export --recording {0}`, then `nat-flowrec report`)"
+    )]
+    DeliveredToS3(String),
     #[error("cannot encode the notification: {0}")]
     Encode(#[from] serde_json::Error),
 }
