@@ -195,10 +195,14 @@ pub fn policy(part: Part, scope: &Scope, cfg: &Config) -> Value {
     }
 }
 
-/// Every part, labelled: `{"job": {...}, "operator": {...}, "delivery": {...}, "trust": {...}}`.
+/// Every part the configuration uses, labelled: `{"job": {...}, "operator": {...},
+/// "delivery": {...}, "trust": {...}}`, and `"bucket"` with delivery to S3.
 pub fn all_policies(scope: &Scope, cfg: &Config) -> Value {
     let mut out = serde_json::Map::new();
     for part in Part::ALL {
+        if part == Part::Bucket && cfg.recording.s3_delivery().is_none() {
+            continue;
+        }
         out.insert(part.name().to_string(), policy(part, scope, cfg));
     }
     Value::Object(out)
@@ -690,8 +694,11 @@ mod tests {
         );
         let all = all_policies(&scope, &cfg);
         for part in Part::ALL {
-            assert_eq!(all[part.name()]["Version"], "2012-10-17");
+            if part != Part::Bucket {
+                assert_eq!(all[part.name()]["Version"], "2012-10-17");
+            }
         }
+        assert_eq!(all.get("bucket"), None, "no bucket without delivery to S3");
     }
 
     fn s3_config() -> Config {
