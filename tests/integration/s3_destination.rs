@@ -255,11 +255,20 @@ async fn a_recording_to_s3_goes_from_start_to_notification_and_leaves_foreign_fl
     assert_eq!(top["remote_aws_service"], "S3");
     let messages = subscribers.http.notifications();
     assert_eq!(messages.len(), 1, "{messages:?}");
+    let email = &messages[0].1;
     assert!(
-        messages[0].1.contains(&format!("{host} -> {REMOTE} [S3]")),
-        "{}",
-        messages[0].1
+        email.contains(&format!("{host} -> {REMOTE} [S3]")),
+        "{email}"
     );
+    // Where to look closer: the files, not a log group nothing was delivered to.
+    assert!(
+        email.contains(&format!(
+            "Flow-log files: s3://{}/AWSLogs/ (flow logs {flow_log_id})",
+            delivery.bucket
+        )),
+        "{email}"
+    );
+    assert!(!email.contains("logsV2:log-groups"), "{email}");
 }
 
 #[test]
@@ -392,4 +401,112 @@ async fn doctor_checks_the_flow_logs_bucket_and_accepts_the_policy_iam_policy_pr
         .expect("moto PutBucketPolicy");
     let ok = doctor_findings(&setup, moto, "flow-logs-bucket-policy");
     assert_eq!(ok[0]["severity"], "ok", "{ok:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flow_logs_to_s3_left_by_a_crash_are_adopted_stopped_and_exported_from_the_bucket() {
+    use aws_sdk_ec2::types::{
+        FlowLogsResourceType, ResourceType, Tag, TagSpecification, TrafficType,
+    };
+    use nat_flowrec::ports::{TAG_DEADLINE, TAG_NAT_GATEWAY};
+
+    let moto = moto();
+    let sdk = moto.sdk_config().await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let s3 = nat_flowrec::aws::s3_client_from(&sdk, true);
+    let nat = seed_nat(&ec2, 96).await;
+    let delivery = S3Delivery {
+        bucket: format!("adopted-{}", nat.nat_gateway_id),
+        prefix: String::new(),
+        file_format: S3FileFormat::PlainText,
+        hive_compatible_partitions: true,
+        per_hour_partition: false,
+    };
+    s3.create_bucket()
+        .bucket(&delivery.bucket)
+        .send()
+        .await
+        .expect("moto CreateBucket");
+    let setup = Setup::with_config(
+        moto,
+        &config(
+            &nat.nat_gateway_id,
+            "/nat-flowrec/unused",
+            &format!(
+                "destination = \"s3\"\ns3_destination = \"s3://{}\"\n\
+                 s3_hive_compatible_partitions = true",
+                delivery.bucket
+            ),
+        ),
+    );
+    // Given flow logs created with our tags whose RecordingStarted never reached the log.
+    let t = minute_now() - TimeDelta::minutes(20);
+    let recording = format!(
+        "rec-{}-{}",
+        nat.nat_gateway_id.trim_start_matches("nat-"),
+        t.format("%Y%m%dT%H%M%SZ")
+    );
+    let tag = |k: &str, v: &str| Tag::builder().key(k).value(v).build();
+    let created = ec2
+        .create_flow_logs()
+        .resource_type(FlowLogsResourceType::NetworkInterface)
+        .resource_ids(&nat.eni)
+        .traffic_type(TrafficType::All)
+        .log_destination_type(LogDestinationType::S3)
+        .log_destination(delivery.log_destination("aws"))
+        .log_format(DEFAULT_FORMAT)
+        .max_aggregation_interval(60)
+        .tag_specifications(
+            TagSpecification::builder()
+                .resource_type(ResourceType::VpcFlowLog)
+                .tags(tag(TAG_RECORDING, &recording))
+                .tags(tag(TAG_NAT_GATEWAY, &nat.nat_gateway_id))
+                .tags(tag(
+                    TAG_DEADLINE,
+                    &(t + TimeDelta::hours(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                ))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("moto CreateFlowLogs");
+    let flow_log_id = created.flow_log_ids()[0].clone();
+
+    // When reconcile runs, it adopts them; a stop by hand deletes them.
+    let o = setup.run(&["reconcile"], t + TimeDelta::minutes(1));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        setup
+            .events()
+            .iter()
+            .any(|e| e["type"] == "FlowLogsAdopted"),
+        "{}",
+        text(&o)
+    );
+    let o = setup.run(&["stop", "--all"], t + TimeDelta::minutes(4));
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(ours(&flow_logs_on(&ec2, &nat.eni).await).is_empty());
+
+    // Then its export reads the files of the configured bucket (hive-compatible folders).
+    let nat_ip = nat.private_ip.to_string();
+    for m in 1..=3 {
+        put_file(
+            &s3,
+            &delivery,
+            &flow_log_id,
+            t + TimeDelta::minutes(m),
+            &four_legs(&nat_ip, "10.96.0.7", REMOTE, "S3", OUT, IN),
+        )
+        .await;
+    }
+    let o = setup.run(
+        &["export", "--recording", &recording],
+        t + TimeDelta::minutes(15),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("12 records from 3 file(s)"),
+        "{}",
+        text(&o)
+    );
 }
