@@ -239,3 +239,198 @@ fn unreadable(s3: &S3Delivery, key: &str, detail: &str) -> PipelineError {
         detail: detail.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::io::Write as _;
+
+    use chrono::{DateTime, TimeZone, Utc};
+    use flate2::Compression;
+    use flate2::write::GzEncoder;
+
+    use super::*;
+    use crate::config::ExportConfig;
+    use crate::ports::ObjectEntry;
+    use crate::s3_layout::{S3FileFormat, object_name};
+
+    const FORMAT: &str = "${srcaddr} ${dstaddr} ${bytes}";
+    const ACCOUNT: &str = "123456789012";
+
+    /// A bucket in memory: records every GetObject and fails the one of `broken`.
+    #[derive(Default)]
+    struct FakeBucket {
+        objects: BTreeMap<String, Vec<u8>>,
+        gets: RefCell<Vec<String>>,
+        broken: RefCell<Option<String>>,
+    }
+
+    impl DeliveryBucket for FakeBucket {
+        async fn folders(&self, _bucket: &str, prefix: &str) -> Result<Vec<String>, AwsError> {
+            let mut out: Vec<String> = self
+                .objects
+                .keys()
+                .filter_map(|k| k.strip_prefix(prefix)?.split_once('/'))
+                .map(|(folder, _)| format!("{prefix}{folder}/"))
+                .collect();
+            out.dedup();
+            Ok(out)
+        }
+
+        async fn objects(&self, _bucket: &str, prefix: &str) -> Result<Vec<ObjectEntry>, AwsError> {
+            Ok(self
+                .objects
+                .iter()
+                .filter(|(k, _)| k.starts_with(prefix))
+                .map(|(k, v)| ObjectEntry {
+                    key: k.clone(),
+                    size: v.len() as u64,
+                })
+                .collect())
+        }
+
+        async fn object(&self, _bucket: &str, key: &str) -> Result<Vec<u8>, AwsError> {
+            self.gets.borrow_mut().push(key.to_owned());
+            if self.broken.borrow().as_deref() == Some(key) {
+                return Err(AwsError::new(
+                    "s3:GetObject",
+                    "InternalError",
+                    "try again",
+                    AwsErrorKind::Service,
+                ));
+            }
+            self.objects.get(key).cloned().ok_or_else(|| {
+                AwsError::new("s3:GetObject", "NoSuchKey", key, AwsErrorKind::NotFound)
+            })
+        }
+    }
+
+    fn delivery() -> S3Delivery {
+        S3Delivery {
+            bucket: "flows".into(),
+            prefix: "nat".into(),
+            file_format: S3FileFormat::PlainText,
+            hive_compatible_partitions: false,
+            per_hour_partition: false,
+        }
+    }
+
+    fn at(day: u32, h: u32, m: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2025, 3, day, h, m, 0).unwrap()
+    }
+
+    fn gz(header: &str, records: usize) -> Vec<u8> {
+        let mut out = GzEncoder::new(Vec::new(), Compression::fast());
+        writeln!(out, "{header}").unwrap();
+        for i in 0..records {
+            writeln!(out, "10.0.0.{i} 52.94.0.1 {}", 100 + i).unwrap();
+        }
+        out.finish().unwrap()
+    }
+
+    /// Puts a file of `flow_log` dated `t` with `records` records; returns its key.
+    fn put(
+        bucket: &mut FakeBucket,
+        flow_log: &str,
+        region: &str,
+        t: DateTime<Utc>,
+        records: usize,
+    ) -> String {
+        let s3 = delivery();
+        let key = format!(
+            "{}{}",
+            s3.folder(ACCOUNT, region, t),
+            object_name(ACCOUNT, region, flow_log, t, "h", S3FileFormat::PlainText)
+        );
+        bucket
+            .objects
+            .insert(key.clone(), gz("srcaddr dstaddr bytes", records));
+        key
+    }
+
+    fn plan() -> ExportPlan {
+        ExportPlan {
+            recording_id: "rec-1".into(),
+            nat_gateway_id: "nat-0abc".into(),
+            region: Some("eu-west-1".into()),
+            enis: vec!["eni-1".into(), "eni-2".into()],
+            flow_log_ids: vec!["fl-1".into(), "fl-2".into()],
+            nat_ips: Vec::new(),
+            log_group: String::new(),
+            s3: Some(delivery()),
+            log_format: FORMAT.into(),
+            start: at(1, 23, 50),
+            end: at(2, 0, 10),
+            read: ExportConfig::default(),
+        }
+    }
+
+    async fn run(bucket: &FakeBucket, out: &Path) -> Result<Exported, PipelineError> {
+        let plan = plan();
+        std::fs::create_dir_all(plan.folder(out)).unwrap();
+        let format = LogFormat::parse(FORMAT).unwrap();
+        export(
+            bucket,
+            &delivery(),
+            &plan,
+            &format,
+            out,
+            &Progress::hidden(),
+        )
+        .await
+    }
+
+    #[tokio::test]
+    async fn the_recordings_files_are_read_across_days_and_a_killed_export_resumes_per_flow_log() {
+        let mut bucket = FakeBucket::default();
+        put(&mut bucket, "fl-1", "eu-west-1", at(1, 23, 55), 3);
+        put(&mut bucket, "fl-1", "eu-west-1", at(2, 0, 5), 2);
+        let second = put(&mut bucket, "fl-2", "eu-west-1", at(2, 0, 0), 4);
+        // Not the recording's: another flow log, another region, a later day.
+        put(&mut bucket, "fl-9", "eu-west-1", at(2, 0, 0), 50);
+        put(&mut bucket, "fl-1", "us-east-1", at(2, 0, 0), 50);
+        put(&mut bucket, "fl-1", "eu-west-1", at(5, 0, 0), 50);
+        let dir = tempfile::tempdir().unwrap();
+
+        // The first run dies on fl-2's file: fl-1's file is complete and remembered.
+        *bucket.broken.borrow_mut() = Some(second.clone());
+        assert!(run(&bucket, dir.path()).await.is_err());
+        *bucket.broken.borrow_mut() = None;
+        bucket.gets.borrow_mut().clear();
+
+        let exported = run(&bucket, dir.path()).await.unwrap();
+        assert_eq!(
+            *bucket.gets.borrow(),
+            [second],
+            "fl-1's files are not read again"
+        );
+        assert_eq!(exported.records, 3 + 2 + 4, "none lost, none twice");
+        assert_eq!(exported.streams.len(), 3);
+        assert!(exported.enis_without_stream.is_empty());
+        let folder = plan().folder(dir.path());
+        assert_eq!(
+            exported.files,
+            [folder.join("fl-1.log.gz"), folder.join("fl-2.log.gz")]
+        );
+        assert!(!folder.join(super::super::resume::PROGRESS_FILE).exists());
+    }
+
+    #[tokio::test]
+    async fn a_file_of_another_format_is_refused_naming_it_and_a_flow_log_without_files_is_listed()
+    {
+        let mut bucket = FakeBucket::default();
+        let key = put(&mut bucket, "fl-1", "eu-west-1", at(2, 0, 0), 1);
+        bucket
+            .objects
+            .insert(key.clone(), gz("version srcaddr dstaddr", 1));
+        let dir = tempfile::tempdir().unwrap();
+        let err = run(&bucket, dir.path()).await.unwrap_err().to_string();
+        assert!(err.contains(&format!("s3://flows/{key}")), "{err}");
+        assert!(err.contains("srcaddr dstaddr bytes"), "{err}");
+
+        bucket.objects.clear();
+        put(&mut bucket, "fl-1", "eu-west-1", at(2, 0, 0), 1);
+        let exported = run(&bucket, dir.path()).await.unwrap();
+        assert_eq!(exported.enis_without_stream, ["fl-2"]);
+    }
+}
