@@ -73,6 +73,23 @@ async fn put_file(
     key
 }
 
+/// A new bucket at moto, and flow logs' delivery to its root (hive-compatible or per-hour
+/// folders as asked).
+async fn bucket(s3: &aws_sdk_s3::Client, name: &str, hive: bool, hourly: bool) -> S3Delivery {
+    s3.create_bucket()
+        .bucket(name)
+        .send()
+        .await
+        .expect("moto CreateBucket");
+    S3Delivery {
+        bucket: name.to_owned(),
+        prefix: String::new(),
+        file_format: S3FileFormat::PlainText,
+        hive_compatible_partitions: hive,
+        per_hour_partition: hourly,
+    }
+}
+
 async fn flow_logs_on(ec2: &aws_sdk_ec2::Client, eni: &str) -> Vec<aws_sdk_ec2::types::FlowLog> {
     ec2.describe_flow_logs()
         .filter(Filter::builder().name("resource-id").values(eni).build())
@@ -98,18 +115,7 @@ async fn a_recording_to_s3_goes_from_start_to_notification_and_leaves_foreign_fl
     let sns = aws_sdk_sns::Client::new(&sdk);
     let s3 = nat_flowrec::aws::s3_client_from(&sdk, true);
     let nat = seed_nat(&ec2, 93).await;
-    let delivery = S3Delivery {
-        bucket: format!("flows-{}", nat.nat_gateway_id),
-        prefix: String::new(),
-        file_format: S3FileFormat::PlainText,
-        hive_compatible_partitions: false,
-        per_hour_partition: true,
-    };
-    s3.create_bucket()
-        .bucket(&delivery.bucket)
-        .send()
-        .await
-        .expect("moto CreateBucket");
+    let delivery = bucket(&s3, &format!("flows-{}", nat.nat_gateway_id), false, true).await;
     let topic = create_topic(&sns, &format!("s3-alerts-{}", nat.nat_gateway_id)).await;
     let subscribers = subscribe(moto, &sns, &topic, &format!("s3-{}", nat.nat_gateway_id)).await;
     let setup = Setup::with_config(
@@ -415,18 +421,7 @@ async fn flow_logs_to_s3_left_by_a_crash_are_adopted_stopped_and_exported_from_t
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let s3 = nat_flowrec::aws::s3_client_from(&sdk, true);
     let nat = seed_nat(&ec2, 96).await;
-    let delivery = S3Delivery {
-        bucket: format!("adopted-{}", nat.nat_gateway_id),
-        prefix: String::new(),
-        file_format: S3FileFormat::PlainText,
-        hive_compatible_partitions: true,
-        per_hour_partition: false,
-    };
-    s3.create_bucket()
-        .bucket(&delivery.bucket)
-        .send()
-        .await
-        .expect("moto CreateBucket");
+    let delivery = bucket(&s3, &format!("adopted-{}", nat.nat_gateway_id), true, false).await;
     let setup = Setup::with_config(
         moto,
         &config(
