@@ -8,6 +8,7 @@
 //! refuses it, so these recordings deliver to the bucket's root; the prefixed layouts are unit
 //! tests of `s3_layout`.
 
+use std::collections::BTreeSet;
 use std::io::Write as _;
 
 use aws_sdk_ec2::types::{Filter, LogDestinationType};
@@ -15,6 +16,8 @@ use aws_sdk_s3::primitives::ByteStream;
 use chrono::{DateTime, TimeDelta, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
+use nat_flowrec::aws::RECORD_OPERATIONS_ENV;
+use nat_flowrec::iam_policy::{AUTHORIZATION_ONLY, granted_actions};
 use nat_flowrec::ports::TAG_RECORDING;
 use nat_flowrec::s3_layout::{S3Delivery, S3FileFormat, object_name};
 use nat_flowrec_parsers::{DEFAULT_FORMAT, LogFormat};
@@ -115,6 +118,8 @@ async fn a_recording_to_s3_goes_from_start_to_notification_and_leaves_foreign_fl
     let sns = aws_sdk_sns::Client::new(&sdk);
     let s3 = nat_flowrec::aws::s3_client_from(&sdk, true);
     let nat = seed_nat(&ec2, 93).await;
+    // The talker is an instance: the report names it (DescribeInstances for its Name tag).
+    crate::support::vpc::instance(&ec2, &nat.subnet_id, "10.93.0.50", "s3-host").await;
     let delivery = bucket(&s3, &format!("flows-{}", nat.nat_gateway_id), false, true).await;
     let topic = create_topic(&sns, &format!("s3-alerts-{}", nat.nat_gateway_id)).await;
     let subscribers = subscribe(moto, &sns, &topic, &format!("s3-{}", nat.nat_gateway_id)).await;
@@ -133,6 +138,11 @@ async fn a_recording_to_s3_goes_from_start_to_notification_and_leaves_foreign_fl
     );
     // Someone else's flow log on the same ENI: it survives the stop and is never read.
     let foreign = seed_foreign_flow_log(&ec2, &nat.eni, "/audit/flowlogs").await;
+    // Every operation the runs call, for the least-privilege check at the end.
+    let ops_file = setup.dir.path().join("operations.txt");
+    let ops_env = ops_file.to_string_lossy().to_string();
+    let env = [(RECORD_OPERATIONS_ENV, ops_env.as_str())];
+    let run = |args: &[&str], now| setup.run_with_env(args, now, &env);
 
     // Given a spike, check records the NAT's ENI into the bucket, tagged, without a role.
     let t = minute_now() - TimeDelta::minutes(30);
@@ -143,7 +153,7 @@ async fn a_recording_to_s3_goes_from_start_to_notification_and_leaves_foreign_fl
         t - TimeDelta::minutes(2),
     )
     .await;
-    assert_started(&setup.run(&["check"], t));
+    assert_started(&run(&["check"], t));
     let logs = flow_logs_on(&ec2, &nat.eni).await;
     let mine = ours(&logs);
     assert_eq!(mine.len(), 1, "{logs:?}");
@@ -173,7 +183,7 @@ async fn a_recording_to_s3_goes_from_start_to_notification_and_leaves_foreign_fl
     assert!(started.get("log_group").is_none(), "{started}");
 
     // Log and AWS agree: reconcile has nothing to do.
-    let o = setup.run(&["reconcile"], t + TimeDelta::minutes(1));
+    let o = run(&["reconcile"], t + TimeDelta::minutes(1));
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         setup
@@ -216,7 +226,7 @@ async fn a_recording_to_s3_goes_from_start_to_notification_and_leaves_foreign_fl
     put_calm_metrics(&cw, &nat.nat_gateway_id, t, 0..6, OUT as f64, IN as f64).await;
 
     // When calm, check stops it: ours deleted, theirs kept.
-    let o = setup.run(&["check"], t + TimeDelta::minutes(6));
+    let o = run(&["check"], t + TimeDelta::minutes(6));
     assert!(
         String::from_utf8_lossy(&o.stdout).contains("stopped recording"),
         "{}",
@@ -231,7 +241,7 @@ async fn a_recording_to_s3_goes_from_start_to_notification_and_leaves_foreign_fl
     );
 
     // After the settle delay one check exports from the bucket, reports and publishes.
-    let o = setup.run(&["check"], t + TimeDelta::minutes(12));
+    let o = run(&["check"], t + TimeDelta::minutes(12));
     assert!(o.status.success(), "{}", text(&o));
     let stdout = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(
@@ -263,8 +273,9 @@ async fn a_recording_to_s3_goes_from_start_to_notification_and_leaves_foreign_fl
     assert_eq!(messages.len(), 1, "{messages:?}");
     let email = &messages[0].1;
     assert!(
-        email.contains(&format!("{host} -> {REMOTE} [S3]")),
-        "{email}"
+        email.lines().any(|l| l.contains(&format!("{host} (i-"))
+            && l.contains(&format!("(s3-host)) -> {REMOTE} [S3]"))),
+        "the talker, named after its instance: {email}"
     );
     // Where to look closer: the files, not a log group nothing was delivered to.
     assert!(
@@ -275,6 +286,35 @@ async fn a_recording_to_s3_goes_from_start_to_notification_and_leaves_foreign_fl
         "{email}"
     );
     assert!(!email.contains("logsV2:log-groups"), "{email}");
+
+    // Least privilege for this destination: the job policy grants every operation the cycle
+    // called (the bucket's listing and files, no log group, no role to pass) and nothing else
+    // but what IAM checks inside another call.
+    let called: BTreeSet<String> = std::fs::read_to_string(&ops_file)
+        .expect("the interceptor wrote the operations file")
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let o = crate::support::run::nat_flowrec(setup.dir.path())
+        .args(["iam-policy", "--part", "job"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let granted = granted_actions(&serde_json::from_slice(&o.stdout).unwrap());
+    assert!(
+        called.contains("s3:ListBucket") && called.contains("s3:GetObject"),
+        "{called:?}"
+    );
+    let missing: Vec<&String> = called.difference(&granted).collect();
+    assert!(missing.is_empty(), "called but not granted: {missing:?}");
+    let unused: Vec<&String> = granted
+        .iter()
+        .filter(|a| !called.contains(*a) && !AUTHORIZATION_ONLY.iter().any(|(x, _)| x == a))
+        .collect();
+    assert!(
+        unused.is_empty(),
+        "granted but never called: {unused:?}; called: {called:?}"
+    );
 }
 
 #[test]
