@@ -34,8 +34,10 @@ use crate::s3_layout::{S3Delivery, parse_object_name};
 /// memory until written (a delivered file is at most a few tens of MB compressed).
 pub const MAX_CONCURRENT_DOWNLOADS: usize = 16;
 
-/// Files are named by the start of the five minutes they cover and arrive minutes later: the
-/// listing reaches this far past the window's end.
+/// A file's name carries a time of the five minutes it covers and the file arrives minutes
+/// later: the listing reaches back a file's span before the window and this far past its end.
+/// Only the recording's flow logs are kept, so a wider listing never reads another's records.
+const FILE_SPAN: TimeDelta = TimeDelta::minutes(5);
 const DELIVERY_LAG: TimeDelta = TimeDelta::minutes(15);
 
 /// One delivered file of the recording.
@@ -96,7 +98,12 @@ async fn delivered_files<B: DeliveryBucket>(
     };
     let mut files: BTreeMap<String, Vec<DeliveredFile>> = BTreeMap::new();
     for account in &accounts {
-        for prefix in s3.folders(account, region, plan.start, plan.end + DELIVERY_LAG) {
+        for prefix in s3.folders(
+            account,
+            region,
+            plan.start - FILE_SPAN,
+            plan.end + DELIVERY_LAG,
+        ) {
             for object in bucket.objects(&s3.bucket, &prefix).await? {
                 let Some(name) = parse_object_name(&object.key) else {
                     continue;
