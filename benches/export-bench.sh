@@ -2,7 +2,9 @@
 # Export time of a recording through a local proxy that enforces CloudWatch Logs' read quotas
 # (GetLogEvents 25/s, FilterLogEvents 5/s, DescribeLogStreams 5/s), against moto, for the
 # GetLogEvents path and the FilterLogEvents path in the same run, each beside the time the
-# quotas allow at best and moto's own floor. Usage: benches/export-bench.sh [RECORDS...]
+# quotas allow at best and moto's own floor; then the same records delivered to S3 (a
+# recording with recording.destination = "s3", its files seeded in moto S3 in AWS's layout).
+# Usage: benches/export-bench.sh [RECORDS...]
 # (default 200000 1000000). Uses the test suite's venv (scripts/test creates it).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -11,10 +11,15 @@ into the recording's stream, and then measures, in one run:
   * `nat-flowrec export` with GetLogEvents, client pace 25/s (AWS's quota);
   * `nat-flowrec export` with FilterLogEvents, client pace 5/s (AWS's quota);
 
-each against the time the quotas allow at best (pages / rate). Prints one table.
+each against the time the quotas allow at best (pages / rate). Then the S3 destination: a
+second NAT gateway records with `recording.destination = "s3"`, the same number of records is
+seeded as gzip files in AWS's layout and naming (S3 has no account-wide read quota, so the proxy
+only counts its requests), and the export is timed beside moto's floor for S3 (boto3 listing and
+getting the files one after the other). Prints one table and the S3 line.
 """
 
 import argparse
+import gzip
 import http.client
 import http.server
 import json
@@ -34,6 +39,11 @@ import boto3
 QUOTAS = {"GetLogEvents": 25.0, "FilterLogEvents": 5.0, "DescribeLogStreams": 5.0}
 PAGE = 10_000
 REGION = "us-east-1"
+ACCOUNT = "123456789012"
+BUCKET = "nat-flowrec-bench"
+# Records per delivered file: AWS publishes a file per flow log every 5 minutes, or sooner at
+# 75 MB; 50,000 records of this format are about 5 MB.
+FILE_RECORDS = 50_000
 
 
 class Bucket:
@@ -95,6 +105,10 @@ class QuotaHandler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = self.headers.get("X-Amz-Target", "")
         op = target.split(".")[-1] if target else ""
+        if not target and self.command == "GET" and self.path.startswith(f"/{BUCKET}"):
+            # S3 (path style): counted, never throttled.
+            kind = "ListObjectsV2" if "list-type=2" in self.path else "GetObject"
+            self.server.count(self.server.calls, kind)
         bucket = self.server.buckets.get(op)
         if bucket is not None:
             self.server.count(self.server.calls, op)
@@ -197,6 +211,100 @@ filter_log_events = {rate_filter}
 describe_log_streams = 5
 """
 
+CONFIG_S3 = """region = "us-east-1"
+nat_gateway_ids = ["{nat}"]
+state = "state/events.jsonl"
+
+[recording]
+destination = "s3"
+s3_destination = "s3://{bucket}"
+recording_seconds = 0
+# The seeded lines' format (AWS's default), so each file's header line is the recording's.
+log_format = "${{version}} ${{account-id}} ${{interface-id}} ${{srcaddr}} ${{dstaddr}} ${{srcport}} ${{dstport}} ${{protocol}} ${{packets}} ${{bytes}} ${{start}} ${{end}} ${{action}} ${{log-status}}"
+"""
+
+
+def spike(cw, nat_id, t0):
+    """A one-minute spike at t0, calm for the seven minutes after: one recording, stopped."""
+    cw.put_metric_data(
+        Namespace="AWS/NATGateway",
+        MetricData=[
+            {
+                "MetricName": "BytesInFromSource",
+                "Dimensions": [{"Name": "NatGatewayId", "Value": nat_id}],
+                "Timestamp": t0 + timedelta(minutes=m),
+                "Value": 500_000_000.0 if m == 0 else 1_000.0,
+            }
+            for m in range(0, 8)
+        ],
+    )
+
+
+def delivered_file(header, lines):
+    """One file as VPC Flow Logs writes it to S3: gzip, a header line, the records."""
+    return gzip.compress(("\n".join([header, *lines]) + "\n").encode(), compresslevel=6)
+
+
+def s3_destination(args, binary, endpoint, ec2, cw, proxy, moto_port, vpc, t0, nat_ip_of):
+    """The S3 row: a second NAT records to the bucket; RECORDS records seeded as its files."""
+    s3 = client("s3", moto_port)
+    s3.create_bucket(Bucket=BUCKET)
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    alloc = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=alloc)["NatGateway"]
+    nat_id = nat["NatGatewayId"]
+    nat_ip = nat_ip_of(nat)
+    spike(cw, nat_id, t0)
+    folder = tempfile.mkdtemp(prefix="export-bench-s3-")
+    try:
+        with open(os.path.join(folder, "nat-flowrec.toml"), "w") as f:
+            f.write(CONFIG_S3.format(nat=nat_id, bucket=BUCKET))
+        run(binary, folder, endpoint, t0 + timedelta(minutes=1, seconds=10), "check")
+        run(binary, folder, endpoint, t0 + timedelta(minutes=6, seconds=10), "check")
+        events = [json.loads(l) for l in open(os.path.join(folder, "state/events.jsonl"))]
+        started = next(e for e in events if e.get("type") == "RecordingStarted")
+        rec, flow_log = started["recording_id"], started["flow_log_ids"][0]
+
+        # The files, where and as AWS names them (one hour-less day folder, default layout).
+        at = t0 + timedelta(minutes=2)
+        folder_key = f"AWSLogs/{ACCOUNT}/vpcflowlogs/{REGION}/{at:%Y/%m/%d}/"
+        header = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status"
+        start_s = int(at.timestamp())
+        seeded = time.monotonic()
+        files = 0
+        for first in range(0, args.records, FILE_RECORDS):
+            lines = [line(i, start_s + i % 180, nat_ip) for i in range(first, min(first + FILE_RECORDS, args.records))]
+            name = f"{ACCOUNT}_vpcflowlogs_{REGION}_{flow_log}_{at:%Y%m%dT%H%MZ}_{files:08x}.log.gz"
+            s3.put_object(Bucket=BUCKET, Key=folder_key + name, Body=delivered_file(header, lines))
+            files += 1
+        seeded = time.monotonic() - seeded
+
+        # moto's floor for S3: list, then every file, one after the other.
+        floor = time.monotonic()
+        keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=folder_key) for o in page.get("Contents", [])]
+        for key in keys:
+            s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        floor = time.monotonic() - floor
+
+        proxy.reset()
+        began = time.monotonic()
+        out = run(binary, folder, endpoint, t0 + timedelta(minutes=7), "export", "--recording", rec)
+        took = time.monotonic() - began
+        found = re.search(r"(\d+) records", out)
+        records = int(found.group(1)) if found else None
+        return dict(
+            files=files,
+            seeded=seeded,
+            floor=floor,
+            took=took,
+            gets=proxy.calls.get("GetObject", 0),
+            lists=proxy.calls.get("ListObjectsV2", 0),
+            records=records,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 
 def line(i, start, nat_ip):
     # AWS's default format, a NAT ENI's VPC-side and internet-side legs alternating.
@@ -230,18 +338,7 @@ def main():
         nat_ip = nat["NatGatewayAddresses"][0]["PrivateIp"]
 
         t0 = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(hours=2)
-        cw.put_metric_data(
-            Namespace="AWS/NATGateway",
-            MetricData=[
-                {
-                    "MetricName": "BytesInFromSource",
-                    "Dimensions": [{"Name": "NatGatewayId", "Value": nat_id}],
-                    "Timestamp": t0 + timedelta(minutes=m),
-                    "Value": 500_000_000.0 if m == 0 else 1_000.0,
-                }
-                for m in range(0, 8)
-            ],
-        )
+        spike(cw, nat_id, t0)
         with open(os.path.join(folder, "nat-flowrec.toml"), "w") as f:
             f.write(CONFIG.format(nat=nat_id, api="get_log_events", rate=25, rate_filter=5))
         run(args.binary, folder, endpoint, t0 + timedelta(minutes=1, seconds=10), "check")
@@ -303,6 +400,10 @@ def main():
             found = re.search(r"(\d+) records", out)
             records = int(found.group(1)) if found else None
             rows.append((api, took, calls, throttled, pages / quota, records, exported))
+        s3row = s3_destination(
+            args, args.binary, endpoint, ec2, cw, proxy, moto_port, vpc, t0,
+            lambda nat: nat["NatGatewayAddresses"][0]["PrivateIp"],
+        )
         print(f"records seeded: {args.records} into 1 stream in {seeded:.1f} s; pages of {PAGE}: {pages}")
         print(f"moto's floor (boto3 reading the pages directly, one after the other): {floor:.2f} s")
         print("| read | export s | calls | throttled | quota minimum s | best possible s | x best | records |")
@@ -311,6 +412,12 @@ def main():
             best = max(minimum, floor)
             print(f"| {api} | {took:.2f} | {calls} | {throttled} | {minimum:.2f} | {best:.2f} | {took / best:.2f} | {records} |")
         print(f"filter_log_events / get_log_events: {rows[1][1] / rows[0][1]:.2f}x")
+        print(
+            f"s3 destination: {s3row['records']} records in {s3row['files']} files (seeded in {s3row['seeded']:.1f} s); "
+            f"export {s3row['took']:.2f} s with {s3row['lists']} ListObjectsV2 and {s3row['gets']} GetObject, 0 throttled; "
+            f"moto's floor for S3 (boto3 listing and getting the files one after the other) {s3row['floor']:.2f} s; "
+            f"get_log_events / s3: {rows[0][1] / s3row['took']:.2f}x"
+        )
     finally:
         proxy.shutdown()
         moto.kill()

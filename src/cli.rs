@@ -293,7 +293,8 @@ pub enum Command {
     Notify(NotifyArgs),
     /// Read-only checks of the NAT gateways' VPCs and of the job's AWS set-up (routes, S3 and
     /// DynamoDB gateway endpoints, interface endpoints for services seen in past reports,
-    /// delivery role, log group, SNS topic); each finding with the AWS CLI command that fixes it.
+    /// delivery role and log group or the flow logs' S3 bucket, SNS topic); each finding with the
+    /// AWS CLI command that fixes it.
     /// Exits 1 when a check found an error (with --strict, a warning too).
     #[command(
         after_help = "Examples:\n  nat-flowrec doctor\n  nat-flowrec doctor --strict --output json"

@@ -1,8 +1,9 @@
 //! The least-privilege IAM policies for one configuration, built offline from it: what the job's
 //! role needs (`job`), what the manual read-only commands add (`operator`: `doctor`,
 //! `report --enrich`, `report --engine insights`, `report --engine athena` when `[athena]` is
-//! configured), the flow-logs delivery role's permissions
-//! (`delivery`) and its trust policy (`trust`).
+//! configured), the flow-logs delivery role's permissions (`delivery`) and its trust policy
+//! (`trust`), and, for `recording.destination = "s3"`, the bucket policy that lets the log
+//! delivery service write the flow-log files (`bucket`).
 //!
 //! Why here and not a file in `deploy/`: a hand-kept policy drifts from the code and grants
 //! `Resource: "*"` because it cannot know the user's log group, topic, bucket and role. This one
@@ -14,12 +15,15 @@ use std::collections::BTreeSet;
 
 use serde_json::{Value, json};
 
-use crate::config::{AthenaConfig, Config, TriggerMode};
+use crate::config::{AthenaConfig, Config, Destination, TriggerMode};
 use crate::names::{AccountId, S3Object};
 use crate::ports::TAG_RECORDING;
 
 /// The service principal flow logs deliver as.
 pub const FLOW_LOGS_SERVICE: &str = "vpc-flow-logs.amazonaws.com";
+
+/// The service principal that writes flow-log files into an S3 bucket.
+pub const LOG_DELIVERY_SERVICE: &str = "delivery.logs.amazonaws.com";
 
 /// Actions a policy must grant although no SDK call of that name is made: IAM authorises them as
 /// part of another call. The least-privilege test allows exactly these beyond what it recorded.
@@ -46,7 +50,7 @@ pub const AUTHORIZATION_ONLY: &[(&str, &str)] = &[
     ),
     (
         "logs:CreateLogDelivery",
-        "CreateResolverQueryLogConfig to a log group sets up the vended-log delivery",
+        "CreateResolverQueryLogConfig to a log group, or CreateFlowLogs to S3, sets up the vended-log delivery",
     ),
     (
         "logs:GetLogDelivery",
@@ -58,7 +62,7 @@ pub const AUTHORIZATION_ONLY: &[(&str, &str)] = &[
     ),
     (
         "logs:DeleteLogDelivery",
-        "DeleteResolverQueryLogConfig removes the vended-log delivery",
+        "DeleteResolverQueryLogConfig, or DeleteFlowLogs of a flow log to S3, removes the vended-log delivery",
     ),
     (
         "logs:ListLogDeliveries",
@@ -118,10 +122,18 @@ pub enum Part {
     Delivery,
     /// The trust policy of the flow-logs delivery role.
     Trust,
+    /// The policy of the bucket of recording.s3_destination: the log delivery service may write.
+    Bucket,
 }
 
 impl Part {
-    pub const ALL: [Part; 4] = [Part::Job, Part::Operator, Part::Delivery, Part::Trust];
+    pub const ALL: [Part; 5] = [
+        Part::Job,
+        Part::Operator,
+        Part::Delivery,
+        Part::Trust,
+        Part::Bucket,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -129,6 +141,7 @@ impl Part {
             Part::Operator => "operator",
             Part::Delivery => "delivery",
             Part::Trust => "trust",
+            Part::Bucket => "bucket",
         }
     }
 }
@@ -182,12 +195,14 @@ impl Scope {
             .to_string();
         let role = &cfg.recording.deliver_logs_role_arn;
         let role_account = role.account();
+        // Delivery to S3 uses no role: the account given is the job's.
+        let role_used = cfg.recording.destination == Destination::CloudwatchLogs;
         let account = match account {
             Some(given) => {
                 let given: AccountId = given
                     .parse()
                     .map_err(|_| PolicyError::BadAccount(given.to_string()))?;
-                if given != *role_account {
+                if role_used && given != *role_account {
                     return Err(PolicyError::RoleInAnotherAccount {
                         role: role.to_string(),
                         role_account: role_account.to_string(),
@@ -212,6 +227,15 @@ impl Scope {
         )
     }
 
+    /// The bucket of `recording.s3_destination` and the key pattern of its flow-log files.
+    fn delivery_bucket_arns(&self, cfg: &Config) -> Option<(String, String, String)> {
+        let s3 = cfg.recording.s3_delivery()?;
+        let bucket = format!("arn:{}:s3:::{}", self.partition, s3.bucket);
+        let root = s3.logs_root();
+        let files = format!("{bucket}/{root}*");
+        Some((bucket, files, format!("{root}*")))
+    }
+
     fn log_group_arns(&self, cfg: &Config) -> Value {
         self.group_arns(&cfg.recording.log_group)
     }
@@ -229,13 +253,18 @@ pub fn policy(part: Part, scope: &Scope, cfg: &Config) -> Value {
         Part::Operator => operator_policy(scope, cfg),
         Part::Delivery => delivery_policy(scope, cfg),
         Part::Trust => trust_policy(scope),
+        Part::Bucket => bucket_policy(scope, cfg),
     }
 }
 
-/// Every part, labelled: `{"job": {...}, "operator": {...}, "delivery": {...}, "trust": {...}}`.
+/// Every part the configuration uses, labelled: `{"job": {...}, "operator": {...},
+/// "delivery": {...}, "trust": {...}}`, and `"bucket"` with delivery to S3.
 pub fn all_policies(scope: &Scope, cfg: &Config) -> Value {
     let mut out = serde_json::Map::new();
     for part in Part::ALL {
+        if part == Part::Bucket && cfg.recording.s3_delivery().is_none() {
+            continue;
+        }
         out.insert(part.name().to_string(), policy(part, scope, cfg));
     }
     Value::Object(out)
@@ -315,20 +344,47 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
             "Resource": flow_log,
             "Condition": { "Null": { format!("ec2:ResourceTag/{TAG_RECORDING}"): "false" } },
         }),
-        json!({
-            "Sid": "PassOnlyTheDeliveryRoleToFlowLogs",
-            "Effect": "Allow",
-            "Action": "iam:PassRole",
-            "Resource": cfg.recording.deliver_logs_role_arn,
-            "Condition": { "StringEquals": { "iam:PassedToService": FLOW_LOGS_SERVICE } },
-        }),
-        log_group_statement(
-            "TheRecordingsLogGroup",
-            scope,
-            cfg,
-            &cfg.recording.log_group,
-        ),
     ]);
+    match scope.delivery_bucket_arns(cfg) {
+        None => statements.extend([
+            json!({
+                "Sid": "PassOnlyTheDeliveryRoleToFlowLogs",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": cfg.recording.deliver_logs_role_arn,
+                "Condition": { "StringEquals": { "iam:PassedToService": FLOW_LOGS_SERVICE } },
+            }),
+            log_group_statement(
+                "TheRecordingsLogGroup",
+                scope,
+                cfg,
+                &cfg.recording.log_group,
+            ),
+        ]),
+        Some((bucket, files, keys)) => statements.extend([
+            json!({
+                // IAM checks these while CreateFlowLogs and DeleteFlowLogs set up and remove
+                // the delivery to the bucket; they name no resource.
+                "Sid": "SetUpFlowLogDeliveryToS3",
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogDelivery", "logs:DeleteLogDelivery"],
+                "Resource": "*",
+            }),
+            json!({
+                "Sid": "ListTheDeliveredFlowLogs",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": bucket,
+                "Condition": { "StringLike": { "s3:prefix": keys } },
+            }),
+            json!({
+                "Sid": "ReadTheDeliveredFlowLogs",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": files,
+            }),
+        ]),
+    }
     if cfg.recording.dns_query_logs {
         statements.extend(query_logging_statements(scope, cfg));
     }
@@ -468,6 +524,14 @@ pub fn operator_policy(scope: &Scope, cfg: &Config) -> Value {
             "Resource": scope.log_group_arns(cfg),
         }),
     ];
+    if let Some((bucket, _, _)) = scope.delivery_bucket_arns(cfg) {
+        statements.push(json!({
+            "Sid": "CheckTheDeliveryBucket",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:GetBucketPolicy"],
+            "Resource": bucket,
+        }));
+    }
     if let Some(athena) = &cfg.athena {
         statements.extend(athena_statements(scope, athena));
     }
@@ -586,6 +650,40 @@ pub fn trust_policy(scope: &Scope) -> Value {
             "ArnLike": { "aws:SourceArn": scope.arn("ec2", "vpc-flow-log/*") },
         },
     })])
+}
+
+/// The policy of the bucket flow logs deliver to (`recording.destination = "s3"`), as AWS
+/// documents it for VPC Flow Logs: the log delivery service may check the bucket and write
+/// files under `<prefix>/AWSLogs/`, only for this account's deliveries in this region (the
+/// confused-deputy guard). For CloudWatch Logs delivery there is no bucket: an empty policy.
+pub fn bucket_policy(scope: &Scope, cfg: &Config) -> Value {
+    let Some((bucket, files, _)) = scope.delivery_bucket_arns(cfg) else {
+        return document(Vec::new());
+    };
+    let source = json!({
+        "StringEquals": { "aws:SourceAccount": scope.account },
+        "ArnLike": { "aws:SourceArn": scope.arn("logs", "*") },
+    });
+    let mut write_condition = source.clone();
+    write_condition["StringEquals"]["s3:x-amz-acl"] = json!("bucket-owner-full-control");
+    document(vec![
+        json!({
+            "Sid": "AWSLogDeliveryWrite",
+            "Effect": "Allow",
+            "Principal": { "Service": LOG_DELIVERY_SERVICE },
+            "Action": "s3:PutObject",
+            "Resource": files,
+            "Condition": write_condition,
+        }),
+        json!({
+            "Sid": "AWSLogDeliveryAclCheck",
+            "Effect": "Allow",
+            "Principal": { "Service": LOG_DELIVERY_SERVICE },
+            "Action": ["s3:GetBucketAcl", "s3:ListBucket"],
+            "Resource": bucket,
+            "Condition": source,
+        }),
+    ])
 }
 
 /// Every action a policy document grants (its `Action` strings and lists).
@@ -869,7 +967,77 @@ mod tests {
         );
         let all = all_policies(&scope, &cfg);
         for part in Part::ALL {
-            assert_eq!(all[part.name()]["Version"], "2012-10-17");
+            if part != Part::Bucket {
+                assert_eq!(all[part.name()]["Version"], "2012-10-17");
+            }
         }
+        assert_eq!(all.get("bucket"), None, "no bucket without delivery to S3");
+    }
+
+    fn s3_config() -> Config {
+        config("").with_recording("destination = \"s3\"\ns3_destination = \"s3://flows/nat\"\n")
+    }
+
+    trait WithRecording {
+        fn with_recording(self, extra: &str) -> Config;
+    }
+
+    impl WithRecording for Config {
+        fn with_recording(self, extra: &str) -> Config {
+            let text = format!(
+                "region = \"eu-west-1\"\nnat_gateway_ids = [\"nat-0123456789abcdef0\"]\n\
+                 [recording]\n{extra}"
+            );
+            Config::from_toml_str(&text, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+        }
+    }
+
+    #[test]
+    fn delivery_to_s3_reads_the_buckets_flow_log_files_and_passes_no_role() {
+        let cfg = s3_config();
+        let scope = Scope::new(&cfg, None, Some("210987654321")).unwrap();
+        let job = job_policy(&scope, &cfg);
+        let actions = granted_actions(&job);
+        assert!(!actions.contains("iam:PassRole"), "{actions:?}");
+        assert!(!actions.contains("logs:CreateLogGroup"), "{actions:?}");
+        assert_eq!(
+            statement(&job, "ReadTheDeliveredFlowLogs")["Resource"],
+            "arn:aws:s3:::flows/nat/AWSLogs/*"
+        );
+        let list = statement(&job, "ListTheDeliveredFlowLogs");
+        assert_eq!(list["Resource"], "arn:aws:s3:::flows");
+        assert_eq!(
+            list["Condition"]["StringLike"]["s3:prefix"],
+            "nat/AWSLogs/*"
+        );
+        assert!(actions.contains("logs:CreateLogDelivery"));
+        assert!(granted_actions(&operator_policy(&scope, &cfg)).contains("s3:GetBucketPolicy"));
+    }
+
+    #[test]
+    fn the_bucket_policy_is_awss_for_log_delivery_of_this_account_and_region() {
+        let cfg = s3_config();
+        let scope = Scope::new(&cfg, None, Some("210987654321")).unwrap();
+        let policy = bucket_policy(&scope, &cfg);
+        let write = statement(&policy, "AWSLogDeliveryWrite");
+        assert_eq!(write["Principal"]["Service"], LOG_DELIVERY_SERVICE);
+        assert_eq!(write["Action"], "s3:PutObject");
+        assert_eq!(write["Resource"], "arn:aws:s3:::flows/nat/AWSLogs/*");
+        assert_eq!(
+            write["Condition"]["StringEquals"],
+            json!({
+                "aws:SourceAccount": "210987654321",
+                "s3:x-amz-acl": "bucket-owner-full-control"
+            })
+        );
+        assert_eq!(
+            write["Condition"]["ArnLike"]["aws:SourceArn"],
+            "arn:aws:logs:eu-west-1:210987654321:*"
+        );
+        let check = statement(&policy, "AWSLogDeliveryAclCheck");
+        assert_eq!(check["Resource"], "arn:aws:s3:::flows");
+        assert_eq!(check["Action"], json!(["s3:GetBucketAcl", "s3:ListBucket"]));
+        // Delivering to CloudWatch Logs, there is no bucket to open.
+        assert_eq!(bucket_policy(&scope, &config(""))["Statement"], json!([]));
     }
 }

@@ -14,7 +14,8 @@
 //! store, aws, sim, attribution   adapters: the event log's storage, AWS (real or simulated)
 //! config                         the TOML file, checked once and mapped into core types
 //! core                           pure decisions: rule, settings, events, state, plans
-//! ports, names, quantity         the AWS capabilities as traits and plain data; AWS names; units
+//! ports, names, quantity,         the AWS capabilities as traits and plain data; AWS names; units;
+//!   s3_layout                    where flow logs delivered to S3 put their files
 //! ```
 //!
 //! `core` imports nothing from `config`, `store`, `aws` or `commands`: the configuration maps
@@ -38,5 +39,6 @@ pub mod lambda;
 pub mod names;
 pub mod ports;
 pub mod quantity;
+pub mod s3_layout;
 pub mod sim;
 pub mod store;

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::operation::create_flow_logs::builders::CreateFlowLogsFluentBuilder;
 use aws_sdk_ec2::types::{
-    Filter, FlowLog, FlowLogsResourceType, LogDestinationType, ResourceType, Tag, TagSpecification,
-    TrafficType, UnsuccessfulItem,
+    DestinationFileFormat, DestinationOptionsRequest, Filter, FlowLog, FlowLogsResourceType,
+    LogDestinationType, ResourceType, Tag, TagSpecification, TrafficType, UnsuccessfulItem,
 };
 use chrono::{DateTime, SecondsFormat, Utc};
 
@@ -54,18 +54,33 @@ pub(crate) fn flow_log_tags(req: &FlowLogRequest) -> Vec<Tag> {
 }
 
 /// The CreateFlowLogs request of a recording (a separate function so its shape is unit-tested).
+/// To S3: the bucket's ARN and prefix, the destination options, and no role (the log delivery
+/// service writes under the bucket's policy).
 pub(crate) fn create_request(client: &Client, req: &FlowLogRequest) -> CreateFlowLogsFluentBuilder {
-    client
-        .create_flow_logs()
+    let builder = client.create_flow_logs();
+    let builder = match &req.s3 {
+        None => builder
+            .log_destination_type(LogDestinationType::CloudWatchLogs)
+            .log_group_name(&req.log_group)
+            .deliver_logs_permission_arn(&req.deliver_logs_role_arn),
+        Some(s3) => builder
+            .log_destination_type(LogDestinationType::S3)
+            .log_destination(s3.log_destination(&partition_of(client)))
+            .destination_options(
+                DestinationOptionsRequest::builder()
+                    .file_format(DestinationFileFormat::from(s3.file_format.as_str()))
+                    .hive_compatible_partitions(s3.hive_compatible_partitions)
+                    .per_hour_partition(s3.per_hour_partition)
+                    .build(),
+            ),
+    };
+    builder
         .resource_type(match req.resource {
             FlowLogResource::NetworkInterfaces => FlowLogsResourceType::NetworkInterface,
             FlowLogResource::RegionalNatGateway => FlowLogsResourceType::RegionalNatGateway,
         })
         .set_resource_ids(Some(req.enis.clone()))
         .traffic_type(TrafficType::All)
-        .log_destination_type(LogDestinationType::CloudWatchLogs)
-        .log_group_name(&req.log_group)
-        .deliver_logs_permission_arn(&req.deliver_logs_role_arn)
         .max_aggregation_interval(req.max_aggregation_interval)
         .log_format(&req.log_format)
         // A retried call (timeout after AWS acted) returns the same flow logs, not new ones.
@@ -76,6 +91,22 @@ pub(crate) fn create_request(client: &Client, req: &FlowLogRequest) -> CreateFlo
                 .set_tags(Some(flow_log_tags(req)))
                 .build(),
         )
+}
+
+/// The ARN partition of the client's region (`aws`, `aws-cn`, `aws-us-gov`).
+fn partition_of(client: &Client) -> String {
+    let region = client
+        .config()
+        .region()
+        .map(|r| r.to_string())
+        .unwrap_or_default();
+    if region.starts_with("cn-") {
+        "aws-cn".to_owned()
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov".to_owned()
+    } else {
+        "aws".to_owned()
+    }
 }
 
 /// One ENI CreateFlowLogs did not record, and why.
@@ -182,7 +213,8 @@ fn failure(item: &UnsuccessfulItem) -> Failure {
     }
 }
 
-/// ENI -> flow-log id of the flow logs tagged with this recording that deliver to its group.
+/// ENI -> flow-log id of the flow logs tagged with this recording that deliver to its group
+/// (or its S3 destination).
 async fn flow_logs_of_recording(
     client: &Client,
     req: &FlowLogRequest,
@@ -197,7 +229,12 @@ async fn flow_logs_of_recording(
     Ok(describe(client, filters)
         .await?
         .iter()
-        .filter(|fl| fl.log_group_name() == Some(req.log_group.as_str()))
+        .filter(|fl| match &req.s3 {
+            None => fl.log_group_name() == Some(req.log_group.as_str()),
+            Some(s3) => {
+                fl.log_destination() == Some(s3.log_destination(&partition_of(client)).as_str())
+            }
+        })
         .filter_map(|fl| Some((fl.resource_id()?.to_owned(), fl.flow_log_id()?.to_owned())))
         .collect())
 }
@@ -328,6 +365,10 @@ pub(crate) fn tagged_flow_log(fl: &FlowLog) -> Option<TaggedFlowLog> {
         nat_gateway_id: tag(fl, TAG_NAT_GATEWAY).map(str::to_owned),
         deadline,
         log_group: fl.log_group_name().map(str::to_owned),
+        log_destination: match fl.log_destination_type() {
+            Some(LogDestinationType::S3) => fl.log_destination().map(str::to_owned),
+            _ => None,
+        },
         log_format: fl.log_format().map(str::to_owned),
         deliver_logs_status: fl.deliver_logs_status().map(str::to_owned),
         deliver_logs_error: fl.deliver_logs_error_message().map(str::to_owned),
@@ -340,6 +381,7 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::s3_layout::{S3Delivery, S3FileFormat};
 
     fn offline_client() -> Client {
         // Never sends: the tests only inspect the request it would build.
@@ -358,6 +400,7 @@ mod tests {
             resource: FlowLogResource::NetworkInterfaces,
             log_group: "/nat-flowrec/flowlogs".into(),
             deliver_logs_role_arn: "arn:aws:iam::123456789012:role/delivery".into(),
+            s3: None,
             log_format: "${srcaddr} ${dstaddr} ${bytes}".into(),
             max_aggregation_interval: 60,
             deadline: Utc.with_ymd_and_hms(2025, 3, 1, 12, 15, 0).unwrap(),
@@ -435,6 +478,53 @@ mod tests {
                 (TAG_DEADLINE, "2025-03-01T12:15:00Z"),
                 ("Name", "nat-flowrec nat-0abc rec-20250301T120000Z-nat-0abc"),
             ]
+        );
+    }
+
+    #[test]
+    fn a_request_to_s3_names_the_bucket_and_options_and_no_role() {
+        let client = offline_client();
+        let req = FlowLogRequest {
+            s3: Some(S3Delivery {
+                bucket: "flows".into(),
+                prefix: "nat".into(),
+                file_format: S3FileFormat::PlainText,
+                hive_compatible_partitions: true,
+                per_hour_partition: true,
+            }),
+            ..request()
+        };
+        let builder = create_request(&client, &req);
+        let input = builder.as_input();
+        assert_eq!(
+            input.get_log_destination_type(),
+            &Some(LogDestinationType::S3)
+        );
+        assert_eq!(
+            input.get_log_destination().as_deref(),
+            Some("arn:aws:s3:::flows/nat")
+        );
+        assert_eq!(input.get_log_group_name(), &None);
+        assert_eq!(input.get_deliver_logs_permission_arn(), &None);
+        let options = input.get_destination_options().clone().unwrap();
+        assert_eq!(
+            options.file_format(),
+            Some(&DestinationFileFormat::PlainText)
+        );
+        assert_eq!(options.hive_compatible_partitions(), Some(true));
+        assert_eq!(options.per_hour_partition(), Some(true));
+        // The same tags, format, token and interval as a delivery to CloudWatch Logs.
+        assert_eq!(
+            input.get_client_token().as_deref(),
+            Some("rec-20250301T120000Z-nat-0abc")
+        );
+        assert_eq!(
+            input.get_log_format().as_deref(),
+            Some("${srcaddr} ${dstaddr} ${bytes}")
+        );
+        assert_eq!(
+            input.get_tag_specifications().as_ref().map(Vec::len),
+            Some(1)
         );
     }
 

@@ -1,6 +1,7 @@
 //! The `Inventory` port on `AwsCloud`: the EC2 reads live in `network.rs`, the IAM ones in
-//! `iam.rs`; the log group (DescribeLogGroups) and the SNS topic (GetTopicAttributes,
-//! ListSubscriptionsByTopic) are read here. All read-only.
+//! `iam.rs`; the log group (DescribeLogGroups), the SNS topic (GetTopicAttributes,
+//! ListSubscriptionsByTopic) and the flow logs' S3 bucket (GetBucketLocation, GetBucketPolicy)
+//! are read here. All read-only.
 
 use std::net::IpAddr;
 
@@ -14,11 +15,47 @@ use crate::ports::{
 const OP_DESCRIBE_LOG_GROUPS: &str = "logs:DescribeLogGroups";
 const OP_GET_TOPIC_ATTRIBUTES: &str = "sns:GetTopicAttributes";
 const OP_LIST_SUBSCRIPTIONS_BY_TOPIC: &str = "sns:ListSubscriptionsByTopic";
+const OP_GET_BUCKET_LOCATION: &str = "s3:GetBucketLocation";
+const OP_GET_BUCKET_POLICY: &str = "s3:GetBucketPolicy";
 
 /// What SNS shows instead of an ARN for a subscription nobody confirmed yet.
 const PENDING_CONFIRMATION: &str = "PendingConfirmation";
 
 impl Inventory for AwsCloud {
+    async fn bucket_region(&self, bucket: &str) -> Result<Option<String>, AwsError> {
+        match self.s3.get_bucket_location().bucket(bucket).send().await {
+            // AWS answers an empty constraint for us-east-1.
+            Ok(out) => Ok(Some(
+                out.location_constraint()
+                    .map(|c| c.as_str().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .unwrap_or_else(|| "us-east-1".to_owned()),
+            )),
+            Err(e) => {
+                let err = from_sdk(OP_GET_BUCKET_LOCATION, e);
+                if err.code == "NoSuchBucket" {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
+    async fn bucket_policy(&self, bucket: &str) -> Result<Option<String>, AwsError> {
+        match self.s3.get_bucket_policy().bucket(bucket).send().await {
+            Ok(out) => Ok(out.policy().map(str::to_owned)),
+            Err(e) => {
+                let err = from_sdk(OP_GET_BUCKET_POLICY, e);
+                if err.code == "NoSuchBucketPolicy" {
+                    Ok(None)
+                } else {
+                    Err(err)
+                }
+            }
+        }
+    }
+
     async fn interfaces_by_address(
         &self,
         addresses: &[IpAddr],

@@ -20,6 +20,7 @@ use crate::ports::{
 
 mod athena;
 mod cloudwatch;
+mod delivery_bucket;
 mod ec2;
 mod error;
 mod flow_logs;
@@ -399,6 +400,24 @@ impl crate::ports::ReportStore for AwsCloud {
         expires_in: std::time::Duration,
     ) -> Result<String, AwsError> {
         crate::ports::ReportStore::presigned_url(&self.s3, bucket, key, expires_in).await
+    }
+}
+
+impl crate::ports::DeliveryBucket for AwsCloud {
+    async fn folders(&self, bucket: &str, prefix: &str) -> Result<Vec<String>, AwsError> {
+        crate::ports::DeliveryBucket::folders(&self.s3, bucket, prefix).await
+    }
+
+    async fn objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> Result<Vec<crate::ports::ObjectEntry>, AwsError> {
+        crate::ports::DeliveryBucket::objects(&self.s3, bucket, prefix).await
+    }
+
+    async fn object(&self, bucket: &str, key: &str) -> Result<Vec<u8>, AwsError> {
+        crate::ports::DeliveryBucket::object(&self.s3, bucket, key).await
     }
 }
 

@@ -73,6 +73,10 @@ impl Intercept for RecordOperations {
 /// The IAM action of an SDK operation: the service's IAM prefix (the SDK names services as
 /// their documentation does, `CloudWatch Logs`) and the operation's name.
 pub fn iam_action(sdk_service: &str, operation: &str) -> String {
+    // The one operation whose IAM action has another name.
+    if (sdk_service, operation) == ("S3", "ListObjectsV2") {
+        return "s3:ListBucket".to_string();
+    }
     let prefix = match sdk_service {
         "CloudWatch Logs" => "logs".to_string(),
         other => other.replace(' ', "").to_ascii_lowercase(),
@@ -98,6 +102,7 @@ mod tests {
         assert_eq!(iam_action("SNS", "Publish"), "sns:Publish");
         assert_eq!(iam_action("S3", "PutObject"), "s3:PutObject");
         assert_eq!(iam_action("IAM", "GetRole"), "iam:GetRole");
+        assert_eq!(iam_action("S3", "ListObjectsV2"), "s3:ListBucket");
     }
 
     #[tokio::test]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use crate::app::Settings;
 use crate::cli::IamPolicyArgs;
-use crate::iam_policy::{Scope, all_policies, policy};
+use crate::iam_policy::{Part, Scope, all_policies, policy};
 
 use super::out::outln;
 use super::wiring;
@@ -20,6 +20,13 @@ pub fn run(global: &Settings, args: &IamPolicyArgs) -> anyhow::Result<ExitCode> 
         .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()));
     let region = cfg.region.as_ref().map(ToString::to_string).or(env_region);
     let scope = Scope::new(&cfg, region.as_deref(), args.account_id.as_deref())?;
+    if args.part == Some(Part::Bucket) && cfg.recording.s3_delivery().is_none() {
+        anyhow::bail!(
+            "`--part bucket` is the policy of the bucket recordings deliver to with \
+             recording.destination = \"s3\"; this configuration delivers to CloudWatch Logs \
+             (set recording.destination and recording.s3_destination first)"
+        );
+    }
     let document = match args.part {
         Some(part) => policy(part, &scope, &cfg),
         None => all_policies(&scope, &cfg),

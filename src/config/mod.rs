@@ -25,7 +25,7 @@ mod trigger;
 pub use athena::{AthenaConfig, DEFAULT_DATABASE, DEFAULT_WORKGROUP, FlowLogFileFormat};
 pub use export::{ExportConfig, MaxRequestsPerSecond};
 pub use notify::{MAX_PRESIGN_SECONDS, NotifyConfig};
-pub use recording::RecordingConfig;
+pub use recording::{Destination, RecordingConfig};
 pub use report::{MAX_CHART_LOOKBACK_MINUTES, ReportConfig};
 pub use trigger::{NatOverride, TriggerConfig, TriggerMode};
 
@@ -361,6 +361,9 @@ fn in_context(key: &str, expected: String) -> String {
         "region" => format!("{expected} (or leave the key out for the SDK's default chain)"),
         "notify.sns_topic_arn" => format!("empty (no notification) or {expected}"),
         "notify.report_s3_uri" => format!("empty (reports stay local) or {expected}"),
+        "recording.s3_destination" => format!(
+            "{expected}, e.g. \"s3://my-flow-logs/nat-flowrec\" (needed with destination = \"s3\")"
+        ),
         _ => expected,
     }
 }

@@ -2,6 +2,21 @@
 //! last, count and cost. Maps into `core::RecordingSettings` and `core::Policy`.
 
 use super::*;
+use crate::s3_layout::{LOGS_ROOT, S3Delivery, S3FileFormat};
+
+/// Where a recording's flow logs are delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Destination {
+    /// The log group `log_group`, through the role `deliver_logs_role_arn`.
+    #[default]
+    CloudwatchLogs,
+    /// Files in `s3_destination`, written by the log delivery service under the bucket's policy.
+    S3,
+}
+
+/// What `recording.s3_destination` looks like, in errors.
+const S3_DESTINATION_EXAMPLE: &str = "\"s3://my-flow-logs/nat-flowrec\"";
 
 /// Where a recording's DNS queries go unless `recording.dns_log_group` says otherwise.
 pub const DEFAULT_DNS_LOG_GROUP: &str = "/nat-flowrec/dns-queries";
@@ -15,6 +30,13 @@ pub struct RecordingConfig {
     pub deliver_logs_role_arn: RoleArn,
     pub log_format: String,
     pub max_aggregation_interval: u32,
+    pub destination: Destination,
+    /// Required with `destination = "s3"`: the bucket and an optional prefix.
+    #[serde(with = "empty_is_none")]
+    pub s3_destination: Option<S3Uri>,
+    pub s3_file_format: S3FileFormat,
+    pub s3_hive_compatible_partitions: bool,
+    pub s3_per_hour_partition: bool,
     /// 0 = until the trigger is OK (never past `max_recording_seconds`).
     #[serde(deserialize_with = "crate::quantity::seconds")]
     pub recording_seconds: u64,
@@ -49,7 +71,23 @@ impl RecordingConfig {
             deliver_logs_role_arn: self.deliver_logs_role_arn.to_string(),
             log_format: self.log_format.clone(),
             max_aggregation_interval: self.max_aggregation_interval,
+            s3: self.s3_delivery(),
         }
+    }
+
+    /// The S3 delivery of `destination = "s3"`; `None` for CloudWatch Logs.
+    pub fn s3_delivery(&self) -> Option<S3Delivery> {
+        let uri = match self.destination {
+            Destination::CloudwatchLogs => return None,
+            Destination::S3 => self.s3_destination.as_ref()?,
+        };
+        Some(S3Delivery {
+            bucket: uri.bucket().to_owned(),
+            prefix: uri.prefix().to_owned(),
+            file_format: self.s3_file_format,
+            hive_compatible_partitions: self.s3_hive_compatible_partitions,
+            per_hour_partition: self.s3_per_hour_partition,
+        })
     }
 
     /// The recording guards the core applies, with the vended-log ingestion price of the
@@ -71,6 +109,7 @@ impl RecordingConfig {
     }
 
     pub(super) fn validate(&self) -> Result<(), Invalid> {
+        self.validate_destination()?;
         if self.log_group.starts_with("arn:") {
             // An ARN may name another account's group; CreateFlowLogs delivers by name, always
             // into the job's own account and region.
@@ -168,6 +207,66 @@ impl RecordingConfig {
     }
 }
 
+impl RecordingConfig {
+    /// `destination = "s3"` needs a bucket, a prefix AWS accepts, a file format `report` reads,
+    /// and no cost cap: the caps are measured from the log group's `IncomingBytes`, which S3
+    /// delivery does not produce.
+    fn validate_destination(&self) -> Result<(), Invalid> {
+        if self.destination != Destination::S3 {
+            return Ok(());
+        }
+        let Some(uri) = &self.s3_destination else {
+            return Err(Invalid {
+                key: "recording.s3_destination".to_string(),
+                value: "\"\"".to_string(),
+                expected: format!(
+                    "the bucket (and optional prefix) flow logs are delivered to, e.g. \
+                     {S3_DESTINATION_EXAMPLE}: required with recording.destination = \"s3\""
+                ),
+            });
+        };
+        let prefix = uri.prefix();
+        check(
+            prefix.split('/').next() != Some(LOGS_ROOT),
+            "recording.s3_destination",
+            quoted(uri.as_str()),
+            &format!(
+                "a prefix that does not start with `{LOGS_ROOT}` (AWS adds that folder itself), \
+                 e.g. {S3_DESTINATION_EXAMPLE}"
+            ),
+        )?;
+        check(
+            !prefix.contains("//"),
+            "recording.s3_destination",
+            quoted(uri.as_str()),
+            &format!("a prefix without empty folders (`//`), e.g. {S3_DESTINATION_EXAMPLE}"),
+        )?;
+        check(
+            self.s3_file_format == S3FileFormat::PlainText,
+            "recording.s3_file_format",
+            quoted(self.s3_file_format.as_str()),
+            "\"plain-text\": Parquet flow logs are not supported yet by report (it cannot read \
+             them)",
+        )?;
+        for (key, value) in [
+            ("recording.max_cost_usd", self.max_cost_usd),
+            (
+                "recording.max_cost_usd_per_month",
+                self.max_cost_usd_per_month,
+            ),
+        ] {
+            check(
+                value == 0.0,
+                key,
+                value.to_string(),
+                "0 with recording.destination = \"s3\": the cost caps are measured from the log \
+                 group's IncomingBytes, which delivery to S3 does not produce",
+            )?;
+        }
+        Ok(())
+    }
+}
+
 impl Default for RecordingConfig {
     fn default() -> RecordingConfig {
         let settings = RecordingSettings::default();
@@ -179,6 +278,11 @@ impl Default for RecordingConfig {
             deliver_logs_role_arn: RoleArn::fixed("aws", "123456789012", "nat-flowrec-delivery"),
             log_format: settings.log_format,
             max_aggregation_interval: settings.max_aggregation_interval,
+            destination: Destination::CloudwatchLogs,
+            s3_destination: None,
+            s3_file_format: S3FileFormat::PlainText,
+            s3_hive_compatible_partitions: false,
+            s3_per_hour_partition: false,
             recording_seconds: policy.recording_seconds,
             max_recording_seconds: policy.max_recording_seconds,
             max_recordings: policy.max_recordings,

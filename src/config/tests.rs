@@ -526,3 +526,64 @@ fn state_may_be_an_s3_object_named_in_full() {
         assert!(message.contains(bad), "{message}");
     }
 }
+
+#[test]
+fn destination_s3_needs_a_bucket_and_builds_the_delivery() {
+    let c = with("[recording]\ndestination = \"s3\"\ns3_destination = \"s3://flows/nat/\"\ns3_per_hour_partition = true\n").unwrap();
+    let s3 = c.recording.s3_delivery().unwrap();
+    assert_eq!((s3.bucket.as_str(), s3.prefix.as_str()), ("flows", "nat"));
+    assert!(s3.per_hour_partition && !s3.hive_compatible_partitions);
+    assert_eq!(c.recording.settings().s3, Some(s3));
+
+    let default = with("").unwrap();
+    assert_eq!(default.recording.destination, Destination::CloudwatchLogs);
+    assert_eq!(default.recording.settings().s3, None);
+    // A bucket named without destination = "s3" changes nothing.
+    let unused = with("[recording]\ns3_destination = \"s3://flows\"\n").unwrap();
+    assert_eq!(unused.recording.s3_delivery(), None);
+}
+
+#[test]
+fn destination_s3_errors_name_the_key_and_a_valid_example() {
+    let message = |extra: &str| with(extra).unwrap_err().to_string();
+    let missing = message("[recording]\ndestination = \"s3\"\n");
+    assert!(
+        missing.contains("`recording.s3_destination` = \"\""),
+        "{missing}"
+    );
+    assert!(
+        missing.contains("s3://my-flow-logs/nat-flowrec"),
+        "{missing}"
+    );
+
+    let not_uri = message("[recording]\ndestination = \"s3\"\ns3_destination = \"flows/nat\"\n");
+    assert!(not_uri.contains("`recording.s3_destination`"), "{not_uri}");
+    assert!(
+        not_uri.contains("s3://my-flow-logs/nat-flowrec"),
+        "{not_uri}"
+    );
+
+    let root =
+        message("[recording]\ndestination = \"s3\"\ns3_destination = \"s3://flows/AWSLogs\"\n");
+    assert!(root.contains("does not start with `AWSLogs`"), "{root}");
+
+    let parquet = message(
+        "[recording]\ndestination = \"s3\"\ns3_destination = \"s3://flows\"\ns3_file_format = \"parquet\"\n",
+    );
+    assert!(
+        parquet.contains("`recording.s3_file_format` = \"parquet\""),
+        "{parquet}"
+    );
+    assert!(parquet.contains("not supported yet by report"), "{parquet}");
+
+    let capped = with(
+        "[recording]\ndestination = \"s3\"\ns3_destination = \"s3://flows\"\nmax_cost_usd = 5.0\n",
+    );
+    assert_eq!(invalid_key(capped), "recording.max_cost_usd");
+
+    let typo = message("[recording]\ndestination = \"S3 bucket\"\n");
+    assert!(
+        typo.contains("cloudwatch-logs") && typo.contains("s3"),
+        "{typo}"
+    );
+}

@@ -106,7 +106,12 @@ impl<C: Cloud> Job<'_, C> {
                     class: rec.log_group_class.as_str().to_string(),
                     retention_days: i32::try_from(rec.retention_days).unwrap_or(i32::MAX),
                 };
-                let created = match self.cloud.ensure_log_group(&group).await {
+                // Delivery to S3 needs no log group: the bucket exists or CreateFlowLogs says so.
+                let ensured = match rec.s3 {
+                    Some(_) => Ok(()),
+                    None => self.cloud.ensure_log_group(&group).await,
+                };
+                let created = match ensured {
                     Ok(()) => {
                         self.cloud
                             .create_flow_logs(&plan.flow_log_request(nat, rec))

@@ -189,8 +189,12 @@ impl<C: Cloud> Job<'_, C> {
         let result = export::export(self.cloud, &plan, out_dir, &progress).await;
         progress.finish();
         let exported = result?;
+        let source = match &plan.s3 {
+            None => "log stream(s)".to_owned(),
+            Some(s3) => format!("file(s) in {}", s3.uri()),
+        };
         let mut line = format!(
-            "exported recording {}: {} records from {} log stream(s) into {} file(s) in {}",
+            "exported recording {}: {} records from {} {source} into {} file(s) in {}",
             rec.recording_id,
             exported.records,
             exported.streams.len(),
@@ -205,7 +209,12 @@ impl<C: Cloud> Job<'_, C> {
         }
         if !exported.enis_without_stream.is_empty() {
             line.push_str(&format!(
-                " (no log stream for {})",
+                " (no {} for {})",
+                if plan.s3.is_some() {
+                    "file"
+                } else {
+                    "log stream"
+                },
                 exported.enis_without_stream.join(", ")
             ));
         }

@@ -389,6 +389,7 @@ mod scope_tests {
             nat_gateway_id: nat.map(str::to_string),
             deadline: None,
             log_group: None,
+            log_destination: None,
             log_format: None,
             deliver_logs_status: None,
             deliver_logs_error: None,

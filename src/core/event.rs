@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use nat_flowrec_reports::usd;
 
 use super::trigger::TriggerState;
+use crate::s3_layout::S3Delivery;
 
 /// The schema version this build writes.
 pub const EVENT_VERSION: u32 = 1;
@@ -41,11 +42,15 @@ pub enum Event {
         /// The NAT's private addresses: they decide the VPC side when the format has no pkt-*.
         #[serde(default)]
         nat_ips: Vec<IpAddr>,
+        /// Empty when the flow logs deliver to S3 (`s3_destination`).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
         log_group: String,
         log_format: String,
         max_aggregation_interval: u32,
         deadline: DateTime<Utc>,
         cause: StartCause,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        s3_destination: Option<S3Delivery>,
     },
     /// The recording's flow logs were deleted (or found gone); the captured logs stay.
     RecordingStopped {

@@ -9,8 +9,9 @@ use super::state::{Recording, State};
 use crate::ports::{MetricQuery, MetricSeries};
 
 /// The log groups each active recording delivers to, with its recording's start: its flow logs'
-/// and, when it created its VPC's query logging, the DNS queries' (a VPC's own query logging that
-/// it only reads costs nothing more).
+/// (none when they go to S3, which has no `IncomingBytes` to read) and, when it created its VPC's
+/// query logging, the DNS queries' (a VPC's own query logging that it only reads costs nothing
+/// more).
 fn recording_groups<'a>(
     state: &'a State,
     default_group: &'a str,
@@ -25,7 +26,10 @@ fn recording_groups<'a>(
 
 /// The log groups whose ingestion a recording caused.
 fn groups_of<'a>(rec: &'a Recording, default_group: &'a str) -> Vec<&'a str> {
-    let mut groups = vec![rec.log_group.as_deref().unwrap_or(default_group)];
+    let mut groups = Vec::new();
+    if rec.s3.is_none() {
+        groups.push(rec.log_group.as_deref().unwrap_or(default_group));
+    }
     if let Some(q) = rec.query_logging.as_ref().filter(|q| !q.reused) {
         groups.push(&q.log_group);
     }
@@ -110,6 +114,9 @@ pub fn final_query(
     now: DateTime<Utc>,
 ) -> Option<MetricQuery> {
     rec.stopped.as_ref()?;
+    if rec.s3.is_some() {
+        return None;
+    }
     let start = DateTime::from_timestamp(rec.started_at.timestamp().div_euclid(60) * 60, 0)?;
     let end = DateTime::from_timestamp(now.timestamp().div_euclid(60) * 60, 0)?;
     (start < end).then(|| MetricQuery {

@@ -130,6 +130,7 @@ impl StartPlan {
             resource,
             log_group: cfg.log_group.clone(),
             deliver_logs_role_arn: cfg.deliver_logs_role_arn.to_string(),
+            s3: cfg.s3.clone(),
             log_format: cfg.log_format.clone(),
             max_aggregation_interval: i32::try_from(cfg.max_aggregation_interval).unwrap_or(60),
             deadline: self.deadline,
@@ -149,11 +150,15 @@ impl StartPlan {
             enis: nat.enis.clone(),
             flow_log_ids,
             nat_ips: nat.private_ips.clone(),
-            log_group: cfg.log_group.clone(),
+            log_group: match cfg.s3 {
+                Some(_) => String::new(),
+                None => cfg.log_group.clone(),
+            },
             log_format: cfg.log_format.clone(),
             max_aggregation_interval: cfg.max_aggregation_interval,
             deadline: self.deadline,
             cause: self.cause.clone(),
+            s3_destination: cfg.s3.clone(),
         }
     }
 

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::s3_layout::S3Delivery;
+
 /// The CloudWatch Logs class of the recordings' log group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -34,6 +36,9 @@ pub struct RecordingSettings {
     pub log_format: String,
     /// 60 or 600 seconds.
     pub max_aggregation_interval: u32,
+    /// Delivery to S3 instead of the log group (`log_group`, its class and retention and the
+    /// role are then unused).
+    pub s3: Option<S3Delivery>,
 }
 
 impl Default for RecordingSettings {
@@ -47,6 +52,7 @@ impl Default for RecordingSettings {
                 .to_string(),
             log_format: nat_flowrec_parsers::DEFAULT_FORMAT.to_string(),
             max_aggregation_interval: 60,
+            s3: None,
         }
     }
 }

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::event::{Event, EventEnvelope, StartCause, StopReason};
 use super::trigger::TriggerState;
+use crate::s3_layout::S3Delivery;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct State {
@@ -71,6 +72,8 @@ pub struct Recording {
     pub flow_log_ids: Vec<String>,
     pub nat_ips: Vec<IpAddr>,
     pub log_group: Option<String>,
+    /// Set when its flow logs deliver to S3 instead of a log group.
+    pub s3: Option<S3Delivery>,
     pub log_format: Option<String>,
     pub max_aggregation_interval: Option<u32>,
     pub stopped: Option<Stopped>,
@@ -196,6 +199,7 @@ impl State {
                 max_aggregation_interval,
                 deadline,
                 cause,
+                s3_destination,
             } => {
                 let nat = self.nats.entry(nat_gateway_id.clone()).or_default();
                 let by_trigger = matches!(cause, StartCause::Trigger { .. });
@@ -221,7 +225,8 @@ impl State {
                     enis: enis.clone(),
                     flow_log_ids: flow_log_ids.clone(),
                     nat_ips: nat_ips.clone(),
-                    log_group: Some(log_group.clone()),
+                    log_group: (!log_group.is_empty()).then(|| log_group.clone()),
+                    s3: s3_destination.clone(),
                     log_format: Some(log_format.clone()),
                     max_aggregation_interval: Some(*max_aggregation_interval),
                     stopped: None,
@@ -278,6 +283,7 @@ impl State {
                         flow_log_ids: flow_log_ids.clone(),
                         nat_ips: Vec::new(),
                         log_group: log_group.clone(),
+                        s3: None,
                         log_format: log_format.clone(),
                         max_aggregation_interval: None,
                         stopped: None,

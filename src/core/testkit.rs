@@ -68,6 +68,7 @@ pub(crate) fn started(id: &str) -> Event {
         max_aggregation_interval: 60,
         deadline: at("11:00"),
         cause: by_trigger(),
+        s3_destination: None,
     }
 }
 

@@ -1,13 +1,16 @@
 //! The checks of what the job itself uses, pure over what the `Inventory` port returned: the
 //! flow-logs delivery role (trust and permissions), the log group (class and retention as
-//! configured) and the SNS topic (exists, has a confirmed subscription).
+//! configured), or with delivery to S3 the bucket (exists, in the job's region, its policy lets
+//! the log delivery service write), and the SNS topic (exists, has a confirmed subscription).
 
 use super::finding::{Finding, Severity};
 use super::policy::{
-    DELIVERY_POLICY, TRUST_POLICY, log_group_arns, missing_actions, trusts_flow_logs,
+    DELIVERY_POLICY, LOG_DELIVERY_PRINCIPAL, TRUST_POLICY, allows_log_delivery, log_group_arns,
+    missing_actions, trusts_flow_logs,
 };
 use crate::names::{ArnParts, RoleArn, TopicArn};
 use crate::ports::{LogGroupInfo, RolePolicies, TopicInfo};
+use crate::s3_layout::S3Delivery;
 
 /// The inline policy name the fix command puts on the delivery role.
 pub const DELIVERY_POLICY_NAME: &str = "nat-flowrec-flow-logs-delivery";
@@ -98,6 +101,87 @@ pub fn role_findings(
             .with_fix(put_policy),
         ),
     }
+    out
+}
+
+/// The bucket of `recording.s3_destination`: `bucket_region` and `policy` as S3 answered
+/// (`None`: no such bucket, no policy).
+pub fn bucket_findings(
+    s3: &S3Delivery,
+    bucket_region: Option<&str>,
+    policy: Option<&str>,
+    region: &str,
+) -> Vec<Finding> {
+    let bucket = &s3.bucket;
+    let uri = s3.uri();
+    let Some(bucket_region) = bucket_region else {
+        let location = match region {
+            "us-east-1" => String::new(),
+            other => format!(" --create-bucket-configuration LocationConstraint={other}"),
+        };
+        return vec![
+            Finding::new(
+                Severity::Error,
+                "flow-logs-bucket",
+                &uri,
+                "the bucket of recording.s3_destination does not exist: CreateFlowLogs would fail",
+            )
+            .with_fix(format!(
+                "aws s3api create-bucket --bucket {bucket} --region {region}{location}"
+            )),
+        ];
+    };
+    let mut out = Vec::new();
+    if bucket_region == region {
+        out.push(Finding::ok(
+            "flow-logs-bucket",
+            &uri,
+            format!("exists, in {region}"),
+        ));
+    } else {
+        out.push(Finding::new(
+            Severity::Warning,
+            "flow-logs-bucket",
+            &uri,
+            format!(
+                "the bucket is in {bucket_region}, the NAT gateways in {region}: every file crosses regions (transfer charges, slower exports); a bucket in {region} avoids both"
+            ),
+        ));
+    }
+    let put_policy = format!(
+        "nat-flowrec iam-policy --part bucket --account-id ACCOUNT_ID > bucket-policy.json
+aws s3api put-bucket-policy --bucket {bucket} --policy file://bucket-policy.json   # replaces the bucket's policy: merge it into an existing one"
+    );
+    let partition = match region {
+        r if r.starts_with("cn-") => "aws-cn",
+        r if r.starts_with("us-gov-") => "aws-us-gov",
+        _ => "aws",
+    };
+    let judged = match policy {
+        None => Err("it has no bucket policy".to_owned()),
+        Some(doc) => match allows_log_delivery(doc, partition, bucket, &s3.logs_root()) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(format!(
+                "its policy does not let {LOG_DELIVERY_PRINCIPAL} put files under {}",
+                s3.logs_root()
+            )),
+            Err(e) => Err(format!("its policy cannot be read: {e}")),
+        },
+    };
+    out.push(match judged {
+        Ok(()) => Finding::ok(
+            "flow-logs-bucket-policy",
+            &uri,
+            format!("lets {LOG_DELIVERY_PRINCIPAL} deliver flow-log files"),
+        ),
+        Err(why) => Finding::new(
+            Severity::Error,
+            "flow-logs-bucket-policy",
+            &uri,
+            format!("{why}: flow logs would report DeliverLogsStatus FAILED and deliver nothing"),
+        )
+        .with_fix(put_policy),
+    });
     out
 }
 
@@ -417,6 +501,35 @@ mod tests {
         assert_eq!(
             worst(&topic_findings(Some(&topic), Some(&fine), "us-east-1")),
             Severity::Info
+        );
+    }
+
+    #[test]
+    fn a_flow_logs_bucket_in_another_region_is_a_warning_and_a_missing_policy_an_error() {
+        let s3 = S3Delivery {
+            bucket: "flows".into(),
+            prefix: "nat".into(),
+            file_format: crate::s3_layout::S3FileFormat::PlainText,
+            hive_compatible_partitions: false,
+            per_hour_partition: false,
+        };
+        let f = bucket_findings(&s3, Some("eu-west-1"), None, "us-east-1");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert!(f[0].message.contains("eu-west-1"), "{}", f[0].message);
+        assert_eq!(f[1].severity, Severity::Error);
+        assert!(
+            f[1].message.contains("no bucket policy"),
+            "{}",
+            f[1].message
+        );
+        let missing = bucket_findings(&s3, None, None, "eu-west-1");
+        assert_eq!(missing.len(), 1);
+        assert_eq!(
+            missing[0].fix.as_deref(),
+            Some(
+                "aws s3api create-bucket --bucket flows --region eu-west-1 \
+                 --create-bucket-configuration LocationConstraint=eu-west-1"
+            )
         );
     }
 }

@@ -12,6 +12,7 @@ use crate::core::suggest::Suggestion;
 use crate::core::watch_cost::{TICKS_PER_MONTH, WatchCost};
 use crate::names::TopicArn;
 use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement, QueryLogs};
+use crate::s3_layout::S3Delivery;
 
 mod dns;
 pub mod finding;
@@ -90,27 +91,10 @@ pub async fn diagnose<I: Inventory + QueryLogs>(inv: &I, input: &DoctorInput<'_>
         }
     }
 
-    let role_arn = &input.recording.deliver_logs_role_arn;
-    match inv.role_policies(role_arn.name()).await {
-        Ok(role) => findings.extend(job_resources::role_findings(
-            role_arn,
-            role.as_ref(),
-            region,
-            &input.recording.log_group,
-        )),
-        Err(e) => findings.push(failed(&e)),
-    }
-
-    let group = &input.recording.log_group;
-    match inv.log_group(group).await {
-        Ok(info) => findings.extend(job_resources::log_group_findings(
-            group,
-            info.as_ref(),
-            input.recording.log_group_class.as_str(),
-            input.recording.retention_days,
-            region,
-        )),
-        Err(e) => findings.push(failed(&e)),
+    if let Some(s3) = input.recording.s3_delivery() {
+        findings.extend(bucket_findings(inv, &s3, region).await);
+    } else {
+        findings.extend(role_and_log_group_findings(inv, input).await);
     }
 
     match input.sns_topic_arn {
@@ -152,6 +136,53 @@ pub async fn diagnose<I: Inventory + QueryLogs>(inv: &I, input: &DoctorInput<'_>
         ));
     }
     Diagnosis { findings }
+}
+
+/// The flow-logs delivery role and the log group recordings deliver to.
+async fn role_and_log_group_findings<I: Inventory>(
+    inv: &I,
+    input: &DoctorInput<'_>,
+) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let region = input.region;
+    let role_arn = &input.recording.deliver_logs_role_arn;
+    match inv.role_policies(role_arn.name()).await {
+        Ok(role) => findings.extend(job_resources::role_findings(
+            role_arn,
+            role.as_ref(),
+            region,
+            &input.recording.log_group,
+        )),
+        Err(e) => findings.push(failed(&e)),
+    }
+    let group = &input.recording.log_group;
+    match inv.log_group(group).await {
+        Ok(info) => findings.extend(job_resources::log_group_findings(
+            group,
+            info.as_ref(),
+            input.recording.log_group_class.as_str(),
+            input.recording.retention_days,
+            region,
+        )),
+        Err(e) => findings.push(failed(&e)),
+    }
+    findings
+}
+
+/// The bucket recordings deliver to with `recording.destination = "s3"`.
+async fn bucket_findings<I: Inventory>(inv: &I, s3: &S3Delivery, region: &str) -> Vec<Finding> {
+    let bucket_region = match inv.bucket_region(&s3.bucket).await {
+        Ok(r) => r,
+        Err(e) => return vec![failed(&e)],
+    };
+    let policy = match bucket_region {
+        None => None,
+        Some(_) => match inv.bucket_policy(&s3.bucket).await {
+            Ok(p) => p,
+            Err(e) => return vec![failed(&e)],
+        },
+    };
+    job_resources::bucket_findings(s3, bucket_region.as_deref(), policy.as_deref(), region)
 }
 
 /// The trigger's own monthly API bill, beside the alarms it replaces.

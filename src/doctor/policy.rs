@@ -136,6 +136,53 @@ pub fn missing_actions(
         .collect())
 }
 
+/// The service that writes flow-log files into an S3 bucket.
+pub const LOG_DELIVERY_PRINCIPAL: &str = "delivery.logs.amazonaws.com";
+
+/// Whether a bucket policy lets the log delivery service put a flow-log file under `root`
+/// (`<prefix>/AWSLogs/`) of `bucket`, in the accounts its statements name. Deny statements
+/// without conditions take it away; conditional ones (such as a deny of plain HTTP) are not
+/// judged.
+pub fn allows_log_delivery(
+    bucket_policy: &str,
+    partition: &str,
+    bucket: &str,
+    root: &str,
+) -> Result<bool, String> {
+    let all = statements(bucket_policy)?;
+    let for_delivery = |s: &Value| {
+        let principal = s.get("Principal");
+        principal.and_then(Value::as_str) == Some("*")
+            || strings(principal.and_then(|p| p.get("Service")))
+                .iter()
+                .any(|svc| svc == LOG_DELIVERY_PRINCIPAL)
+    };
+    let covers = |s: &Value| {
+        let account = s
+            .get("Condition")
+            .and_then(|c| c.get("StringEquals"))
+            .map(|c| strings(c.get("aws:SourceAccount")))
+            .and_then(|a| a.into_iter().next())
+            .unwrap_or_else(|| "123456789012".to_owned());
+        let file = format!(
+            "arn:{partition}:s3:::{bucket}/{root}{account}/vpcflowlogs/r/2025/01/01/f.log.gz"
+        );
+        strings(s.get("Action"))
+            .iter()
+            .any(|a| glob(a, "s3:PutObject", true))
+            && strings(s.get("Resource"))
+                .iter()
+                .any(|r| glob(r, &file, false))
+    };
+    let allowed = all
+        .iter()
+        .any(|s| effect_is(s, "Allow") && for_delivery(s) && covers(s));
+    let denied = all.iter().any(|s| {
+        effect_is(s, "Deny") && s.get("Condition").is_none() && for_delivery(s) && covers(s)
+    });
+    Ok(allowed && !denied)
+}
+
 /// The ARNs delivery touches: the log group and a stream in it.
 pub fn log_group_arns(region: &str, account: &str, group: &str) -> Vec<String> {
     let base = format!("arn:aws:logs:{region}:{account}:log-group:{group}");
@@ -233,5 +280,29 @@ mod tests {
             ["logs:PutLogEvents"]
         );
         assert_eq!(missing_actions(&[], &arns).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn a_bucket_policy_allows_delivery_only_to_the_logs_root_and_not_under_a_plain_deny() {
+        let aws = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::flows/nat/AWSLogs/*","Condition":{"StringEquals":{"aws:SourceAccount":"210987654321"}}},{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"arn:aws:s3:::flows/*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#;
+        assert_eq!(
+            allows_log_delivery(aws, "aws", "flows", "nat/AWSLogs/"),
+            Ok(true)
+        );
+        assert_eq!(
+            allows_log_delivery(aws, "aws", "flows", "other/AWSLogs/"),
+            Ok(false)
+        );
+        let someone_else = aws.replace("delivery.logs", "cloudtrail");
+        assert_eq!(
+            allows_log_delivery(&someone_else, "aws", "flows", "nat/AWSLogs/"),
+            Ok(false)
+        );
+        let denied = r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"s3:*","Resource":"arn:aws:s3:::flows/*"},{"Effect":"Deny","Principal":"*","Action":"s3:PutObject","Resource":"*"}]}"#;
+        assert_eq!(
+            allows_log_delivery(denied, "aws", "flows", "AWSLogs/"),
+            Ok(false)
+        );
+        assert!(allows_log_delivery("{", "aws", "flows", "AWSLogs/").is_err());
     }
 }

@@ -19,6 +19,10 @@ pub enum PipelineError {
         #[source]
         source: std::io::Error,
     },
+    #[error(
+        "cannot read the delivered flow-log file {uri}: {detail}; a plain-text file of the recording's format was expected"
+    )]
+    DeliveredFileUnreadable { uri: String, detail: String },
     #[error("no recording {0} in the event log; `nat-flowrec history` lists them")]
     UnknownRecording(String),
     #[error(
@@ -56,6 +60,10 @@ pub enum PipelineError {
         "recording {0}: its log format lacks srcaddr, dstaddr, pkt-srcaddr, pkt-dstaddr or bytes, which the Insights query needs to count each NAT connection once; report its export files instead"
     )]
     InsightsFormat(String),
+    #[error(
+        "recording {0} delivered its flow logs to S3, not to a log group Logs Insights could query; report its export files instead (`nat-flowrec export --recording {0}`, then `nat-flowrec report`)"
+    )]
+    DeliveredToS3(String),
     #[error("cannot encode the notification: {0}")]
     Encode(#[from] serde_json::Error),
 }

@@ -10,26 +10,23 @@
 //! token bucket per operation paces them all under the account's quota (`pace.rs`); throttling
 //! slows the bucket and the call is made again. A file is written under a temporary name and
 //! renamed when complete, so a crash never leaves a half export behind a final name, and the
-//! ENIs already complete are not read again by the next run (`resume.rs`).
+//! ENIs already complete are not read again by the next run (`parts.rs`, `resume.rs`).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use futures_util::StreamExt;
 use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_parsers::export::{ExportMeta, ExportWriter};
 
 use super::pace::Pacer;
-use super::resume::{ExportKey, FinishedEni, ResumePoint};
+use super::parts::{Part, export_parts};
+use super::resume::ExportKey;
 use super::{PipelineError, Progress};
 use crate::config::{ExportConfig, RecordingConfig};
 use crate::core::Recording;
-use crate::ports::{AwsError, AwsErrorKind, LogEvent, LogEventsQuery, LogReader};
-
-/// ENIs read at the same time. A NAT has a handful; the pacer, not this, keeps the export
-/// under the quota.
-pub const MAX_CONCURRENT_ENIS: usize = 16;
+use crate::ports::{AwsError, AwsErrorKind, DeliveryBucket, LogEvent, LogEventsQuery, LogReader};
+use crate::s3_layout::S3Delivery;
 
 /// Throttled answers in a row for one page before the export gives up: by then the bucket has
 /// slowed to its floor and AWS still refuses, so something else is wrong.
@@ -43,8 +40,12 @@ pub struct ExportPlan {
     /// The NAT's region, written into each file's header (the report prices it by it).
     pub region: Option<String>,
     pub enis: Vec<String>,
+    /// The recording's flow logs: what names its files when they were delivered to S3.
+    pub flow_log_ids: Vec<String>,
     pub nat_ips: Vec<IpAddr>,
     pub log_group: String,
+    /// Set when the flow logs delivered to S3 instead of `log_group`.
+    pub s3: Option<S3Delivery>,
     /// The recording's log format (`${field} ...`).
     pub log_format: String,
     /// Inclusive, Unix milliseconds.
@@ -62,14 +63,14 @@ pub struct Exported {
     pub records: u64,
     /// Bytes of the exported messages (the flow-log lines).
     pub bytes: u64,
-    /// The log streams read.
+    /// The log streams read (the S3 objects, from S3).
     pub streams: Vec<String>,
-    /// ENIs for which CloudWatch Logs had no stream at all.
+    /// ENIs for which CloudWatch Logs had no stream at all (flow logs without a file in S3).
     pub enis_without_stream: Vec<String>,
 }
 
 impl ExportPlan {
-    /// The plan for a stopped recording; the log group and format fall back to the
+    /// The plan for a stopped recording; the destination and format fall back to the
     /// configuration's for recordings adopted after a crash (their events lack them).
     pub fn for_recording(
         rec: &Recording,
@@ -96,7 +97,13 @@ impl ExportPlan {
             nat_gateway_id: rec.nat_gateway_id.clone(),
             region: None,
             enis: rec.enis.clone(),
+            flow_log_ids: rec.flow_log_ids.clone(),
             nat_ips: rec.nat_ips.clone(),
+            s3: match (&rec.s3, &rec.log_group) {
+                (Some(s3), _) => Some(s3.clone()),
+                (None, Some(_)) => None,
+                (None, None) => cfg.s3_delivery(),
+            },
             log_group: rec
                 .log_group
                 .clone()
@@ -117,8 +124,8 @@ impl ExportPlan {
     }
 }
 
-/// Exports every ENI of `plan` into `plan.folder(out_dir)`.
-pub async fn export<R: LogReader>(
+/// Exports every ENI of `plan` (every flow log, from S3) into `plan.folder(out_dir)`.
+pub async fn export<R: LogReader + DeliveryBucket>(
     reader: &R,
     plan: &ExportPlan,
     out_dir: &Path,
@@ -136,61 +143,26 @@ pub async fn export<R: LogReader>(
         path: folder.clone(),
         source,
     })?;
+    if let Some(s3) = &plan.s3 {
+        return super::s3_export::export(reader, s3, plan, &format, out_dir, progress).await;
+    }
     let key = ExportKey {
         recording_id: plan.recording_id.clone(),
         start_ms: plan.start.timestamp_millis(),
         end_ms: plan.end.timestamp_millis(),
     };
-    let resume = std::sync::Mutex::new(ResumePoint::load(&folder, &key, |eni| {
-        eni_file(&folder, eni)
-    }));
     let pacer = Pacer::new(&plan.read.max_requests_per_second, plan.read.read_api);
     let read = ReadStreams {
         reader,
         plan,
         format: &format,
-        folder: &folder,
         progress,
         pacer: &pacer,
-        resume: &resume,
     };
-    let results: Vec<Result<EniExport, PipelineError>> = futures_util::stream::iter(&plan.enis)
-        .map(|eni| read.eni(eni.as_str()))
-        .buffer_unordered(MAX_CONCURRENT_ENIS)
-        .collect()
-        .await;
-    let mut by_eni = Vec::with_capacity(results.len());
-    for result in results {
-        by_eni.push(result?);
-    }
-    ResumePoint::clear(&folder).map_err(|source| PipelineError::Io {
-        path: folder.clone(),
-        source,
-    })?;
-    by_eni.sort_by_key(|e| plan.enis.iter().position(|x| *x == e.eni));
-    let mut out = Exported::default();
-    for e in by_eni {
-        out.files.push(e.file);
-        out.records += e.records;
-        out.bytes += e.bytes;
-        if e.streams.is_empty() {
-            out.enis_without_stream.push(e.eni);
-        }
-        out.streams.extend(e.streams);
-    }
-    Ok(out)
-}
-
-struct EniExport {
-    eni: String,
-    file: PathBuf,
-    streams: Vec<String>,
-    records: u64,
-    bytes: u64,
-}
-
-fn eni_file(folder: &Path, eni: &str) -> PathBuf {
-    folder.join(format!("{eni}.log.gz"))
+    export_parts(&folder, &key, &plan.enis, progress, |eni, path| {
+        read.read_eni(eni, path)
+    })
+    .await
 }
 
 /// `eni-0abc-all` belongs to `eni-0abc`; `eni-0abcd-all` does not.
@@ -206,54 +178,13 @@ struct ReadStreams<'a, R> {
     reader: &'a R,
     plan: &'a ExportPlan,
     format: &'a LogFormat,
-    folder: &'a Path,
     progress: &'a Progress,
     pacer: &'a Pacer,
-    resume: &'a std::sync::Mutex<ResumePoint>,
 }
 
 impl<R: LogReader> ReadStreams<'_, R> {
-    async fn eni(&self, eni: &str) -> Result<EniExport, PipelineError> {
-        let path = eni_file(self.folder, eni);
-        let done = self.with_resume(|r| r.finished.get(eni).cloned());
-        if let Some(done) = done {
-            self.progress.add(done.records);
-            return Ok(EniExport {
-                eni: eni.to_owned(),
-                file: path,
-                streams: done.streams,
-                records: done.records,
-                bytes: done.bytes,
-            });
-        }
-        let exported = self.read_eni(eni, path).await?;
-        self.with_resume(|r| {
-            r.finished.insert(
-                eni.to_owned(),
-                FinishedEni {
-                    streams: exported.streams.clone(),
-                    records: exported.records,
-                    bytes: exported.bytes,
-                },
-            );
-            r.save(self.folder)
-        })
-        .map_err(|source| PipelineError::Io {
-            path: self.folder.to_path_buf(),
-            source,
-        })?;
-        Ok(exported)
-    }
-
-    fn with_resume<T>(&self, f: impl FnOnce(&mut ResumePoint) -> T) -> T {
-        let mut guard = self
-            .resume
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut guard)
-    }
-
-    async fn read_eni(&self, eni: &str, path: PathBuf) -> Result<EniExport, PipelineError> {
+    async fn read_eni(&self, eni: String, path: PathBuf) -> Result<Part, PipelineError> {
+        let eni = eni.as_str();
         let plan = self.plan;
         self.pacer.describe().await;
         let streams = match self.reader.log_streams(&plan.log_group, eni).await {
@@ -310,10 +241,9 @@ impl<R: LogReader> ReadStreams<'_, R> {
             }
         }
         let file = writer.finish().map_err(io)?;
-        Ok(EniExport {
-            eni: eni.to_owned(),
+        Ok(Part {
             file,
-            streams: names,
+            sources: names,
             records,
             bytes,
         })

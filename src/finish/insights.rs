@@ -221,6 +221,9 @@ pub async fn report<Q: LogQueries>(
         .as_deref()
         .and_then(|f| LogFormat::parse(f).ok())
         .unwrap_or_default();
+    if rec.s3.is_some() {
+        return Err(PipelineError::DeliveredToS3(rec.recording_id.clone()));
+    }
     let Some(query) = conversations_query(&format, &rec.enis) else {
         return Err(PipelineError::InsightsFormat(rec.recording_id.clone()));
     };

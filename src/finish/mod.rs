@@ -1,5 +1,5 @@
 //! Finishing a stopped recording: `export` reads what its flow logs delivered to CloudWatch
-//! Logs into one self-describing file per ENI, `report` turns those files into the report and
+//! Logs (or `s3_export`, to S3) into one self-describing file per ENI (per flow log), `report` turns those files into the report and
 //! measures its `coverage` against the NAT's own metrics, `notify` publishes the summary to SNS.
 //! Each step is a function over the ports and the recording as the event log knows it; the
 //! controller decides which step is due (`core::finish`) and appends the event each earns.
@@ -17,12 +17,15 @@ pub mod insights;
 pub mod month;
 pub mod notify;
 pub mod pace;
+mod parts;
 pub mod progress;
 pub mod report;
 mod resume;
+pub mod s3_export;
 pub mod upload;
 
 pub use error::PipelineError;
-pub use export::{ExportPlan, Exported, MAX_CONCURRENT_ENIS};
+pub use export::{ExportPlan, Exported};
+pub use parts::MAX_CONCURRENT_PARTS;
 pub use progress::Progress;
 pub use report::{CoverageMetrics, RecordingReport};

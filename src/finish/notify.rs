@@ -166,33 +166,43 @@ pub fn body_text(ctx: &MessageContext<'_>, report: &Report) -> String {
     }
     out.push_str(&render::email_summary(report));
     out.push_str("\nLook closer:\n");
-    out.push_str(&format!(
-        "  Log group {}: {}\n",
-        ctx.log_group,
-        console_link(ctx.region, ctx.log_group)
-    ));
-    let format = rec
-        .log_format
-        .as_deref()
-        .and_then(|f| LogFormat::parse(f).ok())
-        .unwrap_or_default();
-    if let Some(query) = insights::talkers_query(&format, &rec.enis) {
-        let (start, end) = super::report::metric_window(rec);
+    if let Some(s3) = &rec.s3 {
+        // Delivered to S3: no log group to open or query, the files are the record.
         out.push_str(&format!(
-            "  Logs Insights, log group {}, time range {} to {} (UTC):\n",
-            ctx.log_group,
-            rfc3339(&start),
-            rfc3339(
-                &(end
-                    + chrono::TimeDelta::seconds(i64::from(
-                        rec.max_aggregation_interval.unwrap_or(60)
-                    )))
-            )
+            "  Flow-log files: s3://{}/{} (flow logs {})\n",
+            s3.bucket,
+            s3.logs_root(),
+            rec.flow_log_ids.join(", ")
         ));
-        for line in query.lines() {
-            out.push_str("    ");
-            out.push_str(line);
-            out.push('\n');
+    } else {
+        out.push_str(&format!(
+            "  Log group {}: {}\n",
+            ctx.log_group,
+            console_link(ctx.region, ctx.log_group)
+        ));
+        let format = rec
+            .log_format
+            .as_deref()
+            .and_then(|f| LogFormat::parse(f).ok())
+            .unwrap_or_default();
+        if let Some(query) = insights::talkers_query(&format, &rec.enis) {
+            let (start, end) = super::report::metric_window(rec);
+            out.push_str(&format!(
+                "  Logs Insights, log group {}, time range {} to {} (UTC):\n",
+                ctx.log_group,
+                rfc3339(&start),
+                rfc3339(
+                    &(end
+                        + chrono::TimeDelta::seconds(i64::from(
+                            rec.max_aggregation_interval.unwrap_or(60)
+                        )))
+                )
+            ));
+            for line in query.lines() {
+                out.push_str("    ");
+                out.push_str(line);
+                out.push('\n');
+            }
         }
     }
     if let Some(link) = ctx.report_link {
@@ -425,6 +435,7 @@ mod tests {
             flow_log_ids: vec![],
             nat_ips: vec![],
             log_group: Some("/nat-flowrec/flowlogs".into()),
+            s3: None,
             log_format: None,
             max_aggregation_interval: Some(60),
             stopped: Some(Stopped {

@@ -466,6 +466,7 @@ mod tests {
             flow_log_ids: vec![],
             nat_ips: vec![],
             log_group: Some("/g".into()),
+            s3: None,
             log_format: None,
             max_aggregation_interval: Some(60),
             stopped: Some(Stopped {

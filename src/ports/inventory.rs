@@ -186,6 +186,13 @@ pub trait Inventory {
     /// sns:GetTopicAttributes (does it exist) and ListSubscriptionsByTopic (every page); `None`
     /// when the topic does not exist.
     fn topic(&self, topic_arn: &str) -> impl Future<Output = Result<Option<TopicInfo>, AwsError>>;
+    /// s3:GetBucketLocation: the bucket's region (`us-east-1` for AWS's empty answer); `None`
+    /// when the bucket does not exist.
+    fn bucket_region(&self, bucket: &str)
+    -> impl Future<Output = Result<Option<String>, AwsError>>;
+    /// s3:GetBucketPolicy: the policy document; `None` when the bucket has none.
+    fn bucket_policy(&self, bucket: &str)
+    -> impl Future<Output = Result<Option<String>, AwsError>>;
 }
 
 /// A shared reference reads the same account (so a caller can hand out `&cloud`).
@@ -230,5 +237,13 @@ impl<T: Inventory> Inventory for &T {
 
     async fn topic(&self, topic_arn: &str) -> Result<Option<TopicInfo>, AwsError> {
         (**self).topic(topic_arn).await
+    }
+
+    async fn bucket_region(&self, bucket: &str) -> Result<Option<String>, AwsError> {
+        (**self).bucket_region(bucket).await
+    }
+
+    async fn bucket_policy(&self, bucket: &str) -> Result<Option<String>, AwsError> {
+        (**self).bucket_policy(bucket).await
     }
 }

@@ -8,6 +8,8 @@ use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
 
+use crate::s3_layout::S3Delivery;
+
 mod inventory;
 mod query_logs;
 pub use inventory::{
@@ -58,8 +60,10 @@ pub struct FlowLogRequest {
     /// The resources to record: the NAT's ENIs, or the regional NAT's id (see `resource`).
     pub enis: Vec<String>,
     pub resource: FlowLogResource,
+    /// Where the flow logs deliver: the log group (through the role), or S3 when `s3` is set.
     pub log_group: String,
     pub deliver_logs_role_arn: String,
+    pub s3: Option<S3Delivery>,
     pub log_format: String,
     pub max_aggregation_interval: i32,
     pub deadline: DateTime<Utc>,
@@ -75,6 +79,8 @@ pub struct TaggedFlowLog {
     pub nat_gateway_id: Option<String>,
     pub deadline: Option<DateTime<Utc>>,
     pub log_group: Option<String>,
+    /// The S3 ARN (bucket and prefix) of a flow log delivering to S3.
+    pub log_destination: Option<String>,
     pub log_format: Option<String>,
     /// `SUCCESS | FAILED`, and AWS's message when delivery fails (role permissions, ...).
     pub deliver_logs_status: Option<String>,
@@ -340,6 +346,33 @@ pub trait ReportStore {
     ) -> impl Future<Output = Result<String, AwsError>>;
 }
 
+/// One object of an S3 listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectEntry {
+    pub key: String,
+    pub size: u64,
+}
+
+/// The bucket flow logs deliver to with `recording.destination = "s3"`, as the export reads it
+/// (`doctor`'s checks of it are `Inventory`'s). Read-only.
+pub trait DeliveryBucket {
+    /// ListObjectsV2 with delimiter `/`: the folders directly below `prefix` (each ending in
+    /// `/`), every page. A missing bucket is `NotFound`.
+    fn folders(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, AwsError>>;
+    /// ListObjectsV2: every object under `prefix`, every page, in key order.
+    fn objects(
+        &self,
+        bucket: &str,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<ObjectEntry>, AwsError>>;
+    /// GetObject: the whole body.
+    fn object(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Vec<u8>, AwsError>>;
+}
+
 /// The region the clients call: the NAT's, whose prices and endpoint names a report uses.
 pub trait Located {
     /// `None` when no region was resolved (the simulator).
@@ -348,11 +381,30 @@ pub trait Located {
 
 /// Everything the scheduled job needs (the inventory attributes its reports).
 pub trait Cloud:
-    Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore + Inventory + QueryLogs + Located
+    Ec2
+    + Metrics
+    + Logs
+    + LogReader
+    + DeliveryBucket
+    + Notifier
+    + ReportStore
+    + Inventory
+    + QueryLogs
+    + Located
 {
 }
-impl<T: Ec2 + Metrics + Logs + LogReader + Notifier + ReportStore + Inventory + QueryLogs + Located>
-    Cloud for T
+impl<
+    T: Ec2
+        + Metrics
+        + Logs
+        + LogReader
+        + DeliveryBucket
+        + Notifier
+        + ReportStore
+        + Inventory
+        + QueryLogs
+        + Located,
+> Cloud for T
 {
 }
 

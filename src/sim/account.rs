@@ -262,6 +262,7 @@ impl Account {
                         .and_then(|d| DateTime::parse_from_rfc3339(d).ok())
                         .map(|d| d.with_timezone(&Utc)),
                     log_group: Some(fl.log_group.clone()),
+                    log_destination: None,
                     log_format: Some(fl.log_format.clone()),
                     deliver_logs_status: Some(
                         if fl.deliver_logs_error.is_some() {

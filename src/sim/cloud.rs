@@ -201,3 +201,30 @@ impl QueryLogs for SimCloud {
         Ok(account.query_logs.of_vpc(vpc_id))
     }
 }
+/// The simulator delivers flow logs to its log groups only: it has no bucket.
+impl crate::ports::DeliveryBucket for SimCloud {
+    async fn folders(&self, bucket: &str, _prefix: &str) -> Result<Vec<String>, AwsError> {
+        Err(no_bucket("s3:ListObjectsV2", bucket))
+    }
+
+    async fn objects(
+        &self,
+        bucket: &str,
+        _prefix: &str,
+    ) -> Result<Vec<crate::ports::ObjectEntry>, AwsError> {
+        Err(no_bucket("s3:ListObjectsV2", bucket))
+    }
+
+    async fn object(&self, bucket: &str, _key: &str) -> Result<Vec<u8>, AwsError> {
+        Err(no_bucket("s3:GetObject", bucket))
+    }
+}
+
+fn no_bucket(operation: &'static str, bucket: &str) -> AwsError {
+    AwsError::new(
+        operation,
+        "NoSuchBucket",
+        format!("the simulator has no bucket {bucket}: it delivers flow logs to CloudWatch Logs"),
+        crate::ports::AwsErrorKind::NotFound,
+    )
+}

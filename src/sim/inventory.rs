@@ -120,6 +120,17 @@ impl SimCloud {
 }
 
 impl Inventory for SimCloud {
+    /// The simulator has no bucket.
+    async fn bucket_region(&self, _bucket: &str) -> Result<Option<String>, AwsError> {
+        self.inventory().call("s3:GetBucketLocation")?;
+        Ok(None)
+    }
+
+    async fn bucket_policy(&self, _bucket: &str) -> Result<Option<String>, AwsError> {
+        self.inventory().call("s3:GetBucketPolicy")?;
+        Ok(None)
+    }
+
     async fn interfaces_by_address(
         &self,
         addresses: &[IpAddr],

@@ -21,6 +21,7 @@ fn request(sim: &SimCloud, recording_id: &str) -> FlowLogRequest {
         resource: crate::ports::FlowLogResource::NetworkInterfaces,
         log_group: "/nat-flowrec/flowlogs".into(),
         deliver_logs_role_arn: "arn:aws:iam::123456789012:role/delivery".into(),
+        s3: None,
         log_format: DEFAULT_FORMAT.into(),
         max_aggregation_interval: 60,
         deadline: sim.now() + TimeDelta::minutes(15),

@@ -25,6 +25,7 @@ fn request(recording_id: &str, nat: &str, enis: &[&str], log_group: &str) -> Flo
         resource: nat_flowrec::ports::FlowLogResource::NetworkInterfaces,
         log_group: log_group.into(),
         deliver_logs_role_arn: "arn:aws:iam::123456789012:role/nat-flowrec-delivery".into(),
+        s3: None,
         log_format: DEFAULT_FORMAT.into(),
         max_aggregation_interval: 60,
         deadline: deadline(),

@@ -664,6 +664,7 @@ fn the_configuration_the_template_gives_the_function_is_valid() {
         ("${StateBucket}", "nat-flowrec-state-bucket"),
         ("${ThresholdBytes}", "100000000"),
         ("${FlowLogsGroupName}", "/nat-flowrec/flowlogs"),
+        ("${FlowLogsDestination}", "s3"),
         ("${FlowLogsRetentionDays}", "7"),
         ("${FlowLogsDeliveryRole.Arn}", ROLE),
         ("${MaxRecordings}", "3"),
@@ -684,6 +685,14 @@ fn the_configuration_the_template_gives_the_function_is_valid() {
         PathBuf::from("s3://nat-flowrec-state-bucket/nat-flowrec/events.jsonl")
     );
     assert_eq!(cfg.recording.max_recordings, 3);
+    // FlowLogsDestination = s3 delivers under the state bucket, where the bucket policy lets
+    // the log delivery service write.
+    let s3 = cfg.recording.s3_delivery().expect("delivery to S3");
+    assert_eq!(
+        s3.uri(),
+        "s3://nat-flowrec-state-bucket/nat-flowrec/flowlogs"
+    );
+    assert!(template.contains(&format!("${{StateBucket.Arn}}/{}*", s3.logs_root())));
 }
 
 fn actions(policy: &Value) -> Vec<String> {
@@ -750,6 +759,17 @@ fn the_iam_policies_for_hosts_grant_what_the_job_calls_and_trust_only_this_accou
         statement["Condition"]["StringEquals"]["aws:SourceAccount"],
         "ACCOUNT_ID"
     );
+    let bucket = load("bucket-policy.json");
+    for statement in bucket["Statement"].as_array().unwrap() {
+        assert_eq!(
+            statement["Principal"]["Service"],
+            nat_flowrec::iam_policy::LOG_DELIVERY_SERVICE
+        );
+        assert_eq!(
+            statement["Condition"]["StringEquals"]["aws:SourceAccount"],
+            "ACCOUNT_ID"
+        );
+    }
     let delivery = actions(&load("delivery-policy.json"));
     for needed in ["logs:CreateLogStream", "logs:PutLogEvents"] {
         assert!(delivery.iter().any(|a| a == needed), "{needed}");

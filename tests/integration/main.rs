@@ -17,6 +17,7 @@ mod moto_launcher;
 mod operator;
 mod recipient;
 mod report;
+mod s3_destination;
 mod s3_state;
 mod security;
 mod stack;

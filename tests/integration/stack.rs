@@ -128,6 +128,10 @@ async fn the_template_deploys_into_moto_with_the_function_its_role_logs_topic_an
         policy.contains(&format!("arn:aws:s3:::{bucket}/nat-flowrec/*")),
         "the job may write the event log in the stack's bucket: {policy}"
     );
+    assert!(
+        !policy.contains("logs:CreateLogDelivery"),
+        "no delivery to S3 set up with FlowLogsDestination = cloudwatch-logs: {policy}"
+    );
 
     // The log groups: names and retention (moto keeps no class; the template says it below).
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
@@ -307,6 +311,13 @@ fn what_moto_does_not_create_is_asserted_in_the_template() {
             "Bucket: !Ref StateBucket",
             "Effect: Deny",
             "aws:SecureTransport: \"false\"",
+            // With FlowLogsDestination = s3 only: the log delivery service writes the flow-log
+            // files, for this account's deliveries only.
+            "ToS3",
+            "Service: delivery.logs.amazonaws.com",
+            "Resource: !Sub ${StateBucket.Arn}/nat-flowrec/flowlogs/AWSLogs/*",
+            "aws:SourceAccount: !Ref AWS::AccountId",
+            "s3:x-amz-acl: bucket-owner-full-control",
         ],
     );
     has(
@@ -319,6 +330,42 @@ fn what_moto_does_not_create_is_asserted_in_the_template() {
             "Status: Enabled",
             "NoncurrentDays: 30",
             "ObjectOwnership: BucketOwnerEnforced",
+            "Prefix: nat-flowrec/flowlogs/",
+            "ExpirationInDays: !Ref FlowLogsRetentionDays",
         ],
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn with_flow_logs_to_s3_the_function_records_into_its_state_bucket() {
+    let moto = moto();
+    let region = "ca-central-1";
+    let stack = deploy(
+        moto,
+        region,
+        "nat-flowrec-s3-stack",
+        &[
+            ("NatGatewayIds", "nat-0123456789abcdef0"),
+            ("FlowLogsDestination", "s3"),
+        ],
+    )
+    .await;
+    let cfg = Config::from_toml_str(
+        &stack.function_environment(moto)["NAT_FLOWREC_CONFIG_TOML"],
+        "the function's environment",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let bucket = stack.output("StateBucketName");
+    let s3 = cfg.recording.s3_delivery().expect("delivery to S3");
+    assert_eq!(s3.uri(), format!("s3://{bucket}/nat-flowrec/flowlogs"));
+    let iam = aws_sdk_iam::Client::new(&sdk_in(moto, region).await);
+    let policy = iam
+        .get_role_policy()
+        .role_name(stack.physical("FunctionRole"))
+        .policy_name("nat-flowrec-job")
+        .send()
+        .await
+        .expect("the job's inline policy");
+    let policy = urlencoding_decode(policy.policy_document());
+    assert!(policy.contains("logs:CreateLogDelivery"), "{policy}");
 }

@@ -19,6 +19,7 @@ fn one_of_each() -> Vec<Event> {
             cause: StartCause::Trigger {
                 evidence: "1 of 3".into(),
             },
+            s3_destination: None,
         },
         Event::RecordingStopped {
             recording_id: "r".into(),
@@ -127,6 +128,7 @@ fn one_of_each() -> Vec<Event> {
             max_aggregation_interval: 600,
             deadline: at("2025-01-01T10:56:00Z"),
             cause: StartCause::Manual { forced: true },
+            s3_destination: None,
         },
         Event::IngestionMeasured {
             recording_id: "rec-01234567-20250101T104100Z".into(),

@@ -189,6 +189,7 @@ fn tagged(recording: &str, status: &str, error: Option<&str>) -> TaggedFlowLog {
         nat_gateway_id: Some(NAT.into()),
         deadline: None,
         log_group: Some("/g".into()),
+        log_destination: None,
         log_format: None,
         deliver_logs_status: Some(status.into()),
         deliver_logs_error: error.map(str::to_owned),

@@ -19,6 +19,7 @@ fn flow_log(
         nat_gateway_id: nat.map(Into::into),
         deadline: deadline.map(t),
         log_group: Some("/nat-flowrec/flowlogs".into()),
+        log_destination: None,
         log_format: Some("${srcaddr}".into()),
         deliver_logs_status: Some("SUCCESS".into()),
         deliver_logs_error: None,
