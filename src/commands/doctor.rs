@@ -43,7 +43,11 @@ pub fn run(global: &Settings, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
             watch_cost: (cfg.trigger.mode == TriggerMode::Metrics).then(|| {
                 let rules: Vec<_> = nats.iter().map(|id| cfg.rule_for(id)).collect();
                 let by_nat: Vec<_> = nats.iter().map(String::as_str).zip(&rules).collect();
-                watch_cost(&by_nat)
+                watch_cost(
+                    &by_nat,
+                    cfg.trigger.metrics_api,
+                    cfg.trigger.free_tier_share,
+                )
             }),
             trigger_history: if cfg.trigger.mode == TriggerMode::Metrics {
                 let read = super::trigger::history(

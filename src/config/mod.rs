@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::core::{Combine, LogGroupClass, NatMetric, TreatMissingData};
+pub use crate::core::{Combine, LogGroupClass, MetricsApi, NatMetric, TreatMissingData};
 use crate::core::{Policy, RecordingSettings, TriggerRule};
 use crate::names::{ArnParts, NameError, NatGatewayId, Region, RoleArn, S3Object, S3Uri, TopicArn};
 
@@ -25,7 +25,7 @@ pub use export::{ExportConfig, MaxRequestsPerSecond};
 pub use notify::{MAX_PRESIGN_SECONDS, NotifyConfig};
 pub use recording::RecordingConfig;
 pub use report::{MAX_CHART_LOOKBACK_MINUTES, ReportConfig};
-pub use trigger::{NatOverride, TriggerConfig, TriggerMode};
+pub use trigger::{DEFAULT_FREE_TIER_SHARE, NatOverride, TriggerConfig, TriggerMode};
 
 /// The default 14 fields: both NAT legs (`pkt-*`) and the AWS service of each end.
 pub const DEFAULT_LOG_FORMAT: &str = nat_flowrec_parsers::DEFAULT_FORMAT;

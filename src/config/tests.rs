@@ -45,6 +45,8 @@ fn defaults_are_the_documented_values() {
         (60, 3, 1)
     );
     assert_eq!(c.trigger.treat_missing_data, TreatMissingData::Missing);
+    assert_eq!(c.trigger.metrics_api, MetricsApi::Auto);
+    assert_eq!(c.trigger.free_tier_share, 0.5);
     assert_eq!(c.recording.log_group, "/nat-flowrec/flowlogs");
     assert_eq!(c.recording.log_group_class.as_str(), "INFREQUENT_ACCESS");
     assert_eq!(c.recording.retention_days, 7);
@@ -515,4 +517,36 @@ fn state_may_be_an_s3_object_named_in_full() {
         assert_eq!(invalid_key(result), "state", "{bad}");
         assert!(message.contains(bad), "{message}");
     }
+}
+
+#[test]
+fn metrics_api_takes_its_three_values_and_the_share_is_a_fraction() {
+    for (text, want) in [
+        ("auto", MetricsApi::Auto),
+        ("get_metric_data", MetricsApi::GetMetricData),
+        ("get_metric_statistics", MetricsApi::GetMetricStatistics),
+    ] {
+        let c = with(&format!("[trigger]\nmetrics_api = \"{text}\"\n")).unwrap();
+        assert_eq!(c.trigger.metrics_api, want);
+    }
+    assert!(matches!(
+        with("[trigger]\nmetrics_api = \"GetMetricData\"\n"),
+        Err(ConfigError::Syntax { .. })
+    ));
+    assert_eq!(
+        with("[trigger]\nfree_tier_share = 1.0\n")
+            .unwrap()
+            .trigger
+            .free_tier_share,
+        1.0
+    );
+    for bad in ["0.0", "-0.5", "1.5", "nan"] {
+        let err = with(&format!("[trigger]\nfree_tier_share = {bad}\n"));
+        assert_eq!(invalid_key(err), "trigger.free_tier_share", "{bad}");
+    }
+    // A NAT gateway's table does not choose the API: one tick reads them all.
+    assert!(matches!(
+        with("[nats.\"nat-0123456789abcdef0\"]\nmetrics_api = \"auto\"\n"),
+        Err(ConfigError::Syntax { .. })
+    ));
 }

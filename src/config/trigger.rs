@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// Half of CloudWatch's free million requests a month for the trigger, half for the account.
+pub const DEFAULT_FREE_TIER_SHARE: f64 = 0.5;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TriggerConfig {
@@ -20,6 +23,11 @@ pub struct TriggerConfig {
     pub evaluation_periods: u32,
     pub datapoints_to_alarm: u32,
     pub treat_missing_data: TreatMissingData,
+    /// Which CloudWatch API reads the metrics (`core::watch_cost::choose_api`).
+    pub metrics_api: MetricsApi,
+    /// The share of CloudWatch's free million API requests a month that `metrics_api = "auto"`
+    /// lets the job spend on GetMetricStatistics; the rest is left to the account's other users.
+    pub free_tier_share: f64,
 }
 
 /// One NAT gateway's trigger keys; each key left out is `[trigger]`'s. A busy gateway and a
@@ -171,6 +179,12 @@ impl TriggerConfig {
             "trigger.datapoints_to_alarm",
             self.datapoints_to_alarm.to_string(),
             &format!("from 1 to evaluation_periods ({})", self.evaluation_periods),
+        )?;
+        check(
+            self.free_tier_share > 0.0 && self.free_tier_share <= 1.0,
+            "trigger.free_tier_share",
+            self.free_tier_share.to_string(),
+            "more than 0 and at most 1: the share of CloudWatch's free million API requests a month the trigger may use (0.5 = half)",
         )
     }
 }
@@ -188,6 +202,8 @@ impl Default for TriggerConfig {
             evaluation_periods: rule.evaluation_periods,
             datapoints_to_alarm: rule.datapoints_to_alarm,
             treat_missing_data: rule.treat_missing_data,
+            metrics_api: MetricsApi::Auto,
+            free_tier_share: DEFAULT_FREE_TIER_SHARE,
         }
     }
 }

@@ -1,7 +1,8 @@
-//! Reads the trigger of every configured NAT gateway: one GetMetricData call for all of them
-//! (metrics mode) or one DescribeAlarms call (alarm mode), then the pure evaluation. The same
-//! GetMetricData call reads what the active recordings' log groups took in (in alarm mode, a
-//! GetMetricData call of its own, only while something records).
+//! Reads the trigger of every configured NAT gateway: one GetMetricData call for all of them or
+//! one GetMetricStatistics call per NAT and metric (metrics mode, `trigger.metrics_api`), or one
+//! DescribeAlarms call (alarm mode), then the pure evaluation. The same GetMetricData call reads
+//! what the active recordings' log groups took in; with GetMetricStatistics or alarms, a
+//! GetMetricData call of its own does, only while something records.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -10,8 +11,9 @@ use chrono::{DateTime, Utc};
 use super::JobError;
 use crate::config::{Config, TriggerMode};
 use crate::core::ingestion::{ingested_bytes, with_ingestion};
+use crate::core::watch_cost::{MetricsCall, TICKS_PER_MONTH, choose_api, metrics_requested};
 use crate::core::{self, Observation, State, TriggerState};
-use crate::ports::{Cloud, NatGateway};
+use crate::ports::{Cloud, MetricSeries, NatGateway};
 
 /// The NAT state we report for a configured id that DescribeNatGateways did not return.
 const MISSING: &str = "not found";
@@ -30,15 +32,35 @@ pub async fn observe<C: Cloud>(
         .map(ToString::to_string)
         .collect();
     let group = cfg.recording.log_group.as_str();
-    let mut ingestion = None;
+    let ingestion;
     let mut glances = BTreeMap::new();
     let verdicts = match cfg.trigger.mode {
         TriggerMode::Metrics => {
             let rules: Vec<_> = ids.iter().map(|id| cfg.rule_for(id)).collect();
             let by_nat: Vec<(&str, &core::TriggerRule)> =
                 ids.iter().map(String::as_str).zip(&rules).collect();
-            let query = with_ingestion(core::metric_query(&by_nat, now), state, group, now);
-            let series = cloud.metric_data(&query).await?;
+            let query = core::metric_query(&by_nat, now);
+            let api = choose_api(
+                cfg.trigger.metrics_api,
+                metrics_requested(&query),
+                TICKS_PER_MONTH,
+                cfg.trigger.free_tier_share,
+            );
+            let (series, ingestion_period) = match api {
+                MetricsCall::GetMetricData => {
+                    let query = with_ingestion(query, state, group, now);
+                    (cloud.metric_data(&query).await?, Some(query.period_seconds))
+                }
+                MetricsCall::GetMetricStatistics => {
+                    let mut series = cloud.metric_statistics(&query).await?;
+                    let logs = read_ingestion(cloud, state, group, now).await?;
+                    let period = logs.map(|(logs, period)| {
+                        series.extend(logs);
+                        period
+                    });
+                    (series, period)
+                }
+            };
             let verdicts = by_nat
                 .iter()
                 .map(|(id, rule)| {
@@ -53,7 +75,7 @@ pub async fn observe<C: Cloud>(
                     verdict
                 })
                 .collect::<Vec<_>>();
-            ingestion = Some((series, query.period_seconds));
+            ingestion = ingestion_period.map(|period| (series, period));
             verdicts
         }
         TriggerMode::Alarm => {
@@ -66,11 +88,7 @@ pub async fn observe<C: Cloud>(
                 .collect();
             let states: BTreeMap<String, _> =
                 cloud.alarm_states(&names).await?.into_iter().collect();
-            if state.active_recordings().next().is_some() {
-                let query = with_ingestion(core::metric_query(&[], now), state, group, now);
-                let series = cloud.metric_data(&query).await?;
-                ingestion = Some((series, query.period_seconds));
-            }
+            ingestion = read_ingestion(cloud, state, group, now).await?;
             ids.iter()
                 .map(|id| {
                     let name = cfg.alarm_name_for(id).unwrap_or("(no alarm configured)");
@@ -94,4 +112,20 @@ pub async fn observe<C: Cloud>(
         })
         .collect();
     Ok((observations, glances))
+}
+
+/// What the active recordings' log groups took in, in a GetMetricData call of its own (the NAT
+/// metrics were read otherwise); `None` when nothing records.
+async fn read_ingestion<C: Cloud>(
+    cloud: &C,
+    state: &State,
+    group: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(Vec<MetricSeries>, i32)>, JobError> {
+    if state.active_recordings().next().is_none() {
+        return Ok(None);
+    }
+    let query = with_ingestion(core::metric_query(&[], now), state, group, now);
+    let series = cloud.metric_data(&query).await?;
+    Ok(Some((series, query.period_seconds)))
 }

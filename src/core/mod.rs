@@ -28,7 +28,7 @@ pub use finish::{PipelinePolicy, Step};
 pub use plan::{Decision, StartPlan, StopPlan, StrayPlan};
 pub use policy::{Budget, Policy, recording_id};
 pub use reconcile::reconcile;
-pub use rule::{Combine, NatMetric, TreatMissingData, TriggerRule};
+pub use rule::{Combine, MetricsApi, NatMetric, TreatMissingData, TriggerRule};
 pub use settings::{LogGroupClass, RecordingSettings};
 pub use state::{ActiveRecording, NatState, Recording, State};
 pub use trigger::{TriggerState, TriggerVerdict, evaluate, from_alarm, metric_query, query_window};

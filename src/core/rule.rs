@@ -84,6 +84,31 @@ pub enum TreatMissingData {
     Ignore,
 }
 
+/// Which CloudWatch API reads the trigger's metrics (`trigger.metrics_api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricsApi {
+    /// GetMetricStatistics while its requests stay within the configured share of CloudWatch's
+    /// free million a month, GetMetricData above that (`watch_cost::choose_api`).
+    #[default]
+    Auto,
+    /// One call a tick for every NAT gateway and metric, billed per metric requested.
+    GetMetricData,
+    /// One call a tick per NAT gateway and metric, inside the free tier.
+    GetMetricStatistics,
+}
+
+impl MetricsApi {
+    /// The key's value as written in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricsApi::Auto => "auto",
+            MetricsApi::GetMetricData => "get_metric_data",
+            MetricsApi::GetMetricStatistics => "get_metric_statistics",
+        }
+    }
+}
+
 /// One NAT gateway's trigger rule, checked by the configuration before it gets here.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TriggerRule {

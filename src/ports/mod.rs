@@ -160,6 +160,13 @@ pub trait Metrics {
         &self,
         query: &MetricQuery,
     ) -> impl Future<Output = Result<Vec<MetricSeries>, AwsError>>;
+    /// GetMetricStatistics, one call per (NAT, metric) the query asks: the same NAT series as
+    /// `metric_data` in the same order, for CloudWatch's free API requests. The query's log
+    /// groups are not read (they are `metric_data`'s).
+    fn metric_statistics(
+        &self,
+        query: &MetricQuery,
+    ) -> impl Future<Output = Result<Vec<MetricSeries>, AwsError>>;
     /// DescribeAlarms for these names (metric and composite alarms); a name AWS does not know
     /// is an error naming it (`NotFound`), since a missing alarm would leave the trigger blind.
     fn alarm_states(
