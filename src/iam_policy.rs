@@ -190,7 +190,7 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
         "ec2:DescribeRouteTables",
     ];
     // `trigger.metrics_api = "auto"` may move to GetMetricStatistics when NAT gateways go.
-    if cfg.trigger.mode == TriggerMode::Metrics
+    if cfg.trigger.mode.reads_metrics()
         && cfg.trigger.metrics_api != crate::config::MetricsApi::GetMetricData
     {
         unscoped.push("cloudwatch:GetMetricStatistics");

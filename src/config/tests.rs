@@ -46,6 +46,11 @@ fn defaults_are_the_documented_values() {
     );
     assert_eq!(c.trigger.treat_missing_data, TreatMissingData::Missing);
     assert_eq!(c.trigger.metrics_api, MetricsApi::Auto);
+    assert_eq!(
+        (c.trigger.baseline_factor, c.trigger.baseline_days),
+        (3.0, 14)
+    );
+    assert_eq!(c.rule_for("nat-0123456789abcdef0").baseline, None);
     assert_eq!(c.trigger.free_tier_share, 0.5);
     assert_eq!(c.recording.log_group, "/nat-flowrec/flowlogs");
     assert_eq!(c.recording.log_group_class.as_str(), "INFREQUENT_ACCESS");
@@ -549,4 +554,38 @@ fn metrics_api_takes_its_three_values_and_the_share_is_a_fraction() {
         with("[nats.\"nat-0123456789abcdef0\"]\nmetrics_api = \"auto\"\n"),
         Err(ConfigError::Syntax { .. })
     ));
+}
+
+#[test]
+fn baseline_mode_gives_each_nat_its_factor_and_days() {
+    let c = with(
+        "[trigger]\nmode = \"baseline\"\nthreshold_bytes = \"10MB\"\n\
+         [nats.\"nat-0123456789abcdef0\"]\nbaseline_factor = 5\nbaseline_days = 28\n",
+    )
+    .unwrap();
+    assert_eq!(c.trigger.mode, TriggerMode::Baseline);
+    assert!(c.trigger.mode.reads_metrics());
+    let rule = c.rule_for("nat-0123456789abcdef0");
+    assert_eq!(
+        rule.baseline,
+        Some(BaselineRule {
+            factor: 5.0,
+            days: 28
+        })
+    );
+    assert_eq!(rule.threshold_bytes, 10_000_000, "the floor");
+    for (bad, key) in [
+        (
+            "[trigger]\nbaseline_factor = 0.5\n",
+            "trigger.baseline_factor",
+        ),
+        ("[trigger]\nbaseline_days = 6\n", "trigger.baseline_days"),
+        ("[trigger]\nbaseline_days = 456\n", "trigger.baseline_days"),
+        (
+            "[nats.\"nat-0123456789abcdef0\"]\nbaseline_days = 3\n",
+            "nats.\"nat-0123456789abcdef0\".baseline_days",
+        ),
+    ] {
+        assert_eq!(invalid_key(with(bad)), key, "{bad}");
+    }
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 
 use super::JobError;
 use crate::config::{Config, TriggerMode};
+use crate::core::baseline::{self, Baseline};
 use crate::core::ingestion::{ingested_bytes, with_ingestion};
 use crate::core::watch_cost::{MetricsCall, TICKS_PER_MONTH, choose_api, metrics_requested};
 use crate::core::{self, Observation, State, TriggerState};
@@ -33,12 +34,14 @@ pub async fn observe<C: Cloud>(
         .collect();
     let group = cfg.recording.log_group.as_str();
     let ingestion;
+    let mut fresh_baselines = BTreeMap::new();
     let mut glances = BTreeMap::new();
     let verdicts = match cfg.trigger.mode {
-        TriggerMode::Metrics => {
+        TriggerMode::Metrics | TriggerMode::Baseline => {
             let rules: Vec<_> = ids.iter().map(|id| cfg.rule_for(id)).collect();
             let by_nat: Vec<(&str, &core::TriggerRule)> =
                 ids.iter().map(String::as_str).zip(&rules).collect();
+            fresh_baselines = read_baselines(cloud, state, &by_nat, now).await?;
             let query = core::metric_query(&by_nat, now);
             let api = choose_api(
                 cfg.trigger.metrics_api,
@@ -65,7 +68,10 @@ pub async fn observe<C: Cloud>(
                 .iter()
                 .map(|(id, rule)| {
                     let previous = state.nat(id).map_or(TriggerState::default(), |n| n.trigger);
-                    let verdict = core::evaluate(&series, id, rule, previous, now);
+                    let baseline = fresh_baselines
+                        .get(*id)
+                        .or_else(|| state.nat(id).and_then(|n| n.baseline.as_ref()));
+                    let verdict = core::evaluate_with(&series, id, rule, baseline, previous, now);
                     if verdict.state == TriggerState::Breaching {
                         let line = super::glance::glance(&series, id, rule, now);
                         if !line.is_empty() {
@@ -109,6 +115,7 @@ pub async fn observe<C: Cloud>(
             ingested_bytes: ingestion
                 .as_ref()
                 .and_then(|(series, period)| ingested_bytes(series, state, group, id, *period)),
+            baseline_read: fresh_baselines.remove(id),
         })
         .collect();
     Ok((observations, glances))
@@ -128,4 +135,36 @@ async fn read_ingestion<C: Cloud>(
     let query = with_ingestion(core::metric_query(&[], now), state, group, now);
     let series = cloud.metric_data(&query).await?;
     Ok(Some((series, query.period_seconds)))
+}
+
+/// Baseline mode: the baselines due this tick (`baseline::refresh_due`), from one GetMetricData
+/// of hourly Sums for every NAT gateway due; none read on most ticks.
+async fn read_baselines<C: Cloud>(
+    cloud: &C,
+    state: &State,
+    rules: &[(&str, &core::TriggerRule)],
+    now: DateTime<Utc>,
+) -> Result<BTreeMap<String, Baseline>, JobError> {
+    let due: Vec<(&str, &core::TriggerRule)> = rules
+        .iter()
+        .filter(|(id, rule)| {
+            rule.baseline.is_some()
+                && baseline::refresh_due(state.nat(id).and_then(|n| n.baseline.as_ref()), now)
+        })
+        .copied()
+        .collect();
+    if due.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let series = cloud
+        .metric_data(&baseline::baseline_query(&due, now))
+        .await?;
+    Ok(due
+        .iter()
+        .filter_map(|(id, rule)| {
+            let days = rule.baseline?.days;
+            let read = baseline::baseline_from(&series, id, rule, days, now);
+            Some((id.to_string(), read))
+        })
+        .collect())
 }

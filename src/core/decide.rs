@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::baseline::Baseline;
 use super::event::{Event, StartCause, StopReason, rfc3339};
 use super::plan::{Decision, StartPlan, StopPlan};
 use super::policy::{Budget, Policy, recording_id};
@@ -24,6 +25,9 @@ pub struct Observation {
     /// group, so each is charged the group's whole ingestion: a cap stops them early, never late.
     /// `None`: not measured this run.
     pub ingested_bytes: Option<u64>,
+    /// Baseline mode: the baseline read this run because one was due (`baseline::refresh_due`),
+    /// which `verdict` was evaluated with; kept in the log before anything it caused.
+    pub baseline_read: Option<Baseline>,
 }
 
 /// The NAT state that can be recorded.
@@ -104,6 +108,17 @@ fn decide_nat(
         out.push(Decision::Record(event));
     };
 
+    if let Some(b) = &obs.baseline_read {
+        record(
+            scratch,
+            out,
+            Event::BaselineRead {
+                nat_gateway_id: nat.to_string(),
+                days: b.days,
+                hourly_p95: b.hourly_p95.clone(),
+            },
+        );
+    }
     let previous = scratch.nat(nat).map(|n| n.trigger).unwrap_or_default();
     if verdict.state != previous {
         record(

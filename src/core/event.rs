@@ -98,6 +98,15 @@ pub enum Event {
         spent_usd: f64,
         max_usd: f64,
     },
+    /// The NAT gateway's baseline was read (`trigger.mode = "baseline"`): per hour of the week
+    /// (0 = Monday 00:00 UTC), the p95 of its hourly Sums over the last `days`, as its trigger
+    /// compares them. Kept so a replay evaluates with the baseline the job had; read again a day
+    /// later (`core::baseline`).
+    BaselineRead {
+        nat_gateway_id: String,
+        days: u32,
+        hourly_p95: Vec<Option<u64>>,
+    },
     /// The user reset the NAT gateway's budget: earlier recordings no longer count.
     BudgetReset {
         nat_gateway_id: String,
@@ -217,6 +226,7 @@ impl Event {
             Event::TriggerChanged { .. } => "TriggerChanged",
             Event::BudgetExhausted { .. } => "BudgetExhausted",
             Event::BudgetReset { .. } => "BudgetReset",
+            Event::BaselineRead { .. } => "BaselineRead",
             Event::IngestionMeasured { .. } => "IngestionMeasured",
             Event::MonthlyCostCapReached { .. } => "MonthlyCostCapReached",
             Event::FlowLogsAdopted { .. } => "FlowLogsAdopted",
@@ -252,6 +262,7 @@ impl Event {
             | Event::TriggerChanged { nat_gateway_id, .. }
             | Event::BudgetExhausted { nat_gateway_id, .. }
             | Event::BudgetReset { nat_gateway_id }
+            | Event::BaselineRead { nat_gateway_id, .. }
             | Event::IngestionMeasured { nat_gateway_id, .. }
             | Event::MonthlyCostCapReached { nat_gateway_id, .. }
             | Event::FlowLogsAdopted { nat_gateway_id, .. }
@@ -284,6 +295,7 @@ impl Event {
             Event::TriggerChanged { .. }
             | Event::BudgetExhausted { .. }
             | Event::BudgetReset { .. }
+            | Event::BaselineRead { .. }
             | Event::MonthlyCostCapReached { .. }
             | Event::NatUnavailable { .. } => None,
         }
@@ -361,6 +373,26 @@ impl std::fmt::Display for Event {
                 }
             }
             Event::BudgetReset { nat_gateway_id } => write!(f, "{nat_gateway_id}: budget reset"),
+            Event::BaselineRead {
+                nat_gateway_id,
+                days,
+                hourly_p95,
+            } => {
+                write!(
+                    f,
+                    "{nat_gateway_id}: baseline read: the p95 of each hour of the week over {}",
+                    plural(*days as usize, "day", "days")
+                )?;
+                match super::baseline::busiest_hour(hourly_p95) {
+                    Some((hour, value)) => write!(
+                        f,
+                        ", busiest {} ({} in the hour)",
+                        super::baseline::hour_of_week_in_words(hour),
+                        nat_flowrec_reports::grouped(value)
+                    ),
+                    None => write!(f, ", no data: threshold_bytes alone applies"),
+                }
+            }
             Event::IngestionMeasured {
                 recording_id,
                 nat_gateway_id,

@@ -3,6 +3,7 @@
 //! controller feeds it what it read and executes the decisions it returns, with the clock
 //! injected, so every rule is tested here as given events / when an observation / then decisions.
 
+pub mod baseline;
 pub mod decide;
 pub mod event;
 pub mod finish;
@@ -19,6 +20,7 @@ pub(crate) mod testkit;
 pub mod trigger;
 pub mod watch_cost;
 
+pub use baseline::{Baseline, BaselineRule};
 pub use decide::{
     AVAILABLE, Observation, Refusal, decide, decide_budget_reset, decide_manual_start,
     decide_manual_stop,
@@ -31,4 +33,6 @@ pub use reconcile::reconcile;
 pub use rule::{Combine, MetricsApi, NatMetric, TreatMissingData, TriggerRule};
 pub use settings::{LogGroupClass, RecordingSettings};
 pub use state::{ActiveRecording, NatState, Recording, State};
-pub use trigger::{TriggerState, TriggerVerdict, evaluate, from_alarm, metric_query, query_window};
+pub use trigger::{
+    TriggerState, TriggerVerdict, evaluate, evaluate_with, from_alarm, metric_query, query_window,
+};

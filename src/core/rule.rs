@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::baseline::BaselineRule;
+
 /// The AWS/NATGateway metrics a trigger may watch (their Sum per period).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum NatMetric {
@@ -120,6 +122,9 @@ pub struct TriggerRule {
     pub evaluation_periods: u32,
     pub datapoints_to_alarm: u32,
     pub treat_missing_data: TreatMissingData,
+    /// Baseline mode: a period breaches above `factor` x the NAT's baseline for its hour of the
+    /// week, and above `threshold_bytes` (the floor).
+    pub baseline: Option<BaselineRule>,
 }
 
 impl Default for TriggerRule {
@@ -137,6 +142,7 @@ impl Default for TriggerRule {
             evaluation_periods: 3,
             datapoints_to_alarm: 1,
             treat_missing_data: TreatMissingData::Missing,
+            baseline: None,
         }
     }
 }

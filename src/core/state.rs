@@ -8,6 +8,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::baseline::Baseline;
 use super::event::{Event, EventEnvelope, StartCause, StopReason};
 use super::trigger::TriggerState;
 
@@ -43,6 +44,8 @@ pub struct NatState {
     /// Start times of the recordings counted against the budget since the last reset.
     pub budget_counted: Vec<DateTime<Utc>>,
     pub budget_reset_at: Option<DateTime<Utc>>,
+    /// Baseline mode: the last baseline read (`BaselineRead`), which the trigger compares with.
+    pub baseline: Option<Baseline>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -341,6 +344,18 @@ impl State {
             }
             Event::MonthlyCostCapReached { month, .. } => {
                 self.cost_cap_noted = Some(month.clone());
+            }
+            Event::BaselineRead {
+                nat_gateway_id,
+                days,
+                hourly_p95,
+            } => {
+                let nat = self.nats.entry(nat_gateway_id.clone()).or_default();
+                nat.baseline = Some(Baseline {
+                    read_at: at,
+                    days: *days,
+                    hourly_p95: hourly_p95.clone(),
+                });
             }
             Event::BudgetReset { nat_gateway_id } => {
                 let nat = self.nats.entry(nat_gateway_id.clone()).or_default();

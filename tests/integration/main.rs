@@ -1,6 +1,7 @@
 mod api_calls;
 mod attribution;
 mod aws_adapters;
+mod baseline;
 mod cli;
 mod close_loop;
 mod concurrency;

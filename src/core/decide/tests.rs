@@ -58,6 +58,7 @@ fn obs_on(nat: &str, trigger: TriggerState, nat_state: &str) -> Observation {
         },
         nat_state: nat_state.into(),
         ingested_bytes: None,
+        baseline_read: None,
     }
 }
 

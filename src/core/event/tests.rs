@@ -47,6 +47,13 @@ fn one_of_each() -> Vec<Event> {
         Event::BudgetReset {
             nat_gateway_id: "nat-01234567".into(),
         },
+        Event::BaselineRead {
+            nat_gateway_id: "nat-01234567".into(),
+            days: 14,
+            hourly_p95: (0..168u64)
+                .map(|h| (h % 24 != 3).then_some(h * 1_000))
+                .collect(),
+        },
         Event::FlowLogsAdopted {
             recording_id: "r".into(),
             nat_gateway_id: "nat-01234567".into(),
@@ -117,6 +124,21 @@ fn one_of_each() -> Vec<Event> {
             max_usd: 1_000.0,
         },
     ]
+}
+
+#[test]
+fn a_baseline_read_names_its_busiest_hour() {
+    let read = Event::BaselineRead {
+        nat_gateway_id: "nat-01234567".into(),
+        days: 14,
+        hourly_p95: (0..168u64)
+            .map(|h| Some(if h == 57 { 9_000 } else { 10 }))
+            .collect(),
+    };
+    assert_eq!(
+        read.to_string(),
+        "nat-01234567: baseline read: the p95 of each hour of the week over 14 days, busiest Wed 09:00Z (9,000 in the hour)"
+    );
 }
 
 #[test]
