@@ -69,7 +69,7 @@ pub(crate) fn metric_queries(q: &MetricQuery) -> Vec<MetricDataQuery> {
                     .build(),
             )
             .period(q.period_seconds)
-            .stat(&q.statistic)
+            .stat(q.statistic_of(metric))
             .build();
         MetricDataQuery::builder()
             .id(id)
@@ -244,7 +244,7 @@ async fn read_statistics(
     metric: &str,
     window: (DateTime<Utc>, DateTime<Utc>),
 ) -> Result<Vec<(DateTime<Utc>, f64)>, AwsError> {
-    let statistic = Statistic::from(q.statistic.as_str());
+    let statistic = Statistic::from(q.statistic_of(metric));
     let out = client
         .get_metric_statistics()
         .namespace(NAT_NAMESPACE)
@@ -419,6 +419,7 @@ mod tests {
             end: Utc.with_ymd_and_hms(2025, 3, 1, 12, 10, 0).unwrap(),
             log_groups: Vec::new(),
             nat_metrics: Default::default(),
+            statistics: Default::default(),
         }
     }
 

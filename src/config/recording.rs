@@ -2,6 +2,7 @@
 //! last, count and cost. Maps into `core::RecordingSettings` and `core::Policy`.
 
 use super::*;
+use crate::core::estimate::{EstimateBasis, bytes_per_record};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -58,6 +59,10 @@ impl RecordingConfig {
             ingestion_price_per_gb: match self.log_group_class {
                 LogGroupClass::Standard => prices.standard_per_gb,
                 LogGroupClass::InfrequentAccess => prices.infrequent_access_per_gb,
+            },
+            estimate: EstimateBasis {
+                bytes_per_record: bytes_per_record(&self.log_format),
+                max_aggregation_interval: self.max_aggregation_interval,
             },
         }
     }

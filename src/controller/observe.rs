@@ -11,10 +11,11 @@ use chrono::{DateTime, Utc};
 use super::JobError;
 use crate::config::{Config, TriggerMode};
 use crate::core::baseline::{self, Baseline};
+use crate::core::estimate::{self, Connections};
 use crate::core::ingestion::{ingested_bytes, with_ingestion};
 use crate::core::watch_cost::{MetricsCall, TICKS_PER_MONTH, choose_api, metrics_requested};
 use crate::core::{self, Observation, State, TriggerState};
-use crate::ports::{Cloud, MetricSeries, NatGateway};
+use crate::ports::{Cloud, MetricSeries, Metrics, NatGateway};
 
 /// The NAT state we report for a configured id that DescribeNatGateways did not return.
 const MISSING: &str = "not found";
@@ -103,6 +104,13 @@ pub async fn observe<C: Cloud>(
                 .collect()
         }
     };
+    let may_start: Vec<String> = ids
+        .iter()
+        .zip(&verdicts)
+        .filter(|(id, verdict)| core::start_possible(state, id, verdict))
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut connections = read_connections(cloud, &may_start, now).await;
     let observations = ids
         .iter()
         .zip(verdicts)
@@ -116,6 +124,7 @@ pub async fn observe<C: Cloud>(
                 .as_ref()
                 .and_then(|(series, period)| ingested_bytes(series, state, group, id, *period)),
             baseline_read: fresh_baselines.remove(id),
+            connections: connections.remove(id),
         })
         .collect();
     Ok((observations, glances))
@@ -167,4 +176,62 @@ async fn read_baselines<C: Cloud>(
             Some((id.to_string(), read))
         })
         .collect())
+}
+
+/// The connection metrics of the NAT gateways that may start a recording on this tick, which
+/// the start's cost estimate reads: one GetMetricData call, only on such ticks (starts are
+/// rare). A failed read leaves the start without an estimate rather than holding it back.
+pub async fn read_connections<M: Metrics>(
+    cloud: &M,
+    nats: &[String],
+    now: DateTime<Utc>,
+) -> BTreeMap<String, Connections> {
+    if nats.is_empty() {
+        return BTreeMap::new();
+    }
+    match cloud
+        .metric_data(&estimate::connection_query(nats, now))
+        .await
+    {
+        Ok(series) => nats
+            .iter()
+            .filter_map(|n| Some((n.clone(), estimate::connections_of(&series, n)?)))
+            .collect(),
+        Err(e) => {
+            tracing::warn!("no cost estimate for the start: {e}");
+            BTreeMap::new()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, TimeZone};
+
+    use super::*;
+    use crate::ports::AwsErrorKind;
+    use crate::sim::{SimCloud, SimOperation};
+
+    const NAT: &str = "nat-0demo0000000000001";
+
+    #[tokio::test]
+    async fn connections_are_read_in_one_call_and_a_failed_read_only_loses_the_estimate() {
+        let t0 = Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap();
+        let sim = SimCloud::example(t0);
+        // In the example's spike (from +10 minutes), with its minutes published.
+        let now = t0 + TimeDelta::minutes(20);
+        sim.set_now(now);
+        let nats = [NAT.to_string()];
+        let read = read_connections(&sim, &nats, now).await;
+        let c = read.get(NAT).expect("the NAT's connections");
+        assert!(c.active > 0.0 && c.established_per_minute > 0.0, "{c:?}");
+        assert_eq!(sim.take_calls().len(), 1, "one GetMetricData");
+
+        sim.fail_next(SimOperation::GetMetricData, AwsErrorKind::Throttled);
+        assert!(read_connections(&sim, &nats, now).await.is_empty());
+        // Nobody may start: nothing read.
+        sim.take_calls();
+        assert!(read_connections(&sim, &[], now).await.is_empty());
+        assert!(sim.take_calls().is_empty());
+    }
 }

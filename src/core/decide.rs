@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::baseline::Baseline;
+use super::estimate::{Connections, calibration};
 use super::event::{Event, StartCause, StopReason, rfc3339};
 use super::plan::{Decision, StartPlan, StopPlan};
 use super::policy::{Budget, Policy, recording_id};
@@ -14,7 +15,7 @@ use super::state::{NatState, State, month_of};
 use super::trigger::{TriggerState, TriggerVerdict};
 
 /// What this run saw of one NAT gateway.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observation {
     pub nat_gateway_id: String,
     pub verdict: TriggerVerdict,
@@ -28,6 +29,19 @@ pub struct Observation {
     /// Baseline mode: the baseline read this run because one was due (`baseline::refresh_due`),
     /// which `verdict` was evaluated with; kept in the log before anything it caused.
     pub baseline_read: Option<Baseline>,
+    /// When a start may follow (`start_possible`): the NAT's connection metrics, which the
+    /// start's cost estimate reads. `None`: not read this run.
+    pub connections: Option<Connections>,
+}
+
+/// Whether `verdict` may start a recording of `nat_gateway_id` on this tick (breaching, idle,
+/// the spike not yet recorded): only then does the controller read the connection metrics
+/// a start's estimate needs.
+pub fn start_possible(state: &State, nat_gateway_id: &str, verdict: &TriggerVerdict) -> bool {
+    verdict.state == TriggerState::Breaching
+        && state
+            .nat(nat_gateway_id)
+            .is_none_or(|n| n.active.is_none() && !n.spike_recorded)
 }
 
 /// The NAT state that can be recorded.
@@ -225,13 +239,16 @@ fn decide_nat(
         }
         return;
     }
+    let (deadline, estimate) =
+        policy.planned_start(now, None, obs.connections, calibration(scratch));
     out.push(Decision::Start(StartPlan {
         nat_gateway_id: nat.to_string(),
         recording_id: recording_id(scratch, nat, now),
-        deadline: policy.deadline(now, None),
+        deadline,
         cause: StartCause::Trigger {
             evidence: verdict.evidence.clone(),
         },
+        estimate,
     }));
 }
 
@@ -284,6 +301,7 @@ pub fn decide_manual_start(
     nat_gateway_id: &str,
     seconds: Option<u64>,
     force: bool,
+    connections: Option<Connections>,
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<StartPlan, Refusal> {
@@ -317,13 +335,15 @@ pub fn decide_manual_start(
             budget,
         });
     }
+    let (deadline, estimate) = policy.planned_start(now, seconds, connections, calibration(state));
     Ok(StartPlan {
         nat_gateway_id: nat_gateway_id.to_string(),
         recording_id: recording_id(state, nat_gateway_id, now),
-        deadline: policy.deadline(now, seconds),
+        deadline,
         cause: StartCause::Manual {
             forced: over_budget,
         },
+        estimate,
     })
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use nat_flowrec_reports::usd;
 
+use super::estimate::StartEstimate;
 use super::trigger::TriggerState;
 
 /// The schema version this build writes.
@@ -46,6 +47,10 @@ pub enum Event {
         max_aggregation_interval: u32,
         deadline: DateTime<Utc>,
         cause: StartCause,
+        /// What it was estimated to cost before it started (absent without connection
+        /// metrics, and in logs written before estimates).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimate: Option<StartEstimate>,
     },
     /// The recording's flow logs were deleted (or found gone); the captured logs stay.
     RecordingStopped {
@@ -312,6 +317,7 @@ impl std::fmt::Display for Event {
                 enis,
                 deadline,
                 cause,
+                estimate,
                 ..
             } => {
                 write!(
@@ -326,6 +332,10 @@ impl std::fmt::Display for Event {
                     StartCause::Manual { forced: true } => {
                         write!(f, " (started by hand, over the budget)")
                     }
+                }?;
+                match estimate {
+                    Some(estimate) => write!(f, "; {estimate}"),
+                    None => Ok(()),
                 }
             }
             Event::RecordingStopped {

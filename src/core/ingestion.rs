@@ -110,6 +110,7 @@ pub fn final_query(
                 .to_string(),
         ],
         nat_metrics: Default::default(),
+        statistics: Default::default(),
     })
 }
 
@@ -139,6 +140,7 @@ mod tests {
             end: now,
             log_groups: Vec::new(),
             nat_metrics: Default::default(),
+            statistics: Default::default(),
         }
     }
 

@@ -5,6 +5,7 @@
 
 pub mod baseline;
 pub mod decide;
+pub mod estimate;
 pub mod event;
 pub mod finish;
 pub mod ingestion;
@@ -23,7 +24,7 @@ pub mod watch_cost;
 pub use baseline::{Baseline, BaselineRule};
 pub use decide::{
     AVAILABLE, Observation, Refusal, decide, decide_budget_reset, decide_manual_start,
-    decide_manual_stop,
+    decide_manual_stop, start_possible,
 };
 pub use event::{DecodeError, EVENT_VERSION, Event, EventEnvelope, StartCause, StopReason};
 pub use finish::{PipelinePolicy, Step};

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::baseline::Baseline;
+use super::estimate::StartEstimate;
 use super::event::{Event, EventEnvelope, StartCause, StopReason};
 use super::trigger::TriggerState;
 
@@ -76,6 +77,8 @@ pub struct Recording {
     pub log_group: Option<String>,
     pub log_format: Option<String>,
     pub max_aggregation_interval: Option<u32>,
+    /// What it was estimated to cost before it started.
+    pub estimate: Option<StartEstimate>,
     pub stopped: Option<Stopped>,
     /// Flow logs that reported FAILED delivery while recording: `<eni> (<flow log>): <message>`.
     pub delivery_failures: Vec<String>,
@@ -178,6 +181,7 @@ impl State {
                 max_aggregation_interval,
                 deadline,
                 cause,
+                estimate,
             } => {
                 let nat = self.nats.entry(nat_gateway_id.clone()).or_default();
                 let by_trigger = matches!(cause, StartCause::Trigger { .. });
@@ -206,6 +210,7 @@ impl State {
                     log_group: Some(log_group.clone()),
                     log_format: Some(log_format.clone()),
                     max_aggregation_interval: Some(*max_aggregation_interval),
+                    estimate: estimate.clone(),
                     stopped: None,
                     delivery_failures: Vec::new(),
                     ingestion: None,
@@ -261,6 +266,7 @@ impl State {
                         log_group: log_group.clone(),
                         log_format: log_format.clone(),
                         max_aggregation_interval: None,
+                        estimate: None,
                         stopped: None,
                         delivery_failures: Vec::new(),
                         ingestion: None,

@@ -99,6 +99,7 @@ pub fn metric_query(rules: &[(&str, &TriggerRule)], now: DateTime<Utc>) -> Metri
         end,
         log_groups: Vec::new(),
         nat_metrics,
+        statistics: Default::default(),
     }
 }
 

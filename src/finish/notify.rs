@@ -427,6 +427,7 @@ mod tests {
             log_group: Some("/nat-flowrec/flowlogs".into()),
             log_format: None,
             max_aggregation_interval: Some(60),
+            estimate: None,
             stopped: Some(Stopped {
                 at: Utc.with_ymd_and_hms(2026, 1, 15, 10, 27, 0).unwrap(),
                 reason: StopReason::TriggerOk,

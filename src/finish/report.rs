@@ -181,6 +181,7 @@ async fn nat_series<M: Metrics>(
         end,
         log_groups: Vec::new(),
         nat_metrics: Default::default(),
+        statistics: Default::default(),
     };
     let mut series = metrics.metric_data(&query).await?;
     for s in &mut series {
@@ -432,6 +433,7 @@ mod tests {
             log_group: Some("/g".into()),
             log_format: None,
             max_aggregation_interval: Some(60),
+            estimate: None,
             stopped: Some(Stopped {
                 at: t(stop),
                 reason: StopReason::TriggerOk,

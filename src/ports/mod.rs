@@ -104,9 +104,16 @@ pub struct MetricQuery {
     /// A NAT gateway listed here is asked only for these of `metrics` (its own trigger watches
     /// others than the rest): GetMetricData bills per metric requested.
     pub nat_metrics: std::collections::BTreeMap<String, Vec<String>>,
+    /// Metrics read with another statistic than `statistic` (`ActiveConnectionCount`: Maximum).
+    pub statistics: std::collections::BTreeMap<String, String>,
 }
 
 impl MetricQuery {
+    /// The statistic `metric` is read with.
+    pub fn statistic_of(&self, metric: &str) -> &str {
+        self.statistics.get(metric).unwrap_or(&self.statistic)
+    }
+
     /// Whether `metric` is asked of `nat_gateway_id`.
     pub fn asks(&self, nat_gateway_id: &str, metric: &str) -> bool {
         self.nat_metrics

@@ -8,21 +8,12 @@ use chrono::{TimeDelta, Utc};
 
 use crate::support::moto::{moto, put_nat_metric, seed_nat};
 use crate::support::proxy::Proxy;
-use crate::support::run::{config, minute_now, nat_flowrec, text};
+use crate::support::run::{config, minute_now, run_in, text};
 
 /// The GetMetricData calls of one `check` at `now` that asked for hourly Sums.
 fn hourly_reads(dir: &std::path::Path, upstream: &str, now: chrono::DateTime<Utc>) -> usize {
     let proxy = Proxy::start(upstream);
-    let o = nat_flowrec(dir)
-        .args([
-            "check",
-            "--endpoint-url",
-            &proxy.endpoint,
-            "--now",
-            &now.to_rfc3339(),
-        ])
-        .output()
-        .unwrap();
+    let o = run_in(dir, &proxy.endpoint, &["check"], now);
     assert!(o.status.success(), "{}", text(&o));
     proxy
         .query_bodies("GetMetricData")

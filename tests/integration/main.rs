@@ -8,6 +8,7 @@ mod concurrency;
 mod cost;
 mod crash;
 mod deploy;
+mod estimate;
 mod fuzz_regressions;
 mod html_report;
 mod job;

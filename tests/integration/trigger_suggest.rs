@@ -35,10 +35,16 @@ fn spikes() -> Vec<(i64, f64)> {
 /// each hour from the first full window to the end, and the minutes recorded: while it
 /// breaches, at most `MAX_RECORDING_MINUTES` a firing.
 fn firings(hours: &[f64], threshold: f64) -> (usize, usize) {
+    spells(hours.len(), |h, _| hours[h] > threshold)
+}
+
+/// "1 of the last 3 hours" ticked each hour over `len` hours, where `breaches(h, tick)` says
+/// whether hour `h` breaches as seen at `tick`: the firings and the minutes recorded.
+fn spells(len: usize, breaches: impl Fn(usize, usize) -> bool) -> (usize, usize) {
     let mut spells: Vec<usize> = Vec::new();
     let mut was = false;
-    for tick in 3..=hours.len() {
-        let now = hours[tick - 3..tick].iter().any(|v| *v > threshold);
+    for tick in 3..=len {
+        let now = (tick - 3..tick).any(|h| breaches(h, tick));
         if now && !was {
             spells.push(0);
         }
@@ -79,23 +85,7 @@ fn baseline_firings(hours: &[f64], start: DateTime<Utc>, floor: f64) -> (usize, 
             .map_or(floor, |p95| (3.0 * p95.round()).max(floor));
         hours[h] > limit
     };
-    let mut spells: Vec<usize> = Vec::new();
-    let mut was = false;
-    for tick in 3..=hours.len() {
-        let now = (tick - 3..tick).any(|h| breaches(h, tick));
-        if now && !was {
-            spells.push(0);
-        }
-        if let (true, Some(n)) = (now, spells.last_mut()) {
-            *n += 1;
-        }
-        was = now;
-    }
-    let minutes = spells
-        .iter()
-        .map(|n| (n * 60).min(MAX_RECORDING_MINUTES))
-        .sum();
-    (spells.len(), minutes)
+    spells(hours.len(), breaches)
 }
 
 #[tokio::test(flavor = "multi_thread")]

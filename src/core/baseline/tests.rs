@@ -190,16 +190,9 @@ fn a_replay_of_the_log_decides_the_same() {
         nat_state: "available".into(),
         ingested_bytes: None,
         baseline_read: Some(fresh.clone()),
+        connections: None,
     };
-    let policy = Policy {
-        recording_seconds: 900,
-        max_recording_seconds: 21_600,
-        max_recordings: 0,
-        window_seconds: 0,
-        max_cost_usd: 0.0,
-        max_cost_usd_per_month: 0.0,
-        ingestion_price_per_gb: 0.25,
-    };
+    let policy = Policy::default();
     let decisions = decide(&State::default(), &[obs], &policy, now);
     let kinds: Vec<&str> = decisions
         .iter()

@@ -2,6 +2,7 @@
 //! errors say what is wrong, and each event reads as a sentence.
 
 use super::*;
+use crate::core::estimate::{Shortened, StartEstimate};
 use crate::core::testkit::at;
 
 fn one_of_each() -> Vec<Event> {
@@ -19,6 +20,7 @@ fn one_of_each() -> Vec<Event> {
             cause: StartCause::Trigger {
                 evidence: "1 of 3".into(),
             },
+            estimate: None,
         },
         Event::RecordingStopped {
             recording_id: "r".into(),
@@ -110,6 +112,16 @@ fn one_of_each() -> Vec<Event> {
             max_aggregation_interval: 600,
             deadline: at("2025-01-01T10:56:00Z"),
             cause: StartCause::Manual { forced: true },
+            estimate: Some(StartEstimate {
+                raw_usd_per_minute: 0.04,
+                calibration: 1.25,
+                seconds: 420,
+                usd: 0.35,
+                shortened: Some(Shortened {
+                    from_seconds: 900,
+                    max_cost_usd: 0.5,
+                }),
+            }),
         },
         Event::IngestionMeasured {
             recording_id: "rec-01234567-20250101T104100Z".into(),
