@@ -107,7 +107,10 @@ pub async fn observe<C: Cloud>(
     let may_start: Vec<String> = ids
         .iter()
         .zip(&verdicts)
-        .filter(|(id, verdict)| core::start_possible(state, id, verdict))
+        .filter(|(id, verdict)| {
+            core::start_possible(state, id, verdict)
+                && nats.get(*id).is_some_and(|n| n.state == core::AVAILABLE)
+        })
         .map(|(id, _)| id.clone())
         .collect();
     let mut connections = read_connections(cloud, &may_start, now).await;
