@@ -279,7 +279,7 @@ fn document(statements: Vec<Value>) -> Value {
 pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
     // GetMetricData also measures each report's coverage (in alarm mode too); the network reads
     // name the report's hosts and the NAT's VPC, route tables and subnets in its fixes.
-    let unscoped = vec![
+    let mut unscoped = vec![
         "ec2:DescribeNatGateways",
         "ec2:DescribeFlowLogs",
         "cloudwatch:GetMetricData",
@@ -288,6 +288,12 @@ pub fn job_policy(scope: &Scope, cfg: &Config) -> Value {
         "ec2:DescribeSubnets",
         "ec2:DescribeRouteTables",
     ];
+    // `trigger.metrics_api = "auto"` may move to GetMetricStatistics when NAT gateways go.
+    if cfg.trigger.mode.reads_metrics()
+        && cfg.trigger.metrics_api != crate::config::MetricsApi::GetMetricData
+    {
+        unscoped.push("cloudwatch:GetMetricStatistics");
+    }
     let flow_log = scope.arn("ec2", "vpc-flow-log/*");
     let mut recorded: Vec<String> = vec![scope.arn("ec2", "network-interface/*")];
     // A regional NAT gateway is recorded as itself (resource type RegionalNatGateway).
@@ -800,7 +806,7 @@ mod tests {
             if s["Resource"] == "*" {
                 for action in granted_actions(&document(vec![s.clone()])) {
                     assert!(
-                        action.contains(":Describe") || action == "cloudwatch:GetMetricData",
+                        action.contains(":Describe") || action.starts_with("cloudwatch:GetMetric"),
                         "{action} on *"
                     );
                 }
@@ -820,6 +826,10 @@ mod tests {
         assert!(!actions.iter().any(|a| a.starts_with("s3:")), "{actions:?}");
         assert!(!actions.contains("cloudwatch:DescribeAlarms"));
         assert!(actions.contains("cloudwatch:GetMetricData"));
+        assert!(actions.contains("cloudwatch:GetMetricStatistics"));
+        let batched = config("[trigger]\nmetrics_api = \"get_metric_data\"\n");
+        let actions = granted_actions(&job_policy(&scope, &batched));
+        assert!(!actions.contains("cloudwatch:GetMetricStatistics"));
 
         let full = config(&format!(
             "state = \"s3://state-bucket/nat-flowrec/events.jsonl\"\n\

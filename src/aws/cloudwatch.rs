@@ -1,14 +1,15 @@
 //! The `Metrics` port on `aws_sdk_cloudwatch::Client` (pinned to 1.99.0, the last version that
 //! speaks awsQuery, which moto routes; see Cargo.toml): NAT metrics for many NATs and metrics in
-//! as few GetMetricData calls as the API allows, and alarm states for alarm mode.
+//! as few GetMetricData calls as the API allows, or one GetMetricStatistics call per NAT and
+//! metric (free within CloudWatch's free tier), and alarm states for alarm mode.
 
 use std::collections::HashMap;
 
 use aws_sdk_cloudwatch::Client;
 use aws_sdk_cloudwatch::primitives::DateTime as AwsDateTime;
 use aws_sdk_cloudwatch::types::{
-    AlarmType, Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, ScanBy,
-    StateValue, StatusCode,
+    AlarmType, Datapoint, Dimension, Metric, MetricDataQuery, MetricDataResult, MetricStat, ScanBy,
+    StateValue, Statistic, StatusCode,
 };
 use chrono::{DateTime, Utc};
 
@@ -16,6 +17,7 @@ use super::error::from_sdk_typed;
 use crate::ports::{AlarmState, AwsError, AwsErrorKind, MetricQuery, MetricSeries, Metrics};
 
 const OP_GET_METRIC_DATA: &str = "cloudwatch:GetMetricData";
+const OP_GET_METRIC_STATISTICS: &str = "cloudwatch:GetMetricStatistics";
 const OP_DESCRIBE_ALARMS: &str = "cloudwatch:DescribeAlarms";
 
 /// `MetricDataQueries` per GetMetricData call (documented limit).
@@ -23,6 +25,9 @@ pub const MAX_QUERIES_PER_GET_METRIC_DATA: usize = 500;
 /// Datapoints one GetMetricData call returns at most (documented limit): a long window is read
 /// in slices of time so that no call asks for more.
 pub const MAX_DATAPOINTS_PER_GET_METRIC_DATA: i64 = 100_800;
+/// Datapoints one GetMetricStatistics call returns at most (documented limit); a tick's window
+/// (at most a day of minutes) is one call.
+pub const MAX_DATAPOINTS_PER_GET_METRIC_STATISTICS: i64 = 1_440;
 /// `AlarmNames` per DescribeAlarms call (documented limit).
 pub const MAX_ALARM_NAMES_PER_DESCRIBE: usize = 100;
 /// Where AWS publishes NAT gateway metrics, and the dimension naming the NAT.
@@ -64,7 +69,7 @@ pub(crate) fn metric_queries(q: &MetricQuery) -> Vec<MetricDataQuery> {
                     .build(),
             )
             .period(q.period_seconds)
-            .stat(&q.statistic)
+            .stat(q.statistic_of(metric))
             .build();
         MetricDataQuery::builder()
             .id(id)
@@ -180,8 +185,16 @@ impl Collected {
 /// `[q.start, q.end)` cut into aligned slices of whole periods, each asking at most
 /// `MAX_DATAPOINTS_PER_GET_METRIC_DATA` of `queries` queries; one slice for a tick's window.
 pub(crate) fn time_slices(q: &MetricQuery, queries: usize) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    slices_of(
+        q,
+        MAX_DATAPOINTS_PER_GET_METRIC_DATA / (queries.max(1) as i64),
+    )
+}
+
+/// `[q.start, q.end)` cut into aligned slices of at most `points` periods each.
+fn slices_of(q: &MetricQuery, points: i64) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let period = i64::from(q.period_seconds.max(1));
-    let per_query = (MAX_DATAPOINTS_PER_GET_METRIC_DATA / (queries.max(1) as i64)).max(1);
+    let per_query = points.max(1);
     let step = chrono::TimeDelta::seconds(per_query * period);
     let mut slices = Vec::new();
     let mut start = q.start;
@@ -222,20 +235,90 @@ async fn read_slice(
     Ok(())
 }
 
+/// One GetMetricStatistics call's datapoints of one NAT gateway's metric over `window`, with
+/// the query's statistic (`Sum`, or any CloudWatch statistic by name).
+async fn read_statistics(
+    client: &Client,
+    q: &MetricQuery,
+    nat: &str,
+    metric: &str,
+    window: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<Vec<(DateTime<Utc>, f64)>, AwsError> {
+    let statistic = Statistic::from(q.statistic_of(metric));
+    let out = client
+        .get_metric_statistics()
+        .namespace(NAT_NAMESPACE)
+        .metric_name(metric)
+        .dimensions(Dimension::builder().name(NAT_DIMENSION).value(nat).build())
+        .start_time(to_aws(window.0))
+        .end_time(to_aws(window.1))
+        .period(q.period_seconds)
+        .statistics(statistic.clone())
+        .send()
+        .await
+        .map_err(|e| from_sdk_typed(OP_GET_METRIC_STATISTICS, e, |_| None))?;
+    Ok(out
+        .datapoints()
+        .iter()
+        .filter_map(|d| Some((from_aws(d.timestamp()?)?, statistic_value(d, &statistic)?)))
+        .collect())
+}
+
+/// The value of `statistic` in a GetMetricStatistics datapoint.
+fn statistic_value(d: &Datapoint, statistic: &Statistic) -> Option<f64> {
+    match statistic {
+        Statistic::Sum => d.sum(),
+        Statistic::Maximum => d.maximum(),
+        Statistic::Minimum => d.minimum(),
+        Statistic::Average => d.average(),
+        Statistic::SampleCount => d.sample_count(),
+        _ => None,
+    }
+}
+
+/// A window that is empty or a period that is not positive: refused before any call.
+fn check_window(operation: &'static str, q: &MetricQuery) -> Result<(), AwsError> {
+    if q.start >= q.end || q.period_seconds <= 0 {
+        return Err(AwsError::new(
+            operation,
+            "InvalidParameterValue",
+            format!(
+                "metric window {} .. {} with period {} s: the start must be before the end \
+                 and the period positive",
+                q.start, q.end, q.period_seconds
+            ),
+            AwsErrorKind::InvalidInput,
+        ));
+    }
+    Ok(())
+}
+
 impl Metrics for Client {
-    async fn metric_data(&self, q: &MetricQuery) -> Result<Vec<MetricSeries>, AwsError> {
-        if q.start >= q.end || q.period_seconds <= 0 {
-            return Err(AwsError::new(
-                OP_GET_METRIC_DATA,
-                "InvalidParameterValue",
-                format!(
-                    "metric window {} .. {} with period {} s: the start must be before the end \
-                     and the period positive",
-                    q.start, q.end, q.period_seconds
-                ),
-                AwsErrorKind::InvalidInput,
-            ));
+    async fn metric_statistics(&self, q: &MetricQuery) -> Result<Vec<MetricSeries>, AwsError> {
+        check_window(OP_GET_METRIC_STATISTICS, q)?;
+        let mut series = Vec::new();
+        for nat in &q.nat_gateway_ids {
+            for metric in q.metrics.iter().filter(|m| q.asks(nat, m)) {
+                let mut points = Vec::new();
+                for window in slices_of(q, MAX_DATAPOINTS_PER_GET_METRIC_STATISTICS) {
+                    points.extend(read_statistics(self, q, nat, metric, window).await?);
+                }
+                // GetMetricStatistics returns its datapoints in no particular order.
+                points.sort_by_key(|(t, _)| *t);
+                points.dedup_by_key(|(t, _)| *t);
+                series.push(MetricSeries {
+                    nat_gateway_id: nat.clone(),
+                    log_group: None,
+                    metric: metric.clone(),
+                    points,
+                });
+            }
         }
+        Ok(series)
+    }
+
+    async fn metric_data(&self, q: &MetricQuery) -> Result<Vec<MetricSeries>, AwsError> {
+        check_window(OP_GET_METRIC_DATA, q)?;
         let mut collected = Collected::default();
         for batch in metric_queries(q).chunks(MAX_QUERIES_PER_GET_METRIC_DATA) {
             for (start, end) in time_slices(q, batch.len()) {
@@ -336,6 +419,7 @@ mod tests {
             end: Utc.with_ymd_and_hms(2025, 3, 1, 12, 10, 0).unwrap(),
             log_groups: Vec::new(),
             nat_metrics: Default::default(),
+            statistics: Default::default(),
         }
     }
 

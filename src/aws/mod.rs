@@ -277,6 +277,10 @@ impl Metrics for AwsCloud {
         Metrics::metric_data(&self.cloudwatch, query).await
     }
 
+    async fn metric_statistics(&self, query: &MetricQuery) -> Result<Vec<MetricSeries>, AwsError> {
+        Metrics::metric_statistics(&self.cloudwatch, query).await
+    }
+
     async fn alarm_states(
         &self,
         alarm_names: &[String],

@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use crate::app::Settings;
 use crate::cli::DoctorArgs;
-use crate::config::TriggerMode;
 use crate::core::watch_cost::watch_cost;
 use crate::doctor::{self, DoctorInput, Severity};
 
@@ -40,12 +39,16 @@ pub fn run(global: &Settings, args: &DoctorArgs) -> anyhow::Result<ExitCode> {
             recording: &cfg.recording,
             sns_topic_arn: cfg.notify.sns_topic_arn.as_ref(),
             services_seen: doctor::services_seen(&cfg.report.out_dir),
-            watch_cost: (cfg.trigger.mode == TriggerMode::Metrics).then(|| {
+            watch_cost: cfg.trigger.mode.reads_metrics().then(|| {
                 let rules: Vec<_> = nats.iter().map(|id| cfg.rule_for(id)).collect();
                 let by_nat: Vec<_> = nats.iter().map(String::as_str).zip(&rules).collect();
-                watch_cost(&by_nat)
+                watch_cost(
+                    &by_nat,
+                    cfg.trigger.metrics_api,
+                    cfg.trigger.free_tier_share,
+                )
             }),
-            trigger_history: if cfg.trigger.mode == TriggerMode::Metrics {
+            trigger_history: if cfg.trigger.mode.reads_metrics() {
                 let read = super::trigger::history(
                     &cloud.cloudwatch,
                     &cfg,

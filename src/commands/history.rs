@@ -8,6 +8,8 @@ use super::out::outln;
 use super::wiring;
 use crate::app::Settings;
 use crate::cli::HistoryArgs;
+use crate::core::State;
+use crate::core::estimate::{estimate_checks, mean_absolute_error_pct};
 use crate::core::event::rfc3339;
 
 pub fn run(global: &Settings, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
@@ -34,6 +36,22 @@ pub fn run(global: &Settings, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     }
     if !any && !json {
         outln!("no events in {}", cfg.state.display())?;
+    }
+    if !json {
+        let checks: Vec<_> = estimate_checks(&State::fold(log.events()))
+            .into_iter()
+            .filter(|c| args.nat.as_ref().is_none_or(|nat| &c.nat_gateway_id == nat))
+            .collect();
+        if let Some(mean) = mean_absolute_error_pct(&checks) {
+            outln!("\nestimates before the start against what the recordings measured:")?;
+            for check in &checks {
+                outln!("  {check}")?;
+            }
+            outln!(
+                "  mean absolute error {mean:.0}% over {} recording(s); the next estimate is calibrated by the median of the last ten",
+                checks.len()
+            )?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -103,6 +103,7 @@ pub async fn history<M: Metrics>(
             end: window.1,
             log_groups: Vec::new(),
             nat_metrics: Default::default(),
+            statistics: Default::default(),
         };
         let series = metrics.metric_data(&query).await?;
         out.push(suggest(&series, nat, &rule, window, assumption));

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::core::{Combine, LogGroupClass, NatMetric, TreatMissingData};
-use crate::core::{Policy, RecordingSettings, TriggerRule};
+use crate::core::{BaselineRule, Policy, RecordingSettings, TriggerRule};
+pub use crate::core::{Combine, LogGroupClass, MetricsApi, NatMetric, TreatMissingData};
 use crate::names::{ArnParts, NameError, NatGatewayId, Region, RoleArn, S3Object, S3Uri, TopicArn};
 
 mod athena;
@@ -27,7 +27,10 @@ pub use export::{ExportConfig, MaxRequestsPerSecond};
 pub use notify::{MAX_PRESIGN_SECONDS, NotifyConfig};
 pub use recording::{Destination, RecordingConfig};
 pub use report::{MAX_CHART_LOOKBACK_MINUTES, ReportConfig};
-pub use trigger::{NatOverride, TriggerConfig, TriggerMode};
+pub use trigger::{
+    DEFAULT_BASELINE_DAYS, DEFAULT_BASELINE_FACTOR, DEFAULT_FREE_TIER_SHARE, NatOverride,
+    TriggerConfig, TriggerMode,
+};
 
 /// The default 14 fields: both NAT legs (`pkt-*`) and the AWS service of each end.
 pub const DEFAULT_LOG_FORMAT: &str = nat_flowrec_parsers::DEFAULT_FORMAT;

@@ -20,6 +20,7 @@ const S3_DESTINATION_EXAMPLE: &str = "\"s3://my-flow-logs/nat-flowrec\"";
 
 /// Where a recording's DNS queries go unless `recording.dns_log_group` says otherwise.
 pub const DEFAULT_DNS_LOG_GROUP: &str = "/nat-flowrec/dns-queries";
+use crate::core::estimate::{EstimateBasis, bytes_per_record};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -104,6 +105,10 @@ impl RecordingConfig {
             ingestion_price_per_gb: match self.log_group_class {
                 LogGroupClass::Standard => prices.standard_per_gb,
                 LogGroupClass::InfrequentAccess => prices.infrequent_access_per_gb,
+            },
+            estimate: EstimateBasis {
+                bytes_per_record: bytes_per_record(&self.log_format),
+                max_aggregation_interval: self.max_aggregation_interval,
             },
         }
     }

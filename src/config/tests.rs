@@ -45,6 +45,13 @@ fn defaults_are_the_documented_values() {
         (60, 3, 1)
     );
     assert_eq!(c.trigger.treat_missing_data, TreatMissingData::Missing);
+    assert_eq!(c.trigger.metrics_api, MetricsApi::Auto);
+    assert_eq!(
+        (c.trigger.baseline_factor, c.trigger.baseline_days),
+        (3.0, 14)
+    );
+    assert_eq!(c.rule_for("nat-0123456789abcdef0").baseline, None);
+    assert_eq!(c.trigger.free_tier_share, 0.5);
     assert_eq!(c.recording.log_group, "/nat-flowrec/flowlogs");
     assert_eq!(c.recording.log_group_class.as_str(), "INFREQUENT_ACCESS");
     assert_eq!(c.recording.retention_days, 7);
@@ -586,4 +593,70 @@ fn destination_s3_errors_name_the_key_and_a_valid_example() {
         typo.contains("cloudwatch-logs") && typo.contains("s3"),
         "{typo}"
     );
+}
+
+#[test]
+fn metrics_api_takes_its_three_values_and_the_share_is_a_fraction() {
+    for (text, want) in [
+        ("auto", MetricsApi::Auto),
+        ("get_metric_data", MetricsApi::GetMetricData),
+        ("get_metric_statistics", MetricsApi::GetMetricStatistics),
+    ] {
+        let c = with(&format!("[trigger]\nmetrics_api = \"{text}\"\n")).unwrap();
+        assert_eq!(c.trigger.metrics_api, want);
+    }
+    assert!(matches!(
+        with("[trigger]\nmetrics_api = \"GetMetricData\"\n"),
+        Err(ConfigError::Syntax { .. })
+    ));
+    assert_eq!(
+        with("[trigger]\nfree_tier_share = 1.0\n")
+            .unwrap()
+            .trigger
+            .free_tier_share,
+        1.0
+    );
+    for bad in ["0.0", "-0.5", "1.5", "nan"] {
+        let err = with(&format!("[trigger]\nfree_tier_share = {bad}\n"));
+        assert_eq!(invalid_key(err), "trigger.free_tier_share", "{bad}");
+    }
+    // A NAT gateway's table does not choose the API: one tick reads them all.
+    assert!(matches!(
+        with("[nats.\"nat-0123456789abcdef0\"]\nmetrics_api = \"auto\"\n"),
+        Err(ConfigError::Syntax { .. })
+    ));
+}
+
+#[test]
+fn baseline_mode_gives_each_nat_its_factor_and_days() {
+    let c = with(
+        "[trigger]\nmode = \"baseline\"\nthreshold_bytes = \"10MB\"\n\
+         [nats.\"nat-0123456789abcdef0\"]\nbaseline_factor = 5\nbaseline_days = 28\n",
+    )
+    .unwrap();
+    assert_eq!(c.trigger.mode, TriggerMode::Baseline);
+    assert!(c.trigger.mode.reads_metrics());
+    let rule = c.rule_for("nat-0123456789abcdef0");
+    assert_eq!(
+        rule.baseline,
+        Some(BaselineRule {
+            factor: 5.0,
+            days: 28
+        })
+    );
+    assert_eq!(rule.threshold_bytes, 10_000_000, "the floor");
+    for (bad, key) in [
+        (
+            "[trigger]\nbaseline_factor = 0.5\n",
+            "trigger.baseline_factor",
+        ),
+        ("[trigger]\nbaseline_days = 6\n", "trigger.baseline_days"),
+        ("[trigger]\nbaseline_days = 456\n", "trigger.baseline_days"),
+        (
+            "[nats.\"nat-0123456789abcdef0\"]\nbaseline_days = 3\n",
+            "nats.\"nat-0123456789abcdef0\".baseline_days",
+        ),
+    ] {
+        assert_eq!(invalid_key(with(bad)), key, "{bad}");
+    }
 }

@@ -3,6 +3,15 @@
 
 use super::*;
 
+pub use crate::core::baseline::{
+    DEFAULT_DAYS as DEFAULT_BASELINE_DAYS, DEFAULT_FACTOR as DEFAULT_BASELINE_FACTOR,
+};
+/// CloudWatch keeps hourly datapoints for 455 days.
+const MAX_BASELINE_DAYS: u32 = 455;
+
+/// Half of CloudWatch's free million requests a month for the trigger, half for the account.
+pub const DEFAULT_FREE_TIER_SHARE: f64 = 0.5;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TriggerConfig {
@@ -20,6 +29,16 @@ pub struct TriggerConfig {
     pub evaluation_periods: u32,
     pub datapoints_to_alarm: u32,
     pub treat_missing_data: TreatMissingData,
+    /// Baseline mode: a period breaches above this many times the NAT's baseline for its hour
+    /// of the week (and above `threshold_bytes`, the floor).
+    pub baseline_factor: f64,
+    /// Baseline mode: the days of hourly history the baseline is the p95 of.
+    pub baseline_days: u32,
+    /// Which CloudWatch API reads the metrics (`core::watch_cost::choose_api`).
+    pub metrics_api: MetricsApi,
+    /// The share of CloudWatch's free million API requests a month that `metrics_api = "auto"`
+    /// lets the job spend on GetMetricStatistics; the rest is left to the account's other users.
+    pub free_tier_share: f64,
 }
 
 /// One NAT gateway's trigger keys; each key left out is `[trigger]`'s. A busy gateway and a
@@ -49,6 +68,10 @@ pub struct NatOverride {
     pub datapoints_to_alarm: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub treat_missing_data: Option<TreatMissingData>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_factor: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_days: Option<u32>,
 }
 
 impl NatOverride {
@@ -76,6 +99,12 @@ impl NatOverride {
         if let Some(v) = self.treat_missing_data {
             t.treat_missing_data = v;
         }
+        if let Some(v) = self.baseline_factor {
+            t.baseline_factor = v;
+        }
+        if let Some(v) = self.baseline_days {
+            t.baseline_days = v;
+        }
         t
     }
 }
@@ -88,6 +117,16 @@ pub enum TriggerMode {
     Metrics,
     /// Follow existing CloudWatch alarms (DescribeAlarms).
     Alarm,
+    /// The M-of-N rule against each NAT's own normal: a period breaches above
+    /// `baseline_factor` x the p95 of its hour of the week (and above `threshold_bytes`).
+    Baseline,
+}
+
+impl TriggerMode {
+    /// Whether the job reads the NAT metrics itself (metrics and baseline mode).
+    pub fn reads_metrics(self) -> bool {
+        matches!(self, TriggerMode::Metrics | TriggerMode::Baseline)
+    }
 }
 
 impl TriggerConfig {
@@ -101,6 +140,10 @@ impl TriggerConfig {
             evaluation_periods: self.evaluation_periods,
             datapoints_to_alarm: self.datapoints_to_alarm,
             treat_missing_data: self.treat_missing_data,
+            baseline: (self.mode == TriggerMode::Baseline).then_some(BaselineRule {
+                factor: self.baseline_factor,
+                days: self.baseline_days,
+            }),
         }
     }
 
@@ -171,6 +214,24 @@ impl TriggerConfig {
             "trigger.datapoints_to_alarm",
             self.datapoints_to_alarm.to_string(),
             &format!("from 1 to evaluation_periods ({})", self.evaluation_periods),
+        )?;
+        check(
+            self.baseline_factor.is_finite() && self.baseline_factor >= 1.0,
+            "trigger.baseline_factor",
+            self.baseline_factor.to_string(),
+            "a number of at least 1 (how many times the NAT gateway's normal traffic for the hour is unusual; e.g. 3)",
+        )?;
+        check(
+            (7..=MAX_BASELINE_DAYS).contains(&self.baseline_days),
+            "trigger.baseline_days",
+            self.baseline_days.to_string(),
+            "from 7 (every hour of the week seen once) to 455 (CloudWatch keeps hourly data that long)",
+        )?;
+        check(
+            self.free_tier_share > 0.0 && self.free_tier_share <= 1.0,
+            "trigger.free_tier_share",
+            self.free_tier_share.to_string(),
+            "more than 0 and at most 1: the share of CloudWatch's free million API requests a month the trigger may use (0.5 = half)",
         )
     }
 }
@@ -188,6 +249,10 @@ impl Default for TriggerConfig {
             evaluation_periods: rule.evaluation_periods,
             datapoints_to_alarm: rule.datapoints_to_alarm,
             treat_missing_data: rule.treat_missing_data,
+            baseline_factor: DEFAULT_BASELINE_FACTOR,
+            baseline_days: DEFAULT_BASELINE_DAYS,
+            metrics_api: MetricsApi::Auto,
+            free_tier_share: DEFAULT_FREE_TIER_SHARE,
         }
     }
 }

@@ -85,7 +85,7 @@ impl<C: Cloud> Job<'_, C> {
                     );
                 }
                 let what = format!(
-                    "recording {} on {} until {}{}",
+                    "recording {} on {} until {}{}{}",
                     plan.recording_id,
                     plural(nat.enis.len(), "network interface", "network interfaces"),
                     rfc3339(&plan.deadline),
@@ -95,7 +95,10 @@ impl<C: Cloud> Job<'_, C> {
                         StartCause::Manual { forced: true } => {
                             " (by hand, over the budget)".to_owned()
                         }
-                    }
+                    },
+                    plan.estimate
+                        .as_ref()
+                        .map_or(String::new(), |e| format!("; {e}"))
                 );
                 if self.dry_run {
                     return Ok(format!("would start {what}"));

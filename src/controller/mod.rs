@@ -284,11 +284,23 @@ impl<C: Cloud> Job<'_, C> {
                 state: nat.state.clone(),
             });
         }
+        let state = self.state();
+        let connections = match state.nat(nat_gateway_id).and_then(|n| n.active.as_ref()) {
+            // Refused below: no estimate to read for.
+            Some(_) => None,
+            None => {
+                let nat = [nat_gateway_id.to_string()];
+                observe::read_connections(self.cloud, &nat, self.now)
+                    .await
+                    .remove(nat_gateway_id)
+            }
+        };
         let plan = decide_manual_start(
-            &self.state(),
+            &state,
             nat_gateway_id,
             seconds,
             force,
+            connections,
             &self.policy(),
             self.now,
         )?;

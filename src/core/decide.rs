@@ -6,6 +6,8 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::baseline::Baseline;
+use super::estimate::{Connections, calibration};
 use super::event::{Event, StartCause, StopReason, rfc3339};
 use super::plan::{Decision, StartPlan, StopPlan};
 use super::policy::{Budget, Policy, recording_id};
@@ -13,7 +15,7 @@ use super::state::{NatState, State, month_of};
 use super::trigger::{TriggerState, TriggerVerdict};
 
 /// What this run saw of one NAT gateway.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Observation {
     pub nat_gateway_id: String,
     pub verdict: TriggerVerdict,
@@ -24,6 +26,22 @@ pub struct Observation {
     /// group, so each is charged the group's whole ingestion: a cap stops them early, never late.
     /// `None`: not measured this run.
     pub ingested_bytes: Option<u64>,
+    /// Baseline mode: the baseline read this run because one was due (`baseline::refresh_due`),
+    /// which `verdict` was evaluated with; kept in the log before anything it caused.
+    pub baseline_read: Option<Baseline>,
+    /// When a start may follow (`start_possible`): the NAT's connection metrics, which the
+    /// start's cost estimate reads. `None`: not read this run.
+    pub connections: Option<Connections>,
+}
+
+/// Whether `verdict` may start a recording of `nat_gateway_id` on this tick (breaching, idle,
+/// the spike not yet recorded): only then does the controller read the connection metrics
+/// a start's estimate needs.
+pub fn start_possible(state: &State, nat_gateway_id: &str, verdict: &TriggerVerdict) -> bool {
+    verdict.state == TriggerState::Breaching
+        && state
+            .nat(nat_gateway_id)
+            .is_none_or(|n| n.active.is_none() && !n.spike_recorded)
 }
 
 /// The NAT state that can be recorded.
@@ -104,6 +122,17 @@ fn decide_nat(
         out.push(Decision::Record(event));
     };
 
+    if let Some(b) = &obs.baseline_read {
+        record(
+            scratch,
+            out,
+            Event::BaselineRead {
+                nat_gateway_id: nat.to_string(),
+                days: b.days,
+                hourly_p95: b.hourly_p95.clone(),
+            },
+        );
+    }
     let previous = scratch.nat(nat).map(|n| n.trigger).unwrap_or_default();
     if verdict.state != previous {
         record(
@@ -210,13 +239,16 @@ fn decide_nat(
         }
         return;
     }
+    let (deadline, estimate) =
+        policy.planned_start(now, None, obs.connections, calibration(scratch));
     out.push(Decision::Start(StartPlan {
         nat_gateway_id: nat.to_string(),
         recording_id: recording_id(scratch, nat, now),
-        deadline: policy.deadline(now, None),
+        deadline,
         cause: StartCause::Trigger {
             evidence: verdict.evidence.clone(),
         },
+        estimate,
     }));
 }
 
@@ -269,6 +301,7 @@ pub fn decide_manual_start(
     nat_gateway_id: &str,
     seconds: Option<u64>,
     force: bool,
+    connections: Option<Connections>,
     policy: &Policy,
     now: DateTime<Utc>,
 ) -> Result<StartPlan, Refusal> {
@@ -302,13 +335,15 @@ pub fn decide_manual_start(
             budget,
         });
     }
+    let (deadline, estimate) = policy.planned_start(now, seconds, connections, calibration(state));
     Ok(StartPlan {
         nat_gateway_id: nat_gateway_id.to_string(),
         recording_id: recording_id(state, nat_gateway_id, now),
-        deadline: policy.deadline(now, seconds),
+        deadline,
         cause: StartCause::Manual {
             forced: over_budget,
         },
+        estimate,
     })
 }
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use nat_flowrec_reports::usd;
 
+use super::estimate::StartEstimate;
 use super::trigger::TriggerState;
 use crate::s3_layout::S3Delivery;
 
@@ -51,6 +52,10 @@ pub enum Event {
         cause: StartCause,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         s3_destination: Option<S3Delivery>,
+        /// What it was estimated to cost before it started (absent without connection
+        /// metrics, and in logs written before estimates).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        estimate: Option<StartEstimate>,
     },
     /// The recording's flow logs were deleted (or found gone); the captured logs stay.
     RecordingStopped {
@@ -102,6 +107,15 @@ pub enum Event {
         month: String,
         spent_usd: f64,
         max_usd: f64,
+    },
+    /// The NAT gateway's baseline was read (`trigger.mode = "baseline"`): per hour of the week
+    /// (0 = Monday 00:00 UTC), the p95 of its hourly Sums over the last `days`, as its trigger
+    /// compares them. Kept so a replay evaluates with the baseline the job had; read again a day
+    /// later (`core::baseline`).
+    BaselineRead {
+        nat_gateway_id: String,
+        days: u32,
+        hourly_p95: Vec<Option<u64>>,
     },
     /// The user reset the NAT gateway's budget: earlier recordings no longer count.
     BudgetReset {
@@ -255,6 +269,7 @@ impl Event {
             Event::TriggerChanged { .. } => "TriggerChanged",
             Event::BudgetExhausted { .. } => "BudgetExhausted",
             Event::BudgetReset { .. } => "BudgetReset",
+            Event::BaselineRead { .. } => "BaselineRead",
             Event::IngestionMeasured { .. } => "IngestionMeasured",
             Event::MonthlyCostCapReached { .. } => "MonthlyCostCapReached",
             Event::FlowLogsAdopted { .. } => "FlowLogsAdopted",
@@ -294,6 +309,7 @@ impl Event {
             | Event::TriggerChanged { nat_gateway_id, .. }
             | Event::BudgetExhausted { nat_gateway_id, .. }
             | Event::BudgetReset { nat_gateway_id }
+            | Event::BaselineRead { nat_gateway_id, .. }
             | Event::IngestionMeasured { nat_gateway_id, .. }
             | Event::MonthlyCostCapReached { nat_gateway_id, .. }
             | Event::FlowLogsAdopted { nat_gateway_id, .. }
@@ -334,6 +350,7 @@ impl Event {
             Event::TriggerChanged { .. }
             | Event::BudgetExhausted { .. }
             | Event::BudgetReset { .. }
+            | Event::BaselineRead { .. }
             | Event::MonthlyCostCapReached { .. }
             | Event::NatUnavailable { .. } => None,
         }
@@ -350,6 +367,7 @@ impl std::fmt::Display for Event {
                 enis,
                 deadline,
                 cause,
+                estimate,
                 ..
             } => {
                 write!(
@@ -364,6 +382,10 @@ impl std::fmt::Display for Event {
                     StartCause::Manual { forced: true } => {
                         write!(f, " (started by hand, over the budget)")
                     }
+                }?;
+                match estimate {
+                    Some(estimate) => write!(f, "; {estimate}"),
+                    None => Ok(()),
                 }
             }
             Event::RecordingStopped {
@@ -411,6 +433,26 @@ impl std::fmt::Display for Event {
                 }
             }
             Event::BudgetReset { nat_gateway_id } => write!(f, "{nat_gateway_id}: budget reset"),
+            Event::BaselineRead {
+                nat_gateway_id,
+                days,
+                hourly_p95,
+            } => {
+                write!(
+                    f,
+                    "{nat_gateway_id}: baseline read: the p95 of each hour of the week over {}",
+                    plural(*days as usize, "day", "days")
+                )?;
+                match super::baseline::busiest_hour(hourly_p95) {
+                    Some((hour, value)) => write!(
+                        f,
+                        ", busiest {} ({} in the hour)",
+                        super::baseline::hour_of_week_in_words(hour),
+                        nat_flowrec_reports::grouped(value)
+                    ),
+                    None => write!(f, ", no data: threshold_bytes alone applies"),
+                }
+            }
             Event::IngestionMeasured {
                 recording_id,
                 nat_gateway_id,

@@ -131,6 +131,7 @@ pub fn final_query(
             .map(str::to_owned)
             .collect(),
         nat_metrics: Default::default(),
+        statistics: Default::default(),
     })
 }
 
@@ -167,6 +168,7 @@ mod tests {
             end: now,
             log_groups: Vec::new(),
             nat_metrics: Default::default(),
+            statistics: Default::default(),
         }
     }
 

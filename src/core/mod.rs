@@ -3,7 +3,9 @@
 //! controller feeds it what it read and executes the decisions it returns, with the clock
 //! injected, so every rule is tested here as given events / when an observation / then decisions.
 
+pub mod baseline;
 pub mod decide;
+pub mod estimate;
 pub mod event;
 pub mod finish;
 pub mod ingestion;
@@ -20,9 +22,10 @@ pub(crate) mod testkit;
 pub mod trigger;
 pub mod watch_cost;
 
+pub use baseline::{Baseline, BaselineRule};
 pub use decide::{
     AVAILABLE, Observation, Refusal, decide, decide_budget_reset, decide_manual_start,
-    decide_manual_stop,
+    decide_manual_stop, start_possible,
 };
 pub use event::{DecodeError, EVENT_VERSION, Event, EventEnvelope, StartCause, StopReason};
 pub use finish::{PipelinePolicy, Step};
@@ -32,7 +35,9 @@ pub use plan::{
 };
 pub use policy::{Budget, Policy, recording_id};
 pub use reconcile::reconcile;
-pub use rule::{Combine, NatMetric, TreatMissingData, TriggerRule};
+pub use rule::{Combine, MetricsApi, NatMetric, TreatMissingData, TriggerRule};
 pub use settings::{LogGroupClass, RecordingSettings};
 pub use state::{ActiveRecording, NatState, QueryLogging, Recording, State};
-pub use trigger::{TriggerState, TriggerVerdict, evaluate, from_alarm, metric_query, query_window};
+pub use trigger::{
+    TriggerState, TriggerVerdict, evaluate, evaluate_with, from_alarm, metric_query, query_window,
+};

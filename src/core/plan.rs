@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::estimate::StartEstimate;
 use super::event::{Event, StartCause, StopReason, rfc3339};
 use super::settings::RecordingSettings;
 use crate::ports::{AwsError, FlowLogRequest, FlowLogResource, NatGateway, QueryLogRequest};
@@ -87,13 +88,15 @@ impl QueryLoggingPlan {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StartPlan {
     pub nat_gateway_id: String,
     /// Also the CreateFlowLogs ClientToken.
     pub recording_id: String,
     pub deadline: DateTime<Utc>,
     pub cause: StartCause,
+    /// What it is estimated to cost (`None` without the NAT's connection metrics).
+    pub estimate: Option<StartEstimate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -159,6 +162,7 @@ impl StartPlan {
             deadline: self.deadline,
             cause: self.cause.clone(),
             s3_destination: cfg.s3.clone(),
+            estimate: self.estimate.clone(),
         }
     }
 
@@ -254,6 +258,10 @@ impl std::fmt::Display for Decision {
                     StartCause::Trigger { evidence } => write!(f, " (trigger: {evidence})"),
                     StartCause::Manual { forced: false } => write!(f, " (by hand)"),
                     StartCause::Manual { forced: true } => write!(f, " (by hand, over the budget)"),
+                }?;
+                match &plan.estimate {
+                    Some(estimate) => write!(f, "; {estimate}"),
+                    None => Ok(()),
                 }
             }
             Decision::Stop(plan) => write!(

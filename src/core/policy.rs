@@ -5,6 +5,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
+use super::estimate::{Connections, EstimateBasis, StartEstimate, plan_length};
 use super::event::StopReason;
 use super::state::{ActiveRecording, NatState, State};
 
@@ -23,6 +24,8 @@ pub struct Policy {
     pub max_cost_usd_per_month: f64,
     /// The vended-log ingestion price of the recordings' log group, USD per GB (10^9 bytes).
     pub ingestion_price_per_gb: f64,
+    /// What a start's cost estimate needs of the recording settings.
+    pub estimate: EstimateBasis,
 }
 
 /// Where a NAT gateway's budget stands.
@@ -65,6 +68,27 @@ impl Policy {
             None => self.recording_seconds,
         };
         add(now, wanted.min(self.max_recording_seconds))
+    }
+
+    /// The deadline of a recording starting at `now` (as `deadline`) and its estimate from the
+    /// NAT's `connections`: shortened when the estimate exceeds `max_cost_usd`.
+    pub fn planned_start(
+        &self,
+        now: DateTime<Utc>,
+        requested: Option<u64>,
+        connections: Option<Connections>,
+        calibration: f64,
+    ) -> (DateTime<Utc>, Option<StartEstimate>) {
+        let wanted = (self.deadline(now, requested) - now).num_seconds().max(0) as u64;
+        let (seconds, estimate) = plan_length(
+            wanted,
+            connections,
+            &self.estimate,
+            self.ingestion_price_per_gb,
+            self.max_cost_usd,
+            calibration,
+        );
+        (add(now, seconds), estimate)
     }
 
     /// When the hard cap ends a recording that started at `started_at`.
@@ -121,6 +145,7 @@ impl Default for Policy {
             // us-east-1's Infrequent Access price, the default class; the configuration gives
             // the region's.
             ingestion_price_per_gb: 0.25,
+            estimate: EstimateBasis::default(),
         }
     }
 }

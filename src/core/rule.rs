@@ -5,6 +5,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::baseline::BaselineRule;
+
 /// The AWS/NATGateway metrics a trigger may watch (their Sum per period).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum NatMetric {
@@ -84,6 +86,31 @@ pub enum TreatMissingData {
     Ignore,
 }
 
+/// Which CloudWatch API reads the trigger's metrics (`trigger.metrics_api`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricsApi {
+    /// GetMetricStatistics while its requests stay within the configured share of CloudWatch's
+    /// free million a month, GetMetricData above that (`watch_cost::choose_api`).
+    #[default]
+    Auto,
+    /// One call a tick for every NAT gateway and metric, billed per metric requested.
+    GetMetricData,
+    /// One call a tick per NAT gateway and metric, inside the free tier.
+    GetMetricStatistics,
+}
+
+impl MetricsApi {
+    /// The key's value as written in the file.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MetricsApi::Auto => "auto",
+            MetricsApi::GetMetricData => "get_metric_data",
+            MetricsApi::GetMetricStatistics => "get_metric_statistics",
+        }
+    }
+}
+
 /// One NAT gateway's trigger rule, checked by the configuration before it gets here.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TriggerRule {
@@ -95,6 +122,9 @@ pub struct TriggerRule {
     pub evaluation_periods: u32,
     pub datapoints_to_alarm: u32,
     pub treat_missing_data: TreatMissingData,
+    /// Baseline mode: a period breaches above `factor` x the NAT's baseline for its hour of the
+    /// week, and above `threshold_bytes` (the floor).
+    pub baseline: Option<BaselineRule>,
 }
 
 impl Default for TriggerRule {
@@ -112,6 +142,7 @@ impl Default for TriggerRule {
             evaluation_periods: 3,
             datapoints_to_alarm: 1,
             treat_missing_data: TreatMissingData::Missing,
+            baseline: None,
         }
     }
 }

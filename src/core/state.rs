@@ -8,6 +8,8 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::baseline::Baseline;
+use super::estimate::StartEstimate;
 use super::event::{Event, EventEnvelope, StartCause, StopReason};
 use super::trigger::TriggerState;
 use crate::s3_layout::S3Delivery;
@@ -44,6 +46,8 @@ pub struct NatState {
     /// Start times of the recordings counted against the budget since the last reset.
     pub budget_counted: Vec<DateTime<Utc>>,
     pub budget_reset_at: Option<DateTime<Utc>>,
+    /// Baseline mode: the last baseline read (`BaselineRead`), which the trigger compares with.
+    pub baseline: Option<Baseline>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -76,6 +80,8 @@ pub struct Recording {
     pub s3: Option<S3Delivery>,
     pub log_format: Option<String>,
     pub max_aggregation_interval: Option<u32>,
+    /// What it was estimated to cost before it started.
+    pub estimate: Option<StartEstimate>,
     pub stopped: Option<Stopped>,
     /// Flow logs that reported FAILED delivery while recording: `<eni> (<flow log>): <message>`.
     pub delivery_failures: Vec<String>,
@@ -200,6 +206,7 @@ impl State {
                 deadline,
                 cause,
                 s3_destination,
+                estimate,
             } => {
                 let nat = self.nats.entry(nat_gateway_id.clone()).or_default();
                 let by_trigger = matches!(cause, StartCause::Trigger { .. });
@@ -229,6 +236,7 @@ impl State {
                     s3: s3_destination.clone(),
                     log_format: Some(log_format.clone()),
                     max_aggregation_interval: Some(*max_aggregation_interval),
+                    estimate: estimate.clone(),
                     stopped: None,
                     delivery_failures: Vec::new(),
                     ingestion: None,
@@ -286,6 +294,7 @@ impl State {
                         s3: None,
                         log_format: log_format.clone(),
                         max_aggregation_interval: None,
+                        estimate: None,
                         stopped: None,
                         delivery_failures: Vec::new(),
                         ingestion: None,
@@ -370,6 +379,18 @@ impl State {
             }
             Event::MonthlyCostCapReached { month, .. } => {
                 self.cost_cap_noted = Some(month.clone());
+            }
+            Event::BaselineRead {
+                nat_gateway_id,
+                days,
+                hourly_p95,
+            } => {
+                let nat = self.nats.entry(nat_gateway_id.clone()).or_default();
+                nat.baseline = Some(Baseline {
+                    read_at: at,
+                    days: *days,
+                    hourly_p95: hourly_p95.clone(),
+                });
             }
             Event::BudgetReset { nat_gateway_id } => {
                 let nat = self.nats.entry(nat_gateway_id.clone()).or_default();

@@ -11,13 +11,18 @@
 //! * the p99 period: the top 1 % of the NAT's periods breach, its busiest routine moments;
 //! * twice the p99 period: a margin above that routine tail, so only what is unusual for
 //!   this NAT fires;
-//! * half the peak period: an event half the size of the largest one seen still fires.
+//! * half the peak period: an event half the size of the largest one seen still fires;
+//! * baseline mode (when the rule is not already in it), at the default factor with the rule's
+//!   threshold as its floor. Each day of the history is compared with the baseline of the
+//!   history's other days (the job would read the days before it), so the count shows what the
+//!   mode makes of this NAT's weekly pattern rather than an exact replay.
 
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Serialize;
 
+use super::baseline::{Baseline, BaselineRule, DEFAULT_FACTOR, baseline_from};
 use super::rule::{Combine, NatMetric, TriggerRule};
-use super::trigger::{TriggerState, evaluate};
+use super::trigger::{TriggerState, evaluate_with};
 use crate::ports::MetricSeries;
 
 /// What a recording would cost, as the suggestion assumes it.
@@ -108,23 +113,48 @@ pub fn suggest(
     let p95 = percentile(&sorted, 95);
     let p99 = percentile(&sorted, 99);
 
-    let mut thresholds = vec![("current".to_string(), rule.threshold_bytes)];
+    let threshold = |threshold_bytes: u64| TriggerRule {
+        threshold_bytes: threshold_bytes.max(1),
+        baseline: None,
+        ..rule.clone()
+    };
+    let mut rules = vec![("current".to_string(), rule.clone())];
     if let Some(p99) = p99 {
-        thresholds.push(("p99".to_string(), p99.ceil() as u64));
-        thresholds.push(("2 x p99".to_string(), (2.0 * p99).ceil() as u64));
+        rules.push(("p99".to_string(), threshold(p99.ceil() as u64)));
+        rules.push(("2 x p99".to_string(), threshold((2.0 * p99).ceil() as u64)));
     }
     if let Some((_, peak)) = peak {
-        thresholds.push(("half the peak".to_string(), (peak / 2.0).ceil() as u64));
+        rules.push((
+            "half the peak".to_string(),
+            threshold((peak / 2.0).ceil() as u64),
+        ));
+    }
+    let history_days = u32::try_from((end - start).num_days()).unwrap_or(0);
+    if rule.baseline.is_none() {
+        let baseline = BaselineRule {
+            factor: DEFAULT_FACTOR,
+            days: history_days,
+        };
+        let label = format!("{} x baseline", baseline.factor);
+        rules.push((
+            label,
+            TriggerRule {
+                baseline: Some(baseline),
+                ..rule.clone()
+            },
+        ));
     }
     let relevant = relevant_series(series, nat_gateway_id, rule);
-    let candidates = thresholds
+    let candidates = rules
         .into_iter()
-        .map(|(label, threshold_bytes)| {
-            let rule = TriggerRule {
-                threshold_bytes: threshold_bytes.max(1),
-                ..rule.clone()
+        .map(|(label, rule)| {
+            let threshold_bytes = rule.threshold_bytes;
+            let baselines = match rule.baseline {
+                Some(_) => baselines_by_day(&relevant, nat_gateway_id, &rule, (start, end)),
+                None => Vec::new(),
             };
-            let (fired, breaching_periods) = replay(&relevant, nat_gateway_id, &rule, start, end);
+            let (fired, breaching_periods) =
+                replay(&relevant, nat_gateway_id, &rule, &baselines, start, end);
             let recorded_minutes = if assumption.recording_seconds > 0 {
                 fired as u64 * assumption.recording_seconds.div_ceil(60)
             } else {
@@ -171,7 +201,7 @@ fn relevant_series(series: &[MetricSeries], nat: &str, rule: &TriggerRule) -> Ve
 }
 
 /// Each period's value as the rule compares it (the largest metric, or their sum), oldest first.
-fn period_values(
+pub(crate) fn period_values(
     series: &[MetricSeries],
     nat: &str,
     rule: &TriggerRule,
@@ -205,7 +235,7 @@ fn period_values(
 }
 
 /// Nearest-rank percentile of ascending `sorted`.
-fn percentile(sorted: &[f64], p: usize) -> Option<f64> {
+pub(crate) fn percentile(sorted: &[f64], p: usize) -> Option<f64> {
     if sorted.is_empty() {
         return None;
     }
@@ -213,12 +243,45 @@ fn percentile(sorted: &[f64], p: usize) -> Option<f64> {
     sorted.get(rank - 1).copied()
 }
 
+/// Baseline mode's baseline for each day of the history `[start, end)`: the baseline of the
+/// history's other days. The job reads the days before a tick; the history holds none before
+/// its first day, so its other days stand in for them, and no period is compared with a
+/// baseline it is part of.
+fn baselines_by_day(
+    series: &[MetricSeries],
+    nat: &str,
+    rule: &TriggerRule,
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> Vec<Baseline> {
+    let days = (end - start).num_days().max(0);
+    (0..days)
+        .map(|d| {
+            let (from, to) = (start + TimeDelta::days(d), start + TimeDelta::days(d + 1));
+            let others: Vec<MetricSeries> = series
+                .iter()
+                .map(|s| MetricSeries {
+                    points: s
+                        .points
+                        .iter()
+                        .filter(|(t, _)| *t < from || *t >= to)
+                        .copied()
+                        .collect(),
+                    ..s.clone()
+                })
+                .collect();
+            baseline_from(&others, nat, rule, u32::try_from(days).unwrap_or(0), end)
+        })
+        .collect()
+}
+
 /// Ticks the rule at every period boundary from the first full window to `end`: how many times
-/// it turned to breaching, and for each firing how many ticks it stayed breaching.
+/// it turned to breaching, and for each firing how many ticks it stayed breaching. In baseline
+/// mode a tick compares with `baselines` of the day of its last evaluated period.
 fn replay(
     series: &[MetricSeries],
     nat: &str,
     rule: &TriggerRule,
+    baselines: &[Baseline],
     start: DateTime<Utc>,
     end: DateTime<Utc>,
 ) -> (usize, Vec<u64>) {
@@ -242,7 +305,9 @@ fn replay(
                 }
             })
             .collect();
-        let next = evaluate(&window, nat, rule, state, now).state;
+        let day = usize::try_from((now - period - start).num_days()).unwrap_or(0);
+        let baseline = baselines.get(day.min(baselines.len().saturating_sub(1)));
+        let next = evaluate_with(&window, nat, rule, baseline, state, now).state;
         if next == TriggerState::Breaching {
             if state != TriggerState::Breaching {
                 spells.push(0);
@@ -317,7 +382,8 @@ mod tests {
         );
         assert_eq!(s.periods, 0);
         assert_eq!((s.peak, s.p95, s.p99), (None, None, None));
-        assert_eq!(s.candidates.len(), 1);
+        assert_eq!(s.candidates.len(), 2, "the current rule and baseline mode");
+        assert!(s.candidates.iter().all(|c| c.fired == 0));
         assert_eq!(current(&s).fired, 0);
         assert_eq!(current(&s).cost_usd, 0.0);
     }
@@ -396,6 +462,7 @@ mod tests {
                 ("p99", 99_000_000),
                 ("2 x p99", 198_000_000),
                 ("half the peak", 50_000_000),
+                ("3 x baseline", 100_000_000),
             ]
         );
         // Above 99 MB: minute 99 only; its ticks run past the window's end: one firing.

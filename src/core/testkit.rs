@@ -69,6 +69,7 @@ pub(crate) fn started(id: &str) -> Event {
         deadline: at("11:00"),
         cause: by_trigger(),
         s3_destination: None,
+        estimate: None,
     }
 }
 
@@ -168,6 +169,8 @@ pub(crate) trait Tweak {
     fn flow_logs(self, ids: &[&str]) -> Self;
     /// Into log group `group`.
     fn log_group(self, group: &str) -> Self;
+    /// Estimated before its start at `raw_usd_per_minute`, uncalibrated, for 15 minutes.
+    fn estimated(self, raw_usd_per_minute: f64) -> Self;
 }
 
 impl Tweak for Event {
@@ -177,6 +180,22 @@ impl Tweak for Event {
             | Event::RecordingStopped { nat_gateway_id, .. }
             | Event::TriggerChanged { nat_gateway_id, .. } => *nat_gateway_id = nat.into(),
             other => panic!("{other:?} names no NAT gateway to change"),
+        }
+        self
+    }
+
+    fn estimated(mut self, raw_usd_per_minute: f64) -> Self {
+        match &mut self {
+            Event::RecordingStarted { estimate, .. } => {
+                *estimate = Some(crate::core::estimate::StartEstimate {
+                    raw_usd_per_minute,
+                    calibration: 1.0,
+                    seconds: 900,
+                    usd: raw_usd_per_minute * 15.0,
+                    shortened: None,
+                })
+            }
+            other => panic!("{other:?} has no estimate to change"),
         }
         self
     }

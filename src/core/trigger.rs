@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::baseline::Baseline;
 use super::rule::{Combine, NatMetric, TreatMissingData, TriggerRule};
 use crate::ports::{AlarmState, MetricQuery, MetricSeries};
 
@@ -98,6 +99,7 @@ pub fn metric_query(rules: &[(&str, &TriggerRule)], now: DateTime<Utc>) -> Metri
         end,
         log_groups: Vec::new(),
         nat_metrics,
+        statistics: Default::default(),
     }
 }
 
@@ -130,6 +132,20 @@ pub fn evaluate(
     previous: TriggerState,
     now: DateTime<Utc>,
 ) -> TriggerVerdict {
+    evaluate_with(series, nat_gateway_id, cfg, None, previous, now)
+}
+
+/// `evaluate` with the NAT gateway's baseline: in baseline mode (`cfg.baseline`) a period
+/// breaches above `factor` x its baseline and above `threshold_bytes`, the floor; without a
+/// baseline read yet, or for an hour it has no data for, above the floor alone.
+pub fn evaluate_with(
+    series: &[MetricSeries],
+    nat_gateway_id: &str,
+    cfg: &TriggerRule,
+    baseline: Option<&Baseline>,
+    previous: TriggerState,
+    now: DateTime<Utc>,
+) -> TriggerVerdict {
     let (start, end) = query_window(cfg, now);
     let period = i64::from(cfg.period_seconds.max(1));
     let n = cfg.evaluation_periods as usize;
@@ -155,7 +171,14 @@ pub fn evaluate(
         }
     }
 
-    let threshold = cfg.threshold_bytes as f64;
+    let floor = cfg.threshold_bytes as f64;
+    let baseline = cfg.baseline.zip(baseline);
+    let threshold_at = |at: DateTime<Utc>| match baseline {
+        Some((rule, b)) => b
+            .for_period(at, cfg.period_seconds)
+            .map_or(floor, |base| (rule.factor * base).max(floor)),
+        None => floor,
+    };
     let mut peak: Option<Peak> = None;
     let periods: Vec<Period> = sums
         .iter()
@@ -176,7 +199,7 @@ pub fn evaluate(
             if peak.as_ref().is_none_or(|p| value > p.value) {
                 peak = Some(Peak { what, value, at });
             }
-            if value > threshold {
+            if value > threshold_at(at) {
                 Period::Breach
             } else {
                 Period::Good
@@ -248,6 +271,12 @@ pub fn evaluate(
             amount_in_words(cfg, p.value),
             p.at.format("%H:%MZ")
         ));
+        if let Some(base) = baseline.and_then(|(_, b)| b.for_period(p.at, cfg.period_seconds)) {
+            evidence.push_str(&format!(", baseline there {}", amount_in_words(cfg, base)));
+        }
+    }
+    if cfg.baseline.is_some() && baseline.is_none() {
+        evidence.push_str("; no baseline read yet: threshold_bytes alone");
     }
     TriggerVerdict { state, evidence }
 }
@@ -258,11 +287,16 @@ pub fn rule_in_words(cfg: &TriggerRule) -> String {
     breaches_in_words(cfg, cfg.datapoints_to_alarm as usize)
 }
 
-/// `above 100 MB a minute in {count} of the last 3 minutes`.
+/// `above 100 MB a minute in {count} of the last 3 minutes`; in baseline mode `above 3 x the
+/// baseline and 100 MB a minute ...`.
 fn breaches_in_words(cfg: &TriggerRule, count: usize) -> String {
+    let floor = amount_in_words(cfg, cfg.threshold_bytes as f64);
+    let limit = match cfg.baseline {
+        Some(b) => format!("{} x the baseline and {floor}", b.factor),
+        None => floor,
+    };
     format!(
-        "above {} {} in {count} of the last {}",
-        amount_in_words(cfg, cfg.threshold_bytes as f64),
+        "above {limit} {} in {count} of the last {}",
         rate_in_words(cfg.period_seconds),
         periods_in_words(cfg, cfg.evaluation_periods as usize)
     )

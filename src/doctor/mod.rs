@@ -9,7 +9,7 @@ use std::path::Path;
 
 use crate::config::RecordingConfig;
 use crate::core::suggest::Suggestion;
-use crate::core::watch_cost::{TICKS_PER_MONTH, WatchCost};
+use crate::core::watch_cost::WatchCost;
 use crate::names::TopicArn;
 use crate::ports::{AwsError, AwsErrorKind, Inventory, NatPlacement, QueryLogs};
 use crate::s3_layout::S3Delivery;
@@ -185,18 +185,23 @@ async fn bucket_findings<I: Inventory>(inv: &I, s3: &S3Delivery, region: &str) -
     job_resources::bucket_findings(s3, bucket_region.as_deref(), policy.as_deref(), region)
 }
 
-/// The trigger's own monthly API bill, beside the alarms it replaces.
+/// The trigger's own monthly API bill in either mode, which one the configuration reads with,
+/// beside the alarms it replaces.
 fn watch_cost_finding(cost: &WatchCost, nats: usize) -> Finding {
+    let usd = nat_flowrec_reports::usd;
     Finding::new(
         Severity::Info,
         "watch-cost",
         "trigger",
         format!(
-            "at one-minute ticks, watching {nats} NAT gateway(s) requests {} metrics a month: about {}/month of GetMetricData ($0.01 per 1,000, outside CloudWatch's free tier); CloudWatch alarms on the same {} metric(s) would cost {}/month",
-            nat_flowrec_reports::grouped(cost.metrics_per_tick as u64 * TICKS_PER_MONTH),
-            nat_flowrec_reports::usd(cost.usd_per_month),
+            "at one-minute ticks (the job does not know its schedule; less often costs less), watching {nats} NAT gateway(s) reads {} metrics a month: {}/month with GetMetricData ($0.01 per 1,000 metrics, never free), {}/month with GetMetricStatistics (one request per NAT gateway and metric; free within CloudWatch's million requests a month, then $0.01 per 1,000); this configuration reads with {} ({}/month); CloudWatch alarms on the same {} metric(s) would cost {}/month",
+            nat_flowrec_reports::grouped(cost.metrics_per_month),
+            usd(cost.get_metric_data_usd_per_month),
+            usd(cost.get_metric_statistics_usd_per_month),
+            cost.api.name(),
+            usd(cost.usd_per_month()),
             cost.alarm_metrics,
-            nat_flowrec_reports::usd(cost.alarms_usd_per_month)
+            usd(cost.alarms_usd_per_month)
         ),
     )
 }

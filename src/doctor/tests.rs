@@ -104,10 +104,11 @@ async fn run_in(sim: &SimCloud, seen: &[&str], region: &str) -> Diagnosis {
         recording: &rec,
         sns_topic_arn: Some(&topic()),
         services_seen: seen.iter().map(|s| s.to_string()).collect(),
-        watch_cost: Some(crate::core::watch_cost::watch_cost(&[(
-            "nat-0doc",
-            &crate::core::TriggerRule::default(),
-        )])),
+        watch_cost: Some(crate::core::watch_cost::watch_cost(
+            &[("nat-0doc", &crate::core::TriggerRule::default())],
+            crate::core::MetricsApi::Auto,
+            0.5,
+        )),
         trigger_history: None,
     };
     diagnose(sim, &input).await
@@ -175,7 +176,7 @@ async fn doctor_states_what_watching_costs_beside_the_alarms() {
     assert_eq!(f.severity, Severity::Info);
     assert_eq!(
         f.message,
-        "at one-minute ticks, watching 1 NAT gateway(s) requests 86,400 metrics a month: about $0.86/month of GetMetricData ($0.01 per 1,000, outside CloudWatch's free tier); CloudWatch alarms on the same 2 metric(s) would cost $0.20/month"
+        "at one-minute ticks (the job does not know its schedule; less often costs less), watching 1 NAT gateway(s) reads 86,400 metrics a month: $0.86/month with GetMetricData ($0.01 per 1,000 metrics, never free), $0.00/month with GetMetricStatistics (one request per NAT gateway and metric; free within CloudWatch's million requests a month, then $0.01 per 1,000); this configuration reads with GetMetricStatistics ($0.00/month); CloudWatch alarms on the same 2 metric(s) would cost $0.20/month"
     );
     // us-east-1 has its own vended-log price: no stand-in to mention.
     assert!(!d.findings.iter().any(|f| f.check == "log-ingestion-price"));

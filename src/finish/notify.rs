@@ -438,6 +438,7 @@ mod tests {
             s3: None,
             log_format: None,
             max_aggregation_interval: Some(60),
+            estimate: None,
             stopped: Some(Stopped {
                 at: Utc.with_ymd_and_hms(2026, 1, 15, 10, 27, 0).unwrap(),
                 reason: StopReason::TriggerOk,

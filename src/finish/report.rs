@@ -16,7 +16,7 @@ use nat_flowrec_reports::{
 
 use super::PipelineError;
 use crate::attribution::{self, EnrichMode, Plan, RecordingFolder};
-use crate::config::{Combine, Config, TriggerConfig, TriggerMode};
+use crate::config::{Combine, Config, TriggerConfig};
 use crate::core::{Recording, StartCause};
 use crate::ports::{AwsError, Inventory, MetricQuery, MetricSeries, Metrics};
 
@@ -107,7 +107,7 @@ pub fn chart_window(rec: &Recording, lookback_minutes: u32) -> (DateTime<Utc>, D
 
 /// The trigger's threshold as bytes a minute; `None` when it follows an alarm or counts packets.
 fn threshold(cfg: &TriggerConfig) -> Option<Threshold> {
-    let bytes = cfg.mode == TriggerMode::Metrics && cfg.metrics.iter().all(|m| !m.is_packets());
+    let bytes = cfg.mode.reads_metrics() && cfg.metrics.iter().all(|m| !m.is_packets());
     bytes.then(|| Threshold {
         bytes_per_minute: cfg.threshold_bytes as f64 * 60.0 / f64::from(cfg.period_seconds.max(60)),
         applies_to: match cfg.combine {
@@ -181,6 +181,7 @@ async fn nat_series<M: Metrics>(
         end,
         log_groups: Vec::new(),
         nat_metrics: Default::default(),
+        statistics: Default::default(),
     };
     let mut series = metrics.metric_data(&query).await?;
     for s in &mut series {
@@ -469,6 +470,7 @@ mod tests {
             s3: None,
             log_format: None,
             max_aggregation_interval: Some(60),
+            estimate: None,
             stopped: Some(Stopped {
                 at: t(stop),
                 reason: StopReason::TriggerOk,
@@ -527,7 +529,7 @@ mod tests {
         cfg.metrics = vec![crate::config::NatMetric::PacketsOutToSource];
         assert_eq!(threshold(&cfg), None, "packets have no byte threshold");
         cfg = TriggerConfig {
-            mode: TriggerMode::Alarm,
+            mode: crate::config::TriggerMode::Alarm,
             ..TriggerConfig::default()
         };
         assert_eq!(threshold(&cfg), None, "an alarm's threshold is not ours");

@@ -113,9 +113,16 @@ pub struct MetricQuery {
     /// A NAT gateway listed here is asked only for these of `metrics` (its own trigger watches
     /// others than the rest): GetMetricData bills per metric requested.
     pub nat_metrics: std::collections::BTreeMap<String, Vec<String>>,
+    /// Metrics read with another statistic than `statistic` (`ActiveConnectionCount`: Maximum).
+    pub statistics: std::collections::BTreeMap<String, String>,
 }
 
 impl MetricQuery {
+    /// The statistic `metric` is read with.
+    pub fn statistic_of(&self, metric: &str) -> &str {
+        self.statistics.get(metric).unwrap_or(&self.statistic)
+    }
+
     /// Whether `metric` is asked of `nat_gateway_id`.
     pub fn asks(&self, nat_gateway_id: &str, metric: &str) -> bool {
         self.nat_metrics
@@ -166,6 +173,13 @@ pub trait Metrics {
     /// GetMetricData: one series per (NAT, metric) in the order of the query (NATs outer,
     /// metrics inner), empty where CloudWatch has no datapoint.
     fn metric_data(
+        &self,
+        query: &MetricQuery,
+    ) -> impl Future<Output = Result<Vec<MetricSeries>, AwsError>>;
+    /// GetMetricStatistics, one call per (NAT, metric) the query asks: the same NAT series as
+    /// `metric_data` in the same order, for CloudWatch's free API requests. The query's log
+    /// groups are not read (they are `metric_data`'s).
+    fn metric_statistics(
         &self,
         query: &MetricQuery,
     ) -> impl Future<Output = Result<Vec<MetricSeries>, AwsError>>;

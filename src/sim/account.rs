@@ -473,6 +473,7 @@ impl Account {
                 if let Some(nat) = self.nat(nat_id) {
                     let mut start = first;
                     while start < end {
+                        let aggregate = aggregator(q.statistic_of(metric)).unwrap_or(aggregate);
                         let values: Vec<f64> = (0..period / 60)
                             .map(|i| start + i * 60)
                             .filter(|m| m + 60 <= published_until)

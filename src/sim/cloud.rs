@@ -47,6 +47,17 @@ impl Metrics for SimCloud {
         account.metric_data(query)
     }
 
+    async fn metric_statistics(&self, query: &MetricQuery) -> Result<Vec<MetricSeries>, AwsError> {
+        let mut account = self.lock();
+        account.calls.push(SimCall::MetricStatistics(query.clone()));
+        account.take_injected(SimOperation::GetMetricStatistics)?;
+        let nat_only = MetricQuery {
+            log_groups: Vec::new(),
+            ..query.clone()
+        };
+        account.metric_data(&nat_only)
+    }
+
     async fn alarm_states(
         &self,
         alarm_names: &[String],

@@ -49,6 +49,8 @@ pub enum SimOperation {
     DeleteFlowLogs,
     /// `Metrics::metric_data`
     GetMetricData,
+    /// `Metrics::metric_statistics`
+    GetMetricStatistics,
     /// `Metrics::alarm_states`
     DescribeAlarms,
     /// `Logs::ensure_log_group`
@@ -83,6 +85,7 @@ impl SimOperation {
             SimOperation::DescribeFlowLogs => "ec2:DescribeFlowLogs",
             SimOperation::DeleteFlowLogs => "ec2:DeleteFlowLogs",
             SimOperation::GetMetricData => "cloudwatch:GetMetricData",
+            SimOperation::GetMetricStatistics => "cloudwatch:GetMetricStatistics",
             SimOperation::DescribeAlarms => "cloudwatch:DescribeAlarms",
             SimOperation::CreateLogGroup => "logs:CreateLogGroup",
             SimOperation::DescribeLogStreams => "logs:DescribeLogStreams",
@@ -119,6 +122,7 @@ pub enum SimCall {
     TaggedFlowLogs,
     DeleteFlowLogs(Vec<String>),
     MetricData(MetricQuery),
+    MetricStatistics(MetricQuery),
     AlarmStates(Vec<String>),
     EnsureLogGroup(LogGroupSpec),
     LogStreams { log_group: String, prefix: String },

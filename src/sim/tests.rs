@@ -38,6 +38,7 @@ fn query(start: DateTime<Utc>, end: DateTime<Utc>) -> MetricQuery {
         end,
         log_groups: Vec::new(),
         nat_metrics: Default::default(),
+        statistics: Default::default(),
     }
 }
 

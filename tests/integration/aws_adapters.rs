@@ -344,6 +344,7 @@ async fn cloudwatch_sdk_pin_1_99_metric_data_reaches_moto() {
         end: minute(5),
         log_groups: Vec::new(),
         nat_metrics: Default::default(),
+        statistics: Default::default(),
     };
     let series = cloud.metric_data(&query).await.unwrap();
 

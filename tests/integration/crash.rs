@@ -398,13 +398,14 @@ async fn describe_flow_logs_throttled_past_every_retry_fails_the_run_and_the_nex
     .await;
 }
 
-/// CloudWatch (awsQuery, `Throttling`): the trigger cannot be read.
+/// CloudWatch (awsQuery, `Throttling`): the trigger cannot be read (one NAT gateway is read
+/// with GetMetricStatistics, `trigger.metrics_api = "auto"`).
 #[tokio::test(flavor = "multi_thread")]
-async fn get_metric_data_throttled_past_every_retry_fails_the_run_and_the_next_run_records() {
+async fn get_metric_statistics_throttled_past_every_retry_fails_the_run_and_the_next_run_records() {
     throttled_past_every_retry(
         52,
-        "GetMetricData",
-        "cloudwatch:GetMetricData",
+        "GetMetricStatistics",
+        "cloudwatch:GetMetricStatistics",
         "Throttling",
     )
     .await;

@@ -35,10 +35,16 @@ fn spikes() -> Vec<(i64, f64)> {
 /// each hour from the first full window to the end, and the minutes recorded: while it
 /// breaches, at most `MAX_RECORDING_MINUTES` a firing.
 fn firings(hours: &[f64], threshold: f64) -> (usize, usize) {
+    spells(hours.len(), |h, _| hours[h] > threshold)
+}
+
+/// "1 of the last 3 hours" ticked each hour over `len` hours, where `breaches(h, tick)` says
+/// whether hour `h` breaches as seen at `tick`: the firings and the minutes recorded.
+fn spells(len: usize, breaches: impl Fn(usize, usize) -> bool) -> (usize, usize) {
     let mut spells: Vec<usize> = Vec::new();
     let mut was = false;
-    for tick in 3..=hours.len() {
-        let now = hours[tick - 3..tick].iter().any(|v| *v > threshold);
+    for tick in 3..=len {
+        let now = (tick - 3..tick).any(|h| breaches(h, tick));
         if now && !was {
             spells.push(0);
         }
@@ -55,6 +61,32 @@ fn firings(hours: &[f64], threshold: f64) -> (usize, usize) {
 }
 
 const MAX_RECORDING_MINUTES: usize = 120;
+
+/// Baseline mode at factor 3 over `hours` (hour 0 at `start`), ticked like `firings`: an hour
+/// breaches above 3 x the p95 of the same hour of the week on the history's other days (the
+/// days other than the one of the tick's last hour), and above `floor`.
+fn baseline_firings(hours: &[f64], start: DateTime<Utc>, floor: f64) -> (usize, usize) {
+    use chrono::{Datelike, Timelike};
+    let slot = |h: usize| {
+        let t = start + TimeDelta::hours(h as i64);
+        t.weekday().num_days_from_monday() * 24 + t.hour()
+    };
+    let breaches = |h: usize, tick: usize| {
+        let day = (tick - 1) / 24;
+        let mut same: Vec<f64> = (0..hours.len())
+            .filter(|j| slot(*j) == slot(h) && j / 24 != day)
+            .map(|j| hours[j])
+            .collect();
+        same.sort_by(f64::total_cmp);
+        // Nearest-rank p95.
+        let rank = (95 * same.len()).div_ceil(100).max(1);
+        let limit = same
+            .get(rank - 1)
+            .map_or(floor, |p95| (3.0 * p95.round()).max(floor));
+        hours[h] > limit
+    };
+    spells(hours.len(), breaches)
+}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trigger_suggest_counts_what_the_seeded_history_would_have_fired() {
@@ -103,14 +135,24 @@ async fn trigger_suggest_counts_what_the_seeded_history_would_have_fired() {
         .iter()
         .map(|c| c["label"].as_str().unwrap())
         .collect();
-    assert_eq!(labels, ["current", "p99", "2 x p99", "half the peak"]);
+    assert_eq!(
+        labels,
+        ["current", "p99", "2 x p99", "half the peak", "3 x baseline"]
+    );
     assert_eq!(candidates[0]["threshold_bytes"], 100_000_000);
     // 1 of 3 hours above 100 MB: 10-11, 40 (43 is below), 150, 250-252 and 330: five firings
     // breaching 4, 3, 3, 5 and 3 hours, each recorded for at most 2 hours.
     assert_eq!(firings(&hours, 100e6), (5, 120 + 120 + 120 + 120 + 120));
+    // Every spike above 100 MB is also over 3 x the routine hour a week away, so baseline mode
+    // fires on the same five as the 100 MB threshold here.
+    assert_eq!(baseline_firings(&hours, start, 100e6), (5, 5 * 120));
     for c in candidates {
         let threshold = c["threshold_bytes"].as_u64().unwrap() as f64;
-        let (fired, breaching) = firings(&hours, threshold);
+        let (fired, breaching) = if c["label"] == "3 x baseline" {
+            baseline_firings(&hours, start, threshold)
+        } else {
+            firings(&hours, threshold)
+        };
         assert_eq!(c["fired"].as_u64().unwrap() as usize, fired, "{c}");
         // recording_seconds = 0: a recording lasts while the trigger breaches, at most
         // max_recording_seconds, each minute ingesting the assumed 10 MB at $0.50/GB.

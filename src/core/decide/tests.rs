@@ -2,6 +2,7 @@
 //! decisions; and the manual start, stop and budget reset with the refusals a user reads.
 
 use super::*;
+use crate::core::estimate::{Connections, EstimateBasis};
 use crate::core::event::EventEnvelope;
 use crate::core::testkit::{
     NAT, NAT2, Tweak, at as t, budget_exhausted, budget_reset, by_hand, changed, fold, started,
@@ -58,6 +59,8 @@ fn obs_on(nat: &str, trigger: TriggerState, nat_state: &str) -> Observation {
         },
         nat_state: nat_state.into(),
         ingested_bytes: None,
+        baseline_read: None,
+        connections: None,
     }
 }
 
@@ -124,6 +127,7 @@ fn policy() -> Policy {
         max_cost_usd_per_month: 0.0,
         // $0.50 per GB: 2 GB cost $1.
         ingestion_price_per_gb: 0.5,
+        estimate: EstimateBasis::default(),
     }
 }
 
@@ -635,6 +639,28 @@ fn measured(id: &str, cost_usd: f64) -> Event {
     }
 }
 
+/// `active` concurrent connections and none new: at 100 bytes a record, 4 records a connection
+/// and $0.50 per GB, 350,000 of them cost $0.07 a minute, $1.05 for the 15 minutes.
+fn connected(mut o: Observation, active: f64) -> Observation {
+    o.connections = Some(Connections {
+        active,
+        established_per_minute: 0.0,
+    });
+    o
+}
+
+/// A recording cap of `max_cost_usd` and records of 100 bytes.
+fn estimating(max_cost_usd: f64) -> Policy {
+    Policy {
+        max_cost_usd,
+        estimate: EstimateBasis {
+            bytes_per_record: 100.0,
+            max_aggregation_interval: 60,
+        },
+        ..policy()
+    }
+}
+
 fn caps(per_recording: f64, per_month: f64) -> Policy {
     Policy {
         max_cost_usd: per_recording,
@@ -666,6 +692,36 @@ fn cost_caps() {
                 vec![Measured(1_999_999_999)],
             ),
             caps(1.0, 0.0),
+        ),
+        with_policy(
+            case(
+                "estimate over the cap: the start is shortened to fit",
+                vec![("10:40:00", changed(I, K))],
+                connected(obs(B, "available"), 350_000.0),
+                "10:41:00",
+                vec![Changed(K, B), Start("10:48:00")],
+            ),
+            estimating(0.5),
+        ),
+        with_policy(
+            case(
+                "estimate under the cap: the start keeps recording_seconds",
+                vec![("10:40:00", changed(I, K))],
+                connected(obs(B, "available"), 350_000.0),
+                "10:41:00",
+                vec![Changed(K, B), Start("10:56:00")],
+            ),
+            estimating(2.0),
+        ),
+        with_policy(
+            case(
+                "no connection metrics: no estimate, nothing shortened",
+                vec![("10:40:00", changed(I, K))],
+                obs(B, "available"),
+                "10:41:00",
+                vec![Changed(K, B), Start("10:56:00")],
+            ),
+            estimating(0.5),
         ),
         case(
             "running cost noted 4 minutes ago: not again yet",
@@ -850,6 +906,7 @@ fn a_start_names_the_recording_and_carries_the_evidence() {
             cause: StartCause::Trigger {
                 evidence: "evidence breaching".into()
             },
+            estimate: None,
         })
     );
     match &got[0] {
@@ -1064,7 +1121,15 @@ fn manual_start() {
     ];
     for c in cases {
         let state = fold(c.given);
-        let got = decide_manual_start(&state, NAT, c.seconds, c.force, &c.policy, t("10:41:00"));
+        let got = decide_manual_start(
+            &state,
+            NAT,
+            c.seconds,
+            c.force,
+            None,
+            &c.policy,
+            t("10:41:00"),
+        );
         match (got, c.then) {
             (Ok(plan), Ok((deadline, forced))) => {
                 assert_eq!(plan.deadline, t(deadline), "{}", c.name);
@@ -1093,7 +1158,7 @@ fn refusals_tell_the_user_what_to_do() {
         ("08:00:00", started("r1").until("08:15:00")),
         ("08:15:00", stopped("r1", Deadline)),
     ]);
-    let spent = decide_manual_start(&state, NAT, None, false, &budget(1, 0), t("10:41:00"))
+    let spent = decide_manual_start(&state, NAT, None, false, None, &budget(1, 0), t("10:41:00"))
         .unwrap_err()
         .to_string();
     assert_eq!(
@@ -1102,7 +1167,7 @@ fn refusals_tell_the_user_what_to_do() {
          pass --force to record anyway, or run `nat-flowrec budget reset --nat nat-01234567`"
     );
     let busy = fold(vec![("10:30:00", started("r1").until("10:45:00"))]);
-    let msg = decide_manual_start(&busy, NAT, None, false, &policy(), t("10:41:00"))
+    let msg = decide_manual_start(&busy, NAT, None, false, None, &policy(), t("10:41:00"))
         .unwrap_err()
         .to_string();
     assert!(
@@ -1116,6 +1181,7 @@ fn refusals_tell_the_user_what_to_do() {
         NAT,
         Some(7_200),
         false,
+        None,
         &policy(),
         t("10:41:00"),
     )
@@ -1128,8 +1194,16 @@ fn refusals_tell_the_user_what_to_do() {
 fn a_manual_start_then_the_spike_does_not_stop_it() {
     // Started by hand while OK: the trigger staying OK must not stop it before its time.
     let state = fold(vec![("10:40:00", changed(I, K))]);
-    let plan =
-        decide_manual_start(&state, NAT, Some(600), false, &policy(), t("10:41:00")).unwrap();
+    let plan = decide_manual_start(
+        &state,
+        NAT,
+        Some(600),
+        false,
+        None,
+        &policy(),
+        t("10:41:00"),
+    )
+    .unwrap();
     let state = fold(vec![
         ("10:40:00", changed(I, K)),
         (
@@ -1196,6 +1270,6 @@ fn two_starts_in_the_same_second_get_different_ids() {
             stopped("rec-01234567-20250101T104100Z", StopReason::Manual),
         ),
     ]);
-    let plan = decide_manual_start(&state, NAT, None, false, &policy(), now).unwrap();
+    let plan = decide_manual_start(&state, NAT, None, false, None, &policy(), now).unwrap();
     assert_eq!(plan.recording_id, "rec-01234567-20250101T104100Z-2");
 }

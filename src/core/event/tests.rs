@@ -2,6 +2,7 @@
 //! errors say what is wrong, and each event reads as a sentence.
 
 use super::*;
+use crate::core::estimate::{Shortened, StartEstimate};
 use crate::core::testkit::at;
 
 fn one_of_each() -> Vec<Event> {
@@ -20,6 +21,7 @@ fn one_of_each() -> Vec<Event> {
                 evidence: "1 of 3".into(),
             },
             s3_destination: None,
+            estimate: None,
         },
         Event::RecordingStopped {
             recording_id: "r".into(),
@@ -47,6 +49,13 @@ fn one_of_each() -> Vec<Event> {
         },
         Event::BudgetReset {
             nat_gateway_id: "nat-01234567".into(),
+        },
+        Event::BaselineRead {
+            nat_gateway_id: "nat-01234567".into(),
+            days: 14,
+            hourly_p95: (0..168u64)
+                .map(|h| (h % 24 != 3).then_some(h * 1_000))
+                .collect(),
         },
         Event::FlowLogsAdopted {
             recording_id: "r".into(),
@@ -129,6 +138,16 @@ fn one_of_each() -> Vec<Event> {
             deadline: at("2025-01-01T10:56:00Z"),
             cause: StartCause::Manual { forced: true },
             s3_destination: None,
+            estimate: Some(StartEstimate {
+                raw_usd_per_minute: 0.04,
+                calibration: 1.25,
+                seconds: 420,
+                usd: 0.35,
+                shortened: Some(Shortened {
+                    from_seconds: 900,
+                    max_cost_usd: 0.5,
+                }),
+            }),
         },
         Event::IngestionMeasured {
             recording_id: "rec-01234567-20250101T104100Z".into(),
@@ -143,6 +162,21 @@ fn one_of_each() -> Vec<Event> {
             max_usd: 1_000.0,
         },
     ]
+}
+
+#[test]
+fn a_baseline_read_names_its_busiest_hour() {
+    let read = Event::BaselineRead {
+        nat_gateway_id: "nat-01234567".into(),
+        days: 14,
+        hourly_p95: (0..168u64)
+            .map(|h| Some(if h == 57 { 9_000 } else { 10 }))
+            .collect(),
+    };
+    assert_eq!(
+        read.to_string(),
+        "nat-01234567: baseline read: the p95 of each hour of the week over 14 days, busiest Wed 09:00Z (9,000 in the hour)"
+    );
 }
 
 #[test]

@@ -26,6 +26,7 @@ fn plan() -> StartPlan {
         cause: StartCause::Trigger {
             evidence: "1 of 3".into(),
         },
+        estimate: None,
     }
 }
 

@@ -43,6 +43,8 @@ pub enum Fault {
 struct Shared {
     /// Every call seen, in order: the action name.
     calls: Vec<String>,
+    /// The form bodies of query-protocol calls (CloudWatch, SNS, IAM...), with their action.
+    query_bodies: Vec<(String, String)>,
     /// Faults queued per action; each call of the action takes one (`None`: pass this call).
     faults: BTreeMap<String, VecDeque<Option<Fault>>>,
     /// Actions whose `ForwardThenHold` call has reached moto, in order.
@@ -149,8 +151,21 @@ impl Proxy {
         self.calls().iter().filter(|c| *c == action).count()
     }
 
+    /// The form bodies of the query-protocol calls of `action` so far, in order
+    /// (`Action=GetMetricData&MetricDataQueries.member.1.Id=m0_0&...`).
+    pub fn query_bodies(&self, action: &str) -> Vec<String> {
+        let s = self.shared.0.lock().unwrap();
+        s.query_bodies
+            .iter()
+            .filter(|(a, _)| a == action)
+            .map(|(_, body)| body.clone())
+            .collect()
+    }
+
     pub fn clear_calls(&self) {
-        self.shared.0.lock().unwrap().calls.clear();
+        let mut s = self.shared.0.lock().unwrap();
+        s.calls.clear();
+        s.query_bodies.clear();
     }
 }
 
@@ -236,6 +251,10 @@ fn serve(client: TcpStream, upstream: &str, shared: &(Mutex<Shared>, Condvar)) {
         let fault = {
             let mut s = lock.lock().unwrap();
             s.calls.push(action.clone());
+            if matches!(request.protocol(), Protocol::Query) {
+                let body = String::from_utf8_lossy(&request.body).into_owned();
+                s.query_bodies.push((action.clone(), body));
+            }
             let fault = s
                 .faults
                 .get_mut(&action)

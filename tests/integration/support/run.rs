@@ -28,6 +28,16 @@ pub fn nat_flowrec(dir: &Path) -> Command {
     cmd
 }
 
+/// `nat-flowrec <args> --endpoint-url <endpoint> --now <now>` in `dir` (an endpoint of its
+/// own: a call-counting proxy's).
+pub fn run_in(dir: &Path, endpoint: &str, args: &[&str], now: DateTime<Utc>) -> Output {
+    nat_flowrec(dir)
+        .args(args)
+        .args(["--endpoint-url", endpoint, "--now", &now.to_rfc3339()])
+        .output()
+        .unwrap()
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
