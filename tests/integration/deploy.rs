@@ -668,6 +668,7 @@ fn the_configuration_the_template_gives_the_function_is_valid() {
         ("${FlowLogsRetentionDays}", "7"),
         ("${FlowLogsDeliveryRole.Arn}", ROLE),
         ("${MaxRecordings}", "3"),
+        ("${DnsQueryLogs}", "true"),
         (
             "${NotificationTopic}",
             "arn:aws:sns:us-east-1:123456789012:nat-flowrec",
@@ -685,6 +686,10 @@ fn the_configuration_the_template_gives_the_function_is_valid() {
         PathBuf::from("s3://nat-flowrec-state-bucket/nat-flowrec/events.jsonl")
     );
     assert_eq!(cfg.recording.max_recordings, 3);
+    assert!(
+        cfg.recording.dns_query_logs,
+        "DnsQueryLogs = true records DNS queries"
+    );
     // FlowLogsDestination = s3 delivers under the state bucket, where the bucket policy lets
     // the log delivery service write.
     let s3 = cfg.recording.s3_delivery().expect("delivery to S3");

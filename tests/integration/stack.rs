@@ -132,6 +132,10 @@ async fn the_template_deploys_into_moto_with_the_function_its_role_logs_topic_an
         !policy.contains("logs:CreateLogDelivery"),
         "no delivery to S3 set up with FlowLogsDestination = cloudwatch-logs: {policy}"
     );
+    assert!(
+        !policy.contains("route53resolver:"),
+        "no DNS query logging without DnsQueryLogs = true: {policy}"
+    );
 
     // The log groups: names and retention (moto keeps no class; the template says it below).
     let logs = aws_sdk_cloudwatchlogs::Client::new(&sdk);
