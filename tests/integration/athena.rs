@@ -229,6 +229,13 @@ async fn sent_statements(sdk: &aws_types::SdkConfig) -> Vec<String> {
     sent
 }
 
+/// The one statement of `sent` that starts with `start`.
+fn the_statement<'a>(sent: &'a [String], start: &str) -> &'a str {
+    sent.iter()
+        .find(|q| q.starts_with(start))
+        .unwrap_or_else(|| panic!("no statement starting with {start}: {sent:#?}"))
+}
+
 /// Two conversations and the internet-side duplicates, as Athena would aggregate them.
 fn two_conversations(internal: &str) -> Vec<Vec<String>> {
     let row = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
@@ -393,10 +400,10 @@ per_hour_partitions = false
     // the query reads the recording's hours and its flow log's objects.
     let sent = sent_statements(&sdk).await;
     assert_eq!(sent.len(), 3, "{sent:#?}");
-    let table = sent
-        .iter()
-        .find(|q| q.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `nat_flowrec`.`flowlogs_"))
-        .unwrap_or_else(|| panic!("the table's DDL: {sent:#?}"));
+    let table = the_statement(
+        &sent,
+        "CREATE EXTERNAL TABLE IF NOT EXISTS `nat_flowrec`.`flowlogs_",
+    );
     let base = format!(
         "s3://{bucket}/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region={REGION}/"
     );
@@ -410,10 +417,7 @@ per_hour_partitions = false
     ] {
         assert!(table.contains(&expected), "{expected} in {table}");
     }
-    let query = sent
-        .iter()
-        .find(|q| q.starts_with("WITH records AS"))
-        .unwrap_or_else(|| panic!("the aggregation: {sent:#?}"));
+    let query = the_statement(&sent, "WITH records AS");
     for expected in [
         format!("\"$path\" LIKE '%{flow_log_id}%'"),
         format!(
@@ -553,10 +557,10 @@ output_location = "s3://athena-results/nat-flowrec/"
         sent.contains(&"CREATE DATABASE IF NOT EXISTS `nat_flowrec`".to_owned()),
         "{sent:#?}"
     );
-    let table = sent
-        .iter()
-        .find(|q| q.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `nat_flowrec`.`flowlogs_"))
-        .unwrap_or_else(|| panic!("the table's DDL: {sent:#?}"));
+    let table = the_statement(
+        &sent,
+        "CREATE EXTERNAL TABLE IF NOT EXISTS `nat_flowrec`.`flowlogs_",
+    );
     assert!(table.contains(&format!("LOCATION '{prefix}'")), "{table}");
     assert!(table.contains("'projection.enabled' = 'true'"), "{table}");
     assert!(table.contains("`pkt_dstaddr` string"), "{table}");

@@ -357,6 +357,18 @@ mod tests {
         }
     }
 
+    /// The plan of `rec` at 11:00, in account 123456789012.
+    fn plan_of(rec: &Recording) -> Result<Plan, AthenaError> {
+        let (cfg, athena) = config("");
+        let target = target(Subject::Recording(rec), &cfg, &athena)?;
+        plan(
+            Subject::Recording(rec),
+            located(target),
+            &athena,
+            at("11:00"),
+        )
+    }
+
     #[test]
     fn a_recordings_plan_reads_its_flow_logs_objects_on_its_days_in_its_own_destination() {
         let (cfg, athena) = config("");
@@ -370,13 +382,7 @@ mod tests {
             (target.account.as_deref(), target.region.as_str()),
             (None, "eu-west-1")
         );
-        let plan = plan(
-            Subject::Recording(&rec),
-            located(target),
-            &athena,
-            at("11:00"),
-        )
-        .unwrap();
+        let plan = plan_of(&rec).unwrap();
         assert_eq!(
             plan.database_ddl,
             "CREATE DATABASE IF NOT EXISTS `nat_flowrec`"
@@ -406,19 +412,11 @@ mod tests {
 
     #[test]
     fn a_recordings_hive_and_hourly_options_shape_its_table() {
-        let (cfg, athena) = config("");
         let rec = recording(
             nat_flowrec_parsers::DEFAULT_FORMAT,
             Some(delivery("flow-logs", "", true, true)),
         );
-        let target = target(Subject::Recording(&rec), &cfg, &athena).unwrap();
-        let plan = plan(
-            Subject::Recording(&rec),
-            located(target),
-            &athena,
-            at("11:00"),
-        )
-        .unwrap();
+        let plan = plan_of(&rec).unwrap();
         assert_eq!(
             plan.location,
             "s3://flow-logs/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/"
@@ -492,19 +490,11 @@ mod tests {
 
     #[test]
     fn a_format_without_the_leg_fields_is_refused() {
-        let (cfg, athena) = config("");
         let rec = recording(
             "${srcaddr} ${dstaddr} ${bytes}",
             Some(delivery("flow-logs", "", false, false)),
         );
-        let target = target(Subject::Recording(&rec), &cfg, &athena).unwrap();
-        let err = plan(
-            Subject::Recording(&rec),
-            located(target),
-            &athena,
-            at("11:00"),
-        )
-        .unwrap_err();
+        let err = plan_of(&rec).unwrap_err();
         assert!(err.to_string().contains("pkt-srcaddr"), "{err}");
     }
 }
