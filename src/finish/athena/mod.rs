@@ -25,7 +25,7 @@ use nat_flowrec_reports::{Report, ReportError, ReportOptions, build_report_from_
 use crate::config::{AthenaConfig, Config};
 use crate::core::Recording;
 use crate::ports::{AwsError, DeliveryBucket, SqlQueries, SqlQuery};
-use crate::s3_layout::{DELIVERY_LAG, FILE_SPAN, S3Delivery, parse_region_root};
+use crate::s3_layout::{DELIVERY_LAG, FILE_SPAN, LOGS_ROOT, S3Delivery, parse_region_root};
 use table::{FlowLogLocation, LocationError, TableSpec};
 
 /// The first day a table over an S3 prefix projects: AWS delivers flow logs to S3 since 2018.
@@ -131,9 +131,16 @@ pub fn target(
                 .and_then(|rest| rest.split_once('/').or(Some((rest, ""))))
                 .filter(|(bucket, _)| !bucket.is_empty())
                 .ok_or_else(|| LocationError::NotS3(uri.to_owned()))?;
+            // A prefix that stops inside `AWSLogs/` (above a region folder) is its destination.
+            let destination = key
+                .split('/')
+                .take_while(|p| *p != LOGS_ROOT)
+                .filter(|p| !p.is_empty())
+                .collect::<Vec<_>>()
+                .join("/");
             let mut delivery = S3Delivery {
                 bucket: bucket.to_owned(),
-                prefix: key.trim_matches('/').to_owned(),
+                prefix: destination,
                 file_format: athena.file_format,
                 hive_compatible_partitions: athena.hive_partitions,
                 per_hour_partition: athena.per_hour_partitions,
@@ -474,6 +481,8 @@ mod tests {
         expected.file_format = S3FileFormat::Parquet;
         assert_eq!(t.delivery, expected);
         assert_eq!(t.account, None);
+        let above = target(prefix("s3://flow-logs/nat/AWSLogs/"), &cfg, &athena).unwrap();
+        assert_eq!(above.delivery, expected);
         let own = target(
             prefix("s3://flow-logs/nat/AWSLogs/aws-account-id=210987654321/aws-service=vpcflowlogs/aws-region=us-east-2/year=2026/"),
             &cfg,
