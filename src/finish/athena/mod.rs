@@ -6,8 +6,8 @@
 //!
 //! A recording's flow logs are read where it delivered them: its own S3 destination as its
 //! start event keeps it (bucket, prefix, file format, hive-compatible and per-hour folders), so
-//! a later change of the configuration does not lose them. The account folder below
-//! `AWSLogs/` is listed once (a delivery to S3 has no role whose ARN would name the account).
+//! a later change of the configuration does not lose them. The account folders below
+//! `AWSLogs/` are listed once (a delivery to S3 has no role whose ARN would name the account).
 //!
 //! What Athena cannot give is said in the report: no per-minute timeline and no file count
 //! (the rows are per conversation direction), no coverage against the NAT's metrics.
@@ -25,7 +25,9 @@ use nat_flowrec_reports::{Report, ReportError, ReportOptions, build_report_from_
 use crate::config::{AthenaConfig, Config};
 use crate::core::Recording;
 use crate::ports::{AwsError, DeliveryBucket, SqlQueries, SqlQuery};
-use crate::s3_layout::{DELIVERY_LAG, FILE_SPAN, LOGS_ROOT, S3Delivery, parse_region_root};
+use crate::s3_layout::{
+    DELIVERY_LAG, FILE_SPAN, LOGS_ROOT, S3Delivery, parse_object_name, parse_region_root,
+};
 use table::{FlowLogLocation, LocationError, TableSpec};
 
 /// The first day a table over an S3 prefix projects: AWS delivers flow logs to S3 since 2018.
@@ -231,6 +233,45 @@ fn recording_window(rec: &Recording, now: DateTime<Utc>) -> (DateTime<Utc>, Date
     (rec.started_at - FILE_SPAN, end + DELIVERY_LAG)
 }
 
+/// The account whose flow logs are read below `delivery`: the one account folder below its
+/// `AWSLogs/`, listed once as the export does (a delivery to S3 has no role whose ARN would
+/// name it). With several (a bucket an organisation's accounts share), a recording's is the one
+/// whose folders of its window hold a file of one of its flow logs.
+async fn account_of<B: DeliveryBucket>(
+    bucket: &B,
+    delivery: &S3Delivery,
+    region: &str,
+    subject: Subject<'_>,
+    now: DateTime<Utc>,
+) -> Result<String, AthenaError> {
+    let folders = bucket
+        .folders(&delivery.bucket, &delivery.logs_root())
+        .await?;
+    let several = match table::account_in(delivery, &folders) {
+        Err(several @ LocationError::SeveralAccounts { .. }) => several,
+        other => return Ok(other?),
+    };
+    let (Subject::Recording(rec), LocationError::SeveralAccounts { accounts, .. }) =
+        (subject, &several)
+    else {
+        return Err(several.into());
+    };
+    let (start, end) = recording_window(rec, now);
+    for account in accounts {
+        for folder in delivery.folders(account, region, start, end) {
+            let objects = bucket.objects(&delivery.bucket, &folder).await?;
+            let its_own = objects
+                .iter()
+                .filter_map(|o| parse_object_name(&o.key))
+                .any(|name| rec.flow_log_ids.contains(&name.flow_log_id));
+            if its_own {
+                return Ok(account.clone());
+            }
+        }
+    }
+    Err(several.into())
+}
+
 /// Runs the plan's statements and builds the report from the aggregation's rows.
 pub async fn report<C: SqlQueries + DeliveryBucket>(
     cloud: &C,
@@ -246,14 +287,7 @@ pub async fn report<C: SqlQueries + DeliveryBucket>(
     } = target(subject, cfg, athena)?;
     let account = match account {
         Some(account) => account,
-        // One listing of the account folders, as the export does: the delivery has no role
-        // whose ARN would name the account.
-        None => {
-            let folders = cloud
-                .folders(&delivery.bucket, &delivery.logs_root())
-                .await?;
-            table::account_in(&delivery, &folders)?
-        }
+        None => account_of(cloud, &delivery, &region, subject, asked.now).await?,
     };
     let location = FlowLogLocation {
         delivery,
@@ -495,6 +529,95 @@ mod tests {
         assert!(own.delivery.hive_compatible_partitions);
         let err = target(prefix("/local/folder"), &cfg, &athena).unwrap_err();
         assert!(err.to_string().contains("s3://bucket/prefix/"), "{err}");
+    }
+
+    /// A bucket holding `keys`, listed as S3 lists.
+    struct Keys(Vec<String>);
+
+    impl DeliveryBucket for Keys {
+        async fn folders(&self, _bucket: &str, prefix: &str) -> Result<Vec<String>, AwsError> {
+            let mut out: Vec<String> = self
+                .0
+                .iter()
+                .filter_map(|k| {
+                    let below = k.strip_prefix(prefix)?;
+                    let (folder, _) = below.split_once('/')?;
+                    Some(format!("{prefix}{folder}/"))
+                })
+                .collect();
+            out.dedup();
+            Ok(out)
+        }
+
+        async fn objects(
+            &self,
+            _bucket: &str,
+            prefix: &str,
+        ) -> Result<Vec<crate::ports::ObjectEntry>, AwsError> {
+            Ok(self
+                .0
+                .iter()
+                .filter(|k| k.starts_with(prefix))
+                .map(|k| crate::ports::ObjectEntry {
+                    key: k.clone(),
+                    size: 1,
+                })
+                .collect())
+        }
+
+        async fn object(&self, _bucket: &str, _key: &str) -> Result<Vec<u8>, AwsError> {
+            Ok(Vec::new())
+        }
+    }
+
+    #[tokio::test]
+    async fn with_several_accounts_a_recordings_is_the_one_holding_its_files() {
+        let d = delivery("flow-logs", "nat", false, false);
+        let rec = recording(nat_flowrec_parsers::DEFAULT_FORMAT, Some(d.clone()));
+        let file = |account: &str, flow_log: &str| {
+            let t = rec.started_at;
+            format!(
+                "{}{}",
+                d.folder(account, "eu-west-1", t),
+                crate::s3_layout::object_name(
+                    account,
+                    "eu-west-1",
+                    flow_log,
+                    t,
+                    "h",
+                    S3FileFormat::PlainText
+                )
+            )
+        };
+        let now = at("11:00");
+        let shared = Keys(vec![
+            file("111111111111", "fl-other"),
+            file("222222222222", "fl-r1"),
+        ]);
+        let found = account_of(&shared, &d, "eu-west-1", Subject::Recording(&rec), now).await;
+        assert_eq!(found.unwrap(), "222222222222");
+        // A prefix cannot tell, nor a recording whose files are in none of them.
+        let format = LogFormat::default();
+        let prefix = Subject::Prefix {
+            uri: "s3://flow-logs/nat/",
+            format: &format,
+        };
+        let err = account_of(&shared, &d, "eu-west-1", prefix, now)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("several accounts"), "{err}");
+        let elsewhere = Keys(vec![
+            file("111111111111", "fl-other"),
+            file("222222222222", "fl-other"),
+        ]);
+        let err = account_of(&elsewhere, &d, "eu-west-1", Subject::Recording(&rec), now)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("several accounts"), "{err}");
+        // One account: no file needs to be looked at.
+        let one = Keys(vec![file("111111111111", "fl-other")]);
+        let found = account_of(&one, &d, "eu-west-1", Subject::Recording(&rec), now).await;
+        assert_eq!(found.unwrap(), "111111111111");
     }
 
     #[test]
