@@ -539,7 +539,7 @@ pub fn operator_policy(scope: &Scope, cfg: &Config) -> Value {
         }));
     }
     if let Some(athena) = &cfg.athena {
-        statements.extend(athena_statements(scope, athena));
+        statements.extend(athena_statements(scope, cfg, athena));
     }
     if let Some(topic) = &cfg.notify.sns_topic_arn {
         statements.push(json!({
@@ -554,9 +554,10 @@ pub fn operator_policy(scope: &Scope, cfg: &Config) -> Value {
 
 /// `report --engine athena`: queries in the workgroup, the database and its tables in the Glue
 /// catalog (Athena's DDL creates them there), the result location written and read back, and
-/// the flow logs read (when `athena.flow_logs` names them; a prefix given on the command line
-/// needs its own grant).
-fn athena_statements(scope: &Scope, athena: &AthenaConfig) -> Vec<Value> {
+/// the recordings' flow logs read where they are delivered (with `recording.destination = "s3"`:
+/// its account folders listed, its files read by Athena as the caller; a prefix given on the
+/// command line needs its own grant).
+fn athena_statements(scope: &Scope, cfg: &Config, athena: &AthenaConfig) -> Vec<Value> {
     let s3 = |bucket: &str, prefix: &str| {
         let objects = if prefix.is_empty() {
             "*".to_owned()
@@ -612,13 +613,12 @@ fn athena_statements(scope: &Scope, athena: &AthenaConfig) -> Vec<Value> {
             "Resource": [out_bucket, out_objects],
         }),
     ];
-    if let Some(logs) = &athena.flow_logs {
-        let (bucket, objects) = s3(logs.bucket(), logs.prefix());
+    if let Some((bucket, files, _)) = scope.delivery_bucket_arns(cfg) {
         statements.push(json!({
             "Sid": "ReadTheFlowLogsInS3",
             "Effect": "Allow",
             "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:GetObject"],
-            "Resource": [bucket, objects],
+            "Resource": [bucket, files],
         }));
     }
     statements
@@ -905,10 +905,32 @@ mod tests {
                 .any(|a| a.starts_with("athena:") || a.starts_with("glue:")),
             "{actions:?}"
         );
-        let cfg = config(
-            "[athena]\noutput_location = \"s3://results/athena\"\nflow_logs = \"s3://flow-logs/\"\n",
-        );
+        let cfg = config("[athena]\noutput_location = \"s3://results/athena\"\n");
         let operator = operator_policy(&scope, &cfg);
+        // Recordings delivered to a log group: no flow-log files to read.
+        assert_eq!(
+            operator["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["Sid"] == "ReadTheFlowLogsInS3")
+                .count(),
+            0
+        );
+        let to_s3 = Config::from_toml_str(
+            "region = \"eu-west-1\"\nnat_gateway_ids = [\"nat-0123456789abcdef0\"]\n\
+             [recording]\ndestination = \"s3\"\ns3_destination = \"s3://flow-logs/nat\"\n\
+             [athena]\noutput_location = \"s3://results/athena\"\n",
+            "test.toml",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            statement(&operator_policy(&scope, &to_s3), "ReadTheFlowLogsInS3")["Resource"],
+            json!([
+                "arn:aws:s3:::flow-logs",
+                "arn:aws:s3:::flow-logs/nat/AWSLogs/*"
+            ])
+        );
         assert_eq!(
             statement(&operator, "RunAthenaQueriesInTheWorkgroup")["Resource"],
             "arn:aws:athena:eu-west-1:123456789012:workgroup/primary"
@@ -924,10 +946,6 @@ mod tests {
         assert_eq!(
             statement(&operator, "WriteAndReadAthenaResults")["Resource"],
             json!(["arn:aws:s3:::results", "arn:aws:s3:::results/athena/*"])
-        );
-        assert_eq!(
-            statement(&operator, "ReadTheFlowLogsInS3")["Resource"],
-            json!(["arn:aws:s3:::flow-logs", "arn:aws:s3:::flow-logs/*"])
         );
         let actions = granted_actions(&operator);
         for action in [

@@ -24,6 +24,11 @@ pub const LOGS_ROOT: &str = "AWSLogs";
 /// The service's folder (and hive `aws-service=` value) of VPC Flow Logs.
 pub const SERVICE: &str = "vpcflowlogs";
 
+/// A file's name carries the start of the five minutes it covers, and the file lands minutes
+/// later: a reader of a window's files looks a file's span before it and this lag past its end.
+pub const FILE_SPAN: TimeDelta = TimeDelta::minutes(5);
+pub const DELIVERY_LAG: TimeDelta = TimeDelta::minutes(15);
+
 /// CreateFlowLogs' `DestinationOptions.FileFormat`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -99,19 +104,27 @@ impl S3Delivery {
             .then(|| account.to_owned())
     }
 
+    /// The folder (key prefix, ending in `/`) of the files of `account` and `region`, above
+    /// the date folders: what a table over them is located at.
+    pub fn region_root(&self, account: &str, region: &str) -> String {
+        let root = self.logs_root();
+        if self.hive_compatible_partitions {
+            format!("{root}aws-account-id={account}/aws-service={SERVICE}/aws-region={region}/")
+        } else {
+            format!("{root}{account}/{SERVICE}/{region}/")
+        }
+    }
+
     /// The folder (key prefix, ending in `/`) of the files of `account` and `region` dated
     /// within `at`'s day (or hour, with per-hour partitions).
     pub fn folder(&self, account: &str, region: &str, at: DateTime<Utc>) -> String {
-        let root = self.logs_root();
+        let mut out = self.region_root(account, region);
         let (y, m, d, h) = (at.year(), at.month(), at.day(), at.hour());
-        let mut out = if self.hive_compatible_partitions {
-            format!(
-                "{root}aws-account-id={account}/aws-service={SERVICE}/aws-region={region}/\
-                 year={y:04}/month={m:02}/day={d:02}/"
-            )
+        if self.hive_compatible_partitions {
+            out.push_str(&format!("year={y:04}/month={m:02}/day={d:02}/"));
         } else {
-            format!("{root}{account}/{SERVICE}/{region}/{y:04}/{m:02}/{d:02}/")
-        };
+            out.push_str(&format!("{y:04}/{m:02}/{d:02}/"));
+        }
         if self.per_hour_partition {
             if self.hive_compatible_partitions {
                 out.push_str(&format!("hour={h:02}/"));
@@ -144,6 +157,47 @@ impl S3Delivery {
         }
         out
     }
+}
+
+/// A key prefix that reaches down into an account's region folder, read back (`parse_region_root`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegionRoot {
+    /// The destination's prefix above `AWSLogs/` (no leading or trailing `/`).
+    pub prefix: String,
+    pub account: String,
+    pub region: String,
+    pub hive_compatible_partitions: bool,
+}
+
+/// Reads a key prefix such as `nat/AWSLogs/123456789012/vpcflowlogs/eu-west-1/2025/03/` (or its
+/// hive-compatible form) down to its region folder; `None` when it does not reach that deep.
+/// Whatever lies below the region folder (date folders, a file) is left out.
+pub fn parse_region_root(key: &str) -> Option<RegionRoot> {
+    let parts: Vec<&str> = key.split('/').filter(|p| !p.is_empty()).collect();
+    let at = parts.iter().position(|p| *p == LOGS_ROOT)?;
+    let prefix = parts[..at].join("/");
+    let (account, service, region) = match parts.get(at + 1..at + 4)? {
+        [a, s, r] => (*a, *s, *r),
+        _ => return None,
+    };
+    let hive_service = format!("aws-service={SERVICE}");
+    let (account, region, hive) = if service == SERVICE {
+        (account, region, false)
+    } else if service == hive_service {
+        (
+            account.strip_prefix("aws-account-id=")?,
+            region.strip_prefix("aws-region=")?,
+            true,
+        )
+    } else {
+        return None;
+    };
+    (!account.is_empty() && !region.is_empty()).then(|| RegionRoot {
+        prefix,
+        account: account.to_owned(),
+        region: region.to_owned(),
+        hive_compatible_partitions: hive,
+    })
 }
 
 /// What a delivered file's name says.
@@ -249,6 +303,37 @@ mod tests {
             "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/\
              year=2025/month=03/day=01/hour=07/"
         );
+    }
+
+    #[test]
+    fn a_region_folder_is_read_back_from_a_deeper_prefix_in_both_layouts() {
+        for d in [delivery("a/b", false, true), delivery("", true, false)] {
+            let folder = d.folder("123456789012", "eu-west-1", at(1, 7, 30));
+            assert!(
+                folder.starts_with(&d.region_root("123456789012", "eu-west-1")),
+                "{folder}"
+            );
+            let back = parse_region_root(&folder).unwrap();
+            assert_eq!(back.prefix, d.prefix);
+            assert_eq!(back.account, "123456789012");
+            assert_eq!(back.region, "eu-west-1");
+            assert_eq!(
+                back.hive_compatible_partitions,
+                d.hive_compatible_partitions
+            );
+        }
+        assert_eq!(
+            parse_region_root("logs/AWSLogs/123456789012/vpcflowlogs/us-east-2").map(|r| r.prefix),
+            Some("logs".to_owned())
+        );
+        for short in [
+            "logs/nat/",
+            "logs/AWSLogs/123456789012/",
+            "AWSLogs/123456789012/elasticloadbalancing/us-east-1/",
+            "AWSLogs/123456789012/aws-service=vpcflowlogs/eu-west-1/",
+        ] {
+            assert_eq!(parse_region_root(short), None, "{short}");
+        }
     }
 
     #[test]

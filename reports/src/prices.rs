@@ -233,38 +233,76 @@ impl Prices {
     }
 }
 
-/// What CloudWatch Logs charges to ingest vended logs (VPC Flow Logs, Route 53 Resolver query
-/// logs), per GB, first volume tier, by log group class: the public list prices in USD as of
-/// 2025-06 (the CloudWatch pricing page, aws.amazon.com/cloudwatch/pricing, "Vended Logs"), not
-/// re-read online when this table was written. Only regions whose price matched us-east-1's
-/// with confidence are listed; the others use us-east-1's and `fallback` says so.
+/// What CloudWatch Logs charges for vended logs (VPC Flow Logs, Route 53 Resolver query logs),
+/// per GB, first volume tier: ingested into a log group, by log group class, or delivered to S3
+/// (the first 10 TB a month; the optional conversion to Apache Parquet is charged on top). The
+/// public list prices in USD as of 2025-06 (the CloudWatch pricing page,
+/// aws.amazon.com/cloudwatch/pricing, Logs, "Vended Logs": "Delivery to CloudWatch Logs",
+/// "Delivery to S3" and its "Apache Parquet format conversion"), not re-read online when this
+/// table was written. Only regions whose prices matched us-east-1's with confidence are listed;
+/// the others use us-east-1's and `fallback` says so.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LogIngestionPrices {
     pub region: String,
     pub standard_per_gb: f64,
     pub infrequent_access_per_gb: f64,
+    /// Delivered to S3 instead of a log group (plain text).
+    pub s3_per_gb: f64,
+    /// Added to `s3_per_gb` for files delivered as Parquet.
+    pub s3_parquet_conversion_per_gb: f64,
     /// `region` is not in the table: these are us-east-1's prices.
     pub fallback: bool,
 }
 
-/// Regions with vended-log ingestion prices (Standard, Infrequent Access), per GB.
-const LOG_INGESTION_TABLE: &[(&str, f64, f64)] = &[
-    ("us-east-1", 0.50, 0.25),
-    ("us-east-2", 0.50, 0.25),
-    ("us-west-2", 0.50, 0.25),
+/// One region's vended-log prices, per GB.
+struct VendedRow {
+    region: &'static str,
+    standard: f64,
+    infrequent_access: f64,
+    s3: f64,
+    s3_parquet_conversion: f64,
+}
+
+const fn vended(region: &'static str) -> VendedRow {
+    // The same in every region of the table.
+    VendedRow {
+        region,
+        standard: 0.50,
+        infrequent_access: 0.25,
+        s3: 0.25,
+        s3_parquet_conversion: 0.035,
+    }
+}
+
+/// Regions with built-in vended-log prices.
+const LOG_INGESTION_TABLE: &[VendedRow] = &[
+    vended("us-east-1"),
+    vended("us-east-2"),
+    vended("us-west-2"),
 ];
 
 impl LogIngestionPrices {
     /// The prices of `region` (us-east-1 when `None`), or us-east-1's with `fallback` set.
     pub fn for_region(region: Option<&str>) -> LogIngestionPrices {
         let region = region.unwrap_or(DEFAULT_REGION);
-        let known = LOG_INGESTION_TABLE.iter().find(|(r, _, _)| *r == region);
-        let (_, standard, infrequent) = known.copied().unwrap_or(LOG_INGESTION_TABLE[0]);
+        let known = LOG_INGESTION_TABLE.iter().find(|row| row.region == region);
+        let row = known.unwrap_or(&LOG_INGESTION_TABLE[0]);
         LogIngestionPrices {
             region: region.to_string(),
-            standard_per_gb: standard,
-            infrequent_access_per_gb: infrequent,
+            standard_per_gb: row.standard,
+            infrequent_access_per_gb: row.infrequent_access,
+            s3_per_gb: row.s3,
+            s3_parquet_conversion_per_gb: row.s3_parquet_conversion,
             fallback: known.is_none(),
+        }
+    }
+
+    /// Delivering to S3, per GB: plain text, or with the Parquet conversion.
+    pub fn s3_delivery_per_gb(&self, parquet: bool) -> f64 {
+        if parquet {
+            self.s3_per_gb + self.s3_parquet_conversion_per_gb
+        } else {
+            self.s3_per_gb
         }
     }
 }
@@ -350,6 +388,17 @@ mod tests {
         assert_eq!(far.region, "ap-southeast-4");
         assert_eq!(far.standard_per_gb, 0.50);
         assert!(!LogIngestionPrices::for_region(None).fallback);
+    }
+
+    #[test]
+    fn delivery_to_s3_costs_half_of_standard_ingestion_and_parquet_adds_its_conversion() {
+        let p = LogIngestionPrices::for_region(Some("us-east-1"));
+        assert_eq!(p.s3_delivery_per_gb(false), 0.25);
+        assert!((p.s3_delivery_per_gb(true) - 0.285).abs() < 1e-12);
+        assert!(p.s3_delivery_per_gb(false) < p.standard_per_gb);
+        let far = LogIngestionPrices::for_region(Some("ap-southeast-4"));
+        assert!(far.fallback);
+        assert_eq!(far.s3_delivery_per_gb(false), 0.25);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `nat-flowrec report --engine athena (--recording ID | s3://bucket/prefix/)`: the report of
 //! flow logs delivered to S3, aggregated by Amazon Athena (the leg rule in SQL), printed like any
 //! report. The workgroup, the result location and the database come from the configuration's
-//! `[athena]`; a recording's flow logs are those under `athena.flow_logs`. Remotes are named as
+//! `[athena]`; a recording's flow logs are those in its own S3 destination. Remotes are named as
 //! in a report of files (AWS's ranges; `--dns` query logs for a prefix). Reads the event log
 //! without locking it and appends nothing.
 

@@ -82,7 +82,7 @@ pub async fn history<M: Metrics>(
     let policy = cfg.recording.policy(region.as_deref());
     let assumption = CostAssumption {
         ingested_bytes_per_minute,
-        price_per_gb: policy.ingestion_price_per_gb,
+        price_per_gb: policy.delivery_price_per_gb,
         recording_seconds: policy.recording_seconds,
         max_recording_seconds: policy.max_recording_seconds,
     };

@@ -1,25 +1,19 @@
 //! `[athena]`: where `report --engine athena` runs its SQL. Present only when the engine is
-//! used; the IAM policies grant Athena, Glue and the S3 locations only then.
+//! used; the IAM policies grant Athena, Glue, the result location and the recordings' S3
+//! destination only then. A recording's flow logs are found from the recording itself (its
+//! destination in the event log); the layout keys here are for a prefix given on the command
+//! line.
 
 use serde::{Deserialize, Serialize};
 
 use super::{Invalid, check, quoted};
 use crate::names::S3Uri;
+use crate::s3_layout::S3FileFormat;
 
 /// The workgroup every account has.
 pub const DEFAULT_WORKGROUP: &str = "primary";
 /// The Glue database the tables are created in.
 pub const DEFAULT_DATABASE: &str = "nat_flowrec";
-
-/// How flow logs are stored in S3 (CreateFlowLogs' `DestinationOptions.FileFormat`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FlowLogFileFormat {
-    /// Gzip text, one header line per object.
-    #[default]
-    PlainText,
-    Parquet,
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,15 +25,17 @@ pub struct AthenaConfig {
     pub output_location: S3Uri,
     #[serde(default = "default_database")]
     pub database: String,
-    /// The S3 destination recordings' flow logs are delivered to (the bucket and prefix
-    /// CreateFlowLogs was given): the location `report --engine athena --recording` reads.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub flow_logs: Option<S3Uri>,
+    /// How the flow logs under a prefix given on the command line are stored (a recording's
+    /// come from its own destination, in the event log).
     #[serde(default)]
-    pub file_format: FlowLogFileFormat,
-    /// Flow logs delivered with hive-compatible prefixes (`aws-account-id=.../year=.../hour=...`).
+    pub file_format: S3FileFormat,
+    /// Flow logs under that prefix delivered with hive-compatible prefixes
+    /// (`aws-account-id=.../year=.../`); a prefix that reaches into `AWSLogs/` says it itself.
     #[serde(default)]
     pub hive_partitions: bool,
+    /// Flow logs under that prefix delivered in per-hour folders.
+    #[serde(default)]
+    pub per_hour_partitions: bool,
 }
 
 fn default_workgroup() -> String {

@@ -22,7 +22,7 @@ mod recording;
 mod report;
 mod trigger;
 
-pub use athena::{AthenaConfig, DEFAULT_DATABASE, DEFAULT_WORKGROUP, FlowLogFileFormat};
+pub use athena::{AthenaConfig, DEFAULT_DATABASE, DEFAULT_WORKGROUP};
 pub use export::{ExportConfig, MaxRequestsPerSecond};
 pub use notify::{MAX_PRESIGN_SECONDS, NotifyConfig};
 pub use recording::{Destination, RecordingConfig};

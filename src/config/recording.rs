@@ -91,10 +91,20 @@ impl RecordingConfig {
         })
     }
 
-    /// The recording guards the core applies, with the vended-log ingestion price of the
-    /// log group's class in `region` (us-east-1's where the table has no price for it).
+    /// The recording guards the core applies, with the vended-log prices of `region`
+    /// (us-east-1's where the table has no price for it): the log group's class for what its
+    /// `IncomingBytes` cost, and for the start's estimate the destination's (S3's delivery
+    /// price, with the Parquet conversion when the files are Parquet).
     pub fn policy(&self, region: Option<&str>) -> Policy {
         let prices = nat_flowrec_reports::LogIngestionPrices::for_region(region);
+        let ingestion_price_per_gb = match self.log_group_class {
+            LogGroupClass::Standard => prices.standard_per_gb,
+            LogGroupClass::InfrequentAccess => prices.infrequent_access_per_gb,
+        };
+        let delivery_price_per_gb = match self.s3_delivery() {
+            Some(s3) => prices.s3_delivery_per_gb(s3.file_format == S3FileFormat::Parquet),
+            None => ingestion_price_per_gb,
+        };
         Policy {
             recording_seconds: self.recording_seconds,
             max_recording_seconds: self.max_recording_seconds,
@@ -102,10 +112,8 @@ impl RecordingConfig {
             window_seconds: self.max_recordings_window_seconds,
             max_cost_usd: self.max_cost_usd,
             max_cost_usd_per_month: self.max_cost_usd_per_month,
-            ingestion_price_per_gb: match self.log_group_class {
-                LogGroupClass::Standard => prices.standard_per_gb,
-                LogGroupClass::InfrequentAccess => prices.infrequent_access_per_gb,
-            },
+            ingestion_price_per_gb,
+            delivery_price_per_gb,
             estimate: EstimateBasis {
                 bytes_per_record: bytes_per_record(&self.log_format),
                 max_aggregation_interval: self.max_aggregation_interval,

@@ -551,6 +551,25 @@ fn destination_s3_needs_a_bucket_and_builds_the_delivery() {
 }
 
 #[test]
+fn a_start_to_s3_is_estimated_at_s3s_delivery_price_and_measured_at_the_groups() {
+    let to_s3 = with(
+        "[recording]\ndestination = \"s3\"\ns3_destination = \"s3://flows\"\nlog_group_class = \"STANDARD\"\n",
+    )
+    .unwrap()
+    .recording
+    .policy(Some("us-east-1"));
+    assert_eq!(to_s3.delivery_price_per_gb, 0.25);
+    // A DNS group's IncomingBytes is still CloudWatch Logs ingestion.
+    assert_eq!(to_s3.ingestion_price_per_gb, 0.50);
+    let to_group = with("[recording]\nlog_group_class = \"STANDARD\"\n")
+        .unwrap()
+        .recording
+        .policy(Some("us-east-1"));
+    assert_eq!(to_group.delivery_price_per_gb, 0.50);
+    assert_eq!(to_group.ingestion_price_per_gb, 0.50);
+}
+
+#[test]
 fn destination_s3_errors_name_the_key_and_a_valid_example() {
     let message = |extra: &str| with(extra).unwrap_err().to_string();
     let missing = message("[recording]\ndestination = \"s3\"\n");

@@ -9,8 +9,10 @@
 //! interval. The connections in an interval are the ones open at its start (the peak
 //! `ActiveConnectionCount` Maximum of the last 15 minutes) plus those opened during it (the peak
 //! `ConnectionEstablishedCount` Sum a minute, times the minutes of the interval). A record is
-//! as long as the configured format's fields are on average (`bytes_per_record`). Peaks, not
-//! means: a spike is rising when a start is decided, and a cap should stop early, never late.
+//! as long as the configured format's fields are on average (`bytes_per_record`), priced at
+//! the destination's delivery price (the log group class's ingestion, or S3's vended-log
+//! delivery: `Policy::delivery_price_per_gb`). Peaks, not means: a spike is rising when a start
+//! is decided, and a cap should stop early, never late.
 //!
 //! The estimate is calibrated by what past recordings measured (`IngestionMeasured`): the
 //! median of measured / estimated over the last ten, applied to the next.
@@ -240,8 +242,13 @@ pub fn calibration(state: &State) -> f64 {
     median(&mut last).unwrap_or(1.0)
 }
 
-/// A stopped recording's estimate, what it measured (USD) and the minutes it recorded.
+/// A stopped recording's estimate, what it measured (USD) and the minutes it recorded. Not a
+/// recording delivered to S3: its flow logs reach no log group, so what it measured (its DNS
+/// group at most) says nothing of its estimate.
 fn estimated_and_measured(r: &Recording) -> Option<(&StartEstimate, f64, f64)> {
+    if r.s3.is_some() {
+        return None;
+    }
     let estimate = r.estimate.as_ref()?;
     let measured = r.ingestion.as_ref()?.cost_usd;
     let stopped = r.stopped.as_ref()?;

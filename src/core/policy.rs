@@ -22,8 +22,13 @@ pub struct Policy {
     pub max_cost_usd: f64,
     /// What the recordings of one calendar month (UTC) may spend, USD; 0 = no cap.
     pub max_cost_usd_per_month: f64,
-    /// The vended-log ingestion price of the recordings' log group, USD per GB (10^9 bytes).
+    /// The vended-log ingestion price of the recordings' log group, USD per GB (10^9 bytes):
+    /// what a measured `IncomingBytes` costs.
     pub ingestion_price_per_gb: f64,
+    /// What delivering the flow logs costs, USD per GB: the log group's ingestion price, or
+    /// S3's vended-log delivery price (Parquet conversion included) with delivery to S3. The
+    /// start's estimate uses it.
+    pub delivery_price_per_gb: f64,
     /// What a start's cost estimate needs of the recording settings.
     pub estimate: EstimateBasis,
 }
@@ -84,7 +89,7 @@ impl Policy {
             wanted,
             connections,
             &self.estimate,
-            self.ingestion_price_per_gb,
+            self.delivery_price_per_gb,
             self.max_cost_usd,
             calibration,
         );
@@ -145,6 +150,7 @@ impl Default for Policy {
             // us-east-1's Infrequent Access price, the default class; the configuration gives
             // the region's.
             ingestion_price_per_gb: 0.25,
+            delivery_price_per_gb: 0.25,
             estimate: EstimateBasis::default(),
         }
     }

@@ -94,6 +94,19 @@ pub struct Recording {
     pub notified: Option<NotifiedInfo>,
 }
 
+impl Recording {
+    /// Where its flow logs deliver in S3: its own destination; for flow logs adopted after a
+    /// crash (which wrote down neither a destination nor a log group), `configured`; `None` when
+    /// they deliver to a log group.
+    pub fn s3_delivery(&self, configured: Option<S3Delivery>) -> Option<S3Delivery> {
+        match (&self.s3, &self.log_group) {
+            (Some(s3), _) => Some(s3.clone()),
+            (None, Some(_)) => None,
+            (None, None) => configured,
+        }
+    }
+}
+
 /// A recording's DNS query logging: ours (created for it) or the VPC's own, reused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct QueryLogging {

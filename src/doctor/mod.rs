@@ -130,8 +130,8 @@ pub async fn diagnose<I: Inventory + QueryLogs>(inv: &I, input: &DoctorInput<'_>
             "log-ingestion-price",
             region,
             format!(
-                "no built-in vended-log ingestion price for {region}: recording costs and the max_cost_usd caps use us-east-1's (${}/GB STANDARD, ${}/GB INFREQUENT_ACCESS); check aws.amazon.com/cloudwatch/pricing",
-                prices.standard_per_gb, prices.infrequent_access_per_gb
+                "no built-in vended-log ingestion price for {region}: recording costs, their estimates and the max_cost_usd caps use us-east-1's (${}/GB STANDARD, ${}/GB INFREQUENT_ACCESS, ${}/GB delivered to S3); check aws.amazon.com/cloudwatch/pricing",
+                prices.standard_per_gb, prices.infrequent_access_per_gb, prices.s3_per_gb
             ),
         ));
     }

@@ -187,7 +187,8 @@ async fn doctor_states_what_watching_costs_beside_the_alarms() {
         .find(|f| f.check == "log-ingestion-price")
         .expect("the stand-in price is said");
     assert!(
-        price.message.contains("use us-east-1's ($0.5/GB STANDARD"),
+        price.message.contains("use us-east-1's ($0.5/GB STANDARD")
+            && price.message.contains("$0.25/GB delivered to S3"),
         "{}",
         price.message
     );

@@ -99,11 +99,7 @@ impl ExportPlan {
             enis: rec.enis.clone(),
             flow_log_ids: rec.flow_log_ids.clone(),
             nat_ips: rec.nat_ips.clone(),
-            s3: match (&rec.s3, &rec.log_group) {
-                (Some(s3), _) => Some(s3.clone()),
-                (None, Some(_)) => None,
-                (None, None) => cfg.s3_delivery(),
-            },
+            s3: rec.s3_delivery(cfg.s3_delivery()),
             log_group: rec
                 .log_group
                 .clone()

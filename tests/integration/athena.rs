@@ -10,6 +10,7 @@ use nat_flowrec::aws::RECORD_OPERATIONS_ENV;
 use nat_flowrec::finish::athena::{aggregate_rows, sql};
 use nat_flowrec::iam_policy::granted_actions;
 use nat_flowrec::ports::SqlRows;
+use nat_flowrec::s3_layout::{S3Delivery, S3FileFormat, object_name};
 use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_reports::{ReportOptions, build_report_from_rows};
 use serde_json::{Value, json};
@@ -196,135 +197,10 @@ fn preset_aggregation(region: &str, rows: &[Vec<&str>]) {
     assert_eq!(status, 201, "{body}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn report_engine_athena_of_a_recording_creates_the_table_runs_the_query_and_renders_the_rows()
-{
-    // A region of its own: the recording stays running, and no other test's check may adopt it.
-    const REGION: &str = "ap-southeast-2";
-    let moto = moto();
-    let sdk = sdk_in(moto, REGION).await;
-    let ec2 = aws_sdk_ec2::Client::new(&sdk);
-    let nat = seed_nat(&ec2, 131).await;
-    let group = format!("/nat-flowrec/athena-{}", nat.nat_gateway_id);
-    let config = format!(
-        r#"region = "{REGION}"
-nat_gateway_ids = ["{nat}"]
-state = "state/events.jsonl"
-
-[recording]
-log_group = "{group}"
-deliver_logs_role_arn = "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
-
-[athena]
-output_location = "s3://athena-results/nat-flowrec/"
-flow_logs = "s3://flow-logs/nat/"
-"#,
-        nat = nat.nat_gateway_id
-    );
-    let setup = Setup::with_config(moto, &config);
-    let t = minute_now();
-
-    // Without the [athena] table the engine says what to add.
-    let without = config.split("[athena]").next().unwrap_or_default();
-    let bare = Setup::with_config(moto, without);
-    let o = bare.run(&["report", "--engine", "athena", "s3://flow-logs/nat/"], t);
-    assert!(!o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("output_location"), "{}", text(&o));
-
-    let o = setup.run(&["start", "--nat", &nat.nat_gateway_id], t);
-    assert!(o.status.success(), "{}", text(&o));
-    let started = setup
-        .events()
-        .into_iter()
-        .find(|e| e["type"] == "RecordingStarted")
-        .expect("a RecordingStarted event");
-    let rec_id = started["recording_id"].as_str().unwrap().to_owned();
-    let flow_log_id = started["flow_log_ids"][0].as_str().unwrap().to_owned();
-
-    // Two conversations and the internet-side duplicates.
-    preset_aggregation(
-        REGION,
-        &[
-            vec![
-                "vpc-reply",
-                "10.131.1.5",
-                "52.216.8.12",
-                "443",
-                "6",
-                "S3",
-                "40",
-                "9000000",
-                "",
-                "",
-            ],
-            vec![
-                "vpc-outbound",
-                "10.131.1.5",
-                "52.216.8.12",
-                "443",
-                "6",
-                "S3",
-                "40",
-                "1000000",
-                "",
-                "",
-            ],
-            vec![
-                "vpc-outbound",
-                "10.131.1.9",
-                "203.0.113.5",
-                "443",
-                "6",
-                "",
-                "8",
-                "250000",
-                "",
-                "",
-            ],
-            vec!["internet", "", "", "", "", "", "88", "10250000", "", ""],
-        ],
-    );
-
-    let ops_file = setup.dir.path().join("operations.txt");
-    let ops_env = ops_file.display().to_string();
-    let o = setup.run_with_env(
-        &[
-            "report",
-            "--engine",
-            "athena",
-            "--recording",
-            &rec_id,
-            "--output",
-            "json",
-        ],
-        t + TimeDelta::minutes(5),
-        &[(RECORD_OPERATIONS_ENV, ops_env.as_str())],
-    );
-    assert!(o.status.success(), "{}", text(&o));
-    let report: Value = serde_json::from_slice(&o.stdout).expect("report --output json");
-    assert_eq!(
-        talker_rows(&report["talkers"]),
-        vec![
-            json!([
-                "10.131.1.5",
-                "52.216.8.12",
-                "S3",
-                1_000_000,
-                9_000_000,
-                10_000_000
-            ]),
-            json!(["10.131.1.9", "203.0.113.5", null, 250_000, 0, 250_000]),
-        ]
-    );
-    assert_eq!(report["services"][0]["service"], "S3");
-    assert_eq!(report["summary"]["records_by_leg"]["internet"], 88);
-    assert_eq!(report["summary"]["bytes_total"], 10_250_000);
-    let notes = report["summary"]["notes"].to_string();
-    assert!(notes.contains("aggregated by Amazon Athena"), "{notes}");
-
-    // What was sent, in order: the database, the table over the recording's S3 location with
-    // partition projection, then the aggregation over the recording's days and flow log.
-    let athena = aws_sdk_athena::Client::new(&sdk);
+/// The statements Athena was sent in moto's region of `sdk`, oldest first, each checked to run
+/// in the `primary` workgroup with its results under the configured location.
+async fn sent_statements(sdk: &aws_types::SdkConfig) -> Vec<String> {
+    let athena = aws_sdk_athena::Client::new(sdk);
     let ids = athena
         .list_query_executions()
         .send()
@@ -350,41 +226,213 @@ flow_logs = "s3://flow-logs/nat/"
         );
         sent.push(x.query().unwrap_or_default().to_owned());
     }
+    sent
+}
+
+/// The one statement of `sent` that starts with `start`.
+fn the_statement<'a>(sent: &'a [String], start: &str) -> &'a str {
+    sent.iter()
+        .find(|q| q.starts_with(start))
+        .unwrap_or_else(|| panic!("no statement starting with {start}: {sent:#?}"))
+}
+
+/// Two conversations and the internet-side duplicates, as Athena would aggregate them.
+fn two_conversations(internal: &str) -> Vec<Vec<String>> {
+    let row = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    vec![
+        row(&[
+            "vpc-reply",
+            internal,
+            "52.216.8.12",
+            "443",
+            "6",
+            "S3",
+            "40",
+            "9000000",
+            "",
+            "",
+        ]),
+        row(&[
+            "vpc-outbound",
+            internal,
+            "52.216.8.12",
+            "443",
+            "6",
+            "S3",
+            "40",
+            "1000000",
+            "",
+            "",
+        ]),
+        row(&["internet", "", "", "", "", "", "80", "10000000", "", ""]),
+    ]
+}
+
+fn as_strs(rows: &[Vec<String>]) -> Vec<Vec<&str>> {
+    rows.iter()
+        .map(|r| r.iter().map(String::as_str).collect())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_engine_athena_of_a_recording_to_s3_reads_its_own_destination_and_layout() {
+    // A region of its own: the recording stays running, its statements are the only ones.
+    const REGION: &str = "ap-south-1";
+    let moto = moto();
+    let sdk = sdk_in(moto, REGION).await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let s3 = nat_flowrec::aws::s3_client_from(&sdk, true);
+    let nat = seed_nat(&ec2, 132).await;
+    let bucket = format!("athena-flows-{}", nat.nat_gateway_id);
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("moto CreateBucket");
+    // Hive-compatible, per-hour folders; the configured prefix for command-line prefixes says
+    // otherwise and must not be used for the recording.
+    let config = format!(
+        r#"region = "{REGION}"
+nat_gateway_ids = ["{nat}"]
+state = "state/events.jsonl"
+
+[recording]
+destination = "s3"
+s3_destination = "s3://{bucket}"
+s3_hive_compatible_partitions = true
+s3_per_hour_partition = true
+
+[athena]
+output_location = "s3://athena-results/nat-flowrec/"
+hive_partitions = false
+per_hour_partitions = false
+"#,
+        nat = nat.nat_gateway_id
+    );
+    let setup = Setup::with_config(moto, &config);
+    let t = minute_now();
+    let o = setup.run(&["start", "--nat", &nat.nat_gateway_id], t);
+    assert!(o.status.success(), "{}", text(&o));
+    let started = setup
+        .events()
+        .into_iter()
+        .find(|e| e["type"] == "RecordingStarted")
+        .expect("a RecordingStarted event");
+    assert_eq!(started["s3_destination"]["bucket"], bucket.as_str());
+    let rec_id = started["recording_id"].as_str().unwrap().to_owned();
+    let flow_log_id = started["flow_log_ids"][0].as_str().unwrap().to_owned();
+    let report_args = [
+        "report",
+        "--engine",
+        "athena",
+        "--recording",
+        &rec_id,
+        "--output",
+        "json",
+    ];
+
+    // Nothing delivered yet: no account folder to find, said before any query.
+    let o = setup.run(&report_args, t + TimeDelta::minutes(5));
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!("no account folder under s3://{bucket}/AWSLogs/")),
+        "{}",
+        text(&o)
+    );
+    assert!(sent_statements(&sdk).await.is_empty());
+
+    // One file where AWS delivers it: the account folder is moto's account.
+    let delivery = S3Delivery {
+        bucket: bucket.clone(),
+        prefix: String::new(),
+        file_format: S3FileFormat::PlainText,
+        hive_compatible_partitions: true,
+        per_hour_partition: true,
+    };
+    let key = format!(
+        "{}{}",
+        delivery.folder("123456789012", REGION, t),
+        object_name(
+            "123456789012",
+            REGION,
+            &flow_log_id,
+            t,
+            "0a1b2c3d",
+            S3FileFormat::PlainText
+        )
+    );
+    s3.put_object()
+        .bucket(&bucket)
+        .key(&key)
+        .body(aws_sdk_s3::primitives::ByteStream::from_static(b""))
+        .send()
+        .await
+        .expect("moto PutObject");
+
+    preset_aggregation(REGION, &as_strs(&two_conversations("10.132.1.5")));
+    let ops_file = setup.dir.path().join("operations.txt");
+    let ops_env = ops_file.display().to_string();
+    let o = setup.run_with_env(
+        &report_args,
+        t + TimeDelta::minutes(5),
+        &[(RECORD_OPERATIONS_ENV, ops_env.as_str())],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let report: Value = serde_json::from_slice(&o.stdout).expect("report --output json");
     assert_eq!(
-        sent.len(),
-        3,
-        "one database, one table, one query: {sent:#?}"
-    );
-    assert!(
-        sent.contains(&"CREATE DATABASE IF NOT EXISTS `nat_flowrec`".to_owned()),
-        "{sent:#?}"
-    );
-    let table = sent
-        .iter()
-        .find(|q| q.starts_with("CREATE EXTERNAL TABLE IF NOT EXISTS `nat_flowrec`.`flowlogs_"))
-        .unwrap_or_else(|| panic!("the table's DDL: {sent:#?}"));
-    assert!(
-        table.contains(
-            "LOCATION 's3://flow-logs/nat/AWSLogs/123456789012/vpcflowlogs/ap-southeast-2/'"
-        ),
-        "{table}"
-    );
-    assert!(table.contains("'projection.enabled' = 'true'"), "{table}");
-    assert!(table.contains("`pkt_dstaddr` string"), "{table}");
-    let query = sent
-        .iter()
-        .find(|q| q.starts_with("WITH records AS"))
-        .unwrap_or_else(|| panic!("the aggregation: {sent:#?}"));
-    assert!(
-        query.contains(&format!("\"$path\" LIKE '%{flow_log_id}%'")),
-        "{query}"
-    );
-    assert!(
-        query.contains(&format!("\"day\" IN ('{}'", t.format("%Y/%m/%d"))),
-        "{query}"
+        talker_rows(&report["talkers"]),
+        vec![json!([
+            "10.132.1.5",
+            "52.216.8.12",
+            "S3",
+            1_000_000,
+            9_000_000,
+            10_000_000
+        ])]
     );
 
-    // The operator policy of this configuration grants every Athena call the report made.
+    // The table over the recording's own bucket, its hive-compatible hourly folders projected;
+    // the query reads the recording's hours and its flow log's objects.
+    let sent = sent_statements(&sdk).await;
+    assert_eq!(sent.len(), 3, "{sent:#?}");
+    let table = the_statement(
+        &sent,
+        "CREATE EXTERNAL TABLE IF NOT EXISTS `nat_flowrec`.`flowlogs_",
+    );
+    let base = format!(
+        "s3://{bucket}/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region={REGION}/"
+    );
+    for expected in [
+        format!("LOCATION '{base}'"),
+        "PARTITIONED BY (`year` string, `month` string, `day` string, `hour` string)".to_owned(),
+        format!(
+            "'storage.location.template' = '{base}year=${{year}}/month=${{month}}/day=${{day}}/hour=${{hour}}/'"
+        ),
+        "'skip.header.line.count' = '1'".to_owned(),
+    ] {
+        assert!(table.contains(&expected), "{expected} in {table}");
+    }
+    let query = the_statement(&sent, "WITH records AS");
+    for expected in [
+        format!("\"$path\" LIKE '%{flow_log_id}%'"),
+        format!(
+            "(\"year\" = '{}' AND \"month\" = '{}' AND \"day\" = '{}' AND \"hour\" = '{}')",
+            t.format("%Y"),
+            t.format("%m"),
+            t.format("%d"),
+            t.format("%H")
+        ),
+    ] {
+        assert!(query.contains(&expected), "{expected} in {query}");
+    }
+
+    // The operator policy of this configuration grants every Athena call the report made, and
+    // the recordings' bucket to read.
     let called: Vec<String> = std::fs::read_to_string(&ops_file)
         .expect("the interceptor wrote the operations file")
         .lines()
@@ -405,8 +453,80 @@ flow_logs = "s3://flow-logs/nat/"
             "{op} called but not granted: {operator:#}"
         );
     }
+    let read = operator["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "ReadTheFlowLogsInS3")
+        .unwrap_or_else(|| panic!("no ReadTheFlowLogsInS3 in {operator:#}"));
+    assert_eq!(
+        read["Resource"],
+        json!([
+            format!("arn:aws:s3:::{bucket}"),
+            format!("arn:aws:s3:::{bucket}/AWSLogs/*")
+        ])
+    );
 
-    // A prefix that names its account and region: the same statements over every day under it,
+    let o = setup.run(&["stop", "--all"], t + TimeDelta::minutes(6));
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn report_engine_athena_refuses_a_log_group_recording_and_reads_a_prefix() {
+    // A region of its own: the recording stays running, and no other test's check may adopt it.
+    const REGION: &str = "ap-southeast-2";
+    let moto = moto();
+    let sdk = sdk_in(moto, REGION).await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk);
+    let nat = seed_nat(&ec2, 131).await;
+    let group = format!("/nat-flowrec/athena-{}", nat.nat_gateway_id);
+    let config = format!(
+        r#"region = "{REGION}"
+nat_gateway_ids = ["{nat}"]
+state = "state/events.jsonl"
+
+[recording]
+log_group = "{group}"
+deliver_logs_role_arn = "arn:aws:iam::123456789012:role/nat-flowrec-delivery"
+
+[athena]
+output_location = "s3://athena-results/nat-flowrec/"
+"#,
+        nat = nat.nat_gateway_id
+    );
+    let setup = Setup::with_config(moto, &config);
+    let t = minute_now();
+
+    // Without the [athena] table the engine says what to add.
+    let without = config.split("[athena]").next().unwrap_or_default();
+    let bare = Setup::with_config(moto, without);
+    let o = bare.run(&["report", "--engine", "athena", "s3://flow-logs/nat/"], t);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("output_location"), "{}", text(&o));
+
+    // A recording delivered to its log group: Athena cannot read it, and says what can.
+    let o = setup.run(&["start", "--nat", &nat.nat_gateway_id], t);
+    assert!(o.status.success(), "{}", text(&o));
+    let rec_id = setup
+        .events()
+        .into_iter()
+        .find(|e| e["type"] == "RecordingStarted")
+        .and_then(|e| e["recording_id"].as_str().map(str::to_owned))
+        .expect("a RecordingStarted event");
+    let o = setup.run(
+        &["report", "--engine", "athena", "--recording", &rec_id],
+        t + TimeDelta::minutes(5),
+    );
+    assert!(!o.status.success(), "{}", text(&o));
+    for expected in [
+        format!("CloudWatch Logs group {group}"),
+        format!("--engine insights --recording {rec_id}"),
+    ] {
+        assert!(text(&o).contains(&expected), "{expected}: {}", text(&o));
+    }
+    assert!(sent_statements(&sdk).await.is_empty());
+
+    // A prefix that names its account and region: the statements over every day under it,
     // rendered as the talkers' CSV.
     let prefix = format!("s3://flow-logs/nat/AWSLogs/210987654321/vpcflowlogs/{REGION}/");
     preset_aggregation(
@@ -431,6 +551,19 @@ flow_logs = "s3://flow-logs/nat/"
     assert!(o.status.success(), "{}", text(&o));
     let csv = String::from_utf8_lossy(&o.stdout);
     assert!(csv.contains("10.131.7.7,198.51.100.9"), "{csv}");
+    let sent = sent_statements(&sdk).await;
+    assert_eq!(sent.len(), 3, "{sent:#?}");
+    assert!(
+        sent.contains(&"CREATE DATABASE IF NOT EXISTS `nat_flowrec`".to_owned()),
+        "{sent:#?}"
+    );
+    let table = the_statement(
+        &sent,
+        "CREATE EXTERNAL TABLE IF NOT EXISTS `nat_flowrec`.`flowlogs_",
+    );
+    assert!(table.contains(&format!("LOCATION '{prefix}'")), "{table}");
+    assert!(table.contains("'projection.enabled' = 'true'"), "{table}");
+    assert!(table.contains("`pkt_dstaddr` string"), "{table}");
 
     // The recording's flow logs stop with it.
     let o = setup.run(&["stop", "--all"], t + TimeDelta::minutes(6));

@@ -127,6 +127,7 @@ fn policy() -> Policy {
         max_cost_usd_per_month: 0.0,
         // $0.50 per GB: 2 GB cost $1.
         ingestion_price_per_gb: 0.5,
+        delivery_price_per_gb: 0.5,
         estimate: EstimateBasis::default(),
     }
 }

@@ -129,6 +129,47 @@ fn the_calibration_is_the_median_of_measured_over_estimated_per_minute() {
 }
 
 #[test]
+fn a_recording_delivered_to_s3_neither_calibrates_nor_is_checked() {
+    // Ratio 2 from the log-group recordings; the S3 one measured only its DNS group.
+    let mut log = recorded(&[0.20, 0.20]);
+    let n = log.len() as u64;
+    let mut to_s3 = started("s3").estimated(0.01);
+    if let Event::RecordingStarted {
+        s3_destination,
+        log_group,
+        ..
+    } = &mut to_s3
+    {
+        log_group.clear();
+        *s3_destination = Some(crate::s3_layout::S3Delivery {
+            bucket: "flows".into(),
+            prefix: String::new(),
+            file_format: crate::s3_layout::S3FileFormat::PlainText,
+            hive_compatible_partitions: false,
+            per_hour_partition: false,
+        });
+    }
+    for (i, (t, e)) in [
+        (at("11:00"), to_s3),
+        (at("11:10"), measured("s3", 0.001)),
+        (at("11:10"), stopped("s3", StopReason::TriggerOk)),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        log.push(EventEnvelope::new(n + i as u64 + 1, t, e));
+    }
+    let state = State::fold(&log);
+    assert!((calibration(&state) - 2.0).abs() < 1e-9);
+    assert!(
+        estimate_checks(&state)
+            .iter()
+            .all(|c| c.recording_id != "s3")
+    );
+    assert_eq!(estimate_checks(&state).len(), 2);
+}
+
+#[test]
 fn only_the_last_ten_recordings_calibrate() {
     // Twelve: the first two measured 100 times the estimate, the last ten exactly it.
     let mut costs = vec![10.0, 10.0];

@@ -148,3 +148,28 @@ fn recording_ids_are_readable_and_never_repeat() {
     );
     assert!(recording_id(&state, NAT, now).len() <= 64);
 }
+
+#[test]
+fn the_start_is_estimated_at_the_delivery_price_and_measured_at_the_ingestion_price() {
+    // S3 delivery at $0.25 per GB, a DNS group ingested at $0.50: the estimate takes the first,
+    // what IncomingBytes measured the second.
+    let to_s3 = Policy {
+        ingestion_price_per_gb: 0.5,
+        delivery_price_per_gb: 0.25,
+        ..policy(900, 3_600)
+    };
+    let busy = Some(crate::core::estimate::Connections {
+        active: 350_000.0,
+        established_per_minute: 0.0,
+    });
+    let (_, estimate) = to_s3.planned_start(at("10:00"), None, busy, 1.0);
+    let at_group_price = Policy {
+        delivery_price_per_gb: 0.5,
+        ..to_s3
+    };
+    let (_, doubled) = at_group_price.planned_start(at("10:00"), None, busy, 1.0);
+    let (estimate, doubled) = (estimate.unwrap(), doubled.unwrap());
+    assert!(estimate.raw_usd_per_minute > 0.0);
+    assert!((doubled.raw_usd_per_minute - 2.0 * estimate.raw_usd_per_minute).abs() < 1e-12);
+    assert_eq!(to_s3.ingestion_cost_usd(2_000_000_000), 1.0);
+}

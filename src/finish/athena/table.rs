@@ -1,32 +1,29 @@
-//! The Athena table over flow logs in S3, as DDL text: where AWS writes them, the columns of
-//! their format, and partition projection, so Athena lists only the days (or hours) a query
-//! asks for instead of the whole prefix, and no partition is ever added by hand.
-//!
-//! AWS writes flow logs under the destination's prefix as
-//! `AWSLogs/{account}/vpcflowlogs/{region}/{yyyy}/{mm}/{dd}/`, or with hive-compatible prefixes
-//! `AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/year={yyyy}/month={mm}/day={dd}/hour={hh}/`.
-//! The table is named after what it reads plus a digest of its DDL: a different format or
-//! location is a different table, never a stale one that `IF NOT EXISTS` would keep.
+//! The Athena table over flow logs in S3, as DDL text: where AWS writes them (`s3_layout`: the
+//! account's region folder is the table's location), the columns of their format, and
+//! partition projection over the date folders below it (by day, or by hour with per-hour
+//! partitions; `yyyy/MM/dd/` or hive-compatible `year=/month=/day=/`), so Athena lists only the
+//! days (or hours) a query asks for instead of the whole prefix, and no partition is ever added
+//! by hand. The table is named after what it reads plus a digest of its DDL: a different format
+//! or location is a different table, never a stale one that `IF NOT EXISTS` would keep.
 
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, DurationRound, NaiveDate, TimeDelta, Utc};
 use nat_flowrec_parsers::LogFormat;
 
 use super::sql::{columns, literal};
-use crate::config::FlowLogFileFormat;
+use crate::s3_layout::{S3Delivery, S3FileFormat};
 
 /// Days a recording's query reads at most (a recording lasts at most a day).
-const MAX_DAYS: usize = 3;
+const MAX_DAYS: i64 = 3;
 
-/// Where one account's flow logs of one region are, and how they are laid out below it.
+/// One account's flow logs of one region under a destination, and how they are laid out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FlowLogLocation {
-    /// `s3://bucket/.../AWSLogs/{account}/vpcflowlogs/{region}/` (or its hive-compatible form),
-    /// with the trailing slash.
-    pub base: String,
-    pub hive: bool,
+    pub delivery: S3Delivery,
+    pub account: String,
+    pub region: String,
 }
 
-/// What `FlowLogLocation::new` needs and may not find.
+/// What the table's location needs and may not find.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LocationError {
     #[error(
@@ -35,11 +32,17 @@ pub enum LocationError {
     )]
     NotS3(String),
     #[error(
-        "the account of the flow logs under `{0}` is unknown: give the prefix down to \
-         AWSLogs/{{account}}/vpcflowlogs/{{region}}/, or name the account in \
-         recording.deliver_logs_role_arn"
+        "no account folder under {0}: no flow-log file was delivered there yet (check the \
+         destination, and that the flow logs' delivery status is not FAILED)"
     )]
     NoAccount(String),
+    #[error(
+        "several accounts deliver flow logs under {root} ({}): give the prefix down to one \
+         account's region folder, e.g. {root}{}/vpcflowlogs/<region>/",
+        accounts.join(", "),
+        accounts.first().map_or("<account>", String::as_str)
+    )]
+    SeveralAccounts { root: String, accounts: Vec<String> },
     #[error(
         "the region of the flow logs under `{0}` is unknown: give the prefix down to \
          AWSLogs/{{account}}/vpcflowlogs/{{region}}/, or set `region` (or --region)"
@@ -47,61 +50,97 @@ pub enum LocationError {
     NoRegion(String),
 }
 
+/// The one account whose folder is among `folders` (the folders directly below the
+/// destination's `AWSLogs/`, as listed).
+pub fn account_in(delivery: &S3Delivery, folders: &[String]) -> Result<String, LocationError> {
+    let mut accounts: Vec<String> = folders
+        .iter()
+        .filter_map(|f| delivery.account_of(f))
+        .collect();
+    accounts.sort();
+    accounts.dedup();
+    let root = format!("s3://{}/{}", delivery.bucket, delivery.logs_root());
+    match accounts.as_slice() {
+        [] => Err(LocationError::NoAccount(root)),
+        [one] => Ok(one.clone()),
+        _ => Err(LocationError::SeveralAccounts { root, accounts }),
+    }
+}
+
+/// How the date folders below the location are projected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Partitions {
+    /// `yyyy/MM/dd/`: one date column, `day`.
+    Day,
+    /// `yyyy/MM/dd/HH/`: one date column, `hour`.
+    Hour,
+    /// `year=yyyy/month=MM/day=dd/`.
+    HiveDay,
+    /// `year=yyyy/month=MM/day=dd/hour=HH/`.
+    HiveHour,
+}
+
 impl FlowLogLocation {
-    /// The location of `uri`: a destination prefix (AWS's folders added below it for
-    /// `account` and `region`), or a prefix that already reaches into `AWSLogs/`, whose account
-    /// and region (and layout) are then its own.
-    pub fn new(
-        uri: &str,
-        account: Option<&str>,
-        region: Option<&str>,
-        hive: bool,
-    ) -> Result<FlowLogLocation, LocationError> {
-        let rest = uri
-            .strip_prefix("s3://")
-            .filter(|r| !r.is_empty() && !r.starts_with('/'))
-            .ok_or_else(|| LocationError::NotS3(uri.to_owned()))?;
-        let parts: Vec<&str> = rest.split('/').filter(|p| !p.is_empty()).collect();
-        if let Some(at) = parts.iter().position(|p| *p == "AWSLogs") {
-            let below = &parts[at + 1..];
-            let head = parts[..=at].join("/");
-            match below {
-                [acct, "vpcflowlogs", region, ..] => {
-                    return Ok(FlowLogLocation {
-                        base: format!("s3://{head}/{acct}/vpcflowlogs/{region}/"),
-                        hive: false,
-                    });
-                }
-                [acct, "aws-service=vpcflowlogs", region, ..]
-                    if acct.starts_with("aws-account-id=") && region.starts_with("aws-region=") =>
-                {
-                    return Ok(FlowLogLocation {
-                        base: format!("s3://{head}/{acct}/aws-service=vpcflowlogs/{region}/"),
-                        hive: true,
-                    });
-                }
-                _ => {}
-            }
-        }
-        let account = account.ok_or_else(|| LocationError::NoAccount(uri.to_owned()))?;
-        let region = region.ok_or_else(|| LocationError::NoRegion(uri.to_owned()))?;
-        let prefix = parts.join("/");
-        let base = if hive {
-            format!(
-                "s3://{prefix}/AWSLogs/aws-account-id={account}/aws-service=vpcflowlogs/aws-region={region}/"
-            )
-        } else {
-            format!("s3://{prefix}/AWSLogs/{account}/vpcflowlogs/{region}/")
-        };
-        Ok(FlowLogLocation { base, hive })
+    /// `s3://bucket/<prefix>/AWSLogs/<account>/vpcflowlogs/<region>/` (or its hive-compatible
+    /// form), with the trailing slash.
+    pub fn base(&self) -> String {
+        format!(
+            "s3://{}/{}",
+            self.delivery.bucket,
+            self.delivery.region_root(&self.account, &self.region)
+        )
     }
 
+    fn partitions(&self) -> Partitions {
+        match (
+            self.delivery.hive_compatible_partitions,
+            self.delivery.per_hour_partition,
+        ) {
+            (false, false) => Partitions::Day,
+            (false, true) => Partitions::Hour,
+            (true, false) => Partitions::HiveDay,
+            (true, true) => Partitions::HiveHour,
+        }
+    }
+}
+
+impl Partitions {
     /// The partition columns, in path order.
-    fn partitions(&self) -> &'static [&'static str] {
-        if self.hive {
-            &["year", "month", "day", "hour"]
-        } else {
-            &["day"]
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            Partitions::Day => &["day"],
+            Partitions::Hour => &["hour"],
+            Partitions::HiveDay => &["year", "month", "day"],
+            Partitions::HiveHour => &["year", "month", "day", "hour"],
+        }
+    }
+
+    fn step(self) -> TimeDelta {
+        match self {
+            Partitions::Day | Partitions::HiveDay => TimeDelta::days(1),
+            Partitions::Hour | Partitions::HiveHour => TimeDelta::hours(1),
+        }
+    }
+
+    /// The rows of the folder of `at`, as a predicate on the partition columns.
+    fn predicate(self, at: DateTime<Utc>) -> String {
+        let eq = |column: &str, value: String| format!("\"{column}\" = {}", literal(&value));
+        let hive = |with_hour: bool| {
+            let mut terms = vec![
+                eq("year", at.format("%Y").to_string()),
+                eq("month", at.format("%m").to_string()),
+                eq("day", at.format("%d").to_string()),
+            ];
+            if with_hour {
+                terms.push(eq("hour", at.format("%H").to_string()));
+            }
+            format!("({})", terms.join(" AND "))
+        };
+        match self {
+            Partitions::Day => literal(&at.format("%Y/%m/%d").to_string()),
+            Partitions::Hour => literal(&at.format("%Y/%m/%d/%H").to_string()),
+            Partitions::HiveDay => hive(false),
+            Partitions::HiveHour => hive(true),
         }
     }
 }
@@ -112,7 +151,6 @@ pub struct TableSpec {
     pub database: String,
     pub location: FlowLogLocation,
     pub format: LogFormat,
-    pub file_format: FlowLogFileFormat,
     /// The first day partition projection offers (no flow log of ours is older).
     pub since: NaiveDate,
     /// The last day the hive layout's `year` projection must reach (the day layout projects up
@@ -181,55 +219,64 @@ impl TableSpec {
             .into_iter()
             .map(|(name, kind)| format!("  `{name}` {}", kind.athena()))
             .collect();
-        let partitions: Vec<String> = self
-            .location
-            .partitions()
+        let layout = self.location.partitions();
+        let partitions: Vec<String> = layout
+            .columns()
             .iter()
             .map(|p| format!("`{p}` string"))
             .collect();
-        let storage = match self.file_format {
-            FlowLogFileFormat::PlainText => "ROW FORMAT DELIMITED FIELDS TERMINATED BY ' '\nSTORED AS TEXTFILE".to_owned(),
-            FlowLogFileFormat::Parquet => "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'\nSTORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'\nOUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'".to_owned(),
+        let file_format = self.location.delivery.file_format;
+        let storage = match file_format {
+            S3FileFormat::PlainText => "ROW FORMAT DELIMITED FIELDS TERMINATED BY ' '\nSTORED AS TEXTFILE".to_owned(),
+            S3FileFormat::Parquet => "ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'\nSTORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'\nOUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'".to_owned(),
         };
         let mut props: Vec<(String, String)> = Vec::new();
-        if self.file_format == FlowLogFileFormat::PlainText {
+        if file_format == S3FileFormat::PlainText {
             // Every object AWS writes starts with the format's header line.
             props.push(("skip.header.line.count".into(), "1".into()));
         }
         props.push(("projection.enabled".into(), "true".into()));
-        let base = &self.location.base;
-        if self.location.hive {
-            let years = format!("{},{}", self.since.year(), self.until.year());
-            for (name, range) in [
-                ("year", years),
-                ("month", "1,12".to_owned()),
-                ("day", "1,31".to_owned()),
-                ("hour", "0,23".to_owned()),
-            ] {
-                props.push((format!("projection.{name}.type"), "integer".into()));
-                props.push((format!("projection.{name}.range"), range));
-                if name != "year" {
-                    props.push((format!("projection.{name}.digits"), "2".into()));
-                }
+        let base = self.location.base();
+        let template = match layout {
+            Partitions::Day | Partitions::Hour => {
+                let (column, format, first, unit) = if layout == Partitions::Day {
+                    ("day", "yyyy/MM/dd", self.since.format("%Y/%m/%d"), "DAYS")
+                } else {
+                    (
+                        "hour",
+                        "yyyy/MM/dd/HH",
+                        self.since.format("%Y/%m/%d/00"),
+                        "HOURS",
+                    )
+                };
+                props.push((format!("projection.{column}.type"), "date".into()));
+                props.push((format!("projection.{column}.format"), format.into()));
+                props.push((format!("projection.{column}.range"), format!("{first},NOW")));
+                props.push((format!("projection.{column}.interval"), "1".into()));
+                props.push((format!("projection.{column}.interval.unit"), unit.into()));
+                format!("{base}${{{column}}}/")
             }
-            props.push((
-                "storage.location.template".into(),
-                format!("{base}year=${{year}}/month=${{month}}/day=${{day}}/hour=${{hour}}/"),
-            ));
-        } else {
-            props.push(("projection.day.type".into(), "date".into()));
-            props.push(("projection.day.format".into(), "yyyy/MM/dd".into()));
-            props.push((
-                "projection.day.range".into(),
-                format!("{},NOW", self.since.format("%Y/%m/%d")),
-            ));
-            props.push(("projection.day.interval".into(), "1".into()));
-            props.push(("projection.day.interval.unit".into(), "DAYS".into()));
-            props.push((
-                "storage.location.template".into(),
-                format!("{base}${{day}}/"),
-            ));
-        }
+            Partitions::HiveDay | Partitions::HiveHour => {
+                let years = format!("{},{}", self.since.year(), self.until.year());
+                let ranges = [
+                    ("year", years),
+                    ("month", "1,12".to_owned()),
+                    ("day", "1,31".to_owned()),
+                    ("hour", "0,23".to_owned()),
+                ];
+                let mut template = base.clone();
+                for (name, range) in ranges.into_iter().take(layout.columns().len()) {
+                    props.push((format!("projection.{name}.type"), "integer".into()));
+                    props.push((format!("projection.{name}.range"), range));
+                    if name != "year" {
+                        props.push((format!("projection.{name}.digits"), "2".into()));
+                    }
+                    template.push_str(&format!("{name}=${{{name}}}/"));
+                }
+                template
+            }
+        };
+        props.push(("storage.location.template".into(), template));
         let props: Vec<String> = props
             .iter()
             .map(|(k, v)| format!("  {} = {}", literal(k), literal(v)))
@@ -238,14 +285,14 @@ impl TableSpec {
             "{}\n)\nPARTITIONED BY ({})\n{storage}\nLOCATION {}\nTBLPROPERTIES (\n{}\n)",
             cols.join(",\n"),
             partitions.join(", "),
-            literal(base),
+            literal(&base),
             props.join(",\n")
         )
     }
 
-    /// The rows of a recording: its days' (or hours') partitions only, and of those the objects
-    /// of its flow logs (AWS names each object after its flow log). A parenthesised query, for
-    /// the aggregation's `source`.
+    /// The rows of a recording: its days' (or hours') partitions only, from `start` to `end`
+    /// (at most `MAX_DAYS`), and of those the objects of its flow logs (AWS names each object
+    /// after its flow log). A parenthesised query, for the aggregation's `source`.
     pub fn recording_source(
         &self,
         what: &str,
@@ -253,34 +300,19 @@ impl TableSpec {
         end: DateTime<Utc>,
         flow_log_ids: &[String],
     ) -> String {
-        let mut days = Vec::new();
-        let mut day = start.date_naive();
-        while day <= end.date_naive() && days.len() < MAX_DAYS {
-            days.push(day);
-            match day.succ_opt() {
-                Some(next) => day = next,
-                None => break,
-            }
+        let layout = self.location.partitions();
+        let step = layout.step();
+        let last = end.min(start + TimeDelta::days(MAX_DAYS) - step);
+        let mut at = start.duration_trunc(step).unwrap_or(start);
+        let mut folders = Vec::new();
+        while at <= last {
+            folders.push(layout.predicate(at));
+            at += step;
         }
-        let partition = if self.location.hive {
-            let each: Vec<String> = days
-                .iter()
-                .map(|d| {
-                    format!(
-                        "(\"year\" = {} AND \"month\" = {} AND \"day\" = {})",
-                        literal(&d.format("%Y").to_string()),
-                        literal(&d.format("%m").to_string()),
-                        literal(&d.format("%d").to_string())
-                    )
-                })
-                .collect();
-            format!("({})", each.join(" OR "))
-        } else {
-            let each: Vec<String> = days
-                .iter()
-                .map(|d| literal(&d.format("%Y/%m/%d").to_string()))
-                .collect();
-            format!("\"day\" IN ({})", each.join(", "))
+        let partition = match layout {
+            Partitions::Day => format!("\"day\" IN ({})", folders.join(", ")),
+            Partitions::Hour => format!("\"hour\" IN ({})", folders.join(", ")),
+            Partitions::HiveDay | Partitions::HiveHour => format!("({})", folders.join(" OR ")),
         };
         let mut filter = vec![partition];
         if !flow_log_ids.is_empty() {
@@ -302,73 +334,85 @@ impl TableSpec {
 mod tests {
     use super::*;
 
-    fn spec(location: FlowLogLocation, file_format: FlowLogFileFormat) -> TableSpec {
+    fn spec(location: FlowLogLocation) -> TableSpec {
         TableSpec {
             database: "nat_flowrec".into(),
             location,
             format: LogFormat::parse("${srcaddr} ${dstaddr} ${bytes} ${end}").unwrap(),
-            file_format,
             since: NaiveDate::from_ymd_opt(2026, 1, 15).unwrap(),
             until: NaiveDate::from_ymd_opt(2027, 2, 1).unwrap(),
         }
     }
 
-    /// `s3://logs/nat/` of account 123456789012 in eu-west-1, plain layout.
+    /// Account 123456789012's flow logs of eu-west-1 under `s3://<bucket>/<prefix>`.
+    fn location(
+        bucket: &str,
+        prefix: &str,
+        file_format: S3FileFormat,
+        hive: bool,
+        hourly: bool,
+    ) -> FlowLogLocation {
+        FlowLogLocation {
+            delivery: S3Delivery {
+                bucket: bucket.into(),
+                prefix: prefix.into(),
+                file_format,
+                hive_compatible_partitions: hive,
+                per_hour_partition: hourly,
+            },
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+        }
+    }
+
     fn plain_location() -> FlowLogLocation {
-        FlowLogLocation::new(
-            "s3://logs/nat/",
-            Some("123456789012"),
-            Some("eu-west-1"),
-            false,
-        )
-        .unwrap()
+        location("logs", "nat", S3FileFormat::PlainText, false, false)
     }
 
     #[test]
-    fn a_destination_prefix_gets_aws_folders_and_a_deeper_prefix_keeps_its_own() {
-        let plain = plain_location();
+    fn the_location_is_the_accounts_region_folder_in_either_layout() {
         assert_eq!(
-            plain.base,
+            plain_location().base(),
             "s3://logs/nat/AWSLogs/123456789012/vpcflowlogs/eu-west-1/"
         );
-        let hive = FlowLogLocation::new("s3://logs", Some("123456789012"), Some("eu-west-1"), true)
-            .unwrap();
         assert_eq!(
-            hive.base,
+            location("logs", "", S3FileFormat::PlainText, true, false).base(),
             "s3://logs/AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-1/"
         );
-        let own = FlowLogLocation::new(
-            "s3://logs/nat/AWSLogs/210987654321/vpcflowlogs/us-east-2/2026/01/15/",
-            None,
-            None,
-            false,
-        )
-        .unwrap();
+    }
+
+    #[test]
+    fn the_account_is_the_one_folder_below_awslogs() {
+        let d = plain_location().delivery;
+        let listed = |names: &[&str]| -> Vec<String> {
+            names.iter().map(|n| format!("nat/AWSLogs/{n}/")).collect()
+        };
         assert_eq!(
-            own.base,
-            "s3://logs/nat/AWSLogs/210987654321/vpcflowlogs/us-east-2/"
+            account_in(&d, &listed(&["123456789012"])).as_deref(),
+            Ok("123456789012")
         );
-        let own_hive = FlowLogLocation::new(
-            "s3://logs/AWSLogs/aws-account-id=210987654321/aws-service=vpcflowlogs/aws-region=us-east-2/year=2026/",
-            None,
-            None,
-            false,
-        )
-        .unwrap();
-        assert!(own_hive.hive);
-        assert!(matches!(
-            FlowLogLocation::new("/tmp/x", None, None, false),
-            Err(LocationError::NotS3(_))
-        ));
-        assert!(matches!(
-            FlowLogLocation::new("s3://logs/nat/", None, Some("eu-west-1"), false),
-            Err(LocationError::NoAccount(_))
-        ));
+        assert_eq!(
+            account_in(&d, &listed(&["aws-account-id=210987654321"])).as_deref(),
+            Ok("210987654321")
+        );
+        let none = account_in(&d, &listed(&["o-abc"])).unwrap_err();
+        assert_eq!(
+            none,
+            LocationError::NoAccount("s3://logs/nat/AWSLogs/".into())
+        );
+        let several = account_in(&d, &listed(&["210987654321", "123456789012"]))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            several.contains("(123456789012, 210987654321)")
+                && several.contains("s3://logs/nat/AWSLogs/123456789012/vpcflowlogs/<region>/"),
+            "{several}"
+        );
     }
 
     #[test]
     fn the_text_table_projects_days_and_skips_each_objects_header() {
-        let t = spec(plain_location(), FlowLogFileFormat::PlainText);
+        let t = spec(plain_location());
         assert!(
             t.name("s3://flow-logs/nat/")
                 .starts_with("flowlogs_flow_logs_nat_"),
@@ -416,11 +460,22 @@ TBLPROPERTIES (
     }
 
     #[test]
+    fn per_hour_text_folders_are_projected_by_the_hour() {
+        let ddl = spec(location("logs", "", S3FileFormat::PlainText, false, true)).table_ddl("x");
+        for expected in [
+            "PARTITIONED BY (`hour` string)",
+            "'projection.hour.format' = 'yyyy/MM/dd/HH'",
+            "'projection.hour.range' = '2026/01/15/00,NOW'",
+            "'projection.hour.interval.unit' = 'HOURS'",
+            "'storage.location.template' = 's3://logs/AWSLogs/123456789012/vpcflowlogs/eu-west-1/${hour}/'",
+        ] {
+            assert!(ddl.contains(expected), "{expected} in {ddl}");
+        }
+    }
+
+    #[test]
     fn the_parquet_hive_table_projects_hours_and_reads_no_header() {
-        let location =
-            FlowLogLocation::new("s3://logs", Some("123456789012"), Some("eu-west-1"), true)
-                .unwrap();
-        let ddl = spec(location, FlowLogFileFormat::Parquet).table_ddl("x");
+        let ddl = spec(location("logs", "", S3FileFormat::Parquet, true, true)).table_ddl("x");
         assert!(
             ddl.contains(
                 "PARTITIONED BY (`year` string, `month` string, `day` string, `hour` string)"
@@ -440,11 +495,22 @@ TBLPROPERTIES (
             ),
             "{ddl}"
         );
+        // Daily hive folders have no hour to project.
+        let daily = spec(location("logs", "", S3FileFormat::PlainText, true, false)).table_ddl("x");
+        assert!(
+            daily.contains("PARTITIONED BY (`year` string, `month` string, `day` string)"),
+            "{daily}"
+        );
+        assert!(!daily.contains("projection.hour"), "{daily}");
+        assert!(
+            daily.contains("aws-region=eu-west-1/year=${year}/month=${month}/day=${day}/'"),
+            "{daily}"
+        );
     }
 
     #[test]
-    fn a_recordings_rows_are_its_days_and_its_flow_logs_objects() {
-        let t = spec(plain_location(), FlowLogFileFormat::PlainText);
+    fn a_recordings_rows_are_its_days_or_hours_and_its_flow_logs_objects() {
+        let t = spec(plain_location());
         let start = "2026-01-15T23:50:00Z".parse().unwrap();
         let end = "2026-01-16T00:20:00Z".parse().unwrap();
         let source = t.recording_source("r", start, end, &["fl-0a".into(), "fl-0b".into()]);
@@ -455,12 +521,25 @@ TBLPROPERTIES (
                 t.qualified("r")
             )
         );
-        let mut hive = t.clone();
-        hive.location.hive = true;
+        let hourly = spec(location("logs", "", S3FileFormat::PlainText, false, true));
+        let source = hourly.recording_source("r", start, end, &[]);
+        assert!(
+            source.ends_with("WHERE \"hour\" IN ('2026/01/15/23', '2026/01/16/00'))"),
+            "{source}"
+        );
+        let hive = spec(location("logs", "", S3FileFormat::PlainText, true, false));
         let source = hive.recording_source("r", start, start, &[]);
         assert!(
             source
                 .ends_with("WHERE ((\"year\" = '2026' AND \"month\" = '01' AND \"day\" = '15')))"),
+            "{source}"
+        );
+        let hive_hourly = spec(location("logs", "", S3FileFormat::PlainText, true, true));
+        let source = hive_hourly.recording_source("r", start, end, &[]);
+        assert!(
+            source.contains(
+                "(\"year\" = '2026' AND \"month\" = '01' AND \"day\" = '16' AND \"hour\" = '00'))"
+            ),
             "{source}"
         );
     }
