@@ -35,7 +35,7 @@ impl Blocks {
     pub(super) fn detect() -> Blocks {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx2") {
+            if avx2::detected() {
                 return Blocks(Way::Avx2);
             }
             Blocks(Way::Sse2)
@@ -54,7 +54,7 @@ impl Blocks {
             #[cfg(target_arch = "x86_64")]
             Way::Sse2 => Some(Blocks(Way::Sse2)),
             #[cfg(target_arch = "x86_64")]
-            Way::Avx2 => std::arch::is_x86_feature_detected!("avx2").then_some(Blocks(Way::Avx2)),
+            Way::Avx2 => avx2::detected().then_some(Blocks(Way::Avx2)),
             #[cfg(not(target_arch = "x86_64"))]
             _ => None,
         }
@@ -67,6 +67,18 @@ impl Blocks {
             .into_iter()
             .filter_map(Blocks::forced)
             .collect()
+    }
+
+    /// `f()`, compiled for this processor: with AVX2, BMI1, BMI2, LZCNT and POPCNT when it has
+    /// them (x86-64-v3: the word routines' shifts and bit counts take fewer instructions), for
+    /// the target's baseline otherwise. `f` (inlined) is compiled once per way.
+    #[inline(always)]
+    pub(super) fn compiled_for<R>(self, f: impl FnOnce() -> R) -> R {
+        match self.0 {
+            #[cfg(target_arch = "x86_64")]
+            Way::Avx2 => avx2::compiled_for(f),
+            _ => f(),
+        }
     }
 
     /// Bit `i` of mask `k` set for every space at byte `64 * k + i` of `line`'s first
@@ -190,18 +202,41 @@ mod avx2 {
         __m256i, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_set1_epi8,
     };
 
-    /// [`super::Blocks::spaces`] with AVX2. Only a `Blocks` of [`super::Way::Avx2`] calls it,
-    /// and one is only made after `is_x86_feature_detected!("avx2")`.
+    /// Whether this processor has every feature the functions below are compiled for.
+    pub(super) fn detected() -> bool {
+        std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("bmi1")
+            && std::arch::is_x86_feature_detected!("bmi2")
+            && std::arch::is_x86_feature_detected!("lzcnt")
+            && std::arch::is_x86_feature_detected!("popcnt")
+    }
+
+    /// [`super::Blocks::spaces`] with AVX2. Only a `Blocks` of [`super::Way::Avx2`] calls it
+    /// (and `compiled_for`), and one is only made after [`detected`].
     #[inline(always)]
     pub(super) fn spaces(line: &[u8]) -> [u64; 3] {
         // SAFETY: calling a `#[target_feature]` function is undefined behaviour only on a
-        // processor without the feature; the only callers hold a `Blocks` of `Way::Avx2`, which
-        // `Blocks::detect` and `Blocks::forced` make only after the processor was found to
-        // have AVX2.
+        // processor without the features; the only callers hold a `Blocks` of `Way::Avx2`,
+        // which `Blocks::detect` and `Blocks::forced` make only after `detected()`.
         unsafe { spaces_avx2(line) }
     }
 
-    #[target_feature(enable = "avx2")]
+    /// [`super::Blocks::compiled_for`] with x86-64-v3's features.
+    #[inline(always)]
+    pub(super) fn compiled_for<R>(f: impl FnOnce() -> R) -> R {
+        // SAFETY: as for `spaces`: only a `Blocks` of `Way::Avx2` calls it, made only after
+        // `detected()`.
+        unsafe { with_v3(f) }
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
+    fn with_v3<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
+    #[inline]
+    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
     fn spaces_avx2(line: &[u8]) -> [u64; 3] {
         super::each_block(line, |block| spaces32(block))
     }

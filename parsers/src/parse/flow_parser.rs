@@ -253,7 +253,10 @@ impl FlowParser<'_> {
         // without its trailing space would lose (a record must render to a line that parses back).
         let line = line.trim_end_matches(['\n', '\r', ' ']);
         *flow = Flow::default();
-        if self.fast(line, flow) {
+        if self.blocks.compiled_for(
+            #[inline(always)]
+            || self.fast(line, flow),
+        ) {
             return Ok(());
         }
         // The record parser gives the precise error, or accepts what the fast path left.
@@ -263,7 +266,7 @@ impl FlowParser<'_> {
     }
 
     /// The fast path, into a default `flow`; false when it does not take the line.
-    #[inline]
+    #[inline(always)]
     fn fast<'a>(&self, line: &'a str, flow: &mut Flow<'a>) -> bool {
         let Some(kinds) = self.kinds.get(..self.len).filter(|k| !k.is_empty()) else {
             return false;
