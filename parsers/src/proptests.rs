@@ -8,7 +8,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use proptest::prelude::*;
 
 use crate::field::{Field, KNOWN_FIELDS};
+use crate::flow::Flow;
 use crate::format::LogFormat;
+use crate::parse::Blocks;
 use crate::read::FlowLogFile;
 use crate::record::Record;
 use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};
@@ -268,6 +270,38 @@ proptest! {
                 // Whatever parses renders to a line that parses to the same record.
                 let again = rec.render(&format);
                 prop_assert_eq!(format.parse_record(&again, 7), Ok(rec));
+            }
+        }
+    }
+
+    /// The report's parser against the record parser, on record-like lines valid and malformed
+    /// (with the line ends a reader may leave on them), with each way of finding spaces that this
+    /// processor has (AVX2, SSE2, portable): the same verdict, the same values.
+    #[test]
+    fn flow_parser_agrees_with_parse_record_in_every_way(
+        tokens in prop::collection::vec(token(), 0..45),
+        end in prop_oneof![Just(""), Just("\n"), Just("\r\n"), Just(" ")],
+    ) {
+        let line = tokens.join(" ") + end;
+        for format in [LogFormat::default(), all_fields_format(), LogFormat::aws_default_v2()] {
+            let want = format.parse_record(&line, 7).map(|rec| Flow::from(&rec));
+            for blocks in Blocks::every_way() {
+                let parser = format.flow_parser().with_blocks(blocks);
+                prop_assert_eq!(parser.parse(&line, 7), want.clone(), "{:?}", blocks);
+            }
+        }
+    }
+
+    /// Rendered records (every value valid, of every length) read the same in every way.
+    #[test]
+    fn rendered_records_read_the_same_in_every_way(t in typed(), x in texts()) {
+        for format in [LogFormat::default(), all_fields_format()] {
+            let line = build(&t, &x, &format).render(&format);
+            let want = format.parse_record(&line, 1).map(|rec| Flow::from(&rec));
+            prop_assert!(want.is_ok(), "{}", line);
+            for blocks in Blocks::every_way() {
+                let parser = format.flow_parser().with_blocks(blocks);
+                prop_assert_eq!(parser.parse(&line, 1), want.clone(), "{:?}", blocks);
             }
         }
     }

@@ -5,8 +5,8 @@
 //!
 //! SSE2 is part of the x86_64 baseline: every x86_64 processor has it and the compiler enables
 //! it for every x86_64 target. Rust still asks for `unsafe` to call a function compiled for a
-//! target feature, even one the target always has; that one call, `sse2::classes`, is the only
-//! `unsafe` in this crate, and it touches no memory (the bytes arrive as two `u64`).
+//! target feature, even one the target always has; that one call, `sse2::classes`, touches no
+//! memory (the bytes arrive as two `u64`). The crate's only other `unsafe` is in `blocks`.
 
 use super::swar::{self, Window};
 
@@ -23,7 +23,6 @@ pub(super) struct Classes16 {
 pub(super) fn classes16<W: Window + ?Sized>(bytes: &W, at: usize) -> Classes16 {
     let lo = bytes.load(at);
     let hi = bytes.load(at + 8);
-    // The crate's one `unsafe` block (the crate denies `unsafe_code` everywhere else).
     #[cfg(target_arch = "x86_64")]
     #[allow(unsafe_code)]
     {

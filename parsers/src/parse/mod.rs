@@ -1,8 +1,8 @@
 //! The record parser: one line in a [`LogFormat`] to a [`Record`], every field typed. It finds
 //! spaces eight bytes at a time, parses values in place without allocating (nom's digit parsers
 //! for numbers, a word-at-a-time IPv4 path, `std` for IPv6), and only builds strings when a line
-//! is malformed. It is also the reference: the report's faster parser of the same lines (`flow`,
-//! on `classes` and `swar`) hands every line it does not take whole to this one.
+//! is malformed. It is also the reference: the report's faster parser of the same lines
+//! (`flow_parser`, on `blocks`, `classes` and `swar`) hands every line it does not take whole to this one.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -14,6 +14,9 @@ use crate::format::LogFormat;
 use crate::record::{MILLIS_THRESHOLD, Record};
 use crate::values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};
 
+mod blocks;
+#[cfg(test)]
+pub(crate) use blocks::Blocks;
 mod classes;
 mod flow_parser;
 mod ipv6;
