@@ -39,14 +39,14 @@ printf '%s' '${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${sr
 printf '%s' '${version} ${vpc-id} ${some-future-field} ${tcp-flags} ${reject-reason} ${ecs-task-id}' \
     >corpus/format_parser/seed-mixed
 
-# The config module's test cases (`toml: "..."`, each a configuration with one thing wrong) and
-# the event module's test lines (`r#"{"v":1,...}"#`).
+# The config tests' cases (`toml: "..."`, each a configuration with one thing wrong) and
+# the event tests' lines (`r#"{"v":1,...}"#`).
 n=0
-sed -n 's/^ *toml: "\(.*\)",$/\1/p' ../src/config.rs | while IFS= read -r text; do
+sed -n 's/^ *toml: "\(.*\)",$/\1/p' ../src/config/tests.rs | while IFS= read -r text; do
     n=$((n + 1))
     printf '%b' "$(printf '%s' "$text" | sed 's/\\"/"/g')" >"corpus/config_loader/seed-config-test-$n"
 done
-sed -n 's/.*r#"\({"v.*}\)"#.*/\1/p' ../src/core/event.rs | while IFS= read -r line; do
+sed -n 's/.*r#"\({"v.*}\)"#.*/\1/p' ../src/core/event/tests.rs | while IFS= read -r line; do
     n=$((n + 1))
     printf '%s\n' "$line" >"corpus/event_log_reader/seed-event-test-$n"
 done
