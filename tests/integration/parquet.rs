@@ -13,7 +13,7 @@ use crate::support::moto::python_path;
 use crate::support::run::{nat_flowrec, text};
 
 /// Runs one DuckDB statement with the test venv's Python.
-fn duckdb(statement: &str) {
+pub fn duckdb(statement: &str) {
     let o = Command::new(python_path())
         .args([
             "-c",
@@ -27,7 +27,7 @@ fn duckdb(statement: &str) {
 
 /// `SELECT` of the text file `log` (default format, `-` as NULL) with AWS's Parquet column
 /// names and types.
-fn select_as_aws(log: &Path) -> String {
+pub fn select_as_aws(log: &Path) -> String {
     let columns: Vec<String> = sql::columns(&LogFormat::default())
         .into_iter()
         .map(|(name, kind)| format!("'{name}': '{}'", kind.duckdb()))
