@@ -2,8 +2,7 @@
 //! flow logs created with the bucket as destination and our tags, stopped like any recording,
 //! and the files seeded where AWS would deliver them (moto delivers nothing) exported, reported
 //! and notified (in Parquet too, made by DuckDB with AWS's columns). A flow log someone else made
-//! on the same ENI, delivering into the same folder,
-//! is neither touched nor read.
+//! on the same ENI, delivering into the same folder, is neither touched nor read.
 //!
 //! moto 5.2.5 looks a `LogDestination` with a prefix up as a bucket named `bucket/prefix` and
 //! refuses it, so these recordings deliver to the bucket's root; the prefixed layouts are unit
