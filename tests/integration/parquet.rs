@@ -40,6 +40,18 @@ pub fn select_as_aws(log: &Path) -> String {
     )
 }
 
+/// `nat-flowrec generate`'s records (the default format) in `dir/flows.log`.
+fn generated(dir: &Path, lines: u32) -> std::path::PathBuf {
+    let log = dir.join("flows.log");
+    let o = nat_flowrec(dir)
+        .args(["generate", "--lines", &lines.to_string(), "--out"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    log
+}
+
 fn report_json(dir: &Path, file: &Path) -> Value {
     let o = nat_flowrec(dir)
         .args(["report", "--output", "json", "--top", "20"])
@@ -53,13 +65,7 @@ fn report_json(dir: &Path, file: &Path) -> Value {
 #[test]
 fn a_parquet_file_reports_the_same_as_its_records_in_text() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("flows.log");
-    let o = nat_flowrec(dir.path())
-        .args(["generate", "--lines", "20000", "--out"])
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    let log = generated(dir.path(), 20000);
     // AWS's name, but `report` goes by the magic bytes: the same without the extension.
     let parquet = dir.path().join("flows.log.parquet");
     duckdb(&format!(
@@ -98,13 +104,7 @@ fn a_parquet_file_reports_the_same_as_its_records_in_text() {
 #[test]
 fn a_damaged_parquet_file_or_a_column_of_another_type_fails_naming_the_file_and_column() {
     let dir = tempfile::tempdir().unwrap();
-    let log = dir.path().join("flows.log");
-    let o = nat_flowrec(dir.path())
-        .args(["generate", "--lines", "500", "--out"])
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", text(&o));
+    let log = generated(dir.path(), 500);
     let at = |name: &str| dir.path().join(name);
     let path = |name: &str| sql::literal(&at(name).display().to_string());
     let select = select_as_aws(&log);

@@ -54,22 +54,39 @@ async fn put_file(
     at: DateTime<Utc>,
     lines: &[String],
 ) -> String {
+    put_file_as(
+        s3,
+        delivery,
+        flow_log_id,
+        at,
+        lines,
+        S3FileFormat::PlainText,
+    )
+    .await
+}
+
+/// Puts a file of `lines` where and as AWS delivers it in `file_format`; returns its key.
+async fn put_file_as(
+    s3: &aws_sdk_s3::Client,
+    delivery: &S3Delivery,
+    flow_log_id: &str,
+    at: DateTime<Utc>,
+    lines: &[String],
+    file_format: S3FileFormat,
+) -> String {
     let key = format!(
         "{}{}",
         delivery.folder(ACCOUNT, REGION, at),
-        object_name(
-            ACCOUNT,
-            REGION,
-            flow_log_id,
-            at,
-            "0a1b2c3d",
-            S3FileFormat::PlainText
-        )
+        object_name(ACCOUNT, REGION, flow_log_id, at, "0a1b2c3d", file_format)
     );
+    let body = match file_format {
+        S3FileFormat::PlainText => delivered_file(lines),
+        S3FileFormat::Parquet => delivered_parquet_file(lines),
+    };
     s3.put_object()
         .bucket(&delivery.bucket)
         .key(&key)
-        .body(ByteStream::from(delivered_file(lines)))
+        .body(ByteStream::from(body))
         .send()
         .await
         .expect("moto PutObject");
@@ -449,15 +466,9 @@ async fn doctor_checks_the_flow_logs_bucket_and_accepts_the_policy_iam_policy_pr
     assert_eq!(ok[0]["severity"], "ok", "{ok:?}");
 }
 
-/// Delivered files in Parquet, as AWS writes them: the records' columns with AWS's names and
+/// A file in Parquet as VPC Flow Logs writes it: the records' columns with AWS's names and
 /// types, Gzip-compressed (made by DuckDB from the text lines).
-async fn put_parquet_file(
-    s3: &aws_sdk_s3::Client,
-    delivery: &S3Delivery,
-    flow_log_id: &str,
-    at: DateTime<Utc>,
-    lines: &[String],
-) {
+fn delivered_parquet_file(lines: &[String]) -> Vec<u8> {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("records.log");
     std::fs::write(&log, lines.join("\n") + "\n").unwrap();
@@ -467,25 +478,7 @@ async fn put_parquet_file(
         crate::parquet::select_as_aws(&log),
         parquet.display()
     ));
-    let key = format!(
-        "{}{}",
-        delivery.folder(ACCOUNT, REGION, at),
-        object_name(
-            ACCOUNT,
-            REGION,
-            flow_log_id,
-            at,
-            "0a1b2c3d",
-            S3FileFormat::Parquet
-        )
-    );
-    s3.put_object()
-        .bucket(&delivery.bucket)
-        .key(&key)
-        .body(ByteStream::from(std::fs::read(&parquet).unwrap()))
-        .send()
-        .await
-        .expect("moto PutObject");
+    std::fs::read(&parquet).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -579,14 +572,7 @@ async fn adopted_stopped_and_exported(file_format: S3FileFormat, vpc: u8) {
             t + TimeDelta::minutes(m),
             four_legs(&nat_ip, &host, REMOTE, "S3", OUT, IN),
         );
-        match file_format {
-            S3FileFormat::PlainText => {
-                put_file(&s3, &delivery, &flow_log_id, at, &lines).await;
-            }
-            S3FileFormat::Parquet => {
-                put_parquet_file(&s3, &delivery, &flow_log_id, at, &lines).await;
-            }
-        }
+        put_file_as(&s3, &delivery, &flow_log_id, at, &lines, file_format).await;
     }
     let exported = setup.dir.path().join("exported");
     let o = setup.run(
