@@ -157,6 +157,24 @@ impl Field {
     pub fn is_known(&self) -> bool {
         !matches!(self, Field::Unknown(_))
     }
+
+    /// Whether AWS writes the field as a number (an integer column in Parquet files, `int` or
+    /// `bigint` in its Athena tables); every other known field is text.
+    pub fn is_number(&self) -> bool {
+        matches!(
+            self,
+            Field::Version
+                | Field::Srcport
+                | Field::Dstport
+                | Field::Protocol
+                | Field::Packets
+                | Field::Bytes
+                | Field::Start
+                | Field::End
+                | Field::TcpFlags
+                | Field::TrafficPath
+        )
+    }
 }
 
 impl fmt::Display for Field {

@@ -1,7 +1,7 @@
 //! VPC Flow Logs for nat-flowrec: the log format (`${field} ...`), a zero-copy record parser, and
 //! streaming readers for the files a recording leaves behind (plain text, gzip, S3-delivered with a
-//! header line, CloudWatch Logs exports and subscription payloads, `{"message": ...}` JSON lines,
-//! and nat-flowrec's own export files); and the Route 53 Resolver query logs whose answers name
+//! header line or in Parquet, CloudWatch Logs exports and subscription payloads,
+//! `{"message": ...}` JSON lines, and nat-flowrec's own export files); and the Route 53 Resolver query logs whose answers name
 //! the remote addresses (`query_log`).
 //!
 //! This crate knows nothing of AWS APIs or reports: it turns bytes into [`Record`]s, and says
@@ -43,6 +43,9 @@ pub use parse::FlowParser;
 pub use query_log::{
     QueryLogError, QueryLogRecord, QueryLogStats, read_query_log_file, read_query_logs,
 };
-pub use read::{Chunk, Chunks, FlowLogFile, Line, Lines, ReadError, SourceKind};
+pub use read::parquet::{PARQUET_MAGIC, column_name, is_parquet};
+pub use read::{
+    Chunk, Chunks, FlowLogFile, Line, Lines, ParquetError, ParquetText, ReadError, SourceKind,
+};
 pub use record::Record;
 pub use values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};

@@ -254,13 +254,6 @@ impl RecordingConfig {
             quoted(uri.as_str()),
             &format!("a prefix without empty folders (`//`), e.g. {S3_DESTINATION_EXAMPLE}"),
         )?;
-        check(
-            self.s3_file_format == S3FileFormat::PlainText,
-            "recording.s3_file_format",
-            quoted(self.s3_file_format.as_str()),
-            "\"plain-text\": Parquet flow logs are not supported yet by report (it cannot read \
-             them)",
-        )?;
         for (key, value) in [
             ("recording.max_cost_usd", self.max_cost_usd),
             (

@@ -20,7 +20,7 @@ pub enum PipelineError {
         source: std::io::Error,
     },
     #[error(
-        "cannot read the delivered flow-log file {uri}: {detail}; a plain-text file of the recording's format was expected"
+        "cannot read the delivered flow-log file {uri}: {detail}; a plain-text or Parquet file of the recording's format was expected"
     )]
     DeliveredFileUnreadable { uri: String, detail: String },
     #[error("no recording {0} in the event log; `nat-flowrec history` lists them")]

@@ -6,8 +6,9 @@
 //! then, per account, the day (or hour) folders of the recording's window in the recording's
 //! region (`s3_layout`), keeping the files whose name carries one of the recording's flow-log
 //! ids. They are downloaded in parallel (at most `MAX_CONCURRENT_DOWNLOADS` at once, in key
-//! order per flow log), decompressed, their header line checked against the recording's format,
-//! and each record written with the file's time (minute precision: plain-text files carry no
+//! order per flow log), decompressed, their header line checked against the recording's format
+//! (a Parquet file, told by its magic bytes, is read as the lines of that format, a column per
+//! field), and each record written with the file's time (minute precision: plain-text files carry no
 //! per-record timestamp unless the format has `${start}`). S3 has no account-wide read quota like
 //! CloudWatch Logs, so there is no pacer. A flow log's file is complete before it is recorded in
 //! `.export-progress.json` (`resume.rs`), so a killed export resumes with the flow logs left.
@@ -19,8 +20,8 @@ use std::path::{Path, PathBuf};
 use chrono::TimeDelta;
 use flate2::read::MultiGzDecoder;
 use futures_util::StreamExt;
-use nat_flowrec_parsers::LogFormat;
 use nat_flowrec_parsers::export::{ExportMeta, ExportWriter};
+use nat_flowrec_parsers::{LogFormat, ParquetText, is_parquet};
 use tokio::sync::Semaphore;
 
 use super::export::{ExportPlan, Exported};
@@ -186,31 +187,16 @@ impl<B: DeliveryBucket> ReadFiles<'_, B> {
         while let Some(downloaded) = bodies.next().await {
             let (file, body) = downloaded?;
             let before = records;
-            let mut header_seen = false;
-            for line in BufReader::new(MultiGzDecoder::new(body.as_slice())).lines() {
-                let line = line.map_err(|e| unreadable(self.s3, &file.key, &e.to_string()))?;
-                let line = line.trim_end_matches('\r');
-                if line.is_empty() {
-                    continue;
-                }
-                if line.split_whitespace().eq(header.split(' ')) {
-                    header_seen = true;
-                    continue;
-                }
-                if !header_seen {
-                    return Err(unreadable(
-                        self.s3,
-                        &file.key,
-                        &format!(
-                            "its first line `{}` is not the header of the recording's format \
-                             (`{header}`)",
-                            line.chars().take(200).collect::<String>()
-                        ),
-                    ));
-                }
+            let mut write = |line: &str| -> Result<(), PipelineError> {
                 writer.write_event(file.time_ms, line).map_err(io)?;
                 records += 1;
                 bytes += line.len() as u64 + 1;
+                Ok(())
+            };
+            if is_parquet(&body) {
+                self.parquet_records(file, body, &mut write)?;
+            } else {
+                self.text_records(file, &body, &header, &mut write)?;
             }
             self.progress.add(records - before);
         }
@@ -221,6 +207,59 @@ impl<B: DeliveryBucket> ReadFiles<'_, B> {
             records,
             bytes,
         })
+    }
+
+    /// A plain-text file's records: gzip, its header line first (checked against the
+    /// recording's format), then one record a line.
+    fn text_records(
+        &self,
+        file: &DeliveredFile,
+        body: &[u8],
+        header: &str,
+        write: &mut impl FnMut(&str) -> Result<(), PipelineError>,
+    ) -> Result<(), PipelineError> {
+        let mut header_seen = false;
+        for line in BufReader::new(MultiGzDecoder::new(body)).lines() {
+            let line = line.map_err(|e| unreadable(self.s3, &file.key, &e.to_string()))?;
+            let line = line.trim_end_matches('\r');
+            if line.is_empty() {
+                continue;
+            }
+            if line.split_whitespace().eq(header.split(' ')) {
+                header_seen = true;
+                continue;
+            }
+            if !header_seen {
+                return Err(unreadable(
+                    self.s3,
+                    &file.key,
+                    &format!(
+                        "its first line `{}` is not the header of the recording's format \
+                         (`{header}`)",
+                        line.chars().take(200).collect::<String>()
+                    ),
+                ));
+            }
+            write(line)?;
+        }
+        Ok(())
+    }
+
+    /// A Parquet file's rows as the lines of the recording's format (`-` where a row has no
+    /// value); a field of the format without its column is an error naming both.
+    fn parquet_records(
+        &self,
+        file: &DeliveredFile,
+        body: Vec<u8>,
+        write: &mut impl FnMut(&str) -> Result<(), PipelineError>,
+    ) -> Result<(), PipelineError> {
+        let text = ParquetText::from_bytes(body, Some(self.format))
+            .map_err(|e| unreadable(self.s3, &file.key, &e.to_string()))?;
+        for line in BufReader::new(text).lines() {
+            let line = line.map_err(|e| unreadable(self.s3, &file.key, &e.to_string()))?;
+            write(&line)?;
+        }
+        Ok(())
     }
 
     async fn download<'f>(

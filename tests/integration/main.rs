@@ -17,6 +17,7 @@ mod job;
 mod lambda;
 mod moto_launcher;
 mod operator;
+mod parquet;
 mod recipient;
 mod report;
 mod s3_destination;

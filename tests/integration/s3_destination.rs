@@ -1,8 +1,8 @@
 //! Recordings delivered to S3 (`recording.destination = "s3"`), the real binary against moto:
 //! flow logs created with the bucket as destination and our tags, stopped like any recording,
 //! and the files seeded where AWS would deliver them (moto delivers nothing) exported, reported
-//! and notified. A flow log someone else made on the same ENI, delivering into the same folder,
-//! is neither touched nor read.
+//! and notified (in Parquet too, made by DuckDB with AWS's columns). A flow log someone else made
+//! on the same ENI, delivering into the same folder, is neither touched nor read.
 //!
 //! moto 5.2.5 looks a `LogDestination` with a prefix up as a bucket named `bucket/prefix` and
 //! refuses it, so these recordings deliver to the bucket's root; the prefixed layouts are unit
@@ -54,22 +54,39 @@ async fn put_file(
     at: DateTime<Utc>,
     lines: &[String],
 ) -> String {
+    put_file_as(
+        s3,
+        delivery,
+        flow_log_id,
+        at,
+        lines,
+        S3FileFormat::PlainText,
+    )
+    .await
+}
+
+/// Puts a file of `lines` where and as AWS delivers it in `file_format`; returns its key.
+async fn put_file_as(
+    s3: &aws_sdk_s3::Client,
+    delivery: &S3Delivery,
+    flow_log_id: &str,
+    at: DateTime<Utc>,
+    lines: &[String],
+    file_format: S3FileFormat,
+) -> String {
     let key = format!(
         "{}{}",
         delivery.folder(ACCOUNT, REGION, at),
-        object_name(
-            ACCOUNT,
-            REGION,
-            flow_log_id,
-            at,
-            "0a1b2c3d",
-            S3FileFormat::PlainText
-        )
+        object_name(ACCOUNT, REGION, flow_log_id, at, "0a1b2c3d", file_format)
     );
+    let body = match file_format {
+        S3FileFormat::PlainText => delivered_file(lines),
+        S3FileFormat::Parquet => delivered_parquet_file(lines),
+    };
     s3.put_object()
         .bucket(&delivery.bucket)
         .key(&key)
-        .body(ByteStream::from(delivered_file(lines)))
+        .body(ByteStream::from(body))
         .send()
         .await
         .expect("moto PutObject");
@@ -449,8 +466,32 @@ async fn doctor_checks_the_flow_logs_bucket_and_accepts_the_policy_iam_policy_pr
     assert_eq!(ok[0]["severity"], "ok", "{ok:?}");
 }
 
+/// A file in Parquet as VPC Flow Logs writes it: the records' columns with AWS's names and
+/// types, Gzip-compressed (made by DuckDB from the text lines).
+fn delivered_parquet_file(lines: &[String]) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("records.log");
+    std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+    let parquet = dir.path().join("records.parquet");
+    crate::parquet::duckdb(&format!(
+        "COPY ({}) TO '{}' (FORMAT parquet, COMPRESSION gzip)",
+        crate::parquet::select_as_aws(&log),
+        parquet.display()
+    ));
+    std::fs::read(&parquet).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn flow_logs_to_s3_left_by_a_crash_are_adopted_stopped_and_exported_from_the_bucket() {
+    adopted_stopped_and_exported(S3FileFormat::PlainText, 96).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_recording_delivered_in_parquet_is_exported_and_reported_from_the_bucket() {
+    adopted_stopped_and_exported(S3FileFormat::Parquet, 97).await;
+}
+
+async fn adopted_stopped_and_exported(file_format: S3FileFormat, vpc: u8) {
     use aws_sdk_ec2::types::{
         FlowLogsResourceType, ResourceType, Tag, TagSpecification, TrafficType,
     };
@@ -460,7 +501,7 @@ async fn flow_logs_to_s3_left_by_a_crash_are_adopted_stopped_and_exported_from_t
     let sdk = moto.sdk_config().await;
     let ec2 = aws_sdk_ec2::Client::new(&sdk);
     let s3 = nat_flowrec::aws::s3_client_from(&sdk, true);
-    let nat = seed_nat(&ec2, 96).await;
+    let nat = seed_nat(&ec2, vpc).await;
     let delivery = bucket(&s3, &format!("adopted-{}", nat.nat_gateway_id), true, false).await;
     let setup = Setup::with_config(
         moto,
@@ -469,8 +510,9 @@ async fn flow_logs_to_s3_left_by_a_crash_are_adopted_stopped_and_exported_from_t
             "/nat-flowrec/unused",
             &format!(
                 "destination = \"s3\"\ns3_destination = \"s3://{}\"\n\
-                 s3_hive_compatible_partitions = true",
-                delivery.bucket
+                 s3_hive_compatible_partitions = true\ns3_file_format = \"{}\"",
+                delivery.bucket,
+                file_format.as_str()
             ),
         ),
     );
@@ -524,18 +566,23 @@ async fn flow_logs_to_s3_left_by_a_crash_are_adopted_stopped_and_exported_from_t
 
     // Then its export reads the files of the configured bucket (hive-compatible folders).
     let nat_ip = nat.private_ip.to_string();
+    let host = format!("10.{vpc}.0.7");
     for m in 1..=3 {
-        put_file(
-            &s3,
-            &delivery,
-            &flow_log_id,
+        let (at, lines) = (
             t + TimeDelta::minutes(m),
-            &four_legs(&nat_ip, "10.96.0.7", REMOTE, "S3", OUT, IN),
-        )
-        .await;
+            four_legs(&nat_ip, &host, REMOTE, "S3", OUT, IN),
+        );
+        put_file_as(&s3, &delivery, &flow_log_id, at, &lines, file_format).await;
     }
+    let exported = setup.dir.path().join("exported");
     let o = setup.run(
-        &["export", "--recording", &recording],
+        &[
+            "export",
+            "--recording",
+            &recording,
+            "--out",
+            &exported.display().to_string(),
+        ],
         t + TimeDelta::minutes(15),
     );
     assert!(o.status.success(), "{}", text(&o));
@@ -544,4 +591,18 @@ async fn flow_logs_to_s3_left_by_a_crash_are_adopted_stopped_and_exported_from_t
         "{}",
         text(&o)
     );
+
+    // And its report counts both legs of the conversation, by the same rule for either format.
+    let o = crate::support::run::nat_flowrec(setup.dir.path())
+        .args(["report", "--output", "json"])
+        .arg(exported.join(&recording))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("report JSON");
+    assert_eq!(report["summary"]["records_read"], 12);
+    assert_eq!(report["summary"]["bytes_out"], 3 * OUT);
+    assert_eq!(report["summary"]["bytes_in"], 3 * IN);
+    assert_eq!(report["talkers"][0]["internal_addr"], host.as_str());
+    assert_eq!(report["talkers"][0]["remote_aws_service"], "S3");
 }

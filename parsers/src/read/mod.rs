@@ -1,23 +1,26 @@
 //! Streaming readers for flow-log files: plain text, gzip (by magic bytes), S3-delivered files
 //! with a header line (repeated where files were joined), CloudWatch Logs exports with an event
 //! timestamp per line, CloudWatch Logs JSON (subscription payloads, `{"message": ...}` lines),
-//! and nat-flowrec's export files. A file is read in chunks of whole lines, so memory stays bounded
+//! nat-flowrec's export files, and S3-delivered Parquet (by its magic bytes, read as the text
+//! lines of its columns: see `parquet`). A file is read in chunks of whole lines, so memory stays bounded
 //! by the chunk size whatever the file's size, and chunks can be parsed in parallel.
 
 mod chunk;
 mod detect;
 mod json;
+pub(crate) mod parquet;
 mod source;
 pub(crate) mod timestamp;
 
 use std::fmt;
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::path::Path;
 
 use flate2::read::MultiGzDecoder;
 
 pub use chunk::{Chunk, Line, Lines};
+pub use parquet::{ParquetError, ParquetText};
 pub use source::Chunks;
 
 use crate::error::RecordError;
@@ -44,6 +47,8 @@ pub enum SourceKind {
     CloudWatchSubscription,
     /// JSON lines wrapping one record each: `{"timestamp": ..., "message": "<record>"}`.
     JsonMessages,
+    /// S3-delivered Apache Parquet: a column per field, named with `_` for `-`.
+    Parquet,
 }
 
 impl SourceKind {
@@ -55,6 +60,7 @@ impl SourceKind {
             SourceKind::Export => "export",
             SourceKind::CloudWatchSubscription => "cloudwatch-subscription",
             SourceKind::JsonMessages => "json-messages",
+            SourceKind::Parquet => "parquet",
         }
     }
 }
@@ -95,6 +101,10 @@ pub enum ReadError {
         "`{path}` starts like CloudWatch Logs JSON but cannot be read on: {message} (expected CloudWatch Logs subscription payloads or JSON lines with a `message`)"
     )]
     Json { path: String, message: String },
+    #[error(
+        "`{path}` is a Parquet file that cannot be read on: {message} (expected VPC Flow Logs in Parquet as AWS delivers them to S3)"
+    )]
+    Parquet { path: String, message: String },
 }
 
 impl ReadError {
@@ -105,7 +115,8 @@ impl ReadError {
             | ReadError::Gzip { path, .. }
             | ReadError::NotFlowLog { path, .. }
             | ReadError::Header { path, .. }
-            | ReadError::Json { path, .. } => path,
+            | ReadError::Json { path, .. }
+            | ReadError::Parquet { path, .. } => path,
         }
     }
 }
@@ -134,10 +145,20 @@ impl FlowLogFile {
     /// name its own (plain files, CloudWatch exports).
     pub fn open(path: &Path, default_format: &LogFormat) -> Result<FlowLogFile, ReadError> {
         let name = path.display().to_string();
-        let file = File::open(path).map_err(|source| ReadError::Io {
+        let io_error = |source| ReadError::Io {
             path: name.clone(),
             source,
-        })?;
+        };
+        let mut file = File::open(path).map_err(io_error)?;
+        // A Parquet file on disk is read where it lies (footer first), not taken into memory.
+        if file.metadata().is_ok_and(|m| m.is_file()) {
+            let mut head = [0u8; 4];
+            let parquet = file.read_exact(&mut head).is_ok() && parquet::is_parquet(&head);
+            file.rewind().map_err(io_error)?;
+            if parquet {
+                return FlowLogFile::from_parquet(name, ParquetText::from_file(file, None));
+            }
+        }
         FlowLogFile::from_reader(name, file, default_format)
     }
 
@@ -147,7 +168,8 @@ impl FlowLogFile {
         mut reader: impl Read + Send + 'static,
         default_format: &LogFormat,
     ) -> Result<FlowLogFile, ReadError> {
-        let mut magic = [0u8; 2];
+        // Four bytes: Parquet's `PAR1`; gzip needs the first two.
+        let mut magic = [0u8; 4];
         let mut got = 0;
         while got < magic.len() {
             match reader.read(magic.get_mut(got..).unwrap_or_default()) {
@@ -158,8 +180,20 @@ impl FlowLogFile {
             }
         }
         let head = magic.get(..got).unwrap_or_default().to_vec();
-        let gzip = head == [0x1f, 0x8b];
-        let whole = io::Cursor::new(head).chain(reader);
+        let gzip = head.starts_with(&[0x1f, 0x8b]);
+        let parquet = parquet::is_parquet(&head);
+        let mut whole = io::Cursor::new(head).chain(reader);
+        if parquet {
+            // Parquet is read from its end (the footer): a stream is taken into memory whole.
+            let mut data = Vec::new();
+            whole
+                .read_to_end(&mut data)
+                .map_err(|source| ReadError::Io {
+                    path: name.clone(),
+                    source,
+                })?;
+            return FlowLogFile::from_parquet(name, ParquetText::from_bytes(data, None));
+        }
         let stream: Box<dyn Read + Send> = if gzip {
             Box::new(MultiGzDecoder::new(whole))
         } else {
@@ -177,7 +211,7 @@ impl FlowLogFile {
             source.repeated_headers = Some(format.clone());
         }
         source.layout = match kind {
-            SourceKind::Plain | SourceKind::S3 => Layout::Bare,
+            SourceKind::Plain | SourceKind::S3 | SourceKind::Parquet => Layout::Bare,
             SourceKind::CloudWatchExport => Layout::Timestamped {
                 skip_comments: false,
             },
@@ -190,6 +224,25 @@ impl FlowLogFile {
             kind,
             format,
             meta,
+            source,
+        })
+    }
+
+    /// A Parquet file, read as the text lines of its columns in the file's order.
+    fn from_parquet(
+        name: String,
+        text: Result<ParquetText, ParquetError>,
+    ) -> Result<FlowLogFile, ReadError> {
+        let text = text.map_err(|e| ReadError::Parquet {
+            path: name.clone(),
+            message: e.to_string(),
+        })?;
+        let format = text.format().clone();
+        let source = Source::new(name, Box::new(text), false);
+        Ok(FlowLogFile {
+            kind: SourceKind::Parquet,
+            format,
+            meta: None,
             source,
         })
     }

@@ -15,6 +15,7 @@ use crate::read::ReadError;
 use crate::read::chunk::{self, Chunk, Layout};
 use crate::read::detect;
 use crate::read::json::JsonError;
+use crate::read::parquet::ParquetError;
 
 /// Default chunk size: large enough to amortise per-chunk work, small enough that the worker
 /// that read a chunk still has it in its L2 cache when it parses it (1 MiB per core on the
@@ -253,6 +254,15 @@ pub(crate) fn read_error(name: &str, gzip: bool, source: io::Error) -> ReadError
         return ReadError::Json {
             path: name.to_owned(),
             message: json.to_string(),
+        };
+    }
+    if let Some(parquet) = source
+        .get_ref()
+        .and_then(|e| e.downcast_ref::<ParquetError>())
+    {
+        return ReadError::Parquet {
+            path: name.to_owned(),
+            message: parquet.to_string(),
         };
     }
     let corrupt = matches!(
