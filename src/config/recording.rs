@@ -63,6 +63,17 @@ pub struct RecordingConfig {
 }
 
 impl RecordingConfig {
+    /// The two dollar caps with their keys, for the checks that name them.
+    fn cost_caps(&self) -> [(&'static str, f64); 2] {
+        [
+            ("recording.max_cost_usd", self.max_cost_usd),
+            (
+                "recording.max_cost_usd_per_month",
+                self.max_cost_usd_per_month,
+            ),
+        ]
+    }
+
     /// Where and how recordings deliver, as the core writes it into requests and events.
     pub fn settings(&self) -> RecordingSettings {
         RecordingSettings {
@@ -197,13 +208,7 @@ impl RecordingConfig {
                 self.max_recording_seconds
             ),
         )?;
-        for (key, value) in [
-            ("recording.max_cost_usd", self.max_cost_usd),
-            (
-                "recording.max_cost_usd_per_month",
-                self.max_cost_usd_per_month,
-            ),
-        ] {
+        for (key, value) in self.cost_caps() {
             check(
                 value.is_finite() && value >= 0.0,
                 key,
@@ -254,13 +259,7 @@ impl RecordingConfig {
             quoted(uri.as_str()),
             &format!("a prefix without empty folders (`//`), e.g. {S3_DESTINATION_EXAMPLE}"),
         )?;
-        for (key, value) in [
-            ("recording.max_cost_usd", self.max_cost_usd),
-            (
-                "recording.max_cost_usd_per_month",
-                self.max_cost_usd_per_month,
-            ),
-        ] {
+        for (key, value) in self.cost_caps() {
             check(
                 value == 0.0,
                 key,

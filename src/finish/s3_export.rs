@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
-use chrono::TimeDelta;
 use flate2::read::MultiGzDecoder;
 use futures_util::StreamExt;
 use nat_flowrec_parsers::export::{ExportMeta, ExportWriter};
@@ -29,17 +28,11 @@ use super::parts::{Part, export_parts};
 use super::resume::ExportKey;
 use super::{PipelineError, Progress};
 use crate::ports::{AwsError, AwsErrorKind, DeliveryBucket};
-use crate::s3_layout::{S3Delivery, parse_object_name};
+use crate::s3_layout::{DELIVERY_LAG, FILE_SPAN, S3Delivery, parse_object_name};
 
 /// Objects downloaded at the same time, across the recording's flow logs. Each is held whole in
 /// memory until written (a delivered file is at most a few tens of MB compressed).
 pub const MAX_CONCURRENT_DOWNLOADS: usize = 16;
-
-/// A file's name carries a time of the five minutes it covers and the file arrives minutes
-/// later: the listing reaches back a file's span before the window and this far past its end.
-/// Only the recording's flow logs are kept, so a wider listing never reads another's records.
-const FILE_SPAN: TimeDelta = TimeDelta::minutes(5);
-const DELIVERY_LAG: TimeDelta = TimeDelta::minutes(15);
 
 /// One delivered file of the recording.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -15,7 +15,7 @@
 //! identifiers) that Athena's Trino engine and DuckDB both run; only the relation read
 //! (`source`) differs between them.
 
-use nat_flowrec_parsers::{Field, LogFormat};
+use nat_flowrec_parsers::{Field, LogFormat, column_name};
 use nat_flowrec_reports::AggregateLeg;
 
 /// The fields the leg rule cannot do without.
@@ -67,11 +67,6 @@ impl ColumnType {
             ColumnType::Bigint => "BIGINT",
         }
     }
-}
-
-/// A field as a column name: `pkt-srcaddr` -> `pkt_srcaddr`.
-pub fn column_name(field: &Field) -> String {
-    field.name().replace('-', "_")
 }
 
 /// The type AWS's flow-log DDL gives a field (numbers as numbers, everything else text).
