@@ -497,18 +497,18 @@ fn email_summary_stays_short_even_for_a_large_report() {
 #[test]
 fn a_measured_recording_cost_stands_beside_what_its_fixes_save() {
     let mut r = report(&["nat-cloudwatch.log"], &ReportOptions::default());
-    assert!(!render::email_summary(&r).contains("flow-log ingestion"));
+    assert!(!render::email_summary(&r).contains("Logs ingestion"));
     r.recording_cost = Some(crate::model::RecordingCost {
         ingested_bytes: 820_000_000,
         cost_usd: 0.41,
     });
     let saving = r.monthly_saving().unwrap();
     let line = format!(
-        "This recording cost $0.41 in flow-log ingestion (820.00 MB); the fixes it found save ${saving:.2}/month."
+        "This recording cost $0.41 in CloudWatch Logs ingestion (820.00 MB); the fixes it found save ${saving:.2}/month."
     );
     assert!(render::email_summary(&r).contains(&line), "{line}");
     assert!(
-        render::markdown(&r).contains("this recording cost $0.41 in flow-log ingestion"),
+        render::markdown(&r).contains("this recording cost $0.41 in CloudWatch Logs ingestion"),
         "{}",
         render::markdown(&r)
     );

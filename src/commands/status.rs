@@ -31,7 +31,7 @@ struct Status<'a> {
     /// Recordings whose notification may or may not have gone out (SNS never answered), by
     /// when it was attempted: `check` does not send them again.
     notify_unconfirmed: &'a BTreeMap<String, DateTime<Utc>>,
-    /// What this calendar month's recordings cost in flow-log ingestion, as last measured.
+    /// What this calendar month's recordings cost in CloudWatch Logs ingestion, as last measured.
     month_cost_usd: f64,
     /// `recording.max_cost_usd_per_month`; 0 = no cap.
     max_cost_usd_per_month: f64,
@@ -143,7 +143,7 @@ fn text(status: &Status, now: DateTime<Utc>) -> String {
             String::new()
         };
         out.push_str(&format!(
-            "flow-log ingestion this month: {}{cap}\n",
+            "CloudWatch Logs ingestion this month: {}{cap}\n",
             usd(status.month_cost_usd)
         ));
     }
@@ -180,7 +180,7 @@ fn text(status: &Status, now: DateTime<Utc>) -> String {
             .and_then(|r| r.ingestion.as_ref())
         {
             out.push_str(&format!(
-                "  cost so far: {} in flow-log ingestion (measured {})\n",
+                "  cost so far: {} in CloudWatch Logs ingestion (measured {})\n",
                 usd(cost.cost_usd),
                 relative(cost.at, now)
             ));

@@ -127,7 +127,7 @@ impl<C: Cloud> Job<'_, C> {
                         }
                         Ok(None) => {}
                         Err(err) => line.push_str(&format!(
-                            "; its flow-log ingestion could not be read, so its cost stays as last measured: {err}"
+                            "; its log ingestion could not be read, so its cost stays as last measured: {err}"
                         )),
                     }
                 }

@@ -460,7 +460,7 @@ impl std::fmt::Display for Event {
                 cost_usd,
             } => write!(
                 f,
-                "{nat_gateway_id}: recording {recording_id} cost {} in flow-log ingestion ({})",
+                "{nat_gateway_id}: recording {recording_id} cost {} in CloudWatch Logs ingestion ({})",
                 usd(*cost_usd),
                 nat_flowrec_reports::human_bytes(*bytes)
             ),

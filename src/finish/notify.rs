@@ -356,7 +356,7 @@ pub fn monthly_cost_cap_reached(
         topic_arn,
         nat_gateway_id,
         &format!(
-            "the recordings of {month} cost {} in flow-log ingestion, at or over recording.max_cost_usd_per_month ({})",
+            "the recordings of {month} cost {} in CloudWatch Logs ingestion, at or over recording.max_cost_usd_per_month ({})",
             usd(*spent_usd),
             usd(*max_usd)
         ),

@@ -39,7 +39,7 @@ async fn a_recording_stops_at_its_dollar_cap_and_says_what_it_cost() {
     assert!(!stdout(&o).contains("stopped"), "{}", text(&o));
     let status = setup.run(&["status"], t + TimeDelta::minutes(2));
     assert!(
-        stdout(&status).contains("cost so far: $0.75 in flow-log ingestion"),
+        stdout(&status).contains("cost so far: $0.75 in CloudWatch Logs ingestion"),
         "{}",
         text(&status)
     );
@@ -49,7 +49,10 @@ async fn a_recording_stops_at_its_dollar_cap_and_says_what_it_cost() {
     let o = setup.run(&["check"], t + TimeDelta::minutes(4));
     assert!(o.status.success(), "{}", text(&o));
     let out = stdout(&o);
-    assert!(out.contains("cost $1.25 in flow-log ingestion"), "{out}");
+    assert!(
+        out.contains("cost $1.25 in CloudWatch Logs ingestion"),
+        "{out}"
+    );
     assert!(
         out.contains("cost cap (recording.max_cost_usd) reached"),
         "{out}"
@@ -69,7 +72,7 @@ async fn a_recording_stops_at_its_dollar_cap_and_says_what_it_cost() {
 
     let history = setup.run(&["history"], t + TimeDelta::minutes(5));
     assert!(
-        stdout(&history).contains("cost $1.25 in flow-log ingestion (2.50 GB)"),
+        stdout(&history).contains("cost $1.25 in CloudWatch Logs ingestion (2.50 GB)"),
         "{}",
         text(&history)
     );

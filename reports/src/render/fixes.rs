@@ -191,12 +191,12 @@ pub fn month_headline(report: &Report) -> Option<String> {
     Some(line)
 }
 
-/// `this recording cost $0.41 in flow-log ingestion (820.00 MB); the fixes it found save
+/// `this recording cost $0.41 in CloudWatch Logs ingestion (820.00 MB); the fixes it found save
 /// $1,180.00/month`: what finding out cost beside what it found. `None` when not measured.
 pub fn cost_versus_savings(report: &Report) -> Option<String> {
     let cost = report.recording_cost.as_ref()?;
     let mut line = format!(
-        "this recording cost {} in flow-log ingestion ({})",
+        "this recording cost {} in CloudWatch Logs ingestion ({})",
         usd(cost.cost_usd),
         human_bytes(cost.ingested_bytes)
     );

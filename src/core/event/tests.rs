@@ -310,7 +310,7 @@ fn costs_read_in_dollars_and_cents() {
     };
     assert_eq!(
         measured.to_string(),
-        "nat-01234567: recording rec-01234567-20250101T104100Z cost $0.41 in flow-log ingestion (820.00 MB)"
+        "nat-01234567: recording rec-01234567-20250101T104100Z cost $0.41 in CloudWatch Logs ingestion (820.00 MB)"
     );
     assert!(
         cap.to_string()
