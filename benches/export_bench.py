@@ -349,10 +349,9 @@ def main():
 
         # Seed the records into the streams the flow log delivers to (one per network interface
         # of the NAT, records dealt out in turn), inside the window.
-        ip_of = {a["NetworkInterfaceId"]: a["PrivateIp"] for a in nat["NatGatewayAddresses"]}
-        assert len(ip_of) == args.enis, (ip_of, args.enis)
-        streams = [f"{eni}-all" for eni in ip_of]
-        nat_ip_of_stream = {f"{eni}-all": ip for eni, ip in ip_of.items()}
+        nat_ip_of_stream = {f"{a['NetworkInterfaceId']}-all": a["PrivateIp"] for a in nat["NatGatewayAddresses"]}
+        streams = list(nat_ip_of_stream)
+        assert len(streams) == args.enis, (streams, args.enis)
         for stream in streams:
             logs.create_log_stream(logGroupName="/nat-flowrec/bench", logStreamName=stream)
         start_s = int((t0 + timedelta(minutes=2)).timestamp())
