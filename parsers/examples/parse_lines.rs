@@ -1,6 +1,7 @@
 //! A fixed workload for counting the report's parser's instructions per line: the first 100,000
-//! lines of the criterion benchmark's input (the seeded generator, seed 42) parsed by one
-//! `FlowParser`, in a function of its own so that a profiler can count it alone:
+//! lines of the criterion benchmark's input (the seeded generator, seed 42), cut into chunks by
+//! the reader and parsed by `Chunk::for_each_flow`, the loop `report` runs, in a function of
+//! its own so that a profiler can count it alone (the reading and cutting are not counted):
 //!
 //! ```sh
 //! cargo build --release -p nat-flowrec-parsers --features synth --example parse_lines
@@ -10,24 +11,25 @@
 //! Instructions per line = the `Ir` callgrind prints / 100,000.
 
 use std::hint::black_box;
+use std::io::Cursor;
 
 use nat_flowrec_parsers::synth::{Generator, Options};
-use nat_flowrec_parsers::{Flow, LogFormat};
+use nat_flowrec_parsers::{Chunk, FlowLogFile, LogFormat};
 
 const LINES: usize = 100_000;
 const SEED: u64 = 42;
 
-/// Parses every line; (valid lines, their bytes) keeps the work observable.
+/// Parses every line of `chunks`; (valid lines, their bytes) keeps the work observable.
 #[inline(never)]
-fn parse_flows(text: &str, format: &LogFormat) -> (u64, u64) {
-    let parser = format.flow_parser();
-    let mut flow = Flow::default();
+fn parse_flows(chunks: &[Chunk], format: &LogFormat) -> (u64, u64) {
     let (mut records, mut bytes) = (0, 0);
-    for (i, line) in text.lines().enumerate() {
-        if parser.parse_into(line, i as u64 + 1, &mut flow).is_ok() {
-            records += 1;
-            bytes += flow.bytes.unwrap_or(0);
-        }
+    for chunk in chunks {
+        chunk.for_each_flow(format, |flow| {
+            if let Ok(flow) = flow {
+                records += 1;
+                bytes += flow.bytes.unwrap_or(0);
+            }
+        });
     }
     (records, bytes)
 }
@@ -35,8 +37,11 @@ fn parse_flows(text: &str, format: &LogFormat) -> (u64, u64) {
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut text = Vec::new();
     Generator::new(SEED, Options::default()).write_lines(&mut text, LINES)?;
-    let text = String::from_utf8(text)?;
-    let (records, bytes) = parse_flows(black_box(&text), &LogFormat::default());
+    let format = LogFormat::default();
+    let file = FlowLogFile::from_reader("generated".into(), Cursor::new(text), &format)?;
+    let format = file.format().clone();
+    let chunks = file.chunks().collect::<Result<Vec<_>, _>>()?;
+    let (records, bytes) = parse_flows(black_box(&chunks), &format);
     println!("{LINES} lines, {records} records, {bytes} bytes");
     Ok(())
 }

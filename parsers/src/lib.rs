@@ -45,7 +45,8 @@ pub use query_log::{
 };
 pub use read::parquet::{PARQUET_MAGIC, column_name, is_parquet};
 pub use read::{
-    Chunk, Chunks, FlowLogFile, Line, Lines, ParquetError, ParquetText, ReadError, SourceKind,
+    Chunk, Chunks, FlowLogFile, Line, LineNumbers, Lines, NumberedChunks, ParquetError,
+    ParquetText, ReadError, SourceKind,
 };
 pub use record::Record;
 pub use values::{Action, AwsService, FlowDirection, IpType, LogStatus, TrafficPath};

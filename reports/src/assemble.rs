@@ -10,7 +10,7 @@ use crate::model::{
 use crate::options::ReportOptions;
 use crate::prices::round_money;
 use crate::tables;
-use crate::tally::Tally;
+use crate::tally::{Example, Tally};
 use crate::time::iso_utc;
 use crate::units::grouped;
 
@@ -145,7 +145,7 @@ pub(crate) fn assemble(
             not_in_format: s.status_absent,
         },
         malformed_lines: s.malformed,
-        malformed_examples: s.examples.clone(),
+        malformed_examples: s.examples.iter().map(Example::listed).collect(),
         reject_records: s.reject_records,
         reject_bytes: s.reject_bytes,
         records_by_leg: RecordsByLeg {

@@ -216,6 +216,55 @@ fn strict_makes_the_first_malformed_line_an_error_naming_file_and_line() {
     );
 }
 
+/// A file of several chunks, read by two workers: the malformed lines deep in it are listed
+/// with the file's line numbers, in the message too, though the reader never counted the lines
+/// of the chunks before them (they are placed after the fact).
+#[test]
+fn malformed_lines_far_into_a_large_file_keep_the_files_line_numbers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("large.log");
+    let good =
+        "ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 443 6 5000 IPv4 10.0.1.5 - 203.0.113.5 S3\n";
+    let bad = [7_001u64, 15_000, 29_998];
+    let mut text = String::new();
+    for line in 1..=30_000u64 {
+        if bad.contains(&line) {
+            text.push_str("ACCEPT ingress - 10.0.1.5 41000 10.0.0.220 https 6 5000 IPv4 10.0.1.5 - 203.0.113.5 S3\n");
+        } else if line % 1_000 == 0 {
+            text.push('\n');
+        } else {
+            text.push_str(good);
+        }
+    }
+    assert!(text.len() > 4 * 512 * 1024, "several chunks");
+    std::fs::write(&path, &text).unwrap();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(2)
+        .build()
+        .unwrap();
+    let r = pool.install(|| build_report(std::slice::from_ref(&path), &ReportOptions::default()));
+    let r = r.unwrap();
+    let s = &r.summary;
+    assert_eq!(s.malformed_lines, 3);
+    let lines: Vec<u64> = s.malformed_examples.iter().map(|m| m.line).collect();
+    assert_eq!(lines, bad);
+    for m in &s.malformed_examples {
+        assert!(
+            m.error
+                .starts_with(&format!("line {}, field `dstport`", m.line)),
+            "{m:?}"
+        );
+    }
+    let strict = ReportOptions {
+        strict: true,
+        ..ReportOptions::default()
+    };
+    let err = pool
+        .install(|| build_report(std::slice::from_ref(&path), &strict))
+        .unwrap_err();
+    assert!(err.to_string().contains("line 7001"), "{err}");
+}
+
 #[test]
 fn a_missing_file_is_reported_and_the_others_still_read() {
     let paths = [fixture("no-such-file.log"), fixture("nat-four-legs.log")];

@@ -84,10 +84,11 @@ pub fn build_report(paths: &[PathBuf], opts: &ReportOptions) -> Result<Report, R
     if opts.strict
         && let Some(first) = tally.stats.examples.first()
     {
+        let first = first.listed();
         return Err(ReportError::Malformed {
-            file: first.file.clone(),
+            file: first.file,
             line: first.line,
-            message: first.error.clone(),
+            message: first.error,
         });
     }
     let default_has_pkt = opts.default_format.contains(&Field::PktSrcaddr)

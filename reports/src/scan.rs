@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use nat_flowrec_parsers::{Field, FlowLogFile};
+use nat_flowrec_parsers::{Field, FlowLogFile, LineNumbers};
 use rayon::prelude::*;
 
 use crate::legs::FileRule;
@@ -217,33 +217,39 @@ fn read_file(index: usize, path: &Path, opts: &ReportOptions) -> (Tally, Option<
     let nat_known = !nat_ips.is_empty();
     let rule = FileRule::new(has_pkt, nat_ips);
 
-    // The chunk iterator ends after its first error; chunks before it are valid.
-    let (mut tally, error) = file
+    // The chunk iterator ends after its first error; chunks before it are valid. Each worker
+    // notes how many lines its chunks hold; the lines of the malformed examples are placed in
+    // the file once all are read.
+    let (mut tally, error, mut numbers) = file
         .chunks()
         .par_bridge()
         .fold(
-            || (Tally::default(), None),
-            |(mut tally, mut error), chunk| {
+            || (Tally::default(), None, LineNumbers::default()),
+            |(mut tally, mut error, mut numbers), chunk| {
                 match chunk {
                     Ok(chunk) => {
-                        chunk.for_each_flow(&format, |flow| match flow {
+                        let seq = chunk.seq();
+                        let lines = chunk.for_each_flow(&format, |flow| match flow {
                             Ok(flow) => tally.count(flow, &rule, flow.timestamp_ms),
-                            Err(e) => tally.add_malformed(index, &name, e.line, &e),
+                            Err(e) => tally.add_malformed(index, &name, seq, e),
                         });
+                        numbers.count(&chunk, lines);
                         tally.flush();
                     }
                     Err(e) => error = Some(e.to_string()),
                 }
-                (tally, error)
+                (tally, error, numbers)
             },
         )
         .reduce(
-            || (Tally::default(), None),
-            |(mut a, ea), (b, eb)| {
+            || (Tally::default(), None, LineNumbers::default()),
+            |(mut a, ea, mut na), (b, eb, nb)| {
                 a.merge(b);
-                (a, ea.or(eb))
+                na.merge(nb);
+                (a, ea.or(eb), na)
             },
         );
+    tally.place_lines(index, &mut numbers);
     let s = &mut tally.stats;
     s.files_read = 1;
     s.nat_ip_known = nat_known;

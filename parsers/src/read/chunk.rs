@@ -1,6 +1,13 @@
 //! A chunk: an owned block of whole lines cut from a file, so parallel workers can parse blocks
-//! independently while the reader keeps memory bounded. Lines come out with their 1-based number,
-//! their event timestamp (when the file has one per line) and the record text.
+//! independently while the reader keeps memory bounded. Lines come out with their number, their
+//! event timestamp (when the file has one per line) and the record text.
+//!
+//! Line numbers are counted after the fact. The reader does not count the line ends of the
+//! chunks it cuts from bare-record files (that count would run on the one thread that reads,
+//! while the workers wait for chunks): such a chunk numbers its lines from 1, and the line count
+//! that [`Chunk::for_each_flow`] returns (it passes every line end anyway) places it in its file
+//! once the chunks before it are parsed (see `numbering`). Readers that go through the chunks in
+//! order number them as they go ([`crate::Chunks::numbered`]).
 
 use std::sync::Mutex;
 
@@ -23,14 +30,19 @@ pub(crate) enum Layout {
     Decoded,
 }
 
-/// A block of whole lines (about 512 KiB) and the number of its first line.
+/// A block of whole lines (about 512 KiB), its place in its file and, when the reader counted
+/// the lines before it, the number of its first line.
 #[derive(Debug, Clone)]
 pub struct Chunk {
     pub(crate) data: Vec<u8>,
-    pub(crate) first_line: u64,
+    /// 0 for a file's first chunk, then 1, 2, ...
+    pub(crate) seq: u64,
+    /// The file's number of the chunk's first line; `None` when the reader did not count the
+    /// lines before it (then the chunk numbers its lines from 1).
+    pub(crate) first_line: Option<u64>,
     pub(crate) layout: Layout,
-    /// Lines the reader cut because they exceeded its line limit (usually empty).
-    pub(crate) too_long: Vec<u64>,
+    /// The chunk is the start of one line longer than the reader's line limit, cut there.
+    pub(crate) line_cut: bool,
 }
 
 /// Buffers of chunks already parsed, for the reader to fill again: a chunk's buffer is as large
@@ -74,9 +86,36 @@ pub struct Line<'a> {
 }
 
 impl Chunk {
-    /// 1-based number of the chunk's first line.
-    pub fn first_line(&self) -> u64 {
+    /// The chunk's place in its file: 0 for the first, then 1, 2, ...
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The file's (1-based) number of the chunk's first line, when the reader counted the lines
+    /// before it; `None` when not (then [`Chunk::lines`] numbers the chunk's lines from 1 and
+    /// [`crate::LineNumbers`] places them in the file after the fact).
+    pub fn first_line(&self) -> Option<u64> {
         self.first_line
+    }
+
+    /// The number the chunk's lines are counted from: the file's, or 1.
+    fn numbered_from(&self) -> u64 {
+        self.first_line.unwrap_or(1)
+    }
+
+    /// Numbers the chunk's lines from `*next_line` on, unless the reader did, and moves
+    /// `*next_line` past them: how a reader that takes a file's chunks in order numbers them
+    /// (start at 1). It counts the chunk's lines.
+    pub fn number_in_order(&mut self, next_line: &mut u64) {
+        let first = *self.first_line.get_or_insert(*next_line);
+        *next_line = first + self.line_count();
+    }
+
+    /// The chunk's lines, blank ones included: its line ends, plus a last line without one.
+    /// It scans the chunk; [`Chunk::for_each_flow`] gives the same count for free.
+    pub fn line_count(&self) -> u64 {
+        let ends = memchr::memchr_iter(b'\n', &self.data).count() as u64;
+        ends + u64::from(!self.data.is_empty() && !self.data.ends_with(b"\n"))
     }
 
     /// Bytes of (decompressed) text the chunk holds.
@@ -93,14 +132,14 @@ impl Chunk {
             // only a chunk holding invalid UTF-8 falls back to checking each line.
             text: std::str::from_utf8(&self.data).ok(),
             pos: 0,
-            next_no: self.first_line,
+            next_no: self.numbered_from(),
         }
     }
 
     /// The whole chunk as text when its lines are bare records, all UTF-8 and none cut for
     /// length: then [`Chunk::lines`] cannot fail on any of them.
     fn plain_text(&self) -> Option<&str> {
-        if self.layout != Layout::Bare || !self.too_long.is_empty() {
+        if self.layout != Layout::Bare || self.line_cut {
             return None;
         }
         std::str::from_utf8(&self.data).ok()
@@ -121,17 +160,19 @@ impl Chunk {
 
     /// Calls `f` with each of the chunk's records as a [`Flow`] (valid or malformed, as
     /// [`Chunk::flows`] gives them), reusing one `Flow` for every line: the reader's loop.
+    /// Returns the chunk's [`Chunk::line_count`], which it finds on the way.
     pub fn for_each_flow<'c>(
         &'c self,
         format: &LogFormat,
         mut f: impl FnMut(Result<&Flow<'c>, RecordError>),
-    ) {
+    ) -> u64 {
         let parser = format.flow_parser();
         let mut flow = Flow::default();
+        let first = self.numbered_from();
         if let Some(text) = self.plain_text() {
             // The common chunk: bare records, all UTF-8, no line cut. Each line as `lines`
             // would give it, without its per-line checks (they cannot fail here).
-            let mut no = self.first_line;
+            let mut no = first;
             let mut start = 0;
             let ends = memchr::memchr_iter(b'\n', text.as_bytes());
             for end in ends.chain(std::iter::once(text.len())) {
@@ -151,9 +192,10 @@ impl Chunk {
                     Err(e) => f(Err(e)),
                 }
             }
-            return;
+            return no - first;
         }
-        for line in self.lines() {
+        let mut lines = self.lines();
+        for line in lines.by_ref() {
             let parsed = line.and_then(|line| {
                 parser.parse_into(line.text, line.no, &mut flow)?;
                 flow.timestamp_ms = line.timestamp_ms;
@@ -164,6 +206,7 @@ impl Chunk {
                 Err(e) => f(Err(e)),
             }
         }
+        lines.next_no - first
     }
 
     /// The chunk's records as [`Flow`]s (the fields reports aggregate), each carrying its
@@ -207,7 +250,7 @@ impl<'a> Iterator for Lines<'a> {
             self.next_no += 1;
 
             let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-            if !self.chunk.too_long.is_empty() && self.chunk.too_long.contains(&no) {
+            if self.chunk.line_cut && start == 0 {
                 return Some(Err(RecordError::other(
                     no,
                     RecordErrorKind::LineTooLong,
@@ -292,9 +335,10 @@ mod tests {
     fn chunk(text: &[u8], layout: Layout) -> Chunk {
         Chunk {
             data: text.to_vec(),
-            first_line: 10,
+            seq: 0,
+            first_line: Some(10),
             layout,
-            too_long: Vec::new(),
+            line_cut: false,
         }
     }
 

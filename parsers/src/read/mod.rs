@@ -8,6 +8,7 @@
 mod chunk;
 mod detect;
 mod json;
+mod numbering;
 pub(crate) mod parquet;
 mod source;
 pub(crate) mod timestamp;
@@ -20,8 +21,9 @@ use std::path::Path;
 use flate2::read::MultiGzDecoder;
 
 pub use chunk::{Chunk, Line, Lines};
+pub use numbering::LineNumbers;
 pub use parquet::{ParquetError, ParquetText};
-pub use source::Chunks;
+pub use source::{Chunks, NumberedChunks};
 
 use crate::error::RecordError;
 use crate::export::{ExportMeta, MAGIC, VERSION};
@@ -296,7 +298,9 @@ impl FlowLogFile {
 
     /// The file's lines in chunks of whole lines (about 512 KiB each), consuming the file (take
     /// `format()`/`meta()` first). The iterator is `Send + 'static`, for `rayon`'s `par_bridge`.
-    /// It ends after an `Err`; chunks read before it are valid.
+    /// It ends after an `Err`; chunks read before it are valid. Chunks of bare records are not
+    /// numbered (their lines count from 1; see [`Chunk::first_line`]): take them
+    /// [`Chunks::numbered`] to read a file in order with its line numbers.
     pub fn chunks(self) -> Chunks {
         Chunks::new(self.source)
     }
@@ -307,8 +311,10 @@ impl FlowLogFile {
     where
         F: for<'r> FnMut(Result<Record<'r>, RecordError>),
     {
+        let mut next_line = 1;
         while let Some(chunk) = self.source.next_chunk() {
-            let chunk = chunk?;
+            let mut chunk = chunk?;
+            chunk.number_in_order(&mut next_line);
             for rec in chunk.records(&self.format) {
                 f(rec);
             }

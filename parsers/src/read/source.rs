@@ -6,7 +6,8 @@
 //! `cat`, a header before every batch): the reader, which already finds every line end of a
 //! chunk, blanks such a line before the chunk is parsed. Only lines starting with a lower-case
 //! letter are looked at, which no value of AWS's default formats does. Header-less files skip
-//! this and keep the bulk newline count.
+//! this: their chunks are cut at the last line end and not counted line by line (their line
+//! numbers are placed after the fact, see `chunk`).
 
 use std::io::{self, Read};
 
@@ -32,9 +33,14 @@ pub(crate) struct Source {
     pub(crate) name: String,
     reader: Box<dyn Read + Send>,
     gzip: bool,
-    /// Bytes read but not yet handed out; starts at line `next_line`.
+    /// Bytes read but not yet handed out; starts at line `next_line` while `lines_counted`.
     carry: Vec<u8>,
     pub(crate) next_line: u64,
+    /// Every line before `carry` was counted: `next_line` is exact. Once a chunk is handed out
+    /// uncounted, it no longer is (the chunks after it are numbered after the fact).
+    lines_counted: bool,
+    /// The place in the file of the next chunk.
+    next_seq: u64,
     eof: bool,
     done: bool,
     pub(crate) chunk_size: usize,
@@ -53,6 +59,8 @@ impl Source {
             gzip,
             carry: Vec::new(),
             next_line: 1,
+            lines_counted: true,
+            next_seq: 0,
             eof: false,
             done: false,
             chunk_size: DEFAULT_CHUNK_SIZE,
@@ -171,7 +179,7 @@ impl Source {
         // Cut after the last whole line within the chunk size; the rest starts the next chunk.
         let limit = buf.len().min(self.chunk_size);
         let mut cut = memchr::memrchr(b'\n', buf.get(..limit).unwrap_or_default()).map(|p| p + 1);
-        let mut too_long = Vec::new();
+        let mut line_cut = false;
         if cut.is_none() {
             // The first line is longer than a chunk: read on until it ends, up to MAX_LINE.
             let mut searched = limit;
@@ -187,7 +195,7 @@ impl Source {
                     // Beyond any flow-log line: keep its start for the error, skip the rest.
                     buf.truncate(LONG_LINE_KEEP);
                     buf.push(b'\n');
-                    too_long.push(self.next_line);
+                    line_cut = true;
                     match self.skip_rest_of_line() {
                         Ok(rest) => self.carry = rest,
                         Err(e) => return Some(Err(e)),
@@ -204,14 +212,19 @@ impl Source {
         if let Some(cut) = cut.filter(|c| *c < buf.len()) {
             self.carry = buf.split_off(cut);
         }
-        let first_line = self.next_line;
+        let first_line = self.lines_counted.then_some(self.next_line);
         let newlines = match &self.repeated_headers {
-            None => memchr::memchr_iter(b'\n', &buf).count() as u64,
-            Some(format) => match blank_repeated_headers(&mut buf, format, &too_long) {
+            // Not counted here: this thread is the one all workers wait on for chunks.
+            None => {
+                self.lines_counted = false;
+                0
+            }
+            Some(format) => match blank_repeated_headers(&mut buf, format, line_cut) {
                 Ok(newlines) => newlines,
                 Err(other) => {
-                    // Lines before the other header are read; the error follows them.
-                    let line = first_line + other.lines_before;
+                    // Lines before the other header are read; the error follows them. Files
+                    // with headers are counted line by line, so the number is the file's.
+                    let line = self.next_line + other.lines_before;
                     buf.truncate(other.offset);
                     self.carry.clear();
                     self.pending = Some(ReadError::Header {
@@ -238,12 +251,17 @@ impl Source {
         if self.eof && self.carry.is_empty() && self.pending.is_none() {
             self.done = true;
         }
-        self.next_line += newlines + u64::from(!buf.ends_with(b"\n"));
+        if self.lines_counted {
+            self.next_line += newlines + u64::from(!buf.ends_with(b"\n"));
+        }
+        let seq = self.next_seq;
+        self.next_seq += 1;
         Some(Ok(Chunk {
             data: buf,
+            seq,
             first_line,
             layout: self.layout,
-            too_long,
+            line_cut,
         }))
     }
 }
@@ -296,7 +314,7 @@ struct OtherHeader {
 fn blank_repeated_headers(
     buf: &mut [u8],
     format: &LogFormat,
-    too_long: &[u64],
+    line_cut: bool,
 ) -> Result<u64, OtherHeader> {
     let mut repeated = Vec::new();
     let mut newlines = 0u64;
@@ -305,7 +323,7 @@ fn blank_repeated_headers(
     for end in ends {
         let line = buf.get(start..end).unwrap_or_default();
         // A line cut for length starts a chunk; its remains are not a header.
-        let cut = start == 0 && !too_long.is_empty();
+        let cut = start == 0 && line_cut;
         if !cut && line.first().is_some_and(u8::is_ascii_lowercase) {
             let text = std::str::from_utf8(line).unwrap_or_default();
             let text = text.strip_suffix('\r').unwrap_or(text);
@@ -342,6 +360,34 @@ pub struct Chunks {
 impl Chunks {
     pub(crate) fn new(source: Source) -> Chunks {
         Chunks { source }
+    }
+
+    /// The same chunks, each numbered from its line in the file: for readers that take a file's
+    /// chunks in order. It counts each chunk's lines as it passes (on the thread that reads);
+    /// parallel readers place line numbers after the fact instead ([`crate::LineNumbers`]).
+    pub fn numbered(self) -> NumberedChunks {
+        NumberedChunks {
+            chunks: self,
+            next_line: 1,
+        }
+    }
+}
+
+/// [`Chunks`] numbered as they pass; see [`Chunks::numbered`].
+pub struct NumberedChunks {
+    chunks: Chunks,
+    /// The file's number of the next chunk's first line.
+    next_line: u64,
+}
+
+impl Iterator for NumberedChunks {
+    type Item = Result<Chunk, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.chunks.next()?.map(|mut chunk| {
+            chunk.number_in_order(&mut self.next_line);
+            chunk
+        }))
     }
 }
 

@@ -207,7 +207,7 @@ fn ipv6_records_in_default_format() {
     let mut types = Vec::new();
     let mut protocols = Vec::new();
     let mut services = Vec::new();
-    for chunk in file.chunks() {
+    for chunk in file.chunks().numbered() {
         let chunk = chunk.expect("chunk");
         for rec in chunk.records(&format) {
             let rec = rec.expect("record");
@@ -314,7 +314,7 @@ fn all_fields_and_an_unknown_one() {
     let text = std::fs::read_to_string(fixture("all-fields.log")).expect("fixture");
     let mut lines = text.lines().skip(1);
     let mut seen = 0;
-    for chunk in file.chunks() {
+    for chunk in file.chunks().numbered() {
         for rec in chunk.expect("chunk").records(&format) {
             let rec = rec.expect("record");
             let line = lines.next().expect("line");
@@ -531,9 +531,9 @@ fn chunk_line_numbers_continue_across_chunks() {
         .with_chunk_size(1000);
     let mut expected_no = 1;
     let mut chunks = 0;
-    for chunk in file.chunks() {
+    for chunk in file.chunks().numbered() {
         let chunk = chunk.expect("chunk");
-        assert_eq!(chunk.first_line(), expected_no);
+        assert_eq!(chunk.first_line(), Some(expected_no));
         chunks += 1;
         for line in chunk.lines() {
             assert_eq!(line.expect("line").no, expected_no);
@@ -542,6 +542,69 @@ fn chunk_line_numbers_continue_across_chunks() {
     }
     assert_eq!(expected_no, 301);
     assert!(chunks > 10, "{chunks} chunks");
+}
+
+/// The parallel readers' way: chunks of bare records come uncounted, are parsed in any order,
+/// and the line counts `for_each_flow` returns place the errors' lines where the sequential
+/// reader numbers them.
+#[test]
+fn line_numbers_placed_after_the_fact_are_the_files() {
+    let mut text = String::new();
+    for i in 0..400 {
+        if i % 37 == 5 {
+            text.push_str("not a flow record\n");
+        } else if i % 53 == 0 {
+            text.push('\n');
+        } else {
+            text.push_str(&sample_lines(1));
+        }
+    }
+    let open = || {
+        FlowLogFile::from_reader(
+            "t".into(),
+            io::Cursor::new(text.clone()),
+            &LogFormat::default(),
+        )
+        .expect("open")
+        .with_chunk_size(700)
+    };
+    let format = LogFormat::default();
+    let mut want = Vec::new();
+    for chunk in open().chunks().numbered() {
+        chunk.expect("chunk").for_each_flow(&format, |flow| {
+            if let Err(e) = flow {
+                want.push(e.line);
+            }
+        });
+    }
+    assert_eq!(want.len(), 11, "{want:?}");
+    assert_eq!(want[0], 6);
+
+    let chunks: Vec<Chunk> = open().chunks().collect::<Result<_, _>>().expect("chunks");
+    assert!(chunks.len() > 20);
+    // The blank first line is passed over while the reader looks for a header: counted.
+    assert_eq!(chunks[0].first_line(), Some(2));
+    assert!(chunks[1..].iter().all(|c| c.first_line().is_none()));
+    // Two workers, each taking every other chunk, last first.
+    let mut workers = [LineNumbers::default(), LineNumbers::default()];
+    let mut errors = Vec::new();
+    for chunk in chunks.iter().rev() {
+        let lines = chunk.for_each_flow(&format, |flow| {
+            if let Err(e) = flow {
+                errors.push((chunk.seq(), e.line));
+            }
+        });
+        assert_eq!(lines, chunk.line_count());
+        workers[chunk.seq() as usize % 2].count(chunk, lines);
+    }
+    let [mut numbers, other] = workers;
+    numbers.merge(other);
+    let mut got: Vec<u64> = errors
+        .into_iter()
+        .map(|(seq, line)| numbers.file_line(seq, line))
+        .collect();
+    got.sort_unstable();
+    assert_eq!(got, want);
 }
 
 /// Produces `lines` generated lines without holding them all in memory.
@@ -586,7 +649,7 @@ fn memory_is_bounded_by_the_chunk_size() {
     .with_chunk_size(64 * 1024);
     let mut total_lines = 0;
     let mut total_bytes = 0;
-    for chunk in file.chunks() {
+    for chunk in file.chunks().numbered() {
         let chunk = chunk.expect("chunk");
         assert!(
             chunk.byte_len() <= 64 * 1024,
@@ -613,7 +676,7 @@ fn an_overlong_line_is_cut_and_reported() {
     let format = file.format().clone();
     let mut ok = 0;
     let mut errors = Vec::new();
-    for chunk in file.chunks() {
+    for chunk in file.chunks().numbered() {
         let chunk = chunk.expect("chunk");
         assert!(chunk.byte_len() <= source::MAX_LINE + 4096);
         for rec in chunk.records(&format) {
@@ -679,7 +742,7 @@ fn io_errors_mid_file_end_the_chunks_with_the_file_name() {
     )
     .expect("open")
     .with_chunk_size(8192);
-    let results: Vec<_> = file.chunks().collect();
+    let results: Vec<_> = file.chunks().numbered().collect();
     let (ok, err): (Vec<_>, Vec<_>) = results.into_iter().partition(Result::is_ok);
     assert!(!ok.is_empty());
     assert_eq!(err.len(), 1, "the iterator ends after an error");

@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 
 use hashbrown::HashMap;
-use nat_flowrec_parsers::{Action, AwsService, Flow, LogStatus};
+use nat_flowrec_parsers::{Action, AwsService, Flow, LineNumbers, LogStatus, RecordError};
 // The tests build full records by hand; `add_record` takes them as well as flows.
 #[cfg(test)]
 use nat_flowrec_parsers::Record;
@@ -313,6 +313,34 @@ impl Services {
     }
 }
 
+/// A malformed line as a worker keeps it: the line number is the chunk's own until
+/// [`Tally::place_lines`] makes it the file's (see `LineNumbers`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Example {
+    pub file_index: usize,
+    /// The chunk of the file the line is in (0, 1, ...).
+    pub chunk: u64,
+    pub file: String,
+    pub error: RecordError,
+}
+
+impl Example {
+    /// Its place in the input: files in input order, then lines in file order.
+    fn key(&self) -> (usize, u64, u64) {
+        (self.file_index, self.chunk, self.error.line)
+    }
+
+    /// As the report lists it.
+    pub fn listed(&self) -> MalformedLine {
+        MalformedLine {
+            file_index: self.file_index,
+            file: self.file.clone(),
+            line: self.error.line,
+            error: self.error.to_string(),
+        }
+    }
+}
+
 /// A malformed line kept as an example.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct MalformedLine {
@@ -351,7 +379,7 @@ pub(crate) struct Stats {
     pub first_time: Option<i64>,
     pub last_time: Option<i64>,
     /// The `MALFORMED_EXAMPLES` first by (file, line).
-    pub examples: Vec<MalformedLine>,
+    pub examples: Vec<Example>,
     /// A VPC-side record was found by its pkt-* translation.
     pub translation_seen: bool,
     /// Files read under each rule.
@@ -491,32 +519,33 @@ impl Tally {
         }
     }
 
-    /// Counts a malformed line, keeping it as an example if it is among the first.
-    pub fn add_malformed(
-        &mut self,
-        file_index: usize,
-        file: &str,
-        line: u64,
-        error: &dyn std::fmt::Display,
-    ) {
+    /// Counts a malformed line of chunk `chunk` of a file, keeping it as an example if it is
+    /// among the first.
+    pub fn add_malformed(&mut self, file_index: usize, file: &str, chunk: u64, error: RecordError) {
         self.stats.malformed += 1;
         let examples = &mut self.stats.examples;
-        let key = (file_index, line);
+        let key = (file_index, chunk, error.line);
         let full = examples.len() >= MALFORMED_EXAMPLES;
-        if full
-            && examples
-                .last()
-                .is_some_and(|last| (last.file_index, last.line) <= key)
-        {
+        if full && examples.last().is_some_and(|last| last.key() <= key) {
             return;
         }
-        let example = MalformedLine {
+        let example = Example {
             file_index,
+            chunk,
             file: file.to_string(),
-            line,
-            error: error.to_string(),
+            error,
         };
         insert_example(examples, example);
+    }
+
+    /// Gives the examples of file `file_index` the file's line numbers, once every chunk of
+    /// the file was counted into `numbers`.
+    pub fn place_lines(&mut self, file_index: usize, numbers: &mut LineNumbers) {
+        for example in &mut self.stats.examples {
+            if example.file_index == file_index {
+                example.error.line = numbers.file_line(example.chunk, example.error.line);
+            }
+        }
     }
 
     /// Folds every pending update into the maps; a reader calls it after each chunk it counted
@@ -607,9 +636,9 @@ impl Tally {
     }
 }
 
-fn insert_example(examples: &mut Vec<MalformedLine>, example: MalformedLine) {
-    let key = (example.file_index, example.line);
-    let at = examples.partition_point(|e| (e.file_index, e.line) < key);
+fn insert_example(examples: &mut Vec<Example>, example: Example) {
+    let key = example.key();
+    let at = examples.partition_point(|e| e.key() < key);
     if at < MALFORMED_EXAMPLES {
         examples.insert(at, example);
         examples.truncate(MALFORMED_EXAMPLES);
@@ -909,25 +938,67 @@ mod tests {
         assert_eq!(t.counted.timeline[&1_700_000_100].out, 5);
     }
 
+    fn bad_line(line: u64) -> RecordError {
+        RecordError {
+            line,
+            field: Some("bytes".into()),
+            found: "x".into(),
+            expected: "an integer",
+            kind: nat_flowrec_parsers::RecordErrorKind::BadValue,
+        }
+    }
+
     #[test]
     fn malformed_examples_keep_the_first_five_by_file_and_line() {
         let mut a = Tally::default();
         let mut b = Tally::default();
-        for line in [9, 3, 7] {
-            a.add_malformed(1, "b.log", line, &"bad");
+        // File 0's chunk 1 numbers its lines from 1 again: they follow chunk 0's.
+        for (chunk, line) in [(0, 9), (1, 1), (0, 3)] {
+            a.add_malformed(0, "a.log", chunk, bad_line(line));
         }
-        for line in [20, 2, 11, 1] {
-            b.add_malformed(0, "a.log", line, &"bad");
+        for (chunk, line) in [(0, 20), (0, 2), (2, 1), (0, 11)] {
+            b.add_malformed(0, "a.log", chunk, bad_line(line));
         }
+        b.add_malformed(1, "b.log", 0, bad_line(1));
         a.merge(b);
-        let got: Vec<(usize, u64)> = a
+        let got: Vec<(u64, u64)> = a
             .stats
             .examples
             .iter()
-            .map(|e| (e.file_index, e.line))
+            .map(|e| (e.chunk, e.error.line))
             .collect();
-        assert_eq!(got, vec![(0, 1), (0, 2), (0, 11), (0, 20), (1, 3)]);
-        assert_eq!(a.stats.malformed, 7);
+        assert_eq!(got, vec![(0, 2), (0, 3), (0, 9), (0, 11), (0, 20)]);
+        assert_eq!(a.stats.malformed, 8);
+
+        // Placed in the file (chunk 0 holds 25 lines, chunk 1 10), the lines keep their order
+        // and the message names the file's line.
+        let mut t = Tally::default();
+        t.add_malformed(0, "a.log", 1, bad_line(4));
+        t.add_malformed(0, "a.log", 0, bad_line(7));
+        let mut numbers = LineNumbers::default();
+        let chunks = nat_flowrec_parsers::FlowLogFile::from_reader(
+            "a.log".into(),
+            std::io::Cursor::new("1 2\n".repeat(35)),
+            &nat_flowrec_parsers::LogFormat::parse("${srcaddr} ${bytes}").unwrap(),
+        )
+        .unwrap()
+        .with_chunk_size(100)
+        .chunks()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+        for chunk in &chunks {
+            numbers.count(chunk, chunk.line_count());
+        }
+        t.place_lines(0, &mut numbers);
+        let listed: Vec<MalformedLine> = t.stats.examples.iter().map(Example::listed).collect();
+        assert_eq!(listed[0].line, 7);
+        let second = chunks[0].line_count() + 4;
+        assert_eq!(listed[1].line, second);
+        assert!(
+            listed[1]
+                .error
+                .starts_with(&format!("line {second}, field `bytes`"))
+        );
     }
 
     #[test]
