@@ -167,16 +167,12 @@ mod sse2 {
     /// [`super::Blocks::spaces`] with SSE2.
     #[inline(always)]
     pub(super) fn spaces(line: &[u8]) -> [u64; 3] {
-        // SAFETY: calling a `#[target_feature]` function is undefined behaviour only on a
-        // processor without the feature; SSE2 is part of the x86_64 baseline, which every
-        // x86_64 processor has and every x86_64 target is compiled for.
-        unsafe { spaces_sse2(line) }
-    }
-
-    #[inline]
-    #[target_feature(enable = "sse2")]
-    fn spaces_sse2(line: &[u8]) -> [u64; 3] {
-        super::each_block(line, |block| spaces32(block))
+        super::each_block(line, |block| {
+            // SAFETY: calling a `#[target_feature]` function is undefined behaviour only on a
+            // processor without the feature; SSE2 is part of the x86_64 baseline, which every
+            // x86_64 processor has and every x86_64 target is compiled for.
+            unsafe { spaces32(block) }
+        })
     }
 
     /// The 16 bytes of `half`.
@@ -219,13 +215,18 @@ mod avx2 {
     }
 
     /// [`super::Blocks::spaces`] with AVX2. Only a `Blocks` of [`super::Way::Avx2`] calls it
-    /// (and `compiled_for`), and one is only made after [`detected`].
+    /// (and `compiled_for`), and one is only made after [`detected`]. The blocks are walked
+    /// here, inlined into the caller; only the one-block compare is an AVX2 function (a whole
+    /// AVX2 function for the line was not always inlined into the parser: a call per line).
     #[inline(always)]
     pub(super) fn spaces(line: &[u8]) -> [u64; 3] {
-        // SAFETY: calling a `#[target_feature]` function is undefined behaviour only on a
-        // processor without the features; the only callers hold a `Blocks` of `Way::Avx2`,
-        // which `Blocks::detect` and `Blocks::forced` make only after `detected()`.
-        unsafe { spaces_avx2(line) }
+        super::each_block(line, |block| {
+            // SAFETY: calling a `#[target_feature]` function is undefined behaviour only on a
+            // processor without the features; the only callers hold a `Blocks` of
+            // `Way::Avx2`, which `Blocks::detect` and `Blocks::forced` make only after
+            // `detected()`.
+            unsafe { spaces32(block) }
+        })
     }
 
     /// [`super::Blocks::compiled_for`] with x86-64-v3's features.
@@ -240,12 +241,6 @@ mod avx2 {
     #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
     fn with_v3<R>(f: impl FnOnce() -> R) -> R {
         f()
-    }
-
-    #[inline]
-    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt,popcnt")]
-    fn spaces_avx2(line: &[u8]) -> [u64; 3] {
-        super::each_block(line, |block| spaces32(block))
     }
 
     /// The 32 bytes of `block`.
