@@ -249,13 +249,34 @@ impl FlowParser<'_> {
         line_no: u64,
         flow: &mut Flow<'a>,
     ) -> Result<(), RecordError> {
+        self.parse_line_of(line, 0..line.len(), line_no, flow)
+    }
+
+    /// Like [`FlowParser::parse_into`], for the line at `range` of `text` (a chunk of lines):
+    /// the same verdict and values as for that line alone. The parser may read on past the
+    /// line's end into the text that follows it, never as part of a value (a value's length
+    /// comes from the spaces found in the line). A range that is not a piece of `text` (past
+    /// its end, inside a character) reads as an empty line.
+    #[inline]
+    pub fn parse_line_of<'a>(
+        &self,
+        text: &'a str,
+        range: std::ops::Range<usize>,
+        line_no: u64,
+        flow: &mut Flow<'a>,
+    ) -> Result<(), RecordError> {
+        let from = range.start;
+        let (line, window) = match (text.get(range), text.as_bytes().get(from..)) {
+            (Some(line), Some(window)) => (line, window),
+            _ => ("", &[][..]),
+        };
         // Trailing spaces too: a value the line ends in must not keep a `\r` that the same line
         // without its trailing space would lose (a record must render to a line that parses back).
         let line = line.trim_end_matches(['\n', '\r', ' ']);
         *flow = Flow::default();
         if self.blocks.compiled_for(
             #[inline(always)]
-            || self.fast(line, flow),
+            || self.fast(line, window, flow),
         ) {
             return Ok(());
         }
@@ -265,9 +286,10 @@ impl FlowParser<'_> {
         Ok(())
     }
 
-    /// The fast path, into a default `flow`; false when it does not take the line.
+    /// The fast path, into a default `flow`; false when it does not take the line. `window`
+    /// holds the bytes from the line's start on (the line, and what follows it in its text).
     #[inline(always)]
-    fn fast<'a>(&self, line: &'a str, flow: &mut Flow<'a>) -> bool {
+    fn fast<'a>(&self, line: &'a str, window: &[u8], flow: &mut Flow<'a>) -> bool {
         let Some(kinds) = self.kinds.get(..self.len).filter(|k| !k.is_empty()) else {
             return false;
         };
@@ -275,7 +297,7 @@ impl FlowParser<'_> {
         let Ok(mut scratch) = self.scratch.try_borrow_mut() else {
             return self.spaced_any_way(kinds, line, flow);
         };
-        if bytes.is_empty() || !scratch.set(bytes) {
+        if bytes.is_empty() || !scratch.set(window, bytes.len()) {
             return self.spaced_any_way(kinds, line, flow);
         }
         let window = CachedLine {
@@ -575,7 +597,9 @@ mod tests {
 
     /// Whether the fast path takes `line` whole.
     fn fast_path(format: &LogFormat, line: &str) -> bool {
-        format.flow_parser().fast(line, &mut Flow::default())
+        format
+            .flow_parser()
+            .fast(line, line.as_bytes(), &mut Flow::default())
     }
 
     /// What `parse_flow` must give: `parse_record`'s verdict, reduced to a flow.
@@ -812,7 +836,7 @@ mod tests {
             for blocks in Blocks::every_way() {
                 let parser = format.flow_parser().with_blocks(blocks);
                 assert!(
-                    parser.fast(&valid, &mut Flow::default()),
+                    parser.fast(&valid, valid.as_bytes(), &mut Flow::default()),
                     "{blocks:?} {valid:?}"
                 );
             }
@@ -838,6 +862,7 @@ mod tests {
             ),
             spaces in proptest::collection::vec(" {1,2}", 17),
             format_pick in 0usize..3,
+            after in "[ -~\r\n\u{e9}]{0,250}",
         ) {
             let format = match format_pick {
                 0 => LogFormat::default(),
@@ -850,9 +875,17 @@ mod tests {
                 line.push_str(space);
             }
             let want = reference(&format, &line);
+            // The same line inside a text that goes on after it (as in a reader's chunk): what
+            // follows is read, never taken into a value.
+            let text = format!("{line}{after}");
             for blocks in Blocks::every_way() {
                 let parser = format.flow_parser().with_blocks(blocks);
                 proptest::prop_assert_eq!(parser.parse(&line, 3), want.clone());
+                let mut flow = Flow::default();
+                let within = parser
+                    .parse_line_of(&text, 0..line.len(), 3, &mut flow)
+                    .map(|()| flow);
+                proptest::prop_assert_eq!(within, want.clone());
             }
         }
 

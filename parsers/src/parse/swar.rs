@@ -110,14 +110,26 @@ impl std::fmt::Debug for Padded {
 }
 
 impl Padded {
-    /// Holds `line` from now on; false (and nothing held) when it is longer than
-    /// [`PADDED_LINE`].
+    /// Holds the line `window[..len]` from now on; false (and nothing held) when it is longer
+    /// than [`PADDED_LINE`]. `window` is the line and what follows it in its text: when that
+    /// is at least [`PADDED_LINE`] bytes, a fixed block is copied (a few vector moves, no call;
+    /// the bytes past the line are the next lines', which no value reads, as a value's length
+    /// comes from the spaces found in the line); else the line alone, NULs after it.
     #[inline(always)]
-    pub(super) fn set(&mut self, line: &[u8]) -> bool {
-        let len = line.len();
+    pub(super) fn set(&mut self, window: &[u8], len: usize) -> bool {
         if len > PADDED_LINE {
             return false;
         }
+        if let (Some(dst), Some(src)) = (
+            self.buf.first_chunk_mut::<PADDED_LINE>(),
+            window.first_chunk::<PADDED_LINE>(),
+        ) {
+            *dst = *src;
+            return true;
+        }
+        let Some(line) = window.get(..len) else {
+            return false;
+        };
         // Both ranges are within the buffer: `len` is at most PADDED_LINE.
         if let Some(dst) = self.buf.get_mut(..len) {
             dst.copy_from_slice(line);

@@ -181,13 +181,15 @@ impl Chunk {
                 if start >= text.len() {
                     break;
                 }
+                let from = start;
                 start = end + 1;
                 let line = piece.strip_suffix('\r').unwrap_or(piece);
                 no += 1;
                 if line.bytes().all(|b| b == b' ' || b == b'\t') {
                     continue;
                 }
-                match parser.parse_into(line, no - 1, &mut flow) {
+                // The line within its chunk: the parser may read on into the lines after it.
+                match parser.parse_line_of(text, from..from + line.len(), no - 1, &mut flow) {
                     Ok(()) => f(Ok(&flow)),
                     Err(e) => f(Err(e)),
                 }
