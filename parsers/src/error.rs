@@ -29,7 +29,8 @@ pub enum RecordErrorKind {
 /// One malformed flow-log line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordError {
-    /// 1-based line number in the (decompressed) file.
+    /// 1-based line number in the (decompressed) file; in its chunk for a line of a chunk the
+    /// reader did not number (see [`crate::LineNumbers`], which gives the file's).
     pub line: u64,
     /// The field whose value is wrong, when one is.
     pub field: Option<String>,

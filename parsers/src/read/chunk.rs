@@ -77,7 +77,8 @@ impl Drop for Chunk {
 /// One non-blank line of a chunk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Line<'a> {
-    /// 1-based line number in the (decompressed) file.
+    /// 1-based line number in the (decompressed) file; in its chunk when the reader did not
+    /// number the chunk ([`Chunk::first_line`] is `None`; see [`crate::LineNumbers`]).
     pub no: u64,
     /// The event timestamp before the record (CloudWatch export, export files), Unix ms.
     pub timestamp_ms: Option<i64>,
