@@ -249,7 +249,7 @@ impl FlowParser<'_> {
         line_no: u64,
         flow: &mut Flow<'a>,
     ) -> Result<(), RecordError> {
-        self.parse_line_of(line, 0..line.len(), line_no, flow)
+        self.parse_followed(line, line.as_bytes(), line_no, flow)
     }
 
     /// Like [`FlowParser::parse_into`], for the line at `range` of `text` (a chunk of lines):
@@ -270,6 +270,20 @@ impl FlowParser<'_> {
             (Some(line), Some(window)) => (line, window),
             _ => ("", &[][..]),
         };
+        self.parse_followed(line, window, line_no, flow)
+    }
+
+    /// [`FlowParser::parse_line_of`] of a line already cut from its text: `window` holds the
+    /// text from the line's start on (it must begin with the line's bytes). The reader's loop
+    /// has both at hand, so the line is not cut from the text twice.
+    #[inline]
+    pub(crate) fn parse_followed<'a>(
+        &self,
+        line: &'a str,
+        window: &[u8],
+        line_no: u64,
+        flow: &mut Flow<'a>,
+    ) -> Result<(), RecordError> {
         // Trailing spaces too: a value the line ends in must not keep a `\r` that the same line
         // without its trailing space would lose (a record must render to a line that parses back).
         let line = line.trim_end_matches(['\n', '\r', ' ']);

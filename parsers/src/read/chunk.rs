@@ -190,7 +190,8 @@ impl Chunk {
                     continue;
                 }
                 // The line within its chunk: the parser may read on into the lines after it.
-                match parser.parse_line_of(text, from..from + line.len(), no - 1, &mut flow) {
+                let window = text.as_bytes().get(from..).unwrap_or_default();
+                match parser.parse_followed(line, window, no - 1, &mut flow) {
                     Ok(()) => f(Ok(&flow)),
                     Err(e) => f(Err(e)),
                 }
