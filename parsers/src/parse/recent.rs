@@ -9,8 +9,12 @@ use std::net::Ipv6Addr;
 
 use super::swar::{self, Padded, Window};
 
-/// Remembered addresses; a power of two, direct-mapped by a hash of the text.
-const SLOTS: usize = 64;
+/// Remembered addresses, direct-mapped by the top bits of a hash of the text: 256 slots (6 KiB,
+/// within the first-level cache) miss fewer of a busy NAT's remotes than 64 did, and the parser
+/// of the 10M-line benchmark file took 2 % less time (0.881 -> 0.863 s, medians of three);
+/// 1,024 and 4,096 slots were no faster.
+const SLOT_BITS: u32 = 8;
+const SLOTS: usize = 1 << SLOT_BITS;
 
 /// One remembered address: its text packed into two words (NUL past its length), and its
 /// length and octets packed into a third (`len | octets << 8`). Length 0 is an empty slot (no
@@ -85,7 +89,7 @@ impl RecentAddresses {
         let first = swar::word_at(line, start, len);
         let second = swar::word_at(line, start + 8, len - 8.min(len));
         let hash = (first ^ second.rotate_left(29)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let slot = &self.slots[(hash >> 58) as usize % SLOTS];
+        let slot = &self.slots[(hash >> (64 - SLOT_BITS)) as usize % SLOTS];
         let tail = slot.tail.get();
         if slot.first.get() == first && slot.second.get() == second && tail & 0xff == len as u64 {
             return Some(((tail >> 8) as u32).to_le_bytes());
